@@ -1,0 +1,176 @@
+# imgclass - build, test and install.
+#
+#   make              library (shared + static) and the imgclass CLI
+#   make check        install missing Debian packages, build, run every test
+#   make check-asan   the unit and integration tests under ASan + UBSan
+#   make check-valgrind  the unit tests under valgrind (leaks are errors)
+#   make demo         the README's main job: export ResNet-18, classify photos
+#   make bench        benchmarks against the Python pipeline (slow; not in check)
+#   make fuzz         long-running decoder fuzzing (slow; not in check)
+#   make install / uninstall   honour PREFIX and DESTDIR
+#
+# Sources are found by wildcard: lib/*.c and lib/*.cpp form the library,
+# examples/cli/*.c the CLI, test/unit/test_*.c one cmocka binary each.
+
+VERSION_MAJOR := 0
+VERSION := 0.1.0
+SONAME := libimgclass.so.$(VERSION_MAJOR)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+# The interpreter that has Debian's torch, torchvision, Pillow and numpy.
+PYTHON ?= /usr/bin/python3
+
+BUILD ?= build
+CC ?= cc
+CXX ?= c++
+
+TORCH_CFLAGS := -isystem /usr/include/torch/csrc/api/include
+TORCH_LIBS := -ltorch -ltorch_cpu -lc10
+DEP_CFLAGS := $(shell pkg-config --cflags libjpeg zlib json-c 2>/dev/null) -I/usr/include/stb
+DEP_LIBS := $(shell pkg-config --libs libjpeg zlib json-c 2>/dev/null || echo -ljpeg -lz -ljson-c)
+
+WARN := -Wall -Wextra
+OPT ?= -O2 -g
+# SANITIZE=1 builds everything with AddressSanitizer + UBSan.
+ifeq ($(SANITIZE),1)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+CPPFLAGS_LIB := -Iinclude -Ilib -DIMGCLASS_BUILD $(DEP_CFLAGS)
+CFLAGS_LIB := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
+CXXFLAGS_LIB := -std=c++17 $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden -fvisibility-inlines-hidden $(TORCH_CFLAGS) $(CXXFLAGS)
+LIBS_ALL := $(TORCH_LIBS) $(DEP_LIBS) -lstdc++ -lpthread -lm
+
+LIB_C_SRC := $(sort $(wildcard lib/*.c))
+LIB_CXX_SRC := $(sort $(wildcard lib/*.cpp))
+LIB_OBJ := $(LIB_C_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX_SRC:%.cpp=$(BUILD)/%.o)
+CLI_SRC := $(sort $(wildcard examples/cli/*.c))
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
+UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard test/unit/*.c)))
+UNIT_HELPER_OBJ := $(UNIT_HELPER_SRC:%.c=$(BUILD)/%.o)
+
+SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
+STLIB := $(BUILD)/libimgclass.a
+CLI := $(BUILD)/imgclass
+
+.PHONY: all lib cli tests check check-asan check-valgrind deps demo bench fuzz \
+        install uninstall clean
+
+all: lib cli
+
+lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB)
+cli: $(CLI)
+tests: $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS_LIB) $(CXXFLAGS_LIB) -MMD -MP -c $< -o $@
+
+# Only imgclass_* symbols leave the shared library: -fvisibility=hidden for
+# our code, and the version script for what libtorch's headers instantiate.
+$(SHLIB): $(LIB_OBJ) lib/imgclass.map
+	$(CXX) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/imgclass.map \
+	    -Wl,--no-undefined $(SAN) -o $@ $(LIB_OBJ) $(LIBS_ALL)
+
+$(BUILD)/libimgclass.so: $(SHLIB)
+	ln -sf libimgclass.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(STLIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+# The CLI and the tests link the static library, so they run from the build
+# tree without LD_LIBRARY_PATH (the tests also reach internal functions).
+$(CLI): $(CLI_OBJ) $(STLIB)
+	$(CXX) $(SAN) -o $@ $(CLI_OBJ) $(STLIB) $(LIBS_ALL)
+
+$(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(SAN) -o $@ $< $(UNIT_HELPER_OBJ) $(STLIB) $(LIBS_ALL) -lcmocka
+
+$(BUILD)/test/unit/%.o: test/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -Itest/unit -MMD -MP -c $< -o $@
+
+$(BUILD)/examples/%.o: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude $(DEP_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- dependencies -----------------------------------------------------------
+
+deps:
+	@sh tools/deps.sh
+
+# --- tests ------------------------------------------------------------------
+
+# Everything: unit tests, parity against torchvision, integration tests.
+check: deps
+	$(MAKE) all tests
+	BUILD=$(BUILD) PYTHON=$(PYTHON) sh test/run_all.sh
+
+check-asan:
+	$(MAKE) BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all tests
+	BUILD=build-asan PYTHON=$(PYTHON) SANITIZED=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	sh test/run_all.sh --unit --integration
+
+check-valgrind: all tests
+	BUILD=$(BUILD) PYTHON=$(PYTHON) VALGRIND=1 sh test/run_all.sh --unit
+
+# --- jobs -------------------------------------------------------------------
+
+demo: deps
+	$(MAKE) all
+	PYTHON=$(PYTHON) BUILD=$(BUILD) sh tools/demo.sh
+
+bench: all
+	PYTHON=$(PYTHON) BUILD=$(BUILD) sh bench/run.sh
+
+fuzz: all
+	PYTHON=$(PYTHON) BUILD=$(BUILD) sh test/fuzz/run.sh
+
+# --- install ----------------------------------------------------------------
+
+$(BUILD)/imgclass.pc: imgclass.pc.in Makefile
+	@mkdir -p $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: all $(BUILD)/imgclass.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 include/imgclass.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgclass.so
+	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(BUILD)/imgclass.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	if [ -f docs/imgclass.1 ]; then install -m 644 docs/imgclass.1 $(DESTDIR)$(MANDIR)/man1/; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/imgclass.h \
+	    $(DESTDIR)$(LIBDIR)/libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
+	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
+	    $(DESTDIR)$(MANDIR)/man1/imgclass.1
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,438 @@
+/*
+ * imgclass.h - embeddable image-classification inference.
+ *
+ * The whole public API of libimgclass. C99, usable from C++; it exposes no
+ * libtorch, libjpeg or stb types.
+ *
+ * Conventions (in the style of sqlite3.h, zlib.h and llama.h):
+ *  - Handles are opaque. Every handle has a *_free() function and
+ *    *_free(NULL) is a no-op.
+ *  - Every fallible call returns an imgclass_status: IMGCLASS_OK (0) on
+ *    success, a negative code on failure. On failure the calling thread's
+ *    imgclass_last_error() holds a message naming the file or buffer and the
+ *    reason; out-parameters are left untouched or set to NULL, never to a
+ *    half-built object.
+ *  - Option structs are filled by an imgclass_*_default() function that
+ *    returns them by value; set the fields you care about afterwards. New
+ *    fields are only ever appended, so code written this way keeps
+ *    compiling. (Binary compatibility across a change of struct size is kept
+ *    by bumping the soname.)
+ *  - The library never prints, never calls exit() or abort(), and checks
+ *    every allocation.
+ *  - Thread-safety is stated next to each function. In short: functions that
+ *    take only const handles are safe to call from many threads at once on
+ *    the same handle; functions that take a non-const handle must not race
+ *    with any other use of that handle.
+ */
+#ifndef IMGCLASS_H
+#define IMGCLASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(IMGCLASS_BUILD) && defined(__GNUC__)
+#define IMGCLASS_API __attribute__((visibility("default")))
+#else
+#define IMGCLASS_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define IMGCLASS_VERSION_MAJOR 0
+#define IMGCLASS_VERSION_MINOR 1
+#define IMGCLASS_VERSION_PATCH 0
+#define IMGCLASS_VERSION "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH, for #if comparisons. */
+#define IMGCLASS_VERSION_NUMBER \
+    (IMGCLASS_VERSION_MAJOR * 10000 + IMGCLASS_VERSION_MINOR * 100 + IMGCLASS_VERSION_PATCH)
+
+/* The version of the library actually linked, e.g. "0.1.0". Static string;
+ * thread-safe. Compare with IMGCLASS_VERSION to detect header/library skew. */
+IMGCLASS_API const char *imgclass_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes and errors                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum imgclass_status {
+    IMGCLASS_OK = 0,
+    IMGCLASS_ERR_INVALID_ARGUMENT = -1, /* NULL pointer, bad size, bad option */
+    IMGCLASS_ERR_OUT_OF_MEMORY = -2,    /* an allocation failed */
+    IMGCLASS_ERR_IO = -3,               /* a file could not be opened or read */
+    IMGCLASS_ERR_UNSUPPORTED = -4,      /* format or feature not supported */
+    IMGCLASS_ERR_CORRUPT = -5,          /* data is truncated or malformed */
+    IMGCLASS_ERR_TOO_LARGE = -6,        /* over the pixel limit or a size limit */
+    IMGCLASS_ERR_MODEL = -7,            /* not a usable model, or wrong shapes */
+    IMGCLASS_ERR_LABELS = -8,           /* labels unreadable or count mismatch */
+    IMGCLASS_ERR_DEVICE = -9,           /* requested device not available */
+    IMGCLASS_ERR_ENGINE = -10           /* the inference engine failed */
+} imgclass_status;
+
+/* A short constant description of a status code ("corrupt data", ...).
+ * Never NULL; unknown codes give "unknown status". Thread-safe. */
+IMGCLASS_API const char *imgclass_status_str(imgclass_status status);
+
+/* The message of the last failed call made by the calling thread, e.g.
+ * "photo.jpg: corrupt data: premature end of JPEG file". Thread-local: each
+ * thread sees only its own errors. The pointer stays valid until the next
+ * imgclass call on the same thread. Never NULL ("" when there was no error).
+ * Successful calls do not clear it. */
+IMGCLASS_API const char *imgclass_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Images                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* An image in memory: decoded pixels (always 8-bit RGB, as Pillow's
+ * convert("RGB") produces them) or caller pixels wrapped without decoding.
+ * Immutable once created: any number of threads may read one image at once
+ * (preprocess it, query it). */
+typedef struct imgclass_image imgclass_image;
+
+/* Layouts of 8-bit interleaved pixels accepted by imgclass_image_wrap(). */
+typedef enum imgclass_pixel_format {
+    IMGCLASS_PIXEL_RGB = 0,  /* R,G,B */
+    IMGCLASS_PIXEL_BGR = 1,  /* B,G,R (OpenCV's default) */
+    IMGCLASS_PIXEL_RGBA = 2, /* R,G,B,A; alpha is dropped, not composited */
+    IMGCLASS_PIXEL_BGRA = 3, /* B,G,R,A; alpha is dropped */
+    IMGCLASS_PIXEL_GRAY = 4  /* one byte, replicated to R=G=B */
+} imgclass_pixel_format;
+
+/* Bytes per pixel of a format (3, 3, 4, 4, 1), or 0 for an unknown format. */
+IMGCLASS_API int imgclass_pixel_format_bytes(imgclass_pixel_format format);
+
+/* Default: Pillow's Image.MAX_IMAGE_PIXELS. */
+#define IMGCLASS_DEFAULT_MAX_PIXELS 89478485ULL
+
+typedef struct imgclass_decode_options {
+    /* Images with more pixels (width * height) than this are refused with
+     * IMGCLASS_ERR_TOO_LARGE, checked from the header before any large
+     * allocation. 0 means no limit (only for trusted input).
+     * Default IMGCLASS_DEFAULT_MAX_PIXELS. */
+    uint64_t max_pixels;
+} imgclass_decode_options;
+
+IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void);
+
+/* Decodes the image file at `path` (JPEG, PNG, BMP, GIF first frame, TGA,
+ * PNM, PSD; recognised by content, not by name) into 8-bit RGB exactly as
+ * Pillow's Image.open(path).convert("RGB"). `options` may be NULL for the
+ * defaults. On success *out owns a new image; free it with
+ * imgclass_image_free(). Thread-safe (no shared state). */
+IMGCLASS_API imgclass_status imgclass_image_load(const char *path,
+                                                 const imgclass_decode_options *options,
+                                                 imgclass_image **out);
+
+/* As imgclass_image_load(), from `size` bytes at `data`. The buffer is only
+ * read during the call; the caller keeps ownership. Error messages name it
+ * "memory buffer". Thread-safe. */
+IMGCLASS_API imgclass_status imgclass_image_load_memory(const void *data, size_t size,
+                                                        const imgclass_decode_options *options,
+                                                        imgclass_image **out);
+
+/* Wraps caller pixels (camera frames, OpenCV mats) without decoding.
+ * `stride` is the distance in bytes between the starts of two rows; 0 means
+ * tightly packed (width * bytes per pixel). With copy != 0 the pixels are
+ * copied and the caller may free them at once. With copy == 0 the image
+ * borrows them: they must stay valid and unchanged until the image is
+ * freed. Preprocessing converts the format on the fly; no RGB copy is made.
+ * Thread-safe. */
+IMGCLASS_API imgclass_status imgclass_image_wrap(const void *pixels, int width, int height,
+                                                 size_t stride, imgclass_pixel_format format,
+                                                 int copy, imgclass_image **out);
+
+IMGCLASS_API int imgclass_image_width(const imgclass_image *image);   /* 0 for NULL */
+IMGCLASS_API int imgclass_image_height(const imgclass_image *image);  /* 0 for NULL */
+IMGCLASS_API imgclass_pixel_format imgclass_image_format(const imgclass_image *image);
+/* The first pixel row and the row stride in bytes. Valid while the image
+ * lives. NULL for NULL. */
+IMGCLASS_API const uint8_t *imgclass_image_pixels(const imgclass_image *image, size_t *stride);
+
+/* Frees an image (and its pixels if it owns them). NULL is a no-op. */
+IMGCLASS_API void imgclass_image_free(imgclass_image *image);
+
+/* ------------------------------------------------------------------------ */
+/* Batches: N x 3 x H x W float32 tensors                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A batch of `count` images as one C-contiguous float32 tensor of shape
+ * [count, 3, height, width] (NCHW, what TorchScript ImageNet models take).
+ * Either allocated by the library or wrapping caller memory. Distinct slots
+ * may be written by different threads at once; anything else on one batch
+ * must not race with a write. */
+typedef struct imgclass_batch imgclass_batch;
+
+/* Allocates a zero-filled batch (64-byte aligned). */
+IMGCLASS_API imgclass_status imgclass_batch_create(size_t count, int height, int width,
+                                                   imgclass_batch **out);
+
+/* Wraps caller memory of at least count * 3 * height * width floats. The
+ * caller keeps ownership; `data` must outlive the batch. */
+IMGCLASS_API imgclass_status imgclass_batch_wrap(float *data, size_t count, int height, int width,
+                                                 imgclass_batch **out);
+
+IMGCLASS_API size_t imgclass_batch_count(const imgclass_batch *batch);
+IMGCLASS_API int imgclass_batch_height(const imgclass_batch *batch);
+IMGCLASS_API int imgclass_batch_width(const imgclass_batch *batch);
+/* The tensor data; slot i starts at data + i * 3 * height * width. */
+IMGCLASS_API float *imgclass_batch_data(imgclass_batch *batch);
+IMGCLASS_API const float *imgclass_batch_data_const(const imgclass_batch *batch);
+
+/* Frees the batch (and its data if the library allocated it). NULL is a
+ * no-op. */
+IMGCLASS_API void imgclass_batch_free(imgclass_batch *batch);
+
+/* ------------------------------------------------------------------------ */
+/* Preprocessing                                                            */
+/* ------------------------------------------------------------------------ */
+
+typedef enum imgclass_resize_mode {
+    /* Shorter side to `resize_size`, longer side floor(size * long / short),
+     * as torchvision Resize(int). */
+    IMGCLASS_RESIZE_SHORTER = 0,
+    /* Exactly resize_width x resize_height, as Resize((h, w)) (the Deep Java
+     * Library's ResNet-18 zoo model uses 256 x 256). */
+    IMGCLASS_RESIZE_EXACT = 1,
+    /* No resize. */
+    IMGCLASS_RESIZE_NONE = 2
+} imgclass_resize_mode;
+
+typedef struct imgclass_preprocess_options {
+    imgclass_resize_mode resize_mode; /* default IMGCLASS_RESIZE_SHORTER */
+    int resize_size;                  /* SHORTER: target shorter side; default 256 */
+    int resize_width;                 /* EXACT: target size; default 256 x 256 */
+    int resize_height;
+    /* CenterCrop(crop_height, crop_width) with torchvision's rounding; a crop
+     * larger than the image pads with zeros as torchvision does. 0 x 0 means
+     * no crop, allowed only where the output size does not depend on the
+     * image (EXACT resize). Default 224 x 224. */
+    int crop_width;
+    int crop_height;
+    /* Normalize(mean, std) after ToTensor's division by 255. Default the
+     * ImageNet values {0.485, 0.456, 0.406} / {0.229, 0.224, 0.225}. */
+    float mean[3];
+    float std[3];
+    /* 0 (default): exact, the same float32 bits as torchvision + Pillow.
+     * 1: allow faster, inexact shortcuts where they exist (JPEG decoding at
+     * reduced DCT scale, as Pillow's draft()); see docs/preprocessing.md for
+     * the measured error. Affects only the *_file / *_memory calls, which
+     * decode. */
+    int fast;
+} imgclass_preprocess_options;
+
+/* torchvision's ImageNet recipe: Resize(256), CenterCrop(224), ImageNet
+ * mean/std, exact. */
+IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_default(void);
+/* The Deep Java Library ResNet-18 zoo recipe: Resize((256, 256)),
+ * CenterCrop(224), ImageNet mean/std, exact. */
+IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_djl(void);
+
+/* The output height and width these options give for an image of
+ * width x height. Fails with IMGCLASS_ERR_INVALID_ARGUMENT on inconsistent
+ * options (non-positive sizes, std of 0, ...). Thread-safe. */
+IMGCLASS_API imgclass_status imgclass_preprocess_output_size(const imgclass_preprocess_options *options,
+                                                             int image_width, int image_height,
+                                                             int *out_height, int *out_width);
+
+/* Resizes, crops and normalises `image` and writes it as CHW float32 into
+ * slot `index` of `batch`. The output size must equal the batch's height and
+ * width (IMGCLASS_ERR_INVALID_ARGUMENT otherwise). `options` may be NULL for
+ * the defaults. Allocates only small per-call scratch memory. Thread-safe:
+ * several threads may preprocess into distinct slots of one batch at once. */
+IMGCLASS_API imgclass_status imgclass_preprocess(const imgclass_image *image,
+                                                 const imgclass_preprocess_options *options,
+                                                 imgclass_batch *batch, size_t index);
+
+/* Decode + preprocess in one call, from a file. Equal in output to
+ * imgclass_image_load() followed by imgclass_preprocess(), but faster: for
+ * JPEG only the region of the image that survives the crop is decoded
+ * (still bit-exact). With options->fast it may also decode at reduced
+ * DCT scale. `decode_options` and `options` may be NULL. Thread-safe as
+ * imgclass_preprocess(). */
+IMGCLASS_API imgclass_status imgclass_preprocess_file(const char *path,
+                                                      const imgclass_decode_options *decode_options,
+                                                      const imgclass_preprocess_options *options,
+                                                      imgclass_batch *batch, size_t index);
+
+/* As imgclass_preprocess_file(), from a memory buffer the caller keeps. */
+IMGCLASS_API imgclass_status imgclass_preprocess_memory(const void *data, size_t size,
+                                                        const imgclass_decode_options *decode_options,
+                                                        const imgclass_preprocess_options *options,
+                                                        imgclass_batch *batch, size_t index);
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A loaded classifier (a TorchScript module) with optional labels.
+ * Once loaded and its labels set, a model is read-only: any number of
+ * threads may call imgclass_predict() / imgclass_classify() / the queries on
+ * one model at once. */
+typedef struct imgclass_model imgclass_model;
+
+/* Engine optimisation flags for imgclass_model_options.optimize. */
+#define IMGCLASS_OPT_FREEZE 0x1u             /* torch.jit.freeze */
+#define IMGCLASS_OPT_FOR_INFERENCE 0x2u      /* torch.jit.optimize_for_inference */
+#define IMGCLASS_OPT_CHANNELS_LAST 0x4u      /* NHWC memory format for the input */
+#define IMGCLASS_OPT_BFLOAT16 0x8u           /* bfloat16 weights/compute: inexact, opt-in */
+/* The default set, chosen by measurement on ResNet-18 (docs/engine.md). */
+#define IMGCLASS_OPT_DEFAULT (IMGCLASS_OPT_FREEZE)
+
+typedef struct imgclass_model_options {
+    /* "cpu" (default), "cuda" or "cuda:N". A device libtorch cannot use is
+     * an error (IMGCLASS_ERR_DEVICE), never a silent fallback to the CPU. */
+    const char *device;
+    /* Input tensor size the model is run with; default 3 x 224 x 224. */
+    int input_channels;
+    int input_height;
+    int input_width;
+    /* Apply softmax to the outputs (default 1); 0 gives raw logits. */
+    int softmax;
+    /* IMGCLASS_OPT_* flags; default IMGCLASS_OPT_DEFAULT. */
+    unsigned optimize;
+    /* Forward passes run at load time after the one that checks the output
+     * shape, so the first real call is not slow. Default 1. */
+    int warmup_runs;
+} imgclass_model_options;
+
+IMGCLASS_API imgclass_model_options imgclass_model_options_default(void);
+
+/* Loads a TorchScript archive (plain, or gzip-compressed as the Deep Java
+ * Library ships traced_resnet18.pt.gz; recognised by content). Runs one
+ * forward pass on a zero input to check that the output is N x K; a file
+ * that is not a model, a corrupt archive or a wrong input size is an error
+ * here, not later. `options` may be NULL. Thread-safe. */
+IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
+                                                 const imgclass_model_options *options,
+                                                 imgclass_model **out);
+
+/* As imgclass_model_load(), from a buffer the caller keeps. */
+IMGCLASS_API imgclass_status imgclass_model_load_memory(const void *data, size_t size,
+                                                        const imgclass_model_options *options,
+                                                        imgclass_model **out);
+
+/* Attaches labels: a text file with one label per line (ImageNet synset
+ * lines such as "n01440764 tench, Tinca tinca" give id "n01440764" and label
+ * "tench, Tinca tinca"; other lines are the label), or TorchServe's
+ * index_to_name.json. Plain or gzip. A label count different from the
+ * model's class count is IMGCLASS_ERR_LABELS naming both numbers. Replaces
+ * earlier labels. NOT thread-safe: call before sharing the model. */
+IMGCLASS_API imgclass_status imgclass_model_load_labels(imgclass_model *model, const char *path);
+IMGCLASS_API imgclass_status imgclass_model_load_labels_memory(imgclass_model *model,
+                                                               const void *data, size_t size);
+
+/* Queries; thread-safe. */
+IMGCLASS_API int imgclass_model_num_classes(const imgclass_model *model);
+IMGCLASS_API void imgclass_model_input_size(const imgclass_model *model, int *channels,
+                                            int *height, int *width);
+/* "cpu", "cuda:0", ...; valid while the model lives. */
+IMGCLASS_API const char *imgclass_model_device(const imgclass_model *model);
+/* Label and id of class i, or NULL when the model has no labels (or no id
+ * for that line) or i is out of range. Valid while the model lives and its
+ * labels are not replaced. */
+IMGCLASS_API const char *imgclass_model_label(const imgclass_model *model, int index);
+IMGCLASS_API const char *imgclass_model_label_id(const imgclass_model *model, int index);
+
+/* Frees the model. NULL is a no-op. Must not race with any use of it. */
+IMGCLASS_API void imgclass_model_free(imgclass_model *model);
+
+/* The engine's intra-op thread pool is process-wide (libtorch's), so its
+ * size is set here for every model, not per model. n >= 1. Call it before
+ * loading models or while no forward pass runs. */
+IMGCLASS_API imgclass_status imgclass_set_num_threads(int n);
+IMGCLASS_API int imgclass_get_num_threads(void);
+
+/* Version string of the inference engine, e.g. "libtorch 1.13.0". */
+IMGCLASS_API const char *imgclass_engine_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Prediction                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Runs `batch` (N x C x H x W, matching the model's input size) through the
+ * model and writes N x K scores (probabilities, or logits if the model was
+ * loaded with softmax = 0) into `out`, which holds `out_count` floats
+ * (at least N * K). Thread-safe on one model. */
+IMGCLASS_API imgclass_status imgclass_predict(const imgclass_model *model,
+                                              const imgclass_batch *batch,
+                                              float *out, size_t out_count);
+
+/* One class of a result. `label` and `id` point into the model's labels
+ * (NULL without labels); valid while the model lives. */
+typedef struct imgclass_class {
+    int index;
+    float probability; /* the score: a probability, or a logit without softmax */
+    const char *label;
+    const char *id;
+} imgclass_class;
+
+/* The k best of `num_classes` scores, best first, ties to the lower index.
+ * k is clamped to num_classes; *out_k receives how many were written to
+ * `out` (which holds at least k entries). `model` may be NULL; when given,
+ * labels are filled from it. Thread-safe. */
+IMGCLASS_API imgclass_status imgclass_topk(const imgclass_model *model, const float *scores,
+                                           int num_classes, int k, imgclass_class *out,
+                                           int *out_k);
+
+/* One input of imgclass_classify(). */
+typedef enum imgclass_input_kind {
+    IMGCLASS_INPUT_PATH = 0,   /* .path: a file to decode */
+    IMGCLASS_INPUT_MEMORY = 1, /* .data/.size: an encoded image in memory */
+    IMGCLASS_INPUT_IMAGE = 2   /* .image: an image already decoded or wrapped */
+} imgclass_input_kind;
+
+typedef struct imgclass_input {
+    imgclass_input_kind kind;
+    const char *path;
+    const void *data;
+    size_t size;
+    const imgclass_image *image;
+} imgclass_input;
+
+typedef struct imgclass_classify_options {
+    int topk;                               /* default 5 */
+    imgclass_decode_options decode;         /* default imgclass_decode_options_default() */
+    imgclass_preprocess_options preprocess; /* default imgclass_preprocess_options_default() */
+    /* Threads that decode and preprocess in parallel; 0 (default) picks
+     * from the number of CPUs. Separate from the engine's pool. */
+    int preprocess_threads;
+} imgclass_classify_options;
+
+IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void);
+
+/* Per-image results of imgclass_classify(). */
+typedef struct imgclass_results imgclass_results;
+
+/* Decodes, preprocesses and classifies `count` inputs as one batch. A bad
+ * input fails only its own slot (see imgclass_results_status()); the call
+ * itself fails only for bad arguments, out of memory, or an engine error.
+ * `options` may be NULL. Thread-safe on one model. */
+IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
+                                               const imgclass_input *inputs, size_t count,
+                                               const imgclass_classify_options *options,
+                                               imgclass_results **out);
+
+IMGCLASS_API size_t imgclass_results_count(const imgclass_results *results);
+/* Status of input i; IMGCLASS_OK when it was classified. */
+IMGCLASS_API imgclass_status imgclass_results_status(const imgclass_results *results, size_t i);
+/* Error message of input i ("" when it succeeded). Valid while results live. */
+IMGCLASS_API const char *imgclass_results_error(const imgclass_results *results, size_t i);
+/* Top-k classes of input i, best first; *k receives their number (0 for a
+ * failed input). Valid while results and model live. */
+IMGCLASS_API const imgclass_class *imgclass_results_top(const imgclass_results *results, size_t i,
+                                                        int *k);
+/* All K scores of input i (NULL for a failed input). */
+IMGCLASS_API const float *imgclass_results_scores(const imgclass_results *results, size_t i);
+IMGCLASS_API void imgclass_results_free(imgclass_results *results);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IMGCLASS_H */

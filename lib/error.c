@@ -1,0 +1,48 @@
+/* Status strings and the thread-local last-error message. */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/* Long enough for a path plus a reason; longer messages are truncated. */
+#define IC_ERROR_CAPACITY 1024
+
+static _Thread_local char ic_last_error[IC_ERROR_CAPACITY];
+
+IMGCLASS_API const char *imgclass_status_str(imgclass_status status)
+{
+    switch (status) {
+    case IMGCLASS_OK: return "ok";
+    case IMGCLASS_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case IMGCLASS_ERR_OUT_OF_MEMORY: return "out of memory";
+    case IMGCLASS_ERR_IO: return "i/o error";
+    case IMGCLASS_ERR_UNSUPPORTED: return "unsupported format";
+    case IMGCLASS_ERR_CORRUPT: return "corrupt data";
+    case IMGCLASS_ERR_TOO_LARGE: return "too large";
+    case IMGCLASS_ERR_MODEL: return "invalid model";
+    case IMGCLASS_ERR_LABELS: return "invalid labels";
+    case IMGCLASS_ERR_DEVICE: return "device unavailable";
+    case IMGCLASS_ERR_ENGINE: return "engine error";
+    }
+    return "unknown status";
+}
+
+IMGCLASS_API const char *imgclass_last_error(void)
+{
+    return ic_last_error;
+}
+
+imgclass_status ic_error(imgclass_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ic_last_error, sizeof ic_last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+imgclass_status ic_error_oom(const char *source, const char *what)
+{
+    return ic_error(IMGCLASS_ERR_OUT_OF_MEMORY, "%s: out of memory: cannot allocate %s",
+                    source ? source : "imgclass", what);
+}

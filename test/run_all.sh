@@ -1,0 +1,61 @@
+#!/bin/sh
+# Runs the test suites and prints one closing line "N passed, N failed".
+#   sh test/run_all.sh [--unit] [--parity] [--integration]   (default: all)
+# Environment: BUILD (build folder), PYTHON (the interpreter with torch),
+# VALGRIND=1 runs the unit binaries under valgrind, leaks counted as errors.
+set -u
+BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+export BUILD PYTHON
+
+want_unit=0 want_parity=0 want_integration=0
+[ $# -eq 0 ] && { want_unit=1; want_parity=1; want_integration=1; }
+for a in "$@"; do
+    case "$a" in
+    --unit) want_unit=1 ;;
+    --parity) want_parity=1 ;;
+    --integration) want_integration=1 ;;
+    *) echo "run_all.sh: unknown option $a" >&2; exit 2 ;;
+    esac
+done
+
+passed=0 failed=0 failures=""
+run_suite() { # name command...
+    name=$1; shift
+    echo "=== $name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); failures="$failures $name"
+        echo "=== FAILED: $name"
+    fi
+}
+
+if [ "${VALGRIND:-0}" = 1 ]; then
+    VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+        --show-leak-kinds=definite --suppressions=test/valgrind.supp"
+else
+    VG=""
+fi
+
+if [ $want_unit = 1 ]; then
+    for t in "$BUILD"/test/test_*; do
+        [ -x "$t" ] || continue
+        # shellcheck disable=SC2086
+        run_suite "unit/$(basename "$t")" $VG "$t"
+    done
+fi
+if [ $want_parity = 1 ]; then
+    for t in test/parity/*.sh; do
+        [ -f "$t" ] && run_suite "parity/$(basename "$t" .sh)" sh "$t"
+    done
+fi
+if [ $want_integration = 1 ]; then
+    for t in test/integration/*.sh; do
+        [ -f "$t" ] && run_suite "integration/$(basename "$t" .sh)" sh "$t"
+    done
+fi
+
+[ -n "$failures" ] && echo "failed suites:$failures"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ] && [ $passed -gt 0 ]

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian 12 packages imgclass needs to build, test and run its
+# demo. Does nothing when all are present; without root it prints the exact
+# command instead of running it.
+set -eu
+
+PACKAGES="build-essential pkg-config libtorch-dev libjpeg62-turbo-dev libstb-dev
+zlib1g-dev libjson-c-dev libcmocka-dev valgrind
+python3-torch python3-torchvision python3-pil python3-numpy python3-skimage"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    echo "deps: all Debian packages present"
+    exit 0
+fi
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing packages:$missing" >&2
+    echo "deps: run as root: apt-get update && $cmd" >&2
+    exit 1
+fi
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+$cmd
