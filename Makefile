@@ -68,7 +68,14 @@ all: lib cli
 
 lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB)
 cli: $(CLI)
-tests: $(UNIT_BIN)
+tests: $(UNIT_BIN) $(BUILD)/test-models/.stamp
+
+# Tiny TorchScript models with known outputs, made by PyTorch itself for the
+# unit and integration tests (seconds to build).
+$(BUILD)/test-models/.stamp: test/models/make_test_models.py tools/export_model.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) test/models/make_test_models.py $(BUILD)/test-models
+	touch $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

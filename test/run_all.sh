@@ -5,6 +5,8 @@
 # VALGRIND=1 runs the unit binaries under valgrind, leaks counted as errors.
 set -u
 BUILD=${BUILD:-build}
+IMGCLASS_TEST_MODELS=${IMGCLASS_TEST_MODELS:-$BUILD/test-models}
+export IMGCLASS_TEST_MODELS
 PYTHON=${PYTHON:-/usr/bin/python3}
 export BUILD PYTHON
 
