@@ -21,15 +21,21 @@ for a in "$@"; do
     esac
 done
 
-passed=0 failed=0 failures=""
+# A suite exits 0 when it passed, 77 when it could not run here (counted
+# as skipped, never as passed), anything else when it failed.
+passed=0 failed=0 skipped=0 failures=""
 run_suite() { # name command...
     name=$1; shift
     echo "=== $name"
-    if "$@"; then
+    "$@"
+    rc=$?
+    if [ $rc -eq 0 ]; then
         passed=$((passed + 1))
+    elif [ $rc -eq 77 ]; then
+        skipped=$((skipped + 1)); echo "=== SKIPPED: $name"
     else
         failed=$((failed + 1)); failures="$failures $name"
-        echo "=== FAILED: $name"
+        echo "=== FAILED: $name (exit $rc)"
     fi
 }
 
@@ -59,5 +65,5 @@ if [ $want_integration = 1 ]; then
 fi
 
 [ -n "$failures" ] && echo "failed suites:$failures"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ] && [ $passed -gt 0 ]
