@@ -1,0 +1,258 @@
+/* Parsing of the preprocessing options; see pp_options.h. */
+#include "pp_options.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+pp_args pp_args_init(void)
+{
+    pp_args a;
+    memset(&a, 0, sizeof a);
+    return a;
+}
+
+int cli_parse_int(const char *s, int min, int max, int *out)
+{
+    char *end;
+    long v;
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int pp_parse_dims(const char *s, int *w, int *h, int *was_wh)
+{
+    const char *x = strchr(s, 'x');
+    if (!x)
+        x = strchr(s, 'X');
+    if (!x) {
+        if (cli_parse_int(s, 1, 1 << 16, w))
+            return -1;
+        *h = *w;
+        *was_wh = 0;
+        return 0;
+    }
+    char first[32];
+    size_t n = (size_t)(x - s);
+    if (n == 0 || n >= sizeof first)
+        return -1;
+    memcpy(first, s, n);
+    first[n] = '\0';
+    if (cli_parse_int(first, 1, 1 << 16, w) || cli_parse_int(x + 1, 1, 1 << 16, h))
+        return -1;
+    *was_wh = 1;
+    return 0;
+}
+
+int pp_parse_triple(const char *s, float v[3])
+{
+    const char *p = s;
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        errno = 0;
+        double d = strtod(p, &end);
+        if (errno || end == p)
+            return -1;
+        v[i] = (float)d;
+        if (i < 2) {
+            if (*end != ',')
+                return -1;
+            p = end + 1;
+        } else if (*end) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Matches "--name VALUE" or "--name=VALUE"; sets *value and advances *i. */
+static int take_value(int argc, char **argv, int *i, const char *name, const char **value,
+                      int *missing)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n))
+        return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        *i += 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return 1;
+    }
+    *value = argv[*i + 1];
+    *i += 2;
+    return 1;
+}
+
+int pp_args_parse(pp_args *a, int argc, char **argv, int *i, const char *prog)
+{
+    const char *v = NULL;
+    const char *opt = argv[*i];
+    int missing = 0;
+
+    if (!strcmp(opt, "--fast")) {
+        a->fast = 1;
+        *i += 1;
+        return 1;
+    }
+    if (take_value(argc, argv, i, "--preset", &v, &missing)) {
+        if (missing)
+            goto no_value;
+        if (!strcmp(v, "imagenet") || !strcmp(v, "torchvision"))
+            a->preset_djl = 0;
+        else if (!strcmp(v, "djl"))
+            a->preset_djl = 1;
+        else
+            goto bad;
+        return 1;
+    }
+    if (take_value(argc, argv, i, "--resize-mode", &v, &missing)) {
+        if (missing)
+            goto no_value;
+        a->have_mode = 1;
+        if (!strcmp(v, "shorter"))
+            a->mode = IMGCLASS_RESIZE_SHORTER;
+        else if (!strcmp(v, "exact"))
+            a->mode = IMGCLASS_RESIZE_EXACT;
+        else if (!strcmp(v, "none"))
+            a->mode = IMGCLASS_RESIZE_NONE;
+        else
+            goto bad;
+        return 1;
+    }
+    if (take_value(argc, argv, i, "--size", &v, &missing)) {
+        if (missing)
+            goto no_value;
+        if (pp_parse_dims(v, &a->size_w, &a->size_h, &a->size_is_wh))
+            goto bad;
+        a->have_size = 1;
+        a->size = a->size_w;
+        return 1;
+    }
+    if (take_value(argc, argv, i, "--crop", &v, &missing)) {
+        int wh;
+        if (missing)
+            goto no_value;
+        a->have_crop = 1;
+        if (!strcmp(v, "none") || !strcmp(v, "0")) {
+            a->crop_w = a->crop_h = 0;
+            return 1;
+        }
+        if (pp_parse_dims(v, &a->crop_w, &a->crop_h, &wh))
+            goto bad;
+        return 1;
+    }
+    if (take_value(argc, argv, i, "--mean", &v, &missing)) {
+        if (missing)
+            goto no_value;
+        if (pp_parse_triple(v, a->mean))
+            goto bad;
+        a->have_mean = 1;
+        return 1;
+    }
+    if (take_value(argc, argv, i, "--std", &v, &missing)) {
+        if (missing)
+            goto no_value;
+        if (pp_parse_triple(v, a->std))
+            goto bad;
+        for (int k = 0; k < 3; k++)
+            if (!(a->std[k] != 0.0f))
+                goto bad;
+        a->have_std = 1;
+        return 1;
+    }
+    return 0;
+
+no_value:
+    fprintf(stderr, "%s: option %s needs a value\n", prog, opt);
+    return -1;
+bad:
+    fprintf(stderr, "%s: bad value '%s' for %.*s\n", prog, v, (int)strcspn(opt, "="), opt);
+    return -1;
+}
+
+int pp_args_finish(const pp_args *a, imgclass_preprocess_options *out, const char *prog)
+{
+    imgclass_preprocess_options o =
+        a->preset_djl ? imgclass_preprocess_options_djl() : imgclass_preprocess_options_default();
+    if (a->have_mode)
+        o.resize_mode = (imgclass_resize_mode)a->mode;
+    else if (a->have_size && a->size_is_wh)
+        o.resize_mode = IMGCLASS_RESIZE_EXACT; /* "--size 256x256" means exactly that */
+    if (a->have_size) {
+        if (o.resize_mode == IMGCLASS_RESIZE_SHORTER && a->size_is_wh) {
+            fprintf(stderr, "%s: --size WxH needs --resize-mode exact (shorter takes one number)\n",
+                    prog);
+            return -1;
+        }
+        o.resize_size = a->size;
+        o.resize_width = a->size_w;
+        o.resize_height = a->size_h;
+    }
+    if (a->have_crop) {
+        o.crop_width = a->crop_w;
+        o.crop_height = a->crop_h;
+    }
+    if (a->have_mean)
+        memcpy(o.mean, a->mean, sizeof o.mean);
+    if (a->have_std)
+        memcpy(o.std, a->std, sizeof o.std);
+    o.fast = a->fast;
+    int h, w;
+    /* Validates the whole set (the library knows the rules). */
+    if (imgclass_preprocess_output_size(&o, 640, 480, &h, &w) != IMGCLASS_OK) {
+        fprintf(stderr, "%s: inconsistent preprocessing options: %s\n", prog,
+                imgclass_last_error());
+        return -1;
+    }
+    *out = o;
+    return 0;
+}
+
+int pp_fixed_output_size(const imgclass_preprocess_options *o, int *height, int *width,
+                         const char *prog)
+{
+    int h1, w1, h2, w2;
+    /* Two very different shapes: equal outputs mean the size is fixed. */
+    if (imgclass_preprocess_output_size(o, 640, 480, &h1, &w1) != IMGCLASS_OK ||
+        imgclass_preprocess_output_size(o, 97, 1203, &h2, &w2) != IMGCLASS_OK) {
+        fprintf(stderr, "%s: inconsistent preprocessing options: %s\n", prog,
+                imgclass_last_error());
+        return -1;
+    }
+    if (h1 != h2 || w1 != w2) {
+        fprintf(stderr, "%s: the output size depends on each image's size with these options; "
+                        "give a --crop or use --resize-mode exact\n", prog);
+        return -1;
+    }
+    *height = h1;
+    *width = w1;
+    return 0;
+}
+
+void pp_args_help(FILE *out)
+{
+    fputs("preprocessing (default: torchvision's ImageNet recipe, bit-exact):\n"
+          "  --preset NAME        imagenet: Resize(256) CenterCrop(224) (default)\n"
+          "                       djl: Resize((256,256)) CenterCrop(224), as the Deep Java\n"
+          "                       Library's ResNet-18; the options below override it\n"
+          "  --resize-mode MODE   shorter (shorter side to --size), exact (to WxH), none\n"
+          "  --size N|WxH         resize target (256); WxH implies --resize-mode exact\n"
+          "  --crop N|WxH|none    center crop (224); none only with exact resize\n"
+          "  --mean R,G,B         normalisation mean (0.485,0.456,0.406)\n"
+          "  --std R,G,B          normalisation std (0.229,0.224,0.225)\n"
+          "  --fast               allow inexact shortcuts (reduced-scale JPEG decoding)\n",
+          out);
+}

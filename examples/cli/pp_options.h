@@ -1,0 +1,51 @@
+/* Command-line options that choose the preprocessing recipe, shared by the
+ * subcommands that preprocess (classify, bench, preprocess):
+ *   --preset imagenet|djl  --resize-mode shorter|exact|none  --size N|WxH
+ *   --crop N|WxH|none  --mean R,G,B  --std R,G,B  --fast
+ * The preset is the base whatever its position; the other options override
+ * it field by field, so "--crop 200 --preset djl" means djl with a 200 crop. */
+#ifndef IMGCLASS_CLI_PP_OPTIONS_H
+#define IMGCLASS_CLI_PP_OPTIONS_H
+
+#include <imgclass.h>
+#include <stdio.h>
+
+typedef struct pp_args {
+    int preset_djl; /* 0: imagenet (torchvision's recipe), 1: djl */
+    int have_mode, mode;
+    int have_size, size, size_w, size_h, size_is_wh;
+    int have_crop, crop_w, crop_h;
+    int have_mean, have_std;
+    float mean[3], std[3];
+    int fast;
+} pp_args;
+
+/* A zeroed pp_args (the imagenet preset, nothing overridden). */
+pp_args pp_args_init(void);
+
+/* Tries to consume the option at argv[*i] (forms "--opt VALUE" and
+ * "--opt=VALUE"). Returns 1 and advances *i past what it consumed when it
+ * is a preprocessing option, 0 when it is not one (nothing consumed), -1
+ * after printing "PROG: reason" to stderr when it is one with a bad value. */
+int pp_args_parse(pp_args *args, int argc, char **argv, int *i, const char *prog);
+
+/* Builds the options: preset first, then the overrides. Returns 0, or -1
+ * after printing the reason when they are inconsistent. */
+int pp_args_finish(const pp_args *args, imgclass_preprocess_options *out, const char *prog);
+
+/* The fixed output height and width of these options (the model's input),
+ * or -1 with a message when it depends on the image (e.g. shorter-side
+ * resize without a crop), which a batch cannot hold. */
+int pp_fixed_output_size(const imgclass_preprocess_options *o, int *height, int *width,
+                         const char *prog);
+
+/* The --help paragraph for these options. */
+void pp_args_help(FILE *out);
+
+/* Small parsers used by the subcommands, exposed for their tests:
+ * "N" or "WxH" (both positive); "A,B,C" floats; a positive int. 0 ok, -1 bad. */
+int pp_parse_dims(const char *s, int *w, int *h, int *was_wh);
+int pp_parse_triple(const char *s, float v[3]);
+int cli_parse_int(const char *s, int min, int max, int *out);
+
+#endif
