@@ -1,0 +1,362 @@
+/* imgclass_preprocess*(): Resize -> CenterCrop -> ToTensor -> Normalize,
+ * bit-exact with torchvision 0.14 + Pillow 9.4 (see
+ * /work/shared/docs/preprocessing-reference.md and docs/preprocessing.md).
+ *
+ * Only the output pixels that survive the crop are computed: the
+ * horizontal pass over the source rows and columns their windows read,
+ * then the vertical pass, whose 8-bit results go through the normalisation
+ * table straight into the CHW planes of the batch slot. */
+#include "batch_internal.h"
+#include "decode.h"
+#include "error.h"
+#include "file_io.h"
+#include "geometry.h"
+#include "image_internal.h"
+#include "normalize.h"
+#include "resample.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_default(void)
+{
+    imgclass_preprocess_options o;
+    memset(&o, 0, sizeof o);
+    o.resize_mode = IMGCLASS_RESIZE_SHORTER;
+    o.resize_size = 256;
+    o.resize_width = 256;
+    o.resize_height = 256;
+    o.crop_width = 224;
+    o.crop_height = 224;
+    o.mean[0] = 0.485f;
+    o.mean[1] = 0.456f;
+    o.mean[2] = 0.406f;
+    o.std[0] = 0.229f;
+    o.std[1] = 0.224f;
+    o.std[2] = 0.225f;
+    o.fast = 0;
+    return o;
+}
+
+IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_djl(void)
+{
+    imgclass_preprocess_options o = imgclass_preprocess_options_default();
+    o.resize_mode = IMGCLASS_RESIZE_EXACT;
+    return o;
+}
+
+IMGCLASS_API imgclass_status imgclass_preprocess_output_size(const imgclass_preprocess_options *options,
+                                                             int image_width, int image_height,
+                                                             int *out_height, int *out_width)
+{
+    imgclass_preprocess_options defaults = imgclass_preprocess_options_default();
+    if (!options)
+        options = &defaults;
+    if (!out_height || !out_width)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_preprocess_output_size: invalid argument: NULL output pointer");
+    imgclass_status st = ic_options_check(options, "preprocess options");
+    if (st != IMGCLASS_OK)
+        return st;
+    ic_plan plan;
+    st = ic_plan_compute(options, image_width, image_height, "image", &plan);
+    if (st != IMGCLASS_OK)
+        return st;
+    *out_height = plan.y.output;
+    *out_width = plan.x.output;
+    return IMGCLASS_OK;
+}
+
+/* A readable block of source pixels. */
+typedef struct pixel_block {
+    const uint8_t *pixels;        /* pixel (x0, y0) of the image */
+    size_t stride;
+    imgclass_pixel_format format;
+    int x0, y0, width, height;    /* where the block lies in the image */
+    int image_width, image_height;
+} pixel_block;
+
+static size_t round8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static void fill_floats(float *p, size_t n, float v)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = v;
+}
+
+/* Runs the plan on `src` (whose image size may differ from the size the
+ * plan was made for only in fast mode: a DCT-scaled image resized to the
+ * same target) and writes 3 planes of plan->y.output x plan->x.output
+ * floats at `dst`. */
+static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
+                                const imgclass_preprocess_options *o, const char *source,
+                                float *dst)
+{
+    const ic_axis_plan *px = &plan->x, *py = &plan->y;
+    const int cx = px->count;
+    int sx0, sx1, sy0, sy1;
+    ic_resample_axis_span(src->image_width, px->resized, px->first, cx, &sx0, &sx1);
+    ic_resample_axis_span(src->image_height, py->resized, py->first, py->count, &sy0, &sy1);
+    if (sx0 < src->x0 || sx1 > src->x0 + src->width || sy0 < src->y0 ||
+        sy1 > src->y0 + src->height)
+        return ic_error(IMGCLASS_ERR_CORRUPT,
+                        "%s: corrupt data: decoded block misses the region the crop needs",
+                        source);
+
+    const size_t rows = (size_t)(sy1 - sy0);
+    const size_t bx = round8(ic_resample_axis_bytes(src->image_width, px->resized, cx));
+    const size_t by = round8(ic_resample_axis_bytes(src->image_height, py->resized, py->count));
+    const size_t bacc = round8((size_t)cx * sizeof(int32_t));
+    const size_t plane = rows * (size_t)cx;
+    if (plane / (size_t)cx != rows || plane > (SIZE_MAX - bx - by - bacc) / 4)
+        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: resize scratch", source);
+    unsigned char *mem = malloc(bx + by + bacc + 3 * plane + 3 * (size_t)cx);
+    if (!mem)
+        return ic_error_oom(source, "resize scratch");
+    ic_resample_axis ax, ay;
+    ic_resample_axis_init(&ax, src->image_width, px->resized, px->first, cx, mem);
+    ic_resample_axis_init(&ay, src->image_height, py->resized, py->first, py->count, mem + bx);
+    int32_t *acc = (int32_t *)(mem + bx + by);
+    uint8_t *tmp = mem + bx + by + bacc;
+    uint8_t *row8 = tmp + 3 * plane;
+
+    /* Horizontal pass: source rows [sy0, sy1) into three 8-bit planes. */
+    const int bpp = imgclass_pixel_format_bytes(src->format);
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *srow = src->pixels + (size_t)(sy0 + (int)r - src->y0) * src->stride +
+                              (size_t)(sx0 - src->x0) * (size_t)bpp;
+        ic_resample_row_h(srow, src->format, &ax, tmp + r * cx, tmp + plane + r * cx,
+                          tmp + 2 * plane + r * cx);
+    }
+
+    ic_norm_lut norm;
+    ic_norm_lut_init(&norm, o->mean, o->std);
+
+    /* Vertical pass, output row by output row, padding where the crop
+     * exceeds the resized image. */
+    const size_t ow = (size_t)px->output, oh = (size_t)py->output;
+    const size_t left = (size_t)(px->first - px->offset);
+    const size_t right = ow - left - (size_t)cx;
+    for (size_t oy = 0; oy < oh; oy++) {
+        const long long r = (long long)oy + py->offset;
+        for (int c = 0; c < 3; c++) {
+            float *out = dst + (size_t)c * oh * ow + oy * ow;
+            const float *lut = norm.lut[c];
+            if (r < py->first || r >= (long long)py->first + py->count) {
+                fill_floats(out, ow, lut[0]);
+                continue;
+            }
+            ic_resample_col_v(tmp + (size_t)c * plane, (size_t)cx, &ay, (int)(r - py->first), cx,
+                              acc, row8);
+            fill_floats(out, left, lut[0]);
+            for (int i = 0; i < cx; i++)
+                out[left + (size_t)i] = lut[row8[i]];
+            fill_floats(out + left + cx, right, lut[0]);
+        }
+    }
+    free(mem);
+    return IMGCLASS_OK;
+}
+
+static imgclass_status check_slot(const imgclass_batch *batch, size_t index, const char *source)
+{
+    if (!batch)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "%s: invalid argument: NULL batch",
+                        source);
+    if (index >= batch->count)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "%s: invalid argument: batch index %zu out of range (count %zu)", source,
+                        index, batch->count);
+    return IMGCLASS_OK;
+}
+
+static imgclass_status check_size(const imgclass_batch *batch, const ic_plan *plan,
+                                  const char *source)
+{
+    if (plan->y.output != batch->height || plan->x.output != batch->width)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "%s: invalid argument: preprocessed size %dx%d (WxH) does not match the "
+                        "batch's %dx%d",
+                        source, plan->x.output, plan->y.output, batch->width, batch->height);
+    return IMGCLASS_OK;
+}
+
+static float *slot_data(imgclass_batch *batch, size_t index)
+{
+    return batch->data + index * 3 * (size_t)batch->height * (size_t)batch->width;
+}
+
+IMGCLASS_API imgclass_status imgclass_preprocess(const imgclass_image *image,
+                                                 const imgclass_preprocess_options *options,
+                                                 imgclass_batch *batch, size_t index)
+{
+    const char *source = "image";
+    imgclass_preprocess_options defaults = imgclass_preprocess_options_default();
+    if (!options)
+        options = &defaults;
+    if (!image || !image->pixels)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "%s: invalid argument: NULL image",
+                        source);
+    if (imgclass_pixel_format_bytes(image->format) == 0)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "%s: invalid argument: unknown pixel format %d", source,
+                        (int)image->format);
+    imgclass_status st = check_slot(batch, index, source);
+    if (st == IMGCLASS_OK)
+        st = ic_options_check(options, source);
+    ic_plan plan;
+    if (st == IMGCLASS_OK)
+        st = ic_plan_compute(options, image->width, image->height, source, &plan);
+    if (st == IMGCLASS_OK)
+        st = check_size(batch, &plan, source);
+    if (st != IMGCLASS_OK)
+        return st;
+    pixel_block src = {image->pixels, image->stride, image->format, 0, 0,
+                       image->width,  image->height, image->width, image->height};
+    return run_plan(&src, &plan, options, source, slot_data(batch, index));
+}
+
+/* --- decode + preprocess ------------------------------------------------ */
+
+typedef struct fused_ctx {
+    const imgclass_preprocess_options *options;
+    const imgclass_batch *batch;
+    const char *source;
+    int orig_width, orig_height; /* full size from the header, 0 if unknown */
+    imgclass_status status;      /* a failure found inside a callback */
+} fused_ctx;
+
+/* As Pillow's draft(): the largest DCT scale 1/s that keeps the image at
+ * least as large as the resize target on both axes. */
+static int choose_scale_cb(void *vctx, int width, int height)
+{
+    fused_ctx *ctx = vctx;
+    ctx->orig_width = width;
+    ctx->orig_height = height;
+    int tw, th;
+    if (width <= 0 || height <= 0 ||
+        ic_resize_target(ctx->options, width, height, ctx->source, &tw, &th) != IMGCLASS_OK)
+        return 1;
+    int scale = width / tw < height / th ? width / tw : height / th;
+    static const int denoms[] = {8, 4, 2};
+    for (size_t i = 0; i < sizeof denoms / sizeof denoms[0]; i++)
+        if (scale >= denoms[i])
+            return denoms[i];
+    return 1;
+}
+
+/* The plan for an image that decodes to width x height, sized from the
+ * full (unscaled) image as in exact mode. */
+static imgclass_status fused_plan(fused_ctx *ctx, int width, int height, ic_plan *plan)
+{
+    int w = ctx->orig_width > 0 ? ctx->orig_width : width;
+    int h = ctx->orig_height > 0 ? ctx->orig_height : height;
+    imgclass_status st = ic_plan_compute(ctx->options, w, h, ctx->source, plan);
+    if (st == IMGCLASS_OK)
+        st = check_size(ctx->batch, plan, ctx->source);
+    return st;
+}
+
+static void choose_region_cb(void *vctx, int width, int height, ic_region *region)
+{
+    fused_ctx *ctx = vctx;
+    ic_plan plan;
+    /* On failure decode as little as possible; the error is reported
+     * after ic_decode() returns. */
+    region->x = region->y = 0;
+    region->width = region->height = 1;
+    if (width <= 0 || height <= 0)
+        return;
+    ctx->status = fused_plan(ctx, width, height, &plan);
+    if (ctx->status != IMGCLASS_OK)
+        return;
+    int x0, x1, y0, y1;
+    ic_resample_axis_span(width, plan.x.resized, plan.x.first, plan.x.count, &x0, &x1);
+    ic_resample_axis_span(height, plan.y.resized, plan.y.first, plan.y.count, &y0, &y1);
+    region->x = x0;
+    region->y = y0;
+    region->width = x1 - x0;
+    region->height = y1 - y0;
+}
+
+static imgclass_status fused(const unsigned char *data, size_t size, const char *source,
+                             const imgclass_decode_options *decode_options,
+                             const imgclass_preprocess_options *options, imgclass_batch *batch,
+                             size_t index)
+{
+    fused_ctx ctx = {options, batch, source, 0, 0, IMGCLASS_OK};
+    ic_decode_request req = {&ctx, options->fast ? choose_scale_cb : NULL, choose_region_cb};
+    ic_decoded dec;
+    memset(&dec, 0, sizeof dec);
+    imgclass_status st = ic_decode(data, size, source, decode_options, &req, &dec);
+    if (st != IMGCLASS_OK)
+        return st;
+    ic_plan plan;
+    st = ctx.status;
+    if (st == IMGCLASS_OK)
+        st = fused_plan(&ctx, dec.image_width, dec.image_height, &plan);
+    if (st == IMGCLASS_OK) {
+        pixel_block src = {dec.pixels,       dec.stride,      IMGCLASS_PIXEL_RGB,
+                           dec.block.x,      dec.block.y,     dec.block.width,
+                           dec.block.height, dec.image_width, dec.image_height};
+        st = run_plan(&src, &plan, options, source, slot_data(batch, index));
+    }
+    free(dec.pixels);
+    return st;
+}
+
+static imgclass_status fused_args(const char *source, const imgclass_preprocess_options **options,
+                                  imgclass_preprocess_options *defaults, imgclass_batch *batch,
+                                  size_t index)
+{
+    if (!*options) {
+        *defaults = imgclass_preprocess_options_default();
+        *options = defaults;
+    }
+    imgclass_status st = check_slot(batch, index, source);
+    if (st == IMGCLASS_OK)
+        st = ic_options_check(*options, source);
+    return st;
+}
+
+IMGCLASS_API imgclass_status imgclass_preprocess_file(const char *path,
+                                                      const imgclass_decode_options *decode_options,
+                                                      const imgclass_preprocess_options *options,
+                                                      imgclass_batch *batch, size_t index)
+{
+    if (!path)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_preprocess_file: invalid "
+                                                       "argument: NULL path");
+    imgclass_preprocess_options defaults;
+    imgclass_status st = fused_args(path, &options, &defaults, batch, index);
+    if (st != IMGCLASS_OK)
+        return st;
+    unsigned char *data;
+    size_t size;
+    st = ic_read_file(path, 0, &data, &size);
+    if (st != IMGCLASS_OK)
+        return st;
+    st = fused(data, size, path, decode_options, options, batch, index);
+    free(data);
+    return st;
+}
+
+IMGCLASS_API imgclass_status imgclass_preprocess_memory(const void *data, size_t size,
+                                                        const imgclass_decode_options *decode_options,
+                                                        const imgclass_preprocess_options *options,
+                                                        imgclass_batch *batch, size_t index)
+{
+    const char *source = "memory buffer";
+    if (!data)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "%s: invalid argument: NULL data",
+                        source);
+    imgclass_preprocess_options defaults;
+    imgclass_status st = fused_args(source, &options, &defaults, batch, index);
+    if (st != IMGCLASS_OK)
+        return st;
+    return fused(data, size, source, decode_options, options, batch, index);
+}

@@ -1,0 +1,208 @@
+/* Pillow 9.4's BILINEAR resample (libImaging/Resample.c), exactly.
+ *
+ * The weights are computed with the same double arithmetic, in the same
+ * order, as Pillow's precompute_coeffs() + normalize_coeffs_8bpc(), so they
+ * are the same 22-bit integers; the sums are exact integer arithmetic. The
+ * compiler must not contract the double expressions into FMAs: GCC in ISO
+ * C mode (-std=c11, as the Makefile builds) does not; clang honours the
+ * pragma. */
+#include "resample.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+static int axis_ksize(int in_size, int out_size)
+{
+    if (in_size == out_size)
+        return 1;
+    /* As Pillow: scale from the float box width, support 1 (triangle). */
+    double scale = (double)(float)in_size / out_size;
+    double filterscale = scale < 1.0 ? 1.0 : scale;
+    return (int)ceil(filterscale) * 2 + 1;
+}
+
+size_t ic_resample_axis_bytes(int in_size, int out_size, int count)
+{
+    size_t k = (size_t)axis_ksize(in_size, out_size);
+    /* the double scratch first (alignment), then coeffs, start, taps */
+    return k * sizeof(double) + (size_t)count * (k * sizeof(int32_t) + 2 * sizeof(int));
+}
+
+/* Pillow's window [xmin, xmax) of output xx. */
+static void window(int in_size, double scale, double support, int xx, int *lo, int *hi)
+{
+    const double center = 0.0 + (xx + 0.5) * scale;
+    int xmin = (int)(center - support + 0.5);
+    if (xmin < 0)
+        xmin = 0;
+    int xmax = (int)(center + support + 0.5);
+    if (xmax > in_size)
+        xmax = in_size;
+    *lo = xmin;
+    *hi = xmax;
+}
+
+void ic_resample_axis_span(int in_size, int out_size, int first, int count, int *src_first,
+                           int *src_end)
+{
+    if (in_size == out_size) {
+        *src_first = first;
+        *src_end = first + count;
+        return;
+    }
+    const double scale = (double)(float)in_size / out_size;
+    const double support = scale < 1.0 ? 1.0 : scale;
+    int lo, hi;
+    window(in_size, scale, support, first, src_first, &hi);
+    window(in_size, scale, support, first + count - 1, &lo, src_end);
+}
+
+static double bilinear_filter(double x)
+{
+    if (x < 0.0)
+        x = -x;
+    if (x < 1.0)
+        return 1.0 - x;
+    return 0.0;
+}
+
+void ic_resample_axis_init(ic_resample_axis *a, int in_size, int out_size, int first, int count,
+                           void *mem)
+{
+    const int ksize = axis_ksize(in_size, out_size);
+    double *w = mem;
+    a->count = count;
+    a->ksize = ksize;
+    a->coeffs = (int32_t *)(w + ksize);
+    a->start = (int *)(a->coeffs + (size_t)count * ksize);
+    a->taps = a->start + count;
+
+    if (in_size == out_size) {
+        for (int i = 0; i < count; i++) {
+            a->start[i] = i;
+            a->taps[i] = 1;
+            a->coeffs[i] = (int32_t)1 << IC_PRECISION_BITS;
+        }
+        a->src_first = first;
+        a->src_end = first + count;
+        return;
+    }
+
+    /* precompute_coeffs(), with box (0, in_size) given as floats. */
+    const double scale = (double)(float)in_size / out_size;
+    const double filterscale = scale < 1.0 ? 1.0 : scale;
+    const double support = 1.0 * filterscale;
+    const double ss = 1.0 / filterscale;
+    for (int i = 0; i < count; i++) {
+        const int xx = first + i;
+        const double center = 0.0 + (xx + 0.5) * scale;
+        int xmin, xmax;
+        window(in_size, scale, support, xx, &xmin, &xmax);
+        xmax -= xmin;
+        double ww = 0.0;
+        for (int x = 0; x < xmax; x++) {
+            double v = bilinear_filter((x + xmin - center + 0.5) * ss);
+            w[x] = v;
+            ww += v;
+        }
+        int32_t *k = a->coeffs + (size_t)i * ksize;
+        for (int x = 0; x < xmax; x++) {
+            double v = ww != 0.0 ? w[x] / ww : w[x];
+            /* normalize_coeffs_8bpc(); triangle weights are never < 0 */
+            k[x] = v < 0 ? (int32_t)(-0.5 + v * (1 << IC_PRECISION_BITS))
+                         : (int32_t)(0.5 + v * (1 << IC_PRECISION_BITS));
+        }
+        for (int x = xmax; x < ksize; x++)
+            k[x] = 0;
+        a->start[i] = xmin;
+        a->taps[i] = xmax;
+    }
+    /* Windows move right monotonically: the first output starts leftmost,
+     * the last ends rightmost. */
+    a->src_first = a->start[0];
+    a->src_end = a->start[count - 1] + a->taps[count - 1];
+    for (int i = 0; i < count; i++)
+        a->start[i] -= a->src_first;
+}
+
+static inline uint8_t clip8(int32_t v)
+{
+    v >>= IC_PRECISION_BITS;
+    return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v;
+}
+
+/* One specialisation per pixel layout: bpp and channel offsets are
+ * compile-time constants after inlining. */
+static inline __attribute__((always_inline)) void
+row_h(const uint8_t *row, int bpp, int ro, int go, int bo, const ic_resample_axis *a, uint8_t *r,
+      uint8_t *g, uint8_t *b)
+{
+    const int ksize = a->ksize;
+    for (int i = 0; i < a->count; i++) {
+        const int32_t *k = a->coeffs + (size_t)i * ksize;
+        const uint8_t *p = row + (size_t)a->start[i] * bpp;
+        const int n = a->taps[i];
+        int32_t s0 = 1 << (IC_PRECISION_BITS - 1), s1 = s0, s2 = s0;
+        for (int j = 0; j < n; j++, p += bpp) {
+            s0 += p[ro] * k[j];
+            s1 += p[go] * k[j];
+            s2 += p[bo] * k[j];
+        }
+        r[i] = clip8(s0);
+        g[i] = clip8(s1);
+        b[i] = clip8(s2);
+    }
+}
+
+static void row_h_gray(const uint8_t *row, const ic_resample_axis *a, uint8_t *r, uint8_t *g,
+                       uint8_t *b)
+{
+    const int ksize = a->ksize;
+    for (int i = 0; i < a->count; i++) {
+        const int32_t *k = a->coeffs + (size_t)i * ksize;
+        const uint8_t *p = row + a->start[i];
+        const int n = a->taps[i];
+        int32_t s = 1 << (IC_PRECISION_BITS - 1);
+        for (int j = 0; j < n; j++)
+            s += p[j] * k[j];
+        r[i] = g[i] = b[i] = clip8(s);
+    }
+}
+
+void ic_resample_row_h(const uint8_t *row, imgclass_pixel_format format, const ic_resample_axis *a,
+                       uint8_t *r, uint8_t *g, uint8_t *b)
+{
+    switch (format) {
+    case IMGCLASS_PIXEL_BGR: row_h(row, 3, 2, 1, 0, a, r, g, b); break;
+    case IMGCLASS_PIXEL_RGBA: row_h(row, 4, 0, 1, 2, a, r, g, b); break;
+    case IMGCLASS_PIXEL_BGRA: row_h(row, 4, 2, 1, 0, a, r, g, b); break;
+    case IMGCLASS_PIXEL_GRAY: row_h_gray(row, a, r, g, b); break;
+    case IMGCLASS_PIXEL_RGB:
+    default: row_h(row, 3, 0, 1, 2, a, r, g, b); break;
+    }
+}
+
+void ic_resample_col_v(const uint8_t *plane, size_t stride, const ic_resample_axis *a, int i,
+                       int width, int32_t *acc, uint8_t *out)
+{
+    const int32_t *k = a->coeffs + (size_t)i * a->ksize;
+    const int n = a->taps[i];
+    const uint8_t *p = plane + (size_t)a->start[i] * stride;
+    if (n == 1 && k[0] == (int32_t)1 << IC_PRECISION_BITS) { /* identity */
+        memcpy(out, p, (size_t)width);
+        return;
+    }
+    for (int x = 0; x < width; x++)
+        acc[x] = 1 << (IC_PRECISION_BITS - 1);
+    for (int j = 0; j < n; j++, p += stride) {
+        const int32_t kj = k[j];
+        for (int x = 0; x < width; x++)
+            acc[x] += p[x] * kj;
+    }
+    for (int x = 0; x < width; x++)
+        out[x] = clip8(acc[x]);
+}
