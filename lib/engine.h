@@ -1,0 +1,59 @@
+/* Internal: the small C interface between the library and an inference
+ * engine. lib/engine_torch.cpp implements it with libtorch; it is the only
+ * C++ file, so a second engine could be added beside it without touching the
+ * public API. Every engine function reports failures through ic_error()
+ * (status + message) and never lets an exception or a crash escape. */
+#ifndef IMGCLASS_ENGINE_H
+#define IMGCLASS_ENGINE_H
+
+#include "imgclass.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ic_engine ic_engine;
+
+/* What the engine needs to load a model; validated by the caller
+ * (lib/model.c) except where the engine alone can tell (device support). */
+typedef struct ic_engine_config {
+    int device_is_cuda;   /* 0: CPU, 1: CUDA device `device_index` */
+    int device_index;
+    int input_channels;   /* the model's input, C x H x W */
+    int input_height;
+    int input_width;
+    int softmax;          /* apply softmax over the classes after forward */
+    unsigned optimize;    /* IMGCLASS_OPT_* flags */
+    int warmup_runs;      /* extra forward passes after the shape check */
+} ic_engine_config;
+
+/* Loads an uncompressed TorchScript archive from `size` bytes at `data` (read
+ * only during the call). `source` names it in error messages. Runs a forward
+ * pass on a zero batch of 2 to check the output is [2, K] and stores K in
+ * *num_classes. Errors: IMGCLASS_ERR_MODEL (not a model, corrupt, wrong
+ * shapes), IMGCLASS_ERR_DEVICE, IMGCLASS_ERR_OUT_OF_MEMORY,
+ * IMGCLASS_ERR_ENGINE. */
+imgclass_status ic_engine_load(const void *data, size_t size, const char *source,
+                               const ic_engine_config *config, ic_engine **out,
+                               int *num_classes);
+
+/* Runs `count` inputs of C x H x W float32 at `input` (read, never written)
+ * and writes count x K float32 scores to `out`. Thread-safe on one engine:
+ * the engine's state is read-only after load. */
+imgclass_status ic_engine_forward(const ic_engine *engine, const float *input, size_t count,
+                                  float *out);
+
+void ic_engine_free(ic_engine *engine);
+
+/* The engine's process-wide intra-op thread pool. */
+imgclass_status ic_engine_set_num_threads(int n);
+int ic_engine_get_num_threads(void);
+
+/* "libtorch 1.13.0"; static. */
+const char *ic_engine_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,114 @@
+/* gzip inflation with zlib, guarded by a limit on the output size. */
+#include "gzip.h"
+
+#include "error.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+int ic_is_gzip(const void *data, size_t size)
+{
+    const unsigned char *p = data;
+    return data && size >= 2 && p[0] == 0x1f && p[1] == 0x8b;
+}
+
+/* Grows *buf to at least `need` bytes, never beyond `limit`. */
+static int grow(unsigned char **buf, size_t *cap, size_t need, size_t limit)
+{
+    size_t cap2 = *cap ? *cap : 1 << 16;
+    while (cap2 < need)
+        cap2 = cap2 > SIZE_MAX / 2 ? SIZE_MAX : cap2 * 2;
+    if (cap2 > limit)
+        cap2 = limit;
+    unsigned char *p = realloc(*buf, cap2 ? cap2 : 1);
+    if (!p)
+        return 0;
+    *buf = p;
+    *cap = cap2;
+    return 1;
+}
+
+imgclass_status ic_gunzip(const void *data, size_t size, size_t max_size, const char *source,
+                          unsigned char **out, size_t *out_size)
+{
+    if (!source)
+        source = "memory buffer";
+    if (!ic_is_gzip(data, size))
+        return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: not gzip data", source);
+    z_stream zs = {0};
+    /* 16 + MAX_WBITS: gzip wrapper only (not raw zlib). */
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+        return ic_error_oom(source, "zlib state");
+    /* A first guess from the gzip trailer would be untrusted; start from 4x
+     * the input and grow by doubling up to the limit. */
+    size_t cap = 0, len = 0;
+    unsigned char *buf = NULL;
+    size_t first = size < SIZE_MAX / 4 ? size * 4 : SIZE_MAX;
+    if (!grow(&buf, &cap, first < max_size ? first : max_size, max_size)) {
+        inflateEnd(&zs);
+        return ic_error_oom(source, "decompression buffer");
+    }
+    const unsigned char *in = data;
+    size_t in_left = size;
+    imgclass_status st = IMGCLASS_OK;
+    int ret = Z_OK;
+    for (;;) {
+        if (zs.avail_in == 0 && in_left > 0) {
+            uInt chunk = in_left > UINT_MAX ? UINT_MAX : (uInt)in_left;
+            zs.next_in = (unsigned char *)in;
+            zs.avail_in = chunk;
+            in += chunk;
+            in_left -= chunk;
+        }
+        if (len == cap) {
+            if (cap >= max_size) {
+                st = ic_error(IMGCLASS_ERR_TOO_LARGE,
+                              "%s: too large: decompressed size exceeds %zu bytes", source,
+                              max_size);
+                break;
+            }
+            if (!grow(&buf, &cap, cap + 1, max_size)) {
+                st = ic_error_oom(source, "decompression buffer");
+                break;
+            }
+        }
+        size_t room = cap - len;
+        zs.next_out = buf + len;
+        zs.avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
+        uInt before = zs.avail_out;
+        ret = inflate(&zs, Z_NO_FLUSH);
+        len += before - zs.avail_out;
+        if (ret == Z_STREAM_END) {
+            /* Concatenated members (as `cat a.gz b.gz` makes) continue. */
+            if (zs.avail_in == 0 && in_left == 0)
+                break;
+            if (inflateReset(&zs) != Z_OK) {
+                st = ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: bad gzip member", source);
+                break;
+            }
+            continue;
+        }
+        if (ret == Z_BUF_ERROR && zs.avail_in == 0 && in_left == 0) {
+            st = ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: truncated gzip data", source);
+            break;
+        }
+        if (ret == Z_MEM_ERROR) {
+            st = ic_error_oom(source, "zlib state");
+            break;
+        }
+        if (ret != Z_OK && ret != Z_BUF_ERROR) {
+            st = ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: gzip: %s", source,
+                          zs.msg ? zs.msg : "inflate failed");
+            break;
+        }
+    }
+    inflateEnd(&zs);
+    if (st != IMGCLASS_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    *out_size = len;
+    return IMGCLASS_OK;
+}

@@ -1,0 +1,271 @@
+/* Loading models (plain or gzipped TorchScript archives), their options,
+ * labels and queries; the engine's thread pool and version. */
+#include "model_internal.h"
+
+#include "error.h"
+#include "file_io.h"
+#include "gzip.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+IMGCLASS_API imgclass_model_options imgclass_model_options_default(void)
+{
+    imgclass_model_options o;
+    memset(&o, 0, sizeof o);
+    o.device = "cpu";
+    o.input_channels = 3;
+    o.input_height = 224;
+    o.input_width = 224;
+    o.softmax = 1;
+    o.optimize = IMGCLASS_OPT_DEFAULT;
+    o.warmup_runs = 1;
+    return o;
+}
+
+/* "cpu", "cuda" (device 0) or "cuda:N" with N a plain decimal number. */
+static imgclass_status parse_device(const char *device, const char *source,
+                                    ic_engine_config *config, char *name, size_t name_size)
+{
+    if (strcmp(device, "cpu") == 0) {
+        snprintf(name, name_size, "cpu");
+        return IMGCLASS_OK;
+    }
+    if (strcmp(device, "cuda") == 0) {
+        config->device_is_cuda = 1;
+        snprintf(name, name_size, "cuda:0");
+        return IMGCLASS_OK;
+    }
+    if (strncmp(device, "cuda:", 5) == 0) {
+        const char *digits = device + 5;
+        size_t n = strspn(digits, "0123456789");
+        if (n > 0 && n <= 4 && digits[n] == '\0') {
+            config->device_is_cuda = 1;
+            config->device_index = atoi(digits);
+            snprintf(name, name_size, "cuda:%d", config->device_index);
+            return IMGCLASS_OK;
+        }
+    }
+    return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                    "%s: invalid argument: device \"%.64s\" is not \"cpu\", \"cuda\" or "
+                    "\"cuda:N\"",
+                    source, device);
+}
+
+static imgclass_status check_options(const imgclass_model_options *o, const char *source)
+{
+    const unsigned known = IMGCLASS_OPT_FREEZE | IMGCLASS_OPT_FOR_INFERENCE |
+                           IMGCLASS_OPT_CHANNELS_LAST | IMGCLASS_OPT_BFLOAT16;
+    if (o->input_channels < 1 || o->input_height < 1 || o->input_width < 1 ||
+        o->input_channels > 64 || o->input_height > 16384 || o->input_width > 16384)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "%s: invalid argument: input size %d x %d x %d (each dimension must be "
+                        "positive; at most 64 channels and 16384 pixels a side)",
+                        source, o->input_channels, o->input_height, o->input_width);
+    if (o->optimize & ~known)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "%s: invalid argument: unknown optimisation flags 0x%x", source,
+                        o->optimize & ~known);
+    if (o->warmup_runs < 0 || o->warmup_runs > 1000)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "%s: invalid argument: warmup_runs %d not in 0..1000", source,
+                        o->warmup_runs);
+    return IMGCLASS_OK;
+}
+
+static imgclass_status load_model(const void *data, size_t size, const char *source,
+                                  const imgclass_model_options *options, imgclass_model **out)
+{
+    imgclass_model_options defaults = imgclass_model_options_default();
+    const imgclass_model_options *o = options ? options : &defaults;
+    imgclass_status st = check_options(o, source);
+    if (st != IMGCLASS_OK)
+        return st;
+    ic_engine_config config;
+    memset(&config, 0, sizeof config);
+    char device[24];
+    st = parse_device(o->device ? o->device : "cpu", source, &config, device, sizeof device);
+    if (st != IMGCLASS_OK)
+        return st;
+    config.input_channels = o->input_channels;
+    config.input_height = o->input_height;
+    config.input_width = o->input_width;
+    config.softmax = o->softmax;
+    config.optimize = o->optimize;
+    config.warmup_runs = o->warmup_runs;
+
+    /* Recognised by content: gzip magic, then a TorchScript archive is a zip
+     * whose first local header starts "PK\3\4". */
+    unsigned char *plain = NULL;
+    if (ic_is_gzip(data, size)) {
+        st = ic_gunzip(data, size, IC_MODEL_MAX_BYTES, source, &plain, &size);
+        if (st != IMGCLASS_OK)
+            return st;
+        data = plain;
+    }
+    if (size < 4 || memcmp(data, "PK\003\004", 4) != 0) {
+        free(plain);
+        return ic_error(IMGCLASS_ERR_MODEL,
+                        "%s: invalid model: not a TorchScript archive (no zip or gzip header)",
+                        source);
+    }
+    imgclass_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        free(plain);
+        return ic_error_oom(source, "model");
+    }
+    int num_classes = 0;
+    st = ic_engine_load(data, size, source, &config, &m->engine, &num_classes);
+    free(plain);
+    if (st != IMGCLASS_OK) {
+        free(m);
+        return st;
+    }
+    m->channels = o->input_channels;
+    m->height = o->input_height;
+    m->width = o->input_width;
+    m->num_classes = num_classes;
+    m->softmax = o->softmax;
+    memcpy(m->device, device, sizeof m->device);
+    *out = m;
+    return IMGCLASS_OK;
+}
+
+IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
+                                                 const imgclass_model_options *options,
+                                                 imgclass_model **out)
+{
+    if (!path || !out)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_model_load: invalid argument: NULL %s", path ? "out" : "path");
+    *out = NULL;
+    unsigned char *data;
+    size_t size;
+    imgclass_status st = ic_read_file(path, IC_MODEL_MAX_BYTES, &data, &size);
+    if (st != IMGCLASS_OK)
+        return st;
+    st = load_model(data, size, path, options, out);
+    free(data);
+    return st;
+}
+
+IMGCLASS_API imgclass_status imgclass_model_load_memory(const void *data, size_t size,
+                                                        const imgclass_model_options *options,
+                                                        imgclass_model **out)
+{
+    if (!data || !out)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "memory buffer: invalid argument: NULL %s", data ? "out" : "data");
+    *out = NULL;
+    return load_model(data, size, "memory buffer", options, out);
+}
+
+static imgclass_status attach_labels(imgclass_model *model, const void *data, size_t size,
+                                     const char *source)
+{
+    ic_labels *labels;
+    imgclass_status st = ic_labels_parse(data, size, source, &labels);
+    if (st != IMGCLASS_OK)
+        return st;
+    if (labels->count != model->num_classes) {
+        int n = labels->count;
+        ic_labels_free(labels);
+        return ic_error(IMGCLASS_ERR_LABELS,
+                        "%s: invalid labels: %d labels but the model has %d classes", source, n,
+                        model->num_classes);
+    }
+    ic_labels_free(model->labels);
+    model->labels = labels;
+    return IMGCLASS_OK;
+}
+
+IMGCLASS_API imgclass_status imgclass_model_load_labels(imgclass_model *model, const char *path)
+{
+    if (!model || !path)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_model_load_labels: invalid argument: NULL %s",
+                        model ? "path" : "model");
+    unsigned char *data;
+    size_t size;
+    imgclass_status st = ic_read_file(path, IC_LABELS_MAX_BYTES, &data, &size);
+    if (st != IMGCLASS_OK)
+        return st;
+    st = attach_labels(model, data, size, path);
+    free(data);
+    return st;
+}
+
+IMGCLASS_API imgclass_status imgclass_model_load_labels_memory(imgclass_model *model,
+                                                               const void *data, size_t size)
+{
+    if (!model || !data)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "memory buffer: invalid argument: NULL %s", model ? "data" : "model");
+    return attach_labels(model, data, size, "memory buffer");
+}
+
+IMGCLASS_API int imgclass_model_num_classes(const imgclass_model *model)
+{
+    return model ? model->num_classes : 0;
+}
+
+IMGCLASS_API void imgclass_model_input_size(const imgclass_model *model, int *channels,
+                                            int *height, int *width)
+{
+    if (channels)
+        *channels = model ? model->channels : 0;
+    if (height)
+        *height = model ? model->height : 0;
+    if (width)
+        *width = model ? model->width : 0;
+}
+
+IMGCLASS_API const char *imgclass_model_device(const imgclass_model *model)
+{
+    return model ? model->device : NULL;
+}
+
+IMGCLASS_API const char *imgclass_model_label(const imgclass_model *model, int index)
+{
+    if (!model || !model->labels || index < 0 || index >= model->labels->count)
+        return NULL;
+    return model->labels->label[index];
+}
+
+IMGCLASS_API const char *imgclass_model_label_id(const imgclass_model *model, int index)
+{
+    if (!model || !model->labels || index < 0 || index >= model->labels->count)
+        return NULL;
+    return model->labels->id[index];
+}
+
+IMGCLASS_API void imgclass_model_free(imgclass_model *model)
+{
+    if (!model)
+        return;
+    ic_engine_free(model->engine);
+    ic_labels_free(model->labels);
+    free(model);
+}
+
+IMGCLASS_API imgclass_status imgclass_set_num_threads(int n)
+{
+    if (n < 1)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_set_num_threads: invalid argument: %d threads (must be >= 1)",
+                        n);
+    return ic_engine_set_num_threads(n);
+}
+
+IMGCLASS_API int imgclass_get_num_threads(void)
+{
+    return ic_engine_get_num_threads();
+}
+
+IMGCLASS_API const char *imgclass_engine_version(void)
+{
+    return ic_engine_version();
+}

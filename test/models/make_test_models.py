@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Builds the tiny TorchScript models, fixed inputs, PyTorch-computed expected
+outputs and label files that the engine's unit tests read.
+
+    python3 test/models/make_test_models.py DIR
+
+Everything is seeded, so the files are the same on every run. Raw tensors are
+little-endian float32 with no header; their shapes are fixed here and in
+test/unit/model_fixtures.h:
+  tiny.pt          3x8x8 -> 5 classes (conv + batchnorm + relu + pool + linear)
+  tiny16.pt        3x16x16 -> 10 classes
+  two_class.pt     3x8x8 -> 2 classes
+  rank3.pt         3x8x8 -> [N, 5, 1] (wrong output rank)
+  fixed_batch.pt   3x8x8 -> always [1, 5] whatever the batch size
+  tuple_out.pt     3x8x8 -> (scores, scores), not a tensor
+  tiny.pt.gz       gzip copy of tiny.pt
+  tiny_truncated.pt   the first half of tiny.pt
+  not_a_model.zip  a zip archive holding a text file
+  not_a_model.txt  text
+  tiny_input.f32   4x3x8x8 inputs for tiny.pt
+  tiny_logits.f32  4x5 logits PyTorch computes for them
+  tiny_probs.f32   4x5 softmax of those
+  tiny16_input.f32 / tiny16_probs.f32  3x3x16x16 / 3x10
+  labels_*         label files for 5 classes (and a wrong count)
+"""
+import gzip
+import os
+import sys
+import zipfile
+
+import torch
+import torch.nn as nn
+
+
+class TinyNet(nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.bn = nn.BatchNorm2d(6)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(6, classes)
+
+    def forward(self, x):
+        x = torch.relu(self.bn(self.conv(x)))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+class Rank3(TinyNet):
+    def forward(self, x):
+        return super().forward(x).unsqueeze(2)
+
+
+class FixedBatch(TinyNet):
+    def forward(self, x):
+        return super().forward(x)[:1]
+
+
+class TupleOut(TinyNet):
+    def forward(self, x):
+        y = super().forward(x)
+        return y, y
+
+
+def make(cls, classes, seed):
+    torch.manual_seed(seed)
+    m = cls(classes)
+    # Non-trivial batchnorm statistics, so freezing (which folds them into
+    # the convolution) has something to do.
+    with torch.no_grad():
+        m.bn.running_mean.uniform_(-0.5, 0.5)
+        m.bn.running_var.uniform_(0.5, 2.0)
+        m.bn.weight.uniform_(0.5, 1.5)
+        m.bn.bias.uniform_(-0.2, 0.2)
+    return m.eval()
+
+
+def save_script(model, example, path):
+    traced = torch.jit.trace(model, example)
+    traced.save(path)
+    return torch.jit.load(path)
+
+
+def write_f32(path, tensor):
+    with open(path, "wb") as f:
+        f.write(tensor.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes())
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_test_models.py DIR")
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    p = lambda name: os.path.join(out, name)
+    torch.set_num_threads(1)
+
+    x8 = torch.zeros(2, 3, 8, 8)
+    loaded = save_script(make(TinyNet, 5, 1), x8, p("tiny.pt"))
+    save_script(make(TinyNet, 10, 2), torch.zeros(2, 3, 16, 16), p("tiny16.pt"))
+    save_script(make(TinyNet, 2, 3), x8, p("two_class.pt"))
+    save_script(make(Rank3, 5, 4), x8, p("rank3.pt"))
+    save_script(make(FixedBatch, 5, 5), x8, p("fixed_batch.pt"))
+    save_script(make(TupleOut, 5, 6), x8, p("tuple_out.pt"))
+
+    with open(p("tiny.pt"), "rb") as f:
+        archive = f.read()
+    with open(p("tiny.pt.gz"), "wb") as f:
+        f.write(gzip.compress(archive, mtime=0))
+    with open(p("tiny_truncated.pt"), "wb") as f:
+        f.write(archive[: len(archive) // 2])
+    with zipfile.ZipFile(p("not_a_model.zip"), "w") as z:
+        z.writestr("readme.txt", "this zip holds no TorchScript module\n")
+    with open(p("not_a_model.txt"), "w") as f:
+        f.write("hello, I am not a model\n")
+
+    # Expected outputs: computed by PyTorch from the saved archive itself.
+    g = torch.Generator().manual_seed(42)
+    inp = torch.randn(4, 3, 8, 8, generator=g)
+    with torch.inference_mode():
+        logits = loaded(inp)
+    write_f32(p("tiny_input.f32"), inp)
+    write_f32(p("tiny_logits.f32"), logits)
+    write_f32(p("tiny_probs.f32"), torch.softmax(logits, 1))
+
+    loaded16 = torch.jit.load(p("tiny16.pt"))
+    inp16 = torch.randn(3, 3, 16, 16, generator=g)
+    with torch.inference_mode():
+        probs16 = torch.softmax(loaded16(inp16), 1)
+    write_f32(p("tiny16_input.f32"), inp16)
+    write_f32(p("tiny16_probs.f32"), probs16)
+
+    # Labels for the 5-class model in every accepted form.
+    synsets = ["n01440764 tench, Tinca tinca", "n01443537 goldfish, Carassius auratus",
+               "n01484850 great white shark", "n01491361 tiger shark", "n01494475 hammerhead"]
+    with open(p("labels_synset.txt"), "w") as f:
+        f.write("\n".join(synsets) + "\n")
+    with open(p("labels_synset.txt.gz"), "wb") as f:
+        f.write(gzip.compress(("\n".join(synsets) + "\n").encode(), mtime=0))
+    # CRLF line ends, an empty label in the middle, trailing empty lines.
+    with open(p("labels_plain_crlf.txt"), "wb") as f:
+        f.write(b"cat\r\ndog\r\n\r\nn0123 not an id\r\nbird\r\n\r\n\r\n")
+    import json
+    with open(p("labels_index_to_name.json"), "w") as f:
+        json.dump({str(i): s.split(" ", 1) for i, s in enumerate(synsets)}, f)
+    with open(p("labels_strings.json"), "w") as f:
+        json.dump({str(i): n for i, n in enumerate(["a", "b", "c", "d", "e"])}, f)
+    with open(p("labels_wrong_count.txt"), "w") as f:
+        f.write("a\nb\nc\nd\n")
+    with open(p("labels_missing_key.json"), "w") as f:
+        json.dump({"0": "a", "1": "b", "2": "c", "3": "d", "5": "f"}, f)
+    print("test models written to", out)
+
+
+if __name__ == "__main__":
+    main()

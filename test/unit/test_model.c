@@ -1,0 +1,228 @@
+/* Loading models: plain, gzip, memory; options and their validation; every
+ * kind of bad model as a clear error; queries; the thread pool. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "imgclass.h"
+#include "model_fixtures.h"
+
+static imgclass_model_options tiny_options(void)
+{
+    imgclass_model_options o = imgclass_model_options_default();
+    o.input_height = 8;
+    o.input_width = 8;
+    return o;
+}
+
+/* Loading `name` fails with `expect` and a message containing `needle`. */
+static void load_fails(const char *name, const imgclass_model_options *o, imgclass_status expect,
+                       const char *needle)
+{
+    imgclass_model *m = (imgclass_model *)0x1;
+    imgclass_status st = imgclass_model_load(fx_model_path(name), o, &m);
+    if (st != expect)
+        fail_msg("%s: status %d, expected %d (%s)", name, st, expect, imgclass_last_error());
+    assert_null(m);
+    if (!strstr(imgclass_last_error(), needle))
+        fail_msg("%s: message \"%s\" lacks \"%s\"", name, imgclass_last_error(), needle);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    imgclass_model_options o = imgclass_model_options_default();
+    assert_string_equal(o.device, "cpu");
+    assert_int_equal(o.input_channels, 3);
+    assert_int_equal(o.input_height, 224);
+    assert_int_equal(o.input_width, 224);
+    assert_int_equal(o.softmax, 1);
+    assert_int_equal(o.optimize, IMGCLASS_OPT_DEFAULT);
+    assert_int_equal(o.warmup_runs, 1);
+    assert_non_null(strstr(imgclass_engine_version(), "libtorch 1."));
+}
+
+static void test_load_plain_gzip_memory(void **state)
+{
+    (void)state;
+    imgclass_model_options o = tiny_options();
+    const char *names[] = {"tiny.pt", "tiny.pt.gz"};
+    for (int i = 0; i < 2; i++) {
+        imgclass_model *m = NULL;
+        assert_int_equal(imgclass_model_load(fx_model_path(names[i]), &o, &m), IMGCLASS_OK);
+        assert_int_equal(imgclass_model_num_classes(m), 5);
+        int c, h, w;
+        imgclass_model_input_size(m, &c, &h, &w);
+        assert_int_equal(c, 3);
+        assert_int_equal(h, 8);
+        assert_int_equal(w, 8);
+        assert_string_equal(imgclass_model_device(m), "cpu");
+        imgclass_model_free(m);
+
+        size_t size;
+        unsigned char *data = fx_model_read(names[i], &size);
+        assert_int_equal(imgclass_model_load_memory(data, size, &o, &m), IMGCLASS_OK);
+        free(data); /* the model must not keep the caller's buffer */
+        assert_int_equal(imgclass_model_num_classes(m), 5);
+        imgclass_model_free(m);
+    }
+    imgclass_model *m = NULL;
+    o.input_height = o.input_width = 16;
+    assert_int_equal(imgclass_model_load(fx_model_path("tiny16.pt"), &o, &m), IMGCLASS_OK);
+    assert_int_equal(imgclass_model_num_classes(m), 10);
+    imgclass_model_free(m);
+    imgclass_model_free(NULL);
+    assert_int_equal(imgclass_model_num_classes(NULL), 0);
+    assert_null(imgclass_model_device(NULL));
+}
+
+static void test_every_optimisation_loads(void **state)
+{
+    (void)state;
+    imgclass_model_options o = tiny_options();
+    for (unsigned flags = 0; flags < 16; flags++) {
+        o.optimize = flags;
+        o.warmup_runs = (int)(flags % 3);
+        imgclass_model *m = NULL;
+        if (imgclass_model_load(fx_model_path("tiny.pt"), &o, &m) != IMGCLASS_OK)
+            fail_msg("flags 0x%x: %s", flags, imgclass_last_error());
+        assert_int_equal(imgclass_model_num_classes(m), 5);
+        imgclass_model_free(m);
+    }
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    imgclass_model_options o = tiny_options();
+    load_fails("not_a_model.txt", &o, IMGCLASS_ERR_MODEL, "not a TorchScript archive");
+    load_fails("not_a_model.zip", &o, IMGCLASS_ERR_MODEL, "not_a_model.zip: invalid model: ");
+    load_fails("tiny_truncated.pt", &o, IMGCLASS_ERR_MODEL, "tiny_truncated.pt: invalid model: ");
+    load_fails("labels_synset.txt.gz", &o, IMGCLASS_ERR_MODEL, "not a TorchScript archive");
+    load_fails("does_not_exist.pt", &o, IMGCLASS_ERR_IO, "does_not_exist.pt");
+    load_fails("", &o, IMGCLASS_ERR_IO, "directory"); /* the folder itself */
+
+    /* Output shapes: rank 3, batch not kept, a tuple. */
+    load_fails("rank3.pt", &o, IMGCLASS_ERR_MODEL, "[2, 5, 1]");
+    load_fails("fixed_batch.pt", &o, IMGCLASS_ERR_MODEL, "expected [2, K]");
+    load_fails("tuple_out.pt", &o, IMGCLASS_ERR_MODEL, "not a tensor");
+
+    /* A wrong input size fails in the check forward, not later. */
+    o.input_channels = 4;
+    load_fails("tiny.pt", &o, IMGCLASS_ERR_MODEL, "tiny.pt: invalid model: ");
+}
+
+static void test_bad_buffers(void **state)
+{
+    (void)state;
+    imgclass_model_options o = tiny_options();
+    imgclass_model *m = NULL;
+    size_t size;
+    unsigned char *data = fx_model_read("tiny.pt.gz", &size);
+    assert_int_equal(imgclass_model_load_memory(data, size / 2, &o, &m), IMGCLASS_ERR_CORRUPT);
+    assert_non_null(strstr(imgclass_last_error(), "memory buffer: corrupt data"));
+    assert_null(m);
+    assert_int_equal(imgclass_model_load_memory(data, 0, &o, &m), IMGCLASS_ERR_MODEL);
+    free(data);
+    data = fx_model_read("tiny.pt", &size);
+    for (size_t cut = 4; cut < size; cut += size / 7) {
+        assert_int_equal(imgclass_model_load_memory(data, cut, &o, &m), IMGCLASS_ERR_MODEL);
+        assert_null(m);
+    }
+    /* Flipped bytes in the middle: an error or (if only padding was hit) a
+     * model, never a crash. */
+    data[size / 2] ^= 0xff;
+    data[size / 2 + 1] ^= 0xff;
+    if (imgclass_model_load_memory(data, size, &o, &m) == IMGCLASS_OK)
+        imgclass_model_free(m);
+    free(data);
+    assert_int_equal(imgclass_model_load_memory(NULL, 1, &o, &m), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_model_load(NULL, &o, &m), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_model_load("x", &o, NULL), IMGCLASS_ERR_INVALID_ARGUMENT);
+}
+
+static void test_devices(void **state)
+{
+    (void)state;
+    imgclass_model_options o = tiny_options();
+    imgclass_model *m = NULL;
+    /* Debian's libtorch has no CUDA: a clear error, never a CPU fallback. */
+    const char *cuda[] = {"cuda", "cuda:0", "cuda:3"};
+    for (int i = 0; i < 3; i++) {
+        o.device = cuda[i];
+        assert_int_equal(imgclass_model_load(fx_model_path("tiny.pt"), &o, &m),
+                         IMGCLASS_ERR_DEVICE);
+        assert_null(m);
+        assert_non_null(strstr(imgclass_last_error(), "without CUDA"));
+    }
+    const char *bad[] = {"gpu", "CPU", "cuda:", "cuda:x", "cuda:-1", "cuda:0 ", "cuda:99999", ""};
+    for (int i = 0; i < 8; i++) {
+        o.device = bad[i];
+        assert_int_equal(imgclass_model_load(fx_model_path("tiny.pt"), &o, &m),
+                         IMGCLASS_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(imgclass_last_error(), "device"));
+    }
+    o.device = NULL; /* the default */
+    assert_int_equal(imgclass_model_load(fx_model_path("tiny.pt"), &o, &m), IMGCLASS_OK);
+    assert_string_equal(imgclass_model_device(m), "cpu");
+    imgclass_model_free(m);
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    imgclass_model *m = NULL;
+    imgclass_model_options o = tiny_options();
+    o.input_height = 0;
+    load_fails("tiny.pt", &o, IMGCLASS_ERR_INVALID_ARGUMENT, "input size");
+    o = tiny_options();
+    o.input_channels = -3;
+    load_fails("tiny.pt", &o, IMGCLASS_ERR_INVALID_ARGUMENT, "input size");
+    o = tiny_options();
+    o.optimize = 0x100;
+    load_fails("tiny.pt", &o, IMGCLASS_ERR_INVALID_ARGUMENT, "0x100");
+    o = tiny_options();
+    o.warmup_runs = -1;
+    load_fails("tiny.pt", &o, IMGCLASS_ERR_INVALID_ARGUMENT, "warmup_runs");
+    /* NULL options: the defaults (224 x 224), which this tiny net accepts
+     * thanks to its adaptive pooling. */
+    assert_int_equal(imgclass_model_load(fx_model_path("tiny.pt"), NULL, &m), IMGCLASS_OK);
+    int h;
+    imgclass_model_input_size(m, NULL, &h, NULL);
+    assert_int_equal(h, 224);
+    imgclass_model_free(m);
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    int before = imgclass_get_num_threads();
+    assert_true(before >= 1);
+    assert_int_equal(imgclass_set_num_threads(2), IMGCLASS_OK);
+    assert_int_equal(imgclass_get_num_threads(), 2);
+    assert_int_equal(imgclass_set_num_threads(1), IMGCLASS_OK);
+    assert_int_equal(imgclass_get_num_threads(), 1);
+    assert_int_equal(imgclass_set_num_threads(0), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_set_num_threads(-2), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_get_num_threads(), 1);
+    assert_int_equal(imgclass_set_num_threads(before), IMGCLASS_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_load_plain_gzip_memory),
+        cmocka_unit_test(test_every_optimisation_loads),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_bad_buffers),
+        cmocka_unit_test(test_devices),
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

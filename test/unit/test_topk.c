@@ -1,0 +1,119 @@
+/* imgclass_topk: order, ties, clamping, NaN, errors, labels. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "imgclass.h"
+#include "model_fixtures.h"
+
+static void test_sorted_best_first(void **state)
+{
+    (void)state;
+    const float s[6] = {0.1f, 0.4f, 0.05f, 0.3f, 0.1f, 0.05f};
+    imgclass_class out[6];
+    int k = -1;
+    assert_int_equal(imgclass_topk(NULL, s, 6, 3, out, &k), IMGCLASS_OK);
+    assert_int_equal(k, 3);
+    assert_int_equal(out[0].index, 1);
+    assert_int_equal(out[1].index, 3);
+    assert_int_equal(out[2].index, 0); /* 0.1 at 0 and 4: lower index first */
+    assert_true(out[0].probability == 0.4f);
+    assert_null(out[0].label);
+    assert_null(out[0].id);
+    assert_int_equal(imgclass_topk(NULL, s, 6, 6, out, &k), IMGCLASS_OK);
+    const int expect[6] = {1, 3, 0, 4, 2, 5};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(out[i].index, expect[i]);
+}
+
+static void test_all_equal_keeps_index_order(void **state)
+{
+    (void)state;
+    float s[10];
+    for (int i = 0; i < 10; i++)
+        s[i] = 0.1f;
+    imgclass_class out[4];
+    int k;
+    assert_int_equal(imgclass_topk(NULL, s, 10, 4, out, &k), IMGCLASS_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(out[i].index, i);
+}
+
+static void test_k_clamped(void **state)
+{
+    (void)state;
+    const float s[2] = {0.25f, 0.75f};
+    imgclass_class out[5];
+    int k;
+    assert_int_equal(imgclass_topk(NULL, s, 2, 5, out, &k), IMGCLASS_OK);
+    assert_int_equal(k, 2);
+    assert_int_equal(out[0].index, 1);
+    assert_int_equal(out[1].index, 0);
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    const float s[2] = {0.25f, 0.75f};
+    imgclass_class out[2];
+    int k = 77;
+    assert_int_equal(imgclass_topk(NULL, s, 2, 0, out, &k), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_topk(NULL, s, 2, -3, out, &k), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_topk(NULL, s, 0, 1, out, &k), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_topk(NULL, NULL, 2, 1, out, &k), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_topk(NULL, s, 2, 1, NULL, &k), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_topk(NULL, s, 2, 1, out, NULL), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(k, 77);
+    assert_non_null(strstr(imgclass_last_error(), "invalid argument"));
+}
+
+static void test_nan_ranks_last(void **state)
+{
+    (void)state;
+    const float s[5] = {NAN, 0.2f, -INFINITY, NAN, 0.5f};
+    imgclass_class out[5];
+    int k;
+    assert_int_equal(imgclass_topk(NULL, s, 5, 5, out, &k), IMGCLASS_OK);
+    const int expect[5] = {4, 1, 2, 0, 3};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(out[i].index, expect[i]);
+    assert_true(isnan(out[3].probability));
+    const float all_nan[3] = {NAN, NAN, NAN};
+    assert_int_equal(imgclass_topk(NULL, all_nan, 3, 1, out, &k), IMGCLASS_OK);
+    assert_int_equal(out[0].index, 0);
+}
+
+static void test_labels_from_model(void **state)
+{
+    (void)state;
+    imgclass_model *m = fx_model_load("tiny.pt", 0, 8, 8);
+    assert_int_equal(imgclass_model_load_labels(m, fx_model_path("labels_synset.txt")),
+                     IMGCLASS_OK);
+    const float s[5] = {0.1f, 0.1f, 0.5f, 0.2f, 0.1f};
+    imgclass_class out[2];
+    int k;
+    assert_int_equal(imgclass_topk(m, s, 5, 2, out, &k), IMGCLASS_OK);
+    assert_int_equal(out[0].index, 2);
+    assert_string_equal(out[0].label, "great white shark");
+    assert_string_equal(out[0].id, "n01484850");
+    assert_string_equal(out[1].label, "tiger shark");
+    imgclass_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sorted_best_first),
+        cmocka_unit_test(test_all_equal_keeps_index_order),
+        cmocka_unit_test(test_k_clamped),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_nan_ranks_last),
+        cmocka_unit_test(test_labels_from_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
