@@ -1,0 +1,102 @@
+/* imgclass info: what a model is and what it runs on. */
+#include "commands.h"
+#include "pp_options.h"
+
+#include <imgclass.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define PROG "imgclass info"
+
+static void usage(FILE *out)
+{
+    fputs("usage: imgclass info --model M.pt [--labels L] [OPTIONS]\n\n"
+          "Prints the library and engine versions, the model's input size, class\n"
+          "count and device, the engine's thread count and the first labels.\n\n"
+          "  -m, --model PATH    TorchScript model (plain or gzip) (required)\n"
+          "  -l, --labels PATH   labels file (text or index_to_name.json)\n"
+          "      --size WxH      input size to load the model with (default 224x224)\n"
+          "      --device DEV    cpu (default), cuda, cuda:N\n"
+          "  -t, --threads N     engine threads to set before loading\n"
+          "  -n, --show N        labels to list (default 5)\n",
+          out);
+}
+
+int cmd_info(int argc, char **argv)
+{
+    const char *model_path = NULL, *labels_path = NULL, *device = "cpu";
+    int threads = 0, show = 5, w = 224, h = 224, wh;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, PROG ": '%s' is not an option that takes no value (see --help)\n", a);
+            return 1;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(a, "-m") || !strcmp(a, "--model"))
+            model_path = v;
+        else if (!strcmp(a, "-l") || !strcmp(a, "--labels"))
+            labels_path = v;
+        else if (!strcmp(a, "--device"))
+            device = v;
+        else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && !cli_parse_int(v, 1, 1024, &threads))
+            ;
+        else if ((!strcmp(a, "-n") || !strcmp(a, "--show")) && !cli_parse_int(v, 0, 1000000, &show))
+            ;
+        else if (!strcmp(a, "--size") && !pp_parse_dims(v, &w, &h, &wh))
+            ;
+        else {
+            fprintf(stderr, PROG ": bad option or value: %s %s (see --help)\n", a, v);
+            return 1;
+        }
+    }
+    if (!model_path) {
+        fprintf(stderr, PROG ": --model is required (see --help)\n");
+        return 1;
+    }
+    if (threads > 0 && imgclass_set_num_threads(threads) != IMGCLASS_OK) {
+        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
+        return 1;
+    }
+    imgclass_model_options mo = imgclass_model_options_default();
+    mo.device = device;
+    mo.input_width = w;
+    mo.input_height = h;
+    imgclass_model *model = NULL;
+    if (imgclass_model_load(model_path, &mo, &model) != IMGCLASS_OK) {
+        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
+        return 1;
+    }
+    if (labels_path && imgclass_model_load_labels(model, labels_path) != IMGCLASS_OK) {
+        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
+        imgclass_model_free(model);
+        return 1;
+    }
+    int c, ih, iw;
+    imgclass_model_input_size(model, &c, &ih, &iw);
+    int k = imgclass_model_num_classes(model);
+    printf("library:  imgclass %s (header %s)\n", imgclass_version(), IMGCLASS_VERSION);
+    printf("engine:   %s\n", imgclass_engine_version());
+    printf("model:    %s\n", model_path);
+    printf("input:    %d x %d x %d (channels x height x width)\n", c, ih, iw);
+    printf("classes:  %d\n", k);
+    printf("device:   %s\n", imgclass_model_device(model));
+    printf("threads:  %d\n", imgclass_get_num_threads());
+    printf("labels:   %s\n", labels_path ? labels_path : "(none: give --labels)");
+    if (labels_path && show > 0) {
+        for (int i = 0; i < k && i < show; i++) {
+            const char *id = imgclass_model_label_id(model, i);
+            printf("  %5d  %s%s%s\n", i, id ? id : "", id ? " " : "",
+                   imgclass_model_label(model, i) ? imgclass_model_label(model, i) : "");
+        }
+        if (k > show)
+            printf("  ... (%d more)\n", k - show);
+    }
+    imgclass_model_free(model);
+    return 0;
+}

@@ -1,0 +1,92 @@
+/* Output records; formats in result_output.h. */
+#include "result_output.h"
+
+#include "text_escape.h"
+
+#include <math.h>
+
+static void text_label(FILE *out, const imgclass_class *c)
+{
+    if (c->label)
+        tsv_write_escaped(out, c->label);
+    else
+        fprintf(out, "class %d", c->index);
+}
+
+static void json_number(FILE *out, float v)
+{
+    if (isfinite(v))
+        fprintf(out, "%.9g", (double)v);
+    else
+        fputs("null", out);
+}
+
+void write_result(FILE *out, out_format format, const char *path, const imgclass_class *top, int k)
+{
+    switch (format) {
+    case OUT_TEXT:
+        tsv_write_escaped(out, path);
+        if (k == 1) {
+            fputs(": ", out);
+            text_label(out, &top[0]);
+            fprintf(out, " (%.6g)\n", (double)top[0].probability);
+            break;
+        }
+        fputs(":\n", out);
+        for (int i = 0; i < k; i++) {
+            fputs("  ", out);
+            text_label(out, &top[i]);
+            fprintf(out, " (%.6g)\n", (double)top[i].probability);
+        }
+        break;
+    case OUT_JSON:
+        fputs("{\"path\": ", out);
+        json_write_string(out, path);
+        fputs(", \"top\": [", out);
+        for (int i = 0; i < k; i++) {
+            fprintf(out, "%s{\"index\": %d, ", i ? ", " : "", top[i].index);
+            if (top[i].label) {
+                fputs("\"label\": ", out);
+                json_write_string(out, top[i].label);
+                fputs(", ", out);
+            }
+            fputs("\"probability\": ", out);
+            json_number(out, top[i].probability);
+            putc('}', out);
+        }
+        fputs("]}\n", out);
+        break;
+    case OUT_TSV:
+        tsv_write_escaped(out, path);
+        fprintf(out, "\t%d\t", k > 0 ? top[0].index : -1);
+        if (k > 0 && top[0].label)
+            tsv_write_escaped(out, top[0].label);
+        fprintf(out, "\t%.9g\n", k > 0 ? (double)top[0].probability : NAN);
+        break;
+    }
+}
+
+void write_failure(FILE *out, out_format format, const char *path, const char *message)
+{
+    switch (format) {
+    case OUT_TEXT:
+        tsv_write_escaped(out, path);
+        fputs(": error: ", out);
+        tsv_write_escaped(out, message);
+        putc('\n', out);
+        break;
+    case OUT_JSON:
+        fputs("{\"path\": ", out);
+        json_write_string(out, path);
+        fputs(", \"error\": ", out);
+        json_write_string(out, message);
+        fputs("}\n", out);
+        break;
+    case OUT_TSV:
+        tsv_write_escaped(out, path);
+        fputs("\t-1\t", out);
+        tsv_write_escaped(out, message);
+        fputs("\tnan\n", out);
+        break;
+    }
+}
