@@ -1,0 +1,245 @@
+/* imgclass_classify: mixed inputs (paths, memory, images), one batch of the
+ * successful ones, per-input errors, top-k with labels, thread counts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "imgclass.h"
+#include "model_fixtures.h"
+
+#define K 5
+
+/* A 24-bit BMP of a w x h pattern, in a malloc'd buffer. */
+static unsigned char *make_bmp(int w, int h, int seed, size_t *size)
+{
+    size_t row = ((size_t)w * 3 + 3) & ~(size_t)3;
+    *size = 54 + row * (size_t)h;
+    unsigned char *b = calloc(1, *size);
+    assert_non_null(b);
+    b[0] = 'B';
+    b[1] = 'M';
+    uint32_t v[] = {(uint32_t)*size, 0, 54, 40, (uint32_t)w, (uint32_t)h};
+    for (int i = 0; i < 6; i++)
+        memcpy(b + 2 + 4 * i, &v[i], 4); /* little-endian host assumed (x86) */
+    b[26] = 1;  /* planes */
+    b[28] = 24; /* bits per pixel */
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++)
+                b[54 + (size_t)y * row + (size_t)x * 3 + c] =
+                    (unsigned char)(x * 17 + y * 29 + c * 71 + seed * 53);
+    return b;
+}
+
+static imgclass_image *make_image(int w, int h, int seed)
+{
+    unsigned char *px = malloc((size_t)w * h * 3);
+    assert_non_null(px);
+    for (int i = 0; i < w * h * 3; i++)
+        px[i] = (unsigned char)((i * 31 + seed * 101) ^ (i >> 3));
+    imgclass_image *img = NULL;
+    assert_int_equal(imgclass_image_wrap(px, w, h, 0, IMGCLASS_PIXEL_RGB, 1, &img), IMGCLASS_OK);
+    free(px);
+    return img;
+}
+
+static imgclass_classify_options tiny_classify_options(void)
+{
+    imgclass_classify_options o = imgclass_classify_options_default();
+    o.preprocess.resize_mode = IMGCLASS_RESIZE_EXACT;
+    o.preprocess.resize_width = o.preprocess.resize_height = 8;
+    o.preprocess.crop_width = o.preprocess.crop_height = 8;
+    return o;
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    imgclass_classify_options o = imgclass_classify_options_default();
+    assert_int_equal(o.topk, 5);
+    assert_int_equal(o.preprocess_threads, 0);
+    assert_int_equal(o.preprocess.crop_width, 224);
+    assert_true(o.decode.max_pixels == IMGCLASS_DEFAULT_MAX_PIXELS);
+}
+
+static void test_mixed_inputs_and_failures(void **state)
+{
+    (void)state;
+    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    assert_int_equal(imgclass_model_load_labels(m, fx_model_path("labels_synset.txt")),
+                     IMGCLASS_OK);
+    imgclass_classify_options o = tiny_classify_options();
+
+    size_t bmp_size, bmp2_size;
+    unsigned char *bmp = make_bmp(13, 9, 1, &bmp_size);
+    unsigned char *bmp2 = make_bmp(20, 30, 2, &bmp2_size);
+    char path[] = "/tmp/imgclass_test_classify_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bmp2, bmp2_size), (ssize_t)bmp2_size);
+    close(fd);
+    imgclass_image *img = make_image(11, 7, 3);
+    const char junk[] = "this is not an image at all";
+
+    imgclass_input in[6] = {
+        {.kind = IMGCLASS_INPUT_MEMORY, .data = bmp, .size = bmp_size},
+        {.kind = IMGCLASS_INPUT_MEMORY, .data = junk, .size = sizeof junk},
+        {.kind = IMGCLASS_INPUT_PATH, .path = path},
+        {.kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/photo.jpg"},
+        {.kind = IMGCLASS_INPUT_IMAGE, .image = img},
+        {.kind = IMGCLASS_INPUT_IMAGE, .image = NULL},
+    };
+    const int ok[6] = {1, 0, 1, 0, 1, 0};
+    for (int threads = 0; threads <= 3; threads++) {
+        o.preprocess_threads = threads;
+        imgclass_results *r = NULL;
+        assert_int_equal(imgclass_classify(m, in, 6, &o, &r), IMGCLASS_OK);
+        assert_int_equal(imgclass_results_count(r), 6);
+
+        /* Reference: the same three images preprocessed one by one, then one
+         * predict over the batch of the successful ones. */
+        imgclass_batch *b = NULL;
+        assert_int_equal(imgclass_batch_create(3, 8, 8, &b), IMGCLASS_OK);
+        assert_int_equal(imgclass_preprocess_memory(bmp, bmp_size, NULL, &o.preprocess, b, 0),
+                         IMGCLASS_OK);
+        assert_int_equal(imgclass_preprocess_file(path, NULL, &o.preprocess, b, 1), IMGCLASS_OK);
+        assert_int_equal(imgclass_preprocess(img, &o.preprocess, b, 2), IMGCLASS_OK);
+        float expect[3 * K];
+        assert_int_equal(imgclass_predict(m, b, expect, 3 * K), IMGCLASS_OK);
+        imgclass_batch_free(b);
+
+        for (size_t i = 0, j = 0; i < 6; i++) {
+            int k = -1;
+            const imgclass_class *top = imgclass_results_top(r, i, &k);
+            if (!ok[i]) {
+                assert_int_not_equal(imgclass_results_status(r, i), IMGCLASS_OK);
+                assert_true(strlen(imgclass_results_error(r, i)) > 0);
+                assert_null(imgclass_results_scores(r, i));
+                assert_int_equal(k, 0);
+                continue;
+            }
+            assert_int_equal(imgclass_results_status(r, i), IMGCLASS_OK);
+            assert_string_equal(imgclass_results_error(r, i), "");
+            const float *scores = imgclass_results_scores(r, i);
+            assert_non_null(scores);
+            assert_memory_equal(scores, expect + j * K, K * sizeof(float));
+            j++;
+            assert_int_equal(k, 5);
+            imgclass_class ref[K];
+            int ref_k;
+            assert_int_equal(imgclass_topk(m, scores, K, 5, ref, &ref_k), IMGCLASS_OK);
+            for (int c = 0; c < k; c++) {
+                assert_int_equal(top[c].index, ref[c].index);
+                assert_true(top[c].probability == scores[top[c].index]);
+                assert_string_equal(top[c].label, imgclass_model_label(m, top[c].index));
+                assert_string_equal(top[c].id, imgclass_model_label_id(m, top[c].index));
+            }
+        }
+        assert_non_null(strstr(imgclass_results_error(r, 3), "/nonexistent/photo.jpg"));
+        assert_int_equal(imgclass_results_status(r, 3), IMGCLASS_ERR_IO);
+        assert_non_null(strstr(imgclass_results_error(r, 1), "memory buffer"));
+        imgclass_results_free(r);
+    }
+    unlink(path);
+    free(bmp);
+    free(bmp2);
+    imgclass_image_free(img);
+    imgclass_model_free(m);
+}
+
+static void test_all_fail_and_topk_clamp(void **state)
+{
+    (void)state;
+    imgclass_model *m = fx_model_load("two_class.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    imgclass_classify_options o = tiny_classify_options();
+    imgclass_input bad[2] = {{.kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/a.png"},
+                             {.kind = (imgclass_input_kind)42}};
+    imgclass_results *r = NULL;
+    assert_int_equal(imgclass_classify(m, bad, 2, &o, &r), IMGCLASS_OK);
+    assert_int_equal(imgclass_results_status(r, 0), IMGCLASS_ERR_IO);
+    assert_int_equal(imgclass_results_status(r, 1), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(imgclass_results_error(r, 1), "unknown kind"));
+    imgclass_results_free(r);
+
+    /* k = 5 on a 2-class model gives 2; without labels, label/id NULL. */
+    imgclass_image *img = make_image(8, 8, 9);
+    imgclass_input one = {.kind = IMGCLASS_INPUT_IMAGE, .image = img};
+    assert_int_equal(imgclass_classify(m, &one, 1, &o, &r), IMGCLASS_OK);
+    int k;
+    const imgclass_class *top = imgclass_results_top(r, 0, &k);
+    assert_int_equal(k, 2);
+    assert_true(top[0].probability >= top[1].probability);
+    assert_float_equal(top[0].probability + top[1].probability, 1.0f, 1e-5f);
+    assert_null(top[0].label);
+    assert_null(top[0].id);
+    /* Out-of-range queries. */
+    assert_null(imgclass_results_top(r, 1, &k));
+    assert_int_equal(k, 0);
+    assert_null(imgclass_results_scores(r, 7));
+    assert_int_equal(imgclass_results_status(r, 1), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_results_count(NULL), 0);
+    imgclass_results_free(r);
+    imgclass_results_free(NULL);
+
+    o.topk = 0;
+    r = (imgclass_results *)0x1;
+    assert_int_equal(imgclass_classify(m, &one, 1, &o, &r), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_null(r);
+    o.topk = 1;
+    assert_int_equal(imgclass_classify(m, &one, 0, &o, &r), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_classify(NULL, &one, 1, &o, &r), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_classify(m, NULL, 1, &o, &r), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_classify(m, &one, 1, &o, NULL), IMGCLASS_ERR_INVALID_ARGUMENT);
+    /* Default options preprocess to 224 x 224: the input size mismatch is the
+     * image's own failure, not the call's. */
+    assert_int_equal(imgclass_classify(m, &one, 1, NULL, &r), IMGCLASS_OK);
+    assert_int_equal(imgclass_results_status(r, 0), IMGCLASS_ERR_INVALID_ARGUMENT);
+    imgclass_results_free(r);
+    imgclass_image_free(img);
+    imgclass_model_free(m);
+}
+
+static void test_many_inputs_many_threads(void **state)
+{
+    (void)state;
+    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    imgclass_classify_options o = tiny_classify_options();
+    enum { N = 24 };
+    imgclass_image *imgs[N];
+    imgclass_input in[N];
+    for (int i = 0; i < N; i++) {
+        imgs[i] = make_image(8 + i, 6 + 2 * i, i);
+        in[i] = (imgclass_input){.kind = IMGCLASS_INPUT_IMAGE, .image = imgs[i]};
+    }
+    imgclass_results *serial = NULL, *parallel = NULL;
+    o.preprocess_threads = 1;
+    assert_int_equal(imgclass_classify(m, in, N, &o, &serial), IMGCLASS_OK);
+    o.preprocess_threads = 8;
+    assert_int_equal(imgclass_classify(m, in, N, &o, &parallel), IMGCLASS_OK);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(imgclass_results_status(parallel, i), IMGCLASS_OK);
+        assert_memory_equal(imgclass_results_scores(serial, i),
+                            imgclass_results_scores(parallel, i), K * sizeof(float));
+        imgclass_image_free(imgs[i]);
+    }
+    imgclass_results_free(serial);
+    imgclass_results_free(parallel);
+    imgclass_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_mixed_inputs_and_failures),
+        cmocka_unit_test(test_all_fail_and_topk_clamp),
+        cmocka_unit_test(test_many_inputs_many_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
