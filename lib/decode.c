@@ -1,0 +1,117 @@
+/* ic_decode: recognises the format by its first bytes and hands the data to
+ * libjpeg-turbo (JPEG) or stb_image (everything else). */
+#include "decode.h"
+
+#include "decode_common.h"
+#include "decode_jpeg.h"
+#include "decode_pnm.h"
+#include "decode_stb.h"
+#include "error.h"
+
+#include <string.h>
+
+uint64_t ic_decode_max_pixels(const imgclass_decode_options *options)
+{
+    return options ? options->max_pixels : IMGCLASS_DEFAULT_MAX_PIXELS;
+}
+
+imgclass_status ic_decode_check_size(const char *source, const char *format, long long width,
+                                     long long height, uint64_t max_pixels)
+{
+    if (width <= 0 || height <= 0)
+        return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: %s header gives size %lldx%lld",
+                        source, format, width, height);
+    /* Both fit in 32 bits here (the decoders report ints), so the product
+     * cannot overflow 64 bits. */
+    uint64_t pixels = (uint64_t)width * (uint64_t)height;
+    if (max_pixels && pixels > max_pixels)
+        return ic_error(IMGCLASS_ERR_TOO_LARGE,
+                        "%s: too large: %s image is %lldx%lld = %llu pixels, limit %llu", source,
+                        format, width, height, (unsigned long long)pixels,
+                        (unsigned long long)max_pixels);
+    return IMGCLASS_OK;
+}
+
+ic_region ic_decode_region(const ic_decode_request *request, int width, int height)
+{
+    ic_region whole = {0, 0, width, height};
+    if (!request || !request->choose_region)
+        return whole;
+    ic_region r = whole;
+    request->choose_region(request->ctx, width, height, &r);
+    /* Clamp in 64 bits so that absurd values cannot overflow. */
+    long long x0 = r.x < 0 ? 0 : r.x, y0 = r.y < 0 ? 0 : r.y;
+    long long x1 = (long long)r.x + r.width, y1 = (long long)r.y + r.height;
+    if (x1 > width)
+        x1 = width;
+    if (y1 > height)
+        y1 = height;
+    if (x0 >= x1 || y0 >= y1)
+        return whole;
+    ic_region clamped = {(int)x0, (int)y0, (int)(x1 - x0), (int)(y1 - y0)};
+    return clamped;
+}
+
+/* What the first bytes say. */
+typedef enum sniffed {
+    SNIFF_UNKNOWN,
+    SNIFF_JPEG,
+    SNIFF_STB,      /* a signature stb_image reads */
+    SNIFF_PNM,      /* binary PGM/PPM (P5/P6) */
+    SNIFF_PNM_TEXT, /* P1-P4: PNM variants stb_image does not read */
+} sniffed;
+
+static int starts_with(const unsigned char *data, size_t size, const char *magic, size_t n)
+{
+    return size >= n && memcmp(data, magic, n) == 0;
+}
+
+static sniffed sniff(const unsigned char *data, size_t size)
+{
+    if (starts_with(data, size, "\xFF\xD8\xFF", 3))
+        return SNIFF_JPEG;
+    if (starts_with(data, size, "\x89PNG\r\n\x1A\n", 8) || starts_with(data, size, "BM", 2) ||
+        starts_with(data, size, "GIF87a", 6) || starts_with(data, size, "GIF89a", 6) ||
+        starts_with(data, size, "8BPS", 4))
+        return SNIFF_STB;
+    if (starts_with(data, size, "P5", 2) || starts_with(data, size, "P6", 2))
+        return SNIFF_PNM;
+    if (size >= 2 && data[0] == 'P' && data[1] >= '1' && data[1] <= '4')
+        return SNIFF_PNM_TEXT;
+    return SNIFF_UNKNOWN;
+}
+
+imgclass_status ic_decode(const unsigned char *data, size_t size, const char *source,
+                          const imgclass_decode_options *options,
+                          const ic_decode_request *request, ic_decoded *out)
+{
+    if (!source)
+        source = "memory buffer";
+    if (!out || (!data && size))
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "%s: invalid argument: NULL %s", source,
+                        out ? "data" : "output");
+    if (size == 0)
+        return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: empty (0 bytes)", source);
+    uint64_t max_pixels = ic_decode_max_pixels(options);
+    switch (sniff(data, size)) {
+    case SNIFF_JPEG:
+        return ic_decode_jpeg(data, size, source, max_pixels, request, out);
+    case SNIFF_STB:
+        return ic_decode_stb(data, size, source, max_pixels, request, out);
+    case SNIFF_PNM:
+        return ic_decode_pnm(data, size, source, max_pixels, request, out);
+    case SNIFF_PNM_TEXT:
+        return ic_error(IMGCLASS_ERR_UNSUPPORTED,
+                        "%s: unsupported format: PNM variant P%c (only binary P5/P6 are read)",
+                        source, data[1]);
+    case SNIFF_UNKNOWN:
+        break;
+    }
+    /* TGA has no signature: let stb_image's own test decide. */
+    if (ic_stb_is_tga(data, size))
+        return ic_decode_stb(data, size, source, max_pixels, request, out);
+    return ic_error(IMGCLASS_ERR_UNSUPPORTED,
+                    "%s: unsupported format: not a JPEG, PNG, BMP, GIF, TGA, PNM or PSD image "
+                    "(%zu bytes)",
+                    source, size);
+}
