@@ -110,26 +110,32 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
     const size_t rows = (size_t)(sy1 - sy0);
     const size_t bx = round8(ic_resample_axis_bytes(src->image_width, px->resized, cx));
     const size_t by = round8(ic_resample_axis_bytes(src->image_height, py->resized, py->count));
-    const size_t bacc = round8((size_t)cx * sizeof(int32_t));
     const size_t plane = rows * (size_t)cx;
-    if (plane / (size_t)cx != rows || plane > (SIZE_MAX - bx - by - bacc) / 4)
+    if (plane / (size_t)cx != rows || plane > (SIZE_MAX - bx - by) / 8)
         return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: resize scratch", source);
-    unsigned char *mem = malloc(bx + by + bacc + 3 * plane + 3 * (size_t)cx);
+    /* Two scratch blocks per call: the weight tables, then (sized from
+     * them) the 8-bit planes, one output row and the row-split scratch. */
+    unsigned char *mem = malloc(bx + by);
     if (!mem)
         return ic_error_oom(source, "resize scratch");
     ic_resample_axis ax, ay;
     ic_resample_axis_init(&ax, src->image_width, px->resized, px->first, cx, mem);
     ic_resample_axis_init(&ay, src->image_height, py->resized, py->first, py->count, mem + bx);
-    int32_t *acc = (int32_t *)(mem + bx + by);
-    uint8_t *tmp = mem + bx + by + bacc;
+    const size_t brow = ic_resample_row_scratch_bytes(&ax);
+    uint8_t *tmp = malloc(3 * plane + 3 * (size_t)cx + brow);
+    if (!tmp) {
+        free(mem);
+        return ic_error_oom(source, "resize scratch");
+    }
     uint8_t *row8 = tmp + 3 * plane;
+    uint8_t *rowscratch = row8 + 3 * (size_t)cx;
 
     /* Horizontal pass: source rows [sy0, sy1) into three 8-bit planes. */
     const int bpp = imgclass_pixel_format_bytes(src->format);
     for (size_t r = 0; r < rows; r++) {
         const uint8_t *srow = src->pixels + (size_t)(sy0 + (int)r - src->y0) * src->stride +
                               (size_t)(sx0 - src->x0) * (size_t)bpp;
-        ic_resample_row_h(srow, src->format, &ax, tmp + r * cx, tmp + plane + r * cx,
+        ic_resample_row_h(srow, src->format, &ax, rowscratch, tmp + r * cx, tmp + plane + r * cx,
                           tmp + 2 * plane + r * cx);
     }
 
@@ -151,13 +157,14 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
                 continue;
             }
             ic_resample_col_v(tmp + (size_t)c * plane, (size_t)cx, &ay, (int)(r - py->first), cx,
-                              acc, row8);
+                              row8);
             fill_floats(out, left, lut[0]);
             for (int i = 0; i < cx; i++)
                 out[left + (size_t)i] = lut[row8[i]];
             fill_floats(out + left + cx, right, lut[0]);
         }
     }
+    free(tmp);
     free(mem);
     return IMGCLASS_OK;
 }

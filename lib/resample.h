@@ -43,16 +43,20 @@ void ic_resample_axis_span(int in_size, int out_size, int first, int count, int 
 void ic_resample_axis_init(ic_resample_axis *axis, int in_size, int out_size, int first, int count,
                            void *mem);
 
+/* Bytes of scratch ic_resample_row_h() needs for `axis`. */
+size_t ic_resample_row_scratch_bytes(const ic_resample_axis *axis);
+
 /* Horizontal pass over one source row. `row` points at source column
  * axis->src_first of a row in `format`; writes axis->count bytes to each
  * of r, g, b (the row converted as Pillow's convert("RGB")). */
 void ic_resample_row_h(const uint8_t *row, imgclass_pixel_format format,
-                       const ic_resample_axis *axis, uint8_t *r, uint8_t *g, uint8_t *b);
+                       const ic_resample_axis *axis, uint8_t *scratch, uint8_t *r, uint8_t *g,
+                       uint8_t *b);
 
 /* Vertical pass for output `i` of `axis` over one plane of 8-bit rows
  * (row 0 is source row axis->src_first, `stride` bytes apart), `width`
- * samples wide. `acc` is scratch for `width` int32. */
+ * samples wide, into `out`. */
 void ic_resample_col_v(const uint8_t *plane, size_t stride, const ic_resample_axis *axis, int i,
-                       int width, int32_t *acc, uint8_t *out);
+                       int width, uint8_t *out);
 
 #endif
