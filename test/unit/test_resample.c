@@ -1,0 +1,197 @@
+/* The resample kernels (lib/resample.c): weights derivable by hand, the
+ * invariants of Pillow's windows, and that computing only part of the
+ * output (what a crop keeps) gives the same bytes as computing all of it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "image_fixtures.h"
+#include "resample.h"
+
+static ic_resample_axis make_axis(int in, int out, int first, int count, void **mem)
+{
+    ic_resample_axis a;
+    *mem = malloc(ic_resample_axis_bytes(in, out, count));
+    assert_non_null(*mem);
+    ic_resample_axis_init(&a, in, out, first, count, *mem);
+    return a;
+}
+
+/* 4 -> 2: scale 2, support 2. Output 0: center 1.0, window [0, 3),
+ * triangle weights 0.75, 0.75, 0.25, normalised to 3/7, 3/7, 1/7, then
+ * round(w * 2^22): 1797559, 1797559, 599186. */
+static void test_halving_weights_by_hand(void **state)
+{
+    (void)state;
+    void *mem;
+    ic_resample_axis a = make_axis(4, 2, 0, 2, &mem);
+    assert_int_equal(a.src_first, 0);
+    assert_int_equal(a.src_end, 4);
+    assert_int_equal(a.start[0], 0);
+    assert_int_equal(a.taps[0], 3);
+    assert_int_equal(a.coeffs[0], 1797559);
+    assert_int_equal(a.coeffs[1], 1797559);
+    assert_int_equal(a.coeffs[2], 599186);
+    /* output 1 mirrors it: center 3.0, window [1, 4) */
+    assert_int_equal(a.start[1], 1);
+    assert_int_equal(a.taps[1], 3);
+    const int32_t *k1 = a.coeffs + a.ksize;
+    assert_int_equal(k1[0], 599186);
+    assert_int_equal(k1[1], 1797559);
+    assert_int_equal(k1[2], 1797559);
+    free(mem);
+}
+
+static void test_identity_and_single_source(void **state)
+{
+    (void)state;
+    void *mem;
+    ic_resample_axis a = make_axis(9, 9, 2, 5, &mem);
+    assert_int_equal(a.src_first, 2);
+    assert_int_equal(a.src_end, 7);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(a.taps[i], 1);
+        assert_int_equal(a.start[i], i);
+        assert_int_equal(a.coeffs[i * a.ksize], 1 << 22);
+    }
+    free(mem);
+    /* Upscaling one sample: every window holds only it, weight 1.0. */
+    a = make_axis(1, 256, 0, 256, &mem);
+    for (int i = 0; i < 256; i++) {
+        assert_int_equal(a.taps[i], 1);
+        assert_int_equal(a.coeffs[(size_t)i * a.ksize], 1 << 22);
+    }
+    free(mem);
+}
+
+/* Windows move right, stay inside the source, and their weights sum to
+ * 1.0 within rounding (each weight rounds by at most 1/2). */
+static void test_window_invariants(void **state)
+{
+    (void)state;
+    const int pairs[][2] = {{500, 341}, {375, 256}, {3, 256}, {256, 224}, {3000, 3840},
+                            {1000, 7},  {7, 1000},  {200, 256}, {4000, 100}};
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+        int in = pairs[p][0], out = pairs[p][1];
+        void *mem;
+        ic_resample_axis a = make_axis(in, out, 0, out, &mem);
+        int prev_start = -1, prev_end = -1;
+        for (int i = 0; i < out; i++) {
+            int s = a.src_first + a.start[i], e = s + a.taps[i];
+            assert_true(s >= 0 && e <= in && a.taps[i] >= 1 && a.taps[i] <= a.ksize);
+            assert_true(s >= prev_start && e >= prev_end);
+            prev_start = s;
+            prev_end = e;
+            long long sum = 0;
+            for (int j = 0; j < a.taps[i]; j++) {
+                assert_true(a.coeffs[(size_t)i * a.ksize + j] >= 0);
+                sum += a.coeffs[(size_t)i * a.ksize + j];
+            }
+            assert_true(llabs(sum - (1 << 22)) <= a.taps[i]);
+        }
+        /* the span of a sub-range agrees with the table built for it */
+        int first = out / 3, count = out - out / 3 - out / 5;
+        if (count < 1)
+            count = 1;
+        int s0, s1;
+        ic_resample_axis_span(in, out, first, count, &s0, &s1);
+        void *mem2;
+        ic_resample_axis b = make_axis(in, out, first, count, &mem2);
+        assert_int_equal(s0, b.src_first);
+        assert_int_equal(s1, b.src_end);
+        assert_int_equal(b.src_first + b.start[0], a.src_first + a.start[first]);
+        free(mem2);
+        free(mem);
+    }
+}
+
+/* Horizontal then vertical pass over a w x h RGB image to ow x oh, only
+ * outputs [fx, fx + cw) x [fy, fy + ch); returns 3 planes of cw x ch. */
+static uint8_t *resize_part(const uint8_t *rgb, int w, int h, int ow, int oh, int fx, int cw,
+                            int fy, int ch)
+{
+    void *mx, *my;
+    ic_resample_axis ax = make_axis(w, ow, fx, cw, &mx);
+    ic_resample_axis ay = make_axis(h, oh, fy, ch, &my);
+    int rows = ay.src_end - ay.src_first;
+    size_t plane = (size_t)rows * cw;
+    uint8_t *tmp = malloc(3 * plane), *scratch = malloc(ic_resample_row_scratch_bytes(&ax));
+    uint8_t *out = malloc(3 * (size_t)cw * ch);
+    assert_non_null(tmp);
+    assert_non_null(scratch);
+    assert_non_null(out);
+    for (int r = 0; r < rows; r++)
+        ic_resample_row_h(rgb + ((size_t)(ay.src_first + r) * w + ax.src_first) * 3,
+                          IMGCLASS_PIXEL_RGB, &ax, scratch, tmp + (size_t)r * cw,
+                          tmp + plane + (size_t)r * cw, tmp + 2 * plane + (size_t)r * cw);
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < ch; i++)
+            ic_resample_col_v(tmp + c * plane, (size_t)cw, &ay, i, cw,
+                              out + ((size_t)c * ch + i) * cw);
+    free(tmp);
+    free(scratch);
+    free(mx);
+    free(my);
+    return out;
+}
+
+static void test_partial_equals_full(void **state)
+{
+    (void)state;
+    const int sizes[][4] = {{500, 375, 341, 256}, {97, 61, 256, 161}, {300, 900, 40, 120},
+                            {256, 300, 256, 256}, {64, 64, 64, 300}};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int w = sizes[s][0], h = sizes[s][1], ow = sizes[s][2], oh = sizes[s][3];
+        uint8_t *rgb = fx_pattern(w, h, 3, (unsigned)s + 1);
+        assert_non_null(rgb);
+        uint8_t *full = resize_part(rgb, w, h, ow, oh, 0, ow, 0, oh);
+        int fx = ow / 4, cw = ow / 2 + 1, fy = oh / 3, ch = oh / 2;
+        uint8_t *part = resize_part(rgb, w, h, ow, oh, fx, cw, fy, ch);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < ch; y++)
+                assert_memory_equal(part + ((size_t)c * ch + y) * cw,
+                                    full + ((size_t)c * oh + fy + y) * ow + fx, (size_t)cw);
+        free(full);
+        free(part);
+        free(rgb);
+    }
+}
+
+/* A flat image stays flat: the weights sum to 1.0 within rounding. */
+static void test_constant_image_stays_constant(void **state)
+{
+    (void)state;
+    const int w = 333, h = 517;
+    uint8_t *rgb = malloc((size_t)w * h * 3);
+    assert_non_null(rgb);
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        rgb[3 * i] = 0;
+        rgb[3 * i + 1] = 137;
+        rgb[3 * i + 2] = 255;
+    }
+    uint8_t *out = resize_part(rgb, w, h, 256, 397, 0, 256, 0, 397);
+    for (size_t i = 0; i < (size_t)256 * 397; i++) {
+        assert_int_equal(out[i], 0);
+        assert_int_equal(out[256 * 397 + i], 137);
+        assert_int_equal(out[2 * 256 * 397 + i], 255);
+    }
+    free(out);
+    free(rgb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_halving_weights_by_hand),
+        cmocka_unit_test(test_identity_and_single_source),
+        cmocka_unit_test(test_window_invariants),
+        cmocka_unit_test(test_partial_equals_full),
+        cmocka_unit_test(test_constant_image_stays_constant),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
