@@ -28,7 +28,7 @@
 
 typedef struct classify_args {
     const char *model_path, *labels_path, *device;
-    int batch, window_ms, topk, threads, pp_threads, pipeline, progress;
+    int batch, window_ms, topk, threads, pp_threads, pipeline, progress, verbose;
     char delim;
     out_format format;
     imgclass_preprocess_options pp;
@@ -42,6 +42,7 @@ typedef struct work_batch {
     pp_job *jobs;
     size_t n;
     int last; /* no input follows this batch */
+    const char *cut; /* why it was cut: "full", "window", "end" (for --verbose) */
 } work_batch;
 
 typedef struct pipeline {
@@ -81,6 +82,7 @@ static void usage(FILE *out)
             "      --preprocess-threads N  decode/preprocess threads (default: CPUs)\n"
             "      --device DEV     cpu (default), cuda, cuda:N\n"
             "      --no-pipeline    do not overlap preprocessing with the forward pass\n"
+            "  -v, --verbose        log each batch on stderr: size and why it was cut\n"
             "      --progress, --no-progress  force the progress bar on stderr on or off\n"
             "                       (default: on when stderr is a terminal)\n\n",
             DEFAULT_BATCH, DEFAULT_WINDOW_MS);
@@ -170,6 +172,8 @@ static int parse_args(int argc, char **argv, classify_args *a)
         FLAG("--no-progress", a->progress = 0)
         FLAG("-0", a->delim = '\0')
         FLAG("--null", a->delim = '\0')
+        FLAG("-v", a->verbose = 1)
+        FLAG("--verbose", a->verbose = 1)
 #undef FLAG
 #define VALUE(lng, shrt, stmt)                                                               \
     v = opt_value(argc, argv, &i, lng, shrt, &m);                                            \
@@ -227,6 +231,7 @@ static int fill_batch(pipeline *p, work_batch *b)
     int64_t deadline = -1;
     b->n = 0;
     b->last = 0;
+    b->cut = "full";
     while (b->n < (size_t)a->batch) {
         char *path, *error;
         int r = path_source_next(p->source, deadline, &path, &error);
@@ -236,10 +241,13 @@ static int fill_batch(pipeline *p, work_batch *b)
         }
         if (r == PATH_SOURCE_END) {
             b->last = 1;
+            b->cut = "end";
             break;
         }
-        if (r == PATH_SOURCE_TIMEOUT)
+        if (r == PATH_SOURCE_TIMEOUT) {
+            b->cut = "window";
             break;
+        }
         pp_job *job = &b->jobs[b->n];
         int64_t now = monotonic_ns();
         if (b->n == 0 && a->window_ms > 0)
@@ -252,8 +260,10 @@ static int fill_batch(pipeline *p, work_batch *b)
         b->n++;
         if (!error)
             pp_pool_submit(p->pool, job);
-        if (deadline >= 0 && now >= deadline)
+        if (deadline >= 0 && now >= deadline && b->n < (size_t)a->batch) {
+            b->cut = "window";
             break;
+        }
     }
     pp_pool_wait(p->pool);
     return 0;
@@ -295,7 +305,7 @@ typedef struct consumer {
     imgclass_model *model;
     float *scores;
     imgclass_class *top;
-    long done, failed;
+    long done, failed, batches;
     int fatal;
     progress bar;
 } consumer;
@@ -357,6 +367,10 @@ static void consume(consumer *c, work_batch *b)
                                                : (engine_error ? engine_error : "top-k failed"));
     }
     free(engine_error);
+    c->batches++;
+    if (a->verbose && b->n > 0)
+        fprintf(stderr, "imgclass: batch %ld: %zu inputs, %zu preprocessed, cut: %s\n", c->batches,
+                b->n, ok, b->cut);
     c->done += (long)b->n;
     fflush(stdout); /* a stream's reader sees each batch at once */
     free_job_strings(b);

@@ -1,0 +1,50 @@
+# Sourced by the CLI integration suites (test/integration/cli_*.sh).
+# Environment: BUILD (build folder), PYTHON (interpreter with torch),
+# IMGCLASS_TEST_MODELS (tiny models; made here into a temp folder if absent).
+set -u
+BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+IC=$BUILD/imgclass
+HERE=$(dirname "$0")
+CHECK="$PYTHON $HERE/helpers/cli_check.py"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/imgclass-cli.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+failures=0
+
+if [ ! -x "$IC" ]; then
+    echo "FAIL: $IC not built (make BUILD=$BUILD cli)"
+    exit 1
+fi
+M=${IMGCLASS_TEST_MODELS:-$BUILD/test-models}
+if [ ! -f "$M/tiny.pt" ]; then
+    M=$TMP/models
+    $PYTHON test/models/make_test_models.py "$M" >/dev/null || { echo "FAIL: cannot make test models"; exit 1; }
+fi
+# The tiny model takes 3x8x8: resize exactly to 8x8, no crop.
+PP="--size 8x8 --crop none"
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+
+# expect_rc WANT DESCRIPTION COMMAND...: runs it, output in $TMP/out, $TMP/err.
+expect_rc() {
+    want=$1 what=$2
+    shift 2
+    "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        fail "$what: exit status $rc, expected $want; stderr:"
+        sed 's/^/    /' "$TMP/err" | head -5
+    else
+        ok "$what (exit $rc)"
+    fi
+}
+
+finish() {
+    if [ "$failures" -ne 0 ]; then
+        echo "$failures check(s) failed"
+        exit 1
+    fi
+    echo "all checks passed"
+    exit 0
+}
