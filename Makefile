@@ -150,6 +150,12 @@ demo: deps
 bench: all
 	PYTHON=$(PYTHON) BUILD=$(BUILD) sh bench/run.sh
 
+# Preprocessing benchmark (bench/preprocess_bench.sh): decode + preprocess
+# from memory, one thread, against PIL + torchvision.
+$(BUILD)/bench/preprocess_bench: bench/preprocess_bench.c $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(LIBS_ALL)
+
 fuzz: all
 	PYTHON=$(PYTHON) BUILD=$(BUILD) sh test/fuzz/run.sh
 
