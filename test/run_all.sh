@@ -40,6 +40,9 @@ run_suite() { # name command...
 }
 
 if [ "${VALGRIND:-0}" = 1 ]; then
+    # See the Makefile: works around valgrind's SIGILL in libhwy's loader.
+    LD_PRELOAD="$(pwd)/$BUILD/test/valgrind_hwy_shim.so${LD_PRELOAD:+:$LD_PRELOAD}"
+    export LD_PRELOAD
     VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
         --show-leak-kinds=definite --suppressions=test/valgrind.supp"
 else
