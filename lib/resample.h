@@ -43,6 +43,11 @@ void ic_resample_axis_span(int in_size, int out_size, int first, int count, int 
 void ic_resample_axis_init(ic_resample_axis *axis, int in_size, int out_size, int first, int count,
                            void *mem);
 
+/* Non-zero makes the passes use only the portable code even where the CPU
+ * has AVX2, so tests can check that both give the same bytes. Tests only:
+ * not synchronised, set it before any preprocessing. */
+extern int ic_resample_portable_only;
+
 /* Bytes of scratch ic_resample_row_h() needs for `axis`. */
 size_t ic_resample_row_scratch_bytes(const ic_resample_axis *axis);
 
