@@ -23,7 +23,7 @@
 
 #define PROG "imgclass classify"
 /* Chosen by measurement (docs/imgclass.1, BATCH SIZE). */
-#define DEFAULT_BATCH 8
+#define DEFAULT_BATCH 2
 #define DEFAULT_WINDOW_MS 100
 
 typedef struct classify_args {
@@ -307,6 +307,8 @@ typedef struct consumer {
     imgclass_class *top;
     long done, failed, batches;
     int fatal;
+    /* seconds in the forward pass, and waiting for (or making) the input */
+    double predict_s, input_wait_s;
     progress bar;
 } consumer;
 
@@ -342,8 +344,10 @@ static void consume(consumer *c, work_batch *b)
     if (ok > 0) {
         imgclass_batch *view = NULL;
         imgclass_status st = imgclass_batch_wrap(data, ok, H, W, &view);
+        int64_t t0 = monotonic_ns();
         if (st == IMGCLASS_OK)
             st = imgclass_predict(c->model, view, c->scores, ok * (size_t)K);
+        c->predict_s += (double)(monotonic_ns() - t0) / 1e9;
         imgclass_batch_free(view);
         if (st != IMGCLASS_OK) {
             /* The engine failed on this batch: each of its inputs gets the
@@ -430,7 +434,10 @@ static void run(pipeline *p, consumer *c)
     if (!p->args->pipeline) {
         for (;;) {
             work_batch *b = &p->bufs[0];
-            if (fill_batch(p, b)) {
+            int64_t t0 = monotonic_ns();
+            int rc = fill_batch(p, b);
+            c->input_wait_s += (double)(monotonic_ns() - t0) / 1e9;
+            if (rc) {
                 c->fatal = 1;
                 return;
             }
@@ -447,9 +454,11 @@ static void run(pipeline *p, consumer *c)
         return;
     }
     for (;;) {
+        int64_t t0 = monotonic_ns();
         pthread_mutex_lock(&p->lock);
         while (!p->ready)
             pthread_cond_wait(&p->changed, &p->lock);
+        c->input_wait_s += (double)(monotonic_ns() - t0) / 1e9;
         work_batch *b = p->ready;
         p->ready = NULL;
         pthread_cond_broadcast(&p->changed);
@@ -517,6 +526,10 @@ int cmd_classify(int argc, char **argv)
         fprintf(stderr, "imgclass: %ld images, %ld failed, %.2f s, %.1f images/s (batch %d, %s)\n",
                 c.done, c.failed, secs, secs > 0 ? (double)c.done / secs : 0.0, a.batch,
                 a.pipeline ? "pipelined" : "not pipelined");
+        if (a.verbose)
+            fprintf(stderr, "imgclass: forward passes %.2f s, waiting for preprocessed input "
+                            "%.2f s, other %.2f s\n", c.predict_s, c.input_wait_s,
+                    secs - c.predict_s - c.input_wait_s);
         status = c.fatal ? 1 : c.failed ? 2 : 0;
     }
     buffers_free(&p);

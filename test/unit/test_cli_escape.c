@@ -1,0 +1,150 @@
+/* The CLI's output escaping (examples/cli/text_escape.c) and option parsers
+ * (examples/cli/pp_options.c), compiled into this test directly since the
+ * CLI is not a library. Expected strings are derived by hand from RFC 8259,
+ * the UTF-8 definition (RFC 3629) and Python's surrogateescape. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../examples/cli/pp_options.c"
+#include "../../examples/cli/text_escape.c"
+
+static char *capture(void (*fn)(FILE *, const char *), const char *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    fn(f, s);
+    fclose(f);
+    return buf;
+}
+
+static void check_json(const char *in, const char *want)
+{
+    char *got = capture(json_write_string, in);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void check_tsv(const char *in, const char *want)
+{
+    char *got = capture(tsv_write_escaped, in);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void json_escapes_specials(void **state)
+{
+    (void)state;
+    check_json("plain.jpg", "\"plain.jpg\"");
+    check_json("a\"b\\c", "\"a\\\"b\\\\c\"");
+    check_json("t\tn\nr\rb\bf\f", "\"t\\tn\\nr\\rb\\bf\\f\"");
+    check_json("\x01\x1f", "\"\\u0001\\u001f\"");
+    check_json("\x7f/", "\"\x7f/\""); /* DEL and '/' need no escape */
+}
+
+static void json_passes_valid_utf8(void **state)
+{
+    (void)state;
+    check_json("caf\xc3\xa9", "\"caf\xc3\xa9\"");                     /* U+00E9 */
+    check_json("\xe2\x82\xac", "\"\xe2\x82\xac\"");                   /* U+20AC */
+    check_json("\xf0\x9f\x90\xb1", "\"\xf0\x9f\x90\xb1\"");           /* U+1F431 */
+    check_json("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"");           /* U+10FFFF */
+}
+
+static void json_surrogate_escapes_invalid_bytes(void **state)
+{
+    (void)state;
+    check_json("bad\xff", "\"bad\\udcff\"");
+    check_json("\x80", "\"\\udc80\"");                       /* lone continuation */
+    check_json("\xc3", "\"\\udcc3\"");                       /* truncated sequence */
+    check_json("\xc3(", "\"\\udcc3(\"");                     /* bad continuation */
+    check_json("\xc0\xaf", "\"\\udcc0\\udcaf\"");            /* overlong '/' */
+    check_json("\xe0\x80\xaf", "\"\\udce0\\udc80\\udcaf\""); /* overlong, 3 bytes */
+    check_json("\xed\xa0\x80", "\"\\udced\\udca0\\udc80\""); /* encoded surrogate */
+    check_json("\xf4\x90\x80\x80", "\"\\udcf4\\udc90\\udc80\\udc80\""); /* > U+10FFFF */
+    check_json("\xf5", "\"\\udcf5\"");
+}
+
+static void tsv_escapes_four_bytes(void **state)
+{
+    (void)state;
+    check_tsv("a\tb\nc\rd\\e", "a\\tb\\nc\\rd\\\\e");
+    check_tsv("quo\"te \xff", "quo\"te \xff");
+}
+
+static void utf8_lengths(void **state)
+{
+    (void)state;
+    assert_int_equal(utf8_sequence_length((const unsigned char *)"A", 1), 1);
+    assert_int_equal(utf8_sequence_length((const unsigned char *)"\xc2\x80", 2), 2);
+    assert_int_equal(utf8_sequence_length((const unsigned char *)"\xc2\x80", 1), 0);
+    assert_int_equal(utf8_sequence_length((const unsigned char *)"\xef\xbf\xbf", 3), 3);
+    assert_int_equal(utf8_sequence_length((const unsigned char *)"\xc1\xbf", 2), 0);
+}
+
+static void option_parsers(void **state)
+{
+    (void)state;
+    int w, h, wh, v;
+    float t[3];
+    assert_int_equal(pp_parse_dims("224", &w, &h, &wh), 0);
+    assert_int_equal(w, 224);
+    assert_int_equal(h, 224);
+    assert_int_equal(wh, 0);
+    assert_int_equal(pp_parse_dims("320x200", &w, &h, &wh), 0);
+    assert_int_equal(w, 320);
+    assert_int_equal(h, 200);
+    assert_int_equal(wh, 1);
+    assert_int_equal(pp_parse_dims("x2", &w, &h, &wh), -1);
+    assert_int_equal(pp_parse_dims("0", &w, &h, &wh), -1);
+    assert_int_equal(pp_parse_dims("3x", &w, &h, &wh), -1);
+    assert_int_equal(pp_parse_triple("0.5,1,-2e-1", t), 0);
+    assert_true(t[0] == 0.5f && t[1] == 1.0f && t[2] == -0.2f);
+    assert_int_equal(pp_parse_triple("1,2", t), -1);
+    assert_int_equal(pp_parse_triple("1,2,3,", t), -1);
+    assert_int_equal(cli_parse_int("12", 1, 20, &v), 0);
+    assert_int_equal(v, 12);
+    assert_int_equal(cli_parse_int("21", 1, 20, &v), -1);
+    assert_int_equal(cli_parse_int("1x", 1, 20, &v), -1);
+}
+
+static void preset_then_overrides(void **state)
+{
+    (void)state;
+    char *argv[] = {"x", "--crop", "200", "--preset=djl", "--mean", "0,0,0", "--bogus"};
+    int argc = 7, i = 1;
+    pp_args a = pp_args_init();
+    while (i < argc && pp_args_parse(&a, argc, argv, &i, "test") == 1)
+        ;
+    assert_int_equal(i, 6); /* stopped at --bogus without consuming it */
+    imgclass_preprocess_options o;
+    assert_int_equal(pp_args_finish(&a, &o, "test"), 0);
+    imgclass_preprocess_options djl = imgclass_preprocess_options_djl();
+    assert_int_equal(o.resize_mode, djl.resize_mode); /* the preset, though given later */
+    assert_int_equal(o.resize_width, djl.resize_width);
+    assert_int_equal(o.crop_width, 200);
+    assert_int_equal(o.crop_height, 200);
+    assert_true(o.mean[0] == 0.0f && o.std[0] == djl.std[0]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_escapes_specials),
+        cmocka_unit_test(json_passes_valid_utf8),
+        cmocka_unit_test(json_surrogate_escapes_invalid_bytes),
+        cmocka_unit_test(tsv_escapes_four_bytes),
+        cmocka_unit_test(utf8_lengths),
+        cmocka_unit_test(option_parsers),
+        cmocka_unit_test(preset_then_overrides),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
