@@ -107,60 +107,66 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
                         "%s: corrupt data: decoded block misses the region the crop needs",
                         source);
 
-    const size_t rows = (size_t)(sy1 - sy0);
     const size_t bx = round8(ic_resample_axis_bytes(src->image_width, px->resized, cx));
     const size_t by = round8(ic_resample_axis_bytes(src->image_height, py->resized, py->count));
-    const size_t plane = rows * (size_t)cx;
-    if (plane / (size_t)cx != rows || plane > (SIZE_MAX - bx - by) / 8)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: resize scratch", source);
-    /* Two scratch blocks per call: the weight tables, then (sized from
-     * them) the 8-bit planes, one output row and the row-split scratch. */
+    /* Two small scratch blocks per call: the weight tables, then (sized
+     * from them) a ring of horizontally resized rows, one output row, the
+     * row-conversion scratch and the vertical pass's row pointers. */
     unsigned char *mem = malloc(bx + by);
     if (!mem)
         return ic_error_oom(source, "resize scratch");
     ic_resample_axis ax, ay;
     ic_resample_axis_init(&ax, src->image_width, px->resized, px->first, cx, mem);
     ic_resample_axis_init(&ay, src->image_height, py->resized, py->first, py->count, mem + bx);
-    const size_t brow = ic_resample_row_scratch_bytes(&ax);
-    uint8_t *tmp = malloc(3 * plane + 3 * (size_t)cx + brow);
+    /* A window holds at most ay.ksize rows and windows only move down, so
+     * a ring of ay.ksize rows per channel holds every row still needed:
+     * when row k overwrites row k - ring, the current window starts after
+     * it. Each source row is resized horizontally once. */
+    const size_t ring = (size_t)ay.ksize;
+    const size_t bring = round8(3 * ring * (size_t)cx + 3 * (size_t)cx);
+    const size_t brow = round8(ic_resample_row_scratch_bytes(&ax));
+    unsigned char *tmp = malloc(bring + brow + 3 * ring * sizeof(const uint8_t *));
     if (!tmp) {
         free(mem);
         return ic_error_oom(source, "resize scratch");
     }
-    uint8_t *row8 = tmp + 3 * plane;
-    uint8_t *rowscratch = row8 + 3 * (size_t)cx;
-
-    /* Horizontal pass: source rows [sy0, sy1) into three 8-bit planes. */
-    const int bpp = imgclass_pixel_format_bytes(src->format);
-    for (size_t r = 0; r < rows; r++) {
-        const uint8_t *srow = src->pixels + (size_t)(sy0 + (int)r - src->y0) * src->stride +
-                              (size_t)(sx0 - src->x0) * (size_t)bpp;
-        ic_resample_row_h(srow, src->format, &ax, rowscratch, tmp + r * cx, tmp + plane + r * cx,
-                          tmp + 2 * plane + r * cx);
-    }
+    uint8_t *planes = tmp, *row8 = tmp + 3 * ring * (size_t)cx;
+    uint8_t *rowscratch = tmp + bring;
+    const uint8_t **ptrs = (const uint8_t **)(void *)(tmp + bring + brow);
 
     ic_norm_lut norm;
     ic_norm_lut_init(&norm, o->mean, o->std);
 
-    /* Vertical pass, output row by output row, padding where the crop
-     * exceeds the resized image. */
+    const int bpp = imgclass_pixel_format_bytes(src->format);
+    int next = 0; /* next source row (relative to sy0) to resize horizontally */
     const size_t ow = (size_t)px->output, oh = (size_t)py->output;
     const size_t left = (size_t)(px->first - px->offset);
     const size_t right = ow - left - (size_t)cx;
     for (size_t oy = 0; oy < oh; oy++) {
         const long long r = (long long)oy + py->offset;
+        if (r < py->first || r >= (long long)py->first + py->count) { /* padding row */
+            for (int c = 0; c < 3; c++)
+                fill_floats(dst + (size_t)c * oh * ow + oy * ow, ow, norm.lut[c][0]);
+            continue;
+        }
+        const int i = (int)(r - py->first);
+        const int start = ay.start[i], taps = ay.taps[i];
+        for (; next < start + taps; next++) { /* horizontal pass, rows as needed */
+            const uint8_t *srow = src->pixels + (size_t)(sy0 + next - src->y0) * src->stride +
+                                  (size_t)(sx0 - src->x0) * (size_t)bpp;
+            uint8_t *slot = planes + (size_t)(next % (int)ring) * cx;
+            ic_resample_row_h(srow, src->format, &ax, rowscratch, slot, slot + ring * cx,
+                              slot + 2 * ring * cx);
+        }
         for (int c = 0; c < 3; c++) {
+            for (int j = 0; j < taps; j++)
+                ptrs[j] = planes + ((size_t)c * ring + (size_t)((start + j) % (int)ring)) * cx;
+            ic_resample_col_v(ptrs, &ay, i, cx, row8);
             float *out = dst + (size_t)c * oh * ow + oy * ow;
             const float *lut = norm.lut[c];
-            if (r < py->first || r >= (long long)py->first + py->count) {
-                fill_floats(out, ow, lut[0]);
-                continue;
-            }
-            ic_resample_col_v(tmp + (size_t)c * plane, (size_t)cx, &ay, (int)(r - py->first), cx,
-                              row8);
             fill_floats(out, left, lut[0]);
-            for (int i = 0; i < cx; i++)
-                out[left + (size_t)i] = lut[row8[i]];
+            for (int x = 0; x < cx; x++)
+                out[left + (size_t)x] = lut[row8[x]];
             fill_floats(out + left + cx, right, lut[0]);
         }
     }

@@ -328,13 +328,13 @@ enum { COL_CHUNK = 32 };
 /* COL_CHUNK columns: constant trip counts and local accumulators, which
  * the vectoriser handles even at -O2's cheap cost model. */
 static inline __attribute__((always_inline)) void
-col_chunk(const uint8_t *restrict p, size_t stride, const int32_t *k, int n,
-          uint8_t *restrict out)
+col_chunk(const uint8_t *const *rows, size_t x0, const int32_t *k, int n, uint8_t *restrict out)
 {
     int32_t acc[COL_CHUNK];
     for (int x = 0; x < COL_CHUNK; x++)
         acc[x] = 1 << (IC_PRECISION_BITS - 1);
-    for (int j = 0; j < n; j++, p += stride) {
+    for (int j = 0; j < n; j++) {
+        const uint8_t *restrict p = rows[j] + x0;
         const int32_t kj = k[j];
         for (int x = 0; x < COL_CHUNK; x++)
             acc[x] += p[x] * kj;
@@ -346,23 +346,22 @@ col_chunk(const uint8_t *restrict p, size_t stride, const int32_t *k, int n,
 }
 
 IC_MULTIVERSION
-void ic_resample_col_v(const uint8_t *plane, size_t stride, const ic_resample_axis *a, int i,
-                       int width, uint8_t *out)
+void ic_resample_col_v(const uint8_t *const *rows, const ic_resample_axis *a, int i, int width,
+                       uint8_t *out)
 {
     const int32_t *k = a->coeffs + (size_t)i * a->ksize;
     const int n = a->taps[i];
-    const uint8_t *p = plane + (size_t)a->start[i] * stride;
     if (n == 1 && k[0] == (int32_t)1 << IC_PRECISION_BITS) { /* identity */
-        memcpy(out, p, (size_t)width);
+        memcpy(out, rows[0], (size_t)width);
         return;
     }
-    int x = 0;
-    for (; x + COL_CHUNK <= width; x += COL_CHUNK)
-        col_chunk(p + x, stride, k, n, out + x);
-    for (; x < width; x++) {
+    size_t x = 0;
+    for (; x + COL_CHUNK <= (size_t)width; x += COL_CHUNK)
+        col_chunk(rows, x, k, n, out + x);
+    for (; x < (size_t)width; x++) {
         int32_t s = 1 << (IC_PRECISION_BITS - 1);
         for (int j = 0; j < n; j++)
-            s += p[(size_t)j * stride + (size_t)x] * k[j];
+            s += rows[j][x] * k[j];
         out[x] = clip8(s);
     }
 }

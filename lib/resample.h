@@ -58,10 +58,10 @@ void ic_resample_row_h(const uint8_t *row, imgclass_pixel_format format,
                        const ic_resample_axis *axis, uint8_t *scratch, uint8_t *r, uint8_t *g,
                        uint8_t *b);
 
-/* Vertical pass for output `i` of `axis` over one plane of 8-bit rows
- * (row 0 is source row axis->src_first, `stride` bytes apart), `width`
- * samples wide, into `out`. */
-void ic_resample_col_v(const uint8_t *plane, size_t stride, const ic_resample_axis *axis, int i,
-                       int width, uint8_t *out);
+/* Vertical pass for output `i` of `axis`: rows[j] is the 8-bit row of
+ * source row axis->src_first + axis->start[i] + j (j < axis->taps[i]),
+ * `width` samples wide; writes `width` bytes to `out`. */
+void ic_resample_col_v(const uint8_t *const *rows, const ic_resample_axis *axis, int i, int width,
+                       uint8_t *out);
 
 #endif

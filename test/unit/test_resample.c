@@ -129,10 +129,15 @@ static uint8_t *resize_part(const uint8_t *rgb, int w, int h, int ow, int oh, in
         ic_resample_row_h(rgb + ((size_t)(ay.src_first + r) * w + ax.src_first) * 3,
                           IMGCLASS_PIXEL_RGB, &ax, scratch, tmp + (size_t)r * cw,
                           tmp + plane + (size_t)r * cw, tmp + 2 * plane + (size_t)r * cw);
+    const uint8_t **ptrs = malloc((size_t)ay.ksize * sizeof *ptrs);
+    assert_non_null(ptrs);
     for (int c = 0; c < 3; c++)
-        for (int i = 0; i < ch; i++)
-            ic_resample_col_v(tmp + c * plane, (size_t)cw, &ay, i, cw,
-                              out + ((size_t)c * ch + i) * cw);
+        for (int i = 0; i < ch; i++) {
+            for (int j = 0; j < ay.taps[i]; j++)
+                ptrs[j] = tmp + c * plane + (size_t)(ay.start[i] + j) * cw;
+            ic_resample_col_v(ptrs, &ay, i, cw, out + ((size_t)c * ch + i) * cw);
+        }
+    free(ptrs);
     free(tmp);
     free(scratch);
     free(mx);
