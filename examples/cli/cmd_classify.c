@@ -520,7 +520,7 @@ int cmd_classify(int argc, char **argv)
         int64_t t0 = monotonic_ns();
         run(&p, &c);
         double secs = (double)(monotonic_ns() - t0) / 1e9;
-        progress_finish(&c.bar);
+        progress_finish(&c.bar, c.done, c.failed);
         if (c.fatal)
             fprintf(stderr, PROG ": out of memory; stopped\n");
         fprintf(stderr, "imgclass: %ld images, %ld failed, %.2f s, %.1f images/s (batch %d, %s)\n",

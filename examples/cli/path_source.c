@@ -106,7 +106,8 @@ static int pop_queue(path_source *s, char **path, char **error)
  * (at end of input the rest counts as a line). */
 static int take_line(path_source *s, char **line, int *empty)
 {
-    char *nl = memchr(s->buf + s->scan, s->delim, s->len - s->scan);
+    /* (memchr on the NULL buffer of a source that read nothing is UB.) */
+    char *nl = s->len > s->scan ? memchr(s->buf + s->scan, s->delim, s->len - s->scan) : NULL;
     size_t n;
     if (nl) {
         n = (size_t)(nl - s->buf);

@@ -42,11 +42,12 @@ void progress_update(progress *p, long done, long failed, int force)
     p->drawn = 1;
 }
 
-void progress_finish(progress *p)
+void progress_finish(progress *p, long done, long failed)
 {
-    if (p->enabled && p->drawn) {
-        fputs("\r\033[K", stderr);
-        fflush(stderr);
-    }
+    if (!p->enabled)
+        return;
+    progress_update(p, done, failed, 1);
+    fputc('\n', stderr);
+    fflush(stderr);
     p->drawn = 0;
 }

@@ -15,7 +15,7 @@ typedef struct progress {
 
 void progress_start(progress *p, int enabled, long total);
 void progress_update(progress *p, long done, long failed, int force);
-/* Erases the bar so the summary line starts clean. */
-void progress_finish(progress *p);
+/* Draws the final state and ends the line, so the summary starts clean. */
+void progress_finish(progress *p, long done, long failed);
 
 #endif

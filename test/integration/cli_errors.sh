@@ -29,6 +29,10 @@ expect_rc 1 "truncated model" "$IC" classify --model "$M/tiny_truncated.pt" $PP 
 expect_rc 1 "missing model" "$IC" classify --model "$TMP/none.pt" $PP "$G"
 expect_rc 1 "wrong label count" "$IC" classify --model "$M/tiny.pt" --labels "$M/labels_wrong_count.txt" $PP "$G"
 expect_rc 0 "gzip model" "$IC" classify --model "$M/tiny.pt.gz" $PP "$G"
+expect_rc 0 "--progress forced on a pipe" "$IC" classify --model "$M/tiny.pt" $PP --progress "$TMP/fx/good"
+grep -q "4/4, 0 failed" "$TMP/err" && grep -q "4 images, 0 failed" "$TMP/err" || fail "progress bar or summary: $(cat "$TMP/err")"
+expect_rc 0 "no progress bar by default on a pipe" "$IC" classify --model "$M/tiny.pt" $PP "$TMP/fx/good"
+grep -q "img/s" "$TMP/err" && fail "progress bar drawn on a pipe"
 expect_rc 0 "--help" "$IC" classify --help
 }
 grep -q -- "--window-ms" "$TMP/out" || fail "--help does not document --window-ms"
