@@ -25,8 +25,9 @@ import sys
 import time
 
 import numpy as np
-import torch
 from PIL import Image
+
+torch = None  # imported only by the commands that need it (slow start-up)
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -214,7 +215,16 @@ def parse_output(fmt, k, data):
     return recs
 
 
+def load_torch():
+    global torch
+    if torch is None:
+        import torch as t
+        t.set_num_threads(1)
+        torch = t
+
+
 def check(fmt, k, model_path, labels_path, output, inputs):
+    load_torch()
     model = torch.jit.load(model_path).eval()
     labels = read_labels(labels_path)
     expected = expand(inputs)
@@ -358,5 +368,4 @@ def main():
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(1)
     main()
