@@ -2,8 +2,8 @@
 # Preprocessing-only benchmark, one thread, encoded images in memory (the
 # disk is not measured): imgclass exact and fast (imgclass_preprocess_memory)
 # against PIL + torchvision (Image.open(BytesIO) -> convert -> Resize(256)
-# -> CenterCrop(224) -> ToTensor -> Normalize). Each figure is the median
-# over repetitions of the mean CPU time per image.
+# -> CenterCrop(224) -> ToTensor -> Normalize). Each figure is a median of
+# the mean CPU time per image (see below).
 #   sh bench/preprocess_bench.sh [REPS]     (BUILD, PYTHON from the environment)
 # Uses ../shared/images/imagenet-sample-100 when present, else generated
 # 500x375 JPEGs (the commonest ImageNet size).
@@ -36,10 +36,19 @@ PY
     what="$# generated 500x375 JPEGs"
 fi
 
-exact=$("$DRIVER" --reps "$REPS" "$@")
-fast=$("$DRIVER" --fast --reps "$REPS" "$@")
-ref=$("$PYTHON" bench/preprocess_bench.py --reps "$REPS" "$@")
-echo "preprocess benchmark: $what, 1 thread, median of $REPS, CPU ms/image"
+# Three interleaved rounds, so that a burst of load on a shared machine
+# hits all three pipelines alike; each figure is the median of the rounds.
+med3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+e1= f1= r1=
+for round in 1 2 3; do
+    e1="$e1 $("$DRIVER" --reps "$REPS" "$@")"
+    f1="$f1 $("$DRIVER" --fast --reps "$REPS" "$@")"
+    r1="$r1 $("$PYTHON" bench/preprocess_bench.py --reps "$REPS" "$@")"
+done
+# shellcheck disable=SC2086
+exact=$(med3 $e1) fast=$(med3 $f1) ref=$(med3 $r1)
+echo "preprocess benchmark: $what, 1 thread, CPU ms/image"
+echo "  (median of 3 interleaved rounds, each the median of $REPS repetitions)"
 printf '  PIL + torchvision   %8.3f ms\n' "$ref"
 awk -v r="$ref" -v e="$exact" -v f="$fast" 'BEGIN {
     printf "  imgclass exact      %8.3f ms   %.2fx faster\n", e, r / e
