@@ -69,6 +69,8 @@ static void usage(FILE *out)
             "  -l, --labels PATH    labels: one per line (ImageNet synset lines too) or\n"
             "                       TorchServe index_to_name.json\n"
             "  -k, --topk K         classes per input (default 1)\n"
+            "      --text           (default) PATH: LABEL (PROB), or with K > 1 PATH: and\n"
+            "                       K lines; a failed input: PATH: error: MESSAGE\n"
             "      --json           JSON Lines: {\"path\": ..., \"top\": [{\"index\": ...,\n"
             "                       \"label\": ..., \"probability\": ...}]} or\n"
             "                       {\"path\": ..., \"error\": ...}; no \"label\" without labels\n"
@@ -82,7 +84,8 @@ static void usage(FILE *out)
             "      --preprocess-threads N  decode/preprocess threads (default: CPUs)\n"
             "      --device DEV     cpu (default), cuda, cuda:N\n"
             "      --no-pipeline    do not overlap preprocessing with the forward pass\n"
-            "  -v, --verbose        log each batch on stderr: size and why it was cut\n"
+            "  -v, --verbose        log each batch on stderr (size, why it was cut) and\n"
+            "                       the time in forward passes vs waiting for input\n"
             "      --progress, --no-progress  force the progress bar on stderr on or off\n"
             "                       (default: on when stderr is a terminal)\n\n",
             DEFAULT_BATCH, DEFAULT_WINDOW_MS);
