@@ -122,7 +122,8 @@ int pp_args_parse(pp_args *a, int argc, char **argv, int *i, const char *prog)
         if (missing)
             goto no_value;
         a->have_mode = 1;
-        if (!strcmp(v, "shorter"))
+        /* "short" is the documented name; "shorter" is accepted too. */
+        if (!strcmp(v, "short") || !strcmp(v, "shorter"))
             a->mode = IMGCLASS_RESIZE_SHORTER;
         else if (!strcmp(v, "exact"))
             a->mode = IMGCLASS_RESIZE_EXACT;
@@ -193,7 +194,7 @@ int pp_args_finish(const pp_args *a, imgclass_preprocess_options *out, const cha
         o.resize_mode = IMGCLASS_RESIZE_EXACT; /* "--size 256x256" means exactly that */
     if (a->have_size) {
         if (o.resize_mode == IMGCLASS_RESIZE_SHORTER && a->size_is_wh) {
-            fprintf(stderr, "%s: --size WxH needs --resize-mode exact (shorter takes one number)\n",
+            fprintf(stderr, "%s: --size WxH needs --resize-mode exact (short takes one number)\n",
                     prog);
             return -1;
         }
@@ -248,7 +249,7 @@ void pp_args_help(FILE *out)
           "  --preset NAME        imagenet: Resize(256) CenterCrop(224) (default)\n"
           "                       djl: Resize((256,256)) CenterCrop(224), as the Deep Java\n"
           "                       Library's ResNet-18; the options below override it\n"
-          "  --resize-mode MODE   shorter (shorter side to --size), exact (to WxH), none\n"
+          "  --resize-mode MODE   short (shorter side to --size), exact (to WxH), none\n"
           "  --size N|WxH         resize target (256); WxH implies --resize-mode exact\n"
           "  --crop N|WxH|none    center crop (224); none only with exact resize\n"
           "  --mean R,G,B         normalisation mean (0.485,0.456,0.406)\n"

@@ -135,6 +135,26 @@ static void preset_then_overrides(void **state)
     assert_true(o.mean[0] == 0.0f && o.std[0] == djl.std[0]);
 }
 
+static void resize_mode_names(void **state)
+{
+    (void)state;
+    const char *names[] = {"short", "shorter", "exact", "none", "longer"};
+    const int expect[] = {IMGCLASS_RESIZE_SHORTER, IMGCLASS_RESIZE_SHORTER, IMGCLASS_RESIZE_EXACT,
+                          IMGCLASS_RESIZE_NONE, -1};
+    for (int n = 0; n < 5; n++) {
+        char *argv[] = {"x", "--resize-mode", (char *)names[n]};
+        int i = 1;
+        pp_args a = pp_args_init();
+        int r = pp_args_parse(&a, 3, argv, &i, "test");
+        if (expect[n] < 0) {
+            assert_int_not_equal(r, 1); /* an unknown mode is a usage error */
+        } else {
+            assert_int_equal(r, 1);
+            assert_int_equal(a.mode, expect[n]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +165,7 @@ int main(void)
         cmocka_unit_test(utf8_lengths),
         cmocka_unit_test(option_parsers),
         cmocka_unit_test(preset_then_overrides),
+        cmocka_unit_test(resize_mode_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
