@@ -282,7 +282,7 @@ typedef struct imgclass_model imgclass_model;
 #define IMGCLASS_OPT_CHANNELS_LAST 0x4u      /* NHWC memory format for the input */
 #define IMGCLASS_OPT_BFLOAT16 0x8u           /* bfloat16 weights/compute: inexact, opt-in */
 /* The default set, chosen by measurement on ResNet-18 (docs/engine.md). */
-#define IMGCLASS_OPT_DEFAULT (IMGCLASS_OPT_FREEZE)
+#define IMGCLASS_OPT_DEFAULT (IMGCLASS_OPT_FREEZE | IMGCLASS_OPT_FOR_INFERENCE)
 
 typedef struct imgclass_model_options {
     /* "cpu" (default), "cuda" or "cuda:N". A device libtorch cannot use is
