@@ -1,0 +1,245 @@
+#!/usr/bin/python3
+"""`make bench`: imgclass against the Python pipeline, in one run, on the
+same images, model file and thread count, and a table of ratios written to
+docs/benchmarks.md.
+
+  1. preprocessing only, one thread: imgclass exact, imgclass fast,
+     PIL + torchvision (CPU ms per image, encoded images held in memory);
+  2. predict only, 2 threads, batch 1 and 8: the library, Python
+     torch.jit.load + inference_mode, a bare libtorch C++ forward;
+  3. end to end: `imgclass classify` on a folder against the standard Python
+     script, both writing result files, with top-1 agreement per image;
+  4. peak RSS of every process measured.
+
+Every figure is the median of interleaved rounds (so a burst of load on
+this shared machine hits all subjects alike); only ratios from this one run
+are compared.
+
+    run.py --build BUILD [--rounds N] [--out docs/benchmarks.md]
+"""
+import argparse
+import glob
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from measure import median, run_measured  # noqa: E402
+
+SAMPLES = os.path.join(REPO, "..", "shared", "images", "imagenet-sample-100")
+
+
+def generate_images(folder, count=40):
+    """A stand-in image set when the sample photos are absent: JPEGs of the
+    sizes ImageNet photos commonly have."""
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(1)
+    sizes = [(500, 375), (375, 500), (500, 333), (640, 480), (1024, 768)]
+    for i in range(count):
+        w, h = sizes[i % len(sizes)]
+        y, x = np.mgrid[0:h, 0:w]
+        img = np.stack([128 + 100 * np.sin(x / (20 + i) + y / 31), x * 255 / (w - 1),
+                        y * 255 / (h - 1)], -1)
+        img = np.clip(img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(img).save(os.path.join(folder, "g%02d.jpg" % i), quality=90)
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def timed(cmd):
+    """(stdout text, peak RSS bytes) of one run of cmd."""
+    with tempfile.TemporaryFile(mode="w+") as out:
+        _, rss = run_measured(cmd, stdout=out)
+        out.seek(0)
+        return out.read(), rss
+
+
+RATE = re.compile(r": ([0-9.]+) img/s")
+
+
+def rate_of(text):
+    m = RATE.search(text)
+    if not m:
+        raise RuntimeError("no img/s figure in: " + text)
+    return float(m.group(1))
+
+
+def bench_preprocess(build, files, rounds, py):
+    driver = os.path.join(build, "bench", "preprocess_bench")
+    subjects = {
+        "exact": [driver, "--reps", "3"] + files,
+        "fast": [driver, "--fast", "--reps", "3"] + files,
+        "ref": [py, os.path.join(HERE, "preprocess_bench.py"), "--reps", "3"] + files,
+    }
+    ms = {k: [] for k in subjects}
+    rss = {k: 0 for k in subjects}
+    for _ in range(rounds):
+        for k, cmd in subjects.items():
+            text, r = timed(cmd)
+            ms[k].append(float(text.strip()))
+            rss[k] = max(rss[k], r)
+    m = {k: median(v) for k, v in ms.items()}
+    rows = [
+        ("preprocess, exact: CPU ms/image, 1 thread", m["exact"], m["ref"], m["ref"] / m["exact"],
+         ">= 2.5x"),
+        ("preprocess, fast (inexact): CPU ms/image, 1 thread", m["fast"], m["ref"],
+         m["ref"] / m["fast"], "-"),
+    ]
+    return rows, rss
+
+
+def bench_predict(build, model, threads, rounds, seconds, py):
+    lib = os.path.join(build, "bench", "predict_bench")
+    bare = os.path.join(build, "bench", "bare_forward")
+    rows, rss = [], {"library": 0, "python": 0, "bare": 0}
+    for batch in (1, 8):
+        common = ["--batch", str(batch), "--threads", str(threads), "--seconds", str(seconds)]
+        subjects = {
+            "library": [lib, model] + common + ["--optimize", "default"],
+            "python": [py, os.path.join(HERE, "predict_bench.py"), model] + common,
+            # The library's default configuration, IMGCLASS_OPT_DEFAULT.
+            "bare": [bare, model] + common + ["--for-inference"],
+        }
+        rates = {k: [] for k in subjects}
+        for _ in range(rounds):
+            for k, cmd in subjects.items():
+                text, r = timed(cmd)
+                rates[k].append(rate_of(text))
+                rss[k] = max(rss[k], r)
+        m = {k: median(v) for k, v in rates.items()}
+        rows.append((f"predict, batch {batch}: images/s vs Python torch.jit.load, {threads} threads",
+                     m["library"], m["python"], m["library"] / m["python"],
+                     ">= 1.8x" if batch == 8 else "-"))
+        rows.append((f"predict, batch {batch}: images/s vs bare libtorch C++ forward, {threads} threads",
+                     m["library"], m["bare"], m["library"] / m["bare"], ">= 0.97"))
+    return rows, rss
+
+
+def bench_e2e(build, model, folder, threads, rounds, py):
+    out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+    cmd = [py, os.path.join(HERE, "e2e_bench.py"), "--imgclass", os.path.join(build, "imgclass"),
+           "--model", model, "--images", folder, "--threads", str(threads),
+           "--reps", str(rounds), "--out", out]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    sys.stderr.write(proc.stdout + proc.stderr)
+    import json
+    with open(out) as f:
+        result = json.load(f)
+    os.unlink(out)
+    rows = [(r["what"], r["imgclass"], r["reference"], r["ratio"], r["goal"])
+            for r in result["rows"]]
+    return rows, result, proc.returncode
+
+
+def fmt(v):
+    return "%.3f" % v if v < 100 else "%.1f" % v
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=3.0, help="per predict measurement")
+    ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
+    args = ap.parse_args()
+    py = sys.executable
+
+    tmp = tempfile.mkdtemp(prefix="imgclass-bench-")
+    if os.path.isdir(SAMPLES):
+        folder, what = os.path.realpath(SAMPLES), "the 100 photos of ../shared/images/imagenet-sample-100"
+    else:
+        folder = os.path.join(tmp, "images")
+        os.mkdir(folder)
+        generate_images(folder)
+        what = "40 generated JPEGs (500x375 to 1024x768; the sample photos were absent)"
+    files = sorted(glob.glob(os.path.join(folder, "*")))
+    model = os.path.join(tmp, "resnet18-random.pt")
+    subprocess.run([py, os.path.join(REPO, "tools", "export_model.py"), "--random-seed", "0",
+                    model], check=True, capture_output=True)
+
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"bench: {what}; {args.rounds} interleaved rounds", file=sys.stderr)
+    pre_rows, pre_rss = bench_preprocess(args.build, files, args.rounds, py)
+    print("bench: preprocessing done", file=sys.stderr)
+    pred_rows, pred_rss = bench_predict(args.build, model, args.threads, args.rounds,
+                                        args.seconds, py)
+    print("bench: predict done", file=sys.stderr)
+    e2e_rows, e2e, e2e_rc = bench_e2e(args.build, model, folder, args.threads, args.rounds, py)
+
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (bench/run.py); rerun it to refresh. Every figure is the",
+        "median of interleaved rounds measured in one run, and only the ratios of this",
+        "run are meant to be compared (the machine is shared and noisy).",
+        "",
+        f"- measured: {started}",
+        f"- machine: {cpu_name()}, {os.cpu_count()} CPUs, Linux {platform.release()}",
+        f"- images: {what}",
+        "- model: ResNet-18 with seeded random weights (tools/export_model.py --random-seed 0),"
+        " the same file for every subject",
+        f"- threads: preprocessing 1; predict and end to end {args.threads}",
+        "",
+        "Ratio: how many times faster imgclass is than the reference (for peak RSS:",
+        "imgclass / reference, lower is better).",
+        "",
+        "| measurement | imgclass | reference | ratio | goal |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for what_, ours, ref, ratio, goal in pre_rows + pred_rows + e2e_rows:
+        lines.append(f"| {what_} | {fmt(ours)} | {fmt(ref)} | {ratio:.2f} | {goal} |")
+    lines += [
+        "",
+        "References: preprocessing, PIL + torchvision (Resize(256), CenterCrop(224), ToTensor,",
+        "Normalize); predict, Python `torch.jit.load` + `inference_mode` and a bare libtorch",
+        "C++ forward in the library's configuration (bench/bare_forward.cpp); end to end,",
+        "bench/e2e_reference.py (Pillow, torchvision, batch, forward, softmax, top-1, one line",
+        "per image to a file) against `imgclass classify --tsv` on the same folder.",
+        "",
+        f"End-to-end top-1 agreement: {e2e['top1_agreement']} of {e2e['images']} images"
+        f" ({e2e['classified_by_both']} classified by both).",
+        "",
+        "Peak RSS of each process (MiB, the largest over the rounds):",
+        "",
+        "| process | peak RSS MiB |",
+        "| --- | ---: |",
+    ]
+    for name, v in [("preprocess driver, exact", pre_rss["exact"]),
+                    ("preprocess driver, fast", pre_rss["fast"]),
+                    ("PIL + torchvision preprocessing", pre_rss["ref"]),
+                    ("predict, library driver", pred_rss["library"]),
+                    ("predict, Python torch.jit.load", pred_rss["python"]),
+                    ("predict, bare libtorch C++", pred_rss["bare"])]:
+        lines.append(f"| {name} | {v / 2**20:.0f} |")
+    for r in e2e_rows:
+        if "RSS" in r[0]:
+            lines.append(f"| end to end, imgclass classify | {r[1]:.0f} |")
+            lines.append(f"| end to end, Python pipeline | {r[2]:.0f} |")
+    text = "\n".join(lines) + "\n"
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(text)
+    if e2e_rc != 0:
+        print("bench: end-to-end top-1 agreement is not 100%", file=sys.stderr)
+    return e2e_rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
