@@ -23,7 +23,7 @@
 
 #define PROG "imgclass classify"
 /* Chosen by measurement (docs/imgclass.1, BATCH SIZE). */
-#define DEFAULT_BATCH 2
+#define DEFAULT_BATCH 8
 #define DEFAULT_WINDOW_MS 100
 
 typedef struct classify_args {
