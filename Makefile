@@ -2,6 +2,8 @@
 #
 #   make              library (shared + static) and the imgclass CLI
 #   make check        install missing Debian packages, build, run every test
+#                     (the suites, then under ASan + UBSan, then valgrind)
+#   make test         only the suites: unit, parity, integration (quick)
 #   make check-asan   the unit and integration tests under ASan + UBSan
 #   make check-valgrind  the unit tests under valgrind (leaks are errors)
 #   make demo         the README's main job: export ResNet-18, classify photos
@@ -61,7 +63,7 @@ SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
 STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
 
-.PHONY: all lib cli tests check check-asan check-valgrind deps demo bench fuzz \
+.PHONY: all lib cli tests test check check-asan check-valgrind deps demo bench fuzz \
         install uninstall clean
 
 all: lib cli
@@ -135,21 +137,32 @@ deps:
 
 # --- tests ------------------------------------------------------------------
 
-# Everything: unit tests, parity against torchvision, integration tests.
+# Every test: the suites (unit, parity against torchvision, integration),
+# then the unit and integration suites again under ASan + UBSan, then the
+# unit suites under valgrind. Each phase prints "N passed, N failed"; the
+# last line totals them. `make test` runs only the first phase.
+SUMMARY = $(CURDIR)/build-test-summary.txt
+
 check: deps
-	$(MAKE) all tests
-	BUILD=$(BUILD) PYTHON=$(PYTHON) sh test/run_all.sh
+	@rm -f $(SUMMARY)
+	$(MAKE) test SUMMARY_FILE=$(SUMMARY)
+	$(MAKE) check-asan SUMMARY_FILE=$(SUMMARY)
+	$(MAKE) check-valgrind SUMMARY_FILE=$(SUMMARY)
+	@awk '{p += $$2; f += $$3; s += $$4} END {printf "check: %d passed, %d failed, %d skipped\n", p, f, s}' $(SUMMARY)
+
+test: all tests
+	BUILD=$(BUILD) PYTHON=$(PYTHON) SUMMARY_LABEL=suites sh test/run_all.sh
 
 check-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all tests
-	BUILD=build-asan PYTHON=$(PYTHON) SANITIZED=1 \
+	BUILD=build-asan PYTHON=$(PYTHON) SANITIZED=1 SUMMARY_LABEL=asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	sh test/run_all.sh --unit --integration
 
 check-valgrind: all tests $(BUILD)/test/valgrind_hwy_shim.so
-	BUILD=$(BUILD) PYTHON=$(PYTHON) VALGRIND=1 sh test/run_all.sh --unit
+	BUILD=$(BUILD) PYTHON=$(PYTHON) VALGRIND=1 SUMMARY_LABEL=valgrind sh test/run_all.sh --unit
 
 # --- jobs -------------------------------------------------------------------
 
@@ -205,4 +218,4 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-test-summary.txt

@@ -73,6 +73,8 @@ if [ $want_integration = 1 ]; then
     done
 fi
 
+[ -n "${SUMMARY_FILE:-}" ] &&
+    echo "${SUMMARY_LABEL:-run} $passed $failed $skipped" >> "$SUMMARY_FILE"
 [ -n "$failures" ] && echo "failed suites:$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ] && [ $passed -gt 0 ]
