@@ -14,6 +14,14 @@
 # Sources are found by wildcard: lib/*.c and lib/*.cpp form the library,
 # examples/cli/*.c the CLI, test/unit/test_*.c one cmocka binary each.
 
+# Build on every CPU unless the caller chose a job count (only at the top
+# level: sub-makes share its jobserver).
+ifeq ($(MAKELEVEL),0)
+ifeq ($(filter -j% j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+endif
+
 VERSION_MAJOR := 0
 VERSION := 0.1.0
 SONAME := libimgclass.so.$(VERSION_MAJOR)
