@@ -10,6 +10,7 @@
  * of one call (one image at b=1, one batch at b=N). Each predict size gets
  * one untimed call first (TorchScript specialises on a new input shape). */
 #include "commands.h"
+#include "model_open.h"
 #include "path_source.h"
 #include "pp_options.h"
 
@@ -170,19 +171,9 @@ int cmd_bench(int argc, char **argv)
         goto out;
     }
 
-    if (threads > 0 && imgclass_set_num_threads(threads) != IMGCLASS_OK) {
-        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
+    imgclass_model *model = cli_model_open(PROG, model_path, NULL, device, threads, h, w);
+    if (!model)
         goto out;
-    }
-    imgclass_model_options mo = imgclass_model_options_default();
-    mo.device = device;
-    mo.input_height = h;
-    mo.input_width = w;
-    imgclass_model *model = NULL;
-    if (imgclass_model_load(model_path, &mo, &model) != IMGCLASS_OK) {
-        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
-        goto out;
-    }
     int K = imgclass_model_num_classes(model);
     int maxb = batch;
     if (sweep)

@@ -7,6 +7,7 @@
  * batch buffers alternate between them. --no-pipeline does the same steps
  * one after the other in the main thread, to measure the gain. */
 #include "commands.h"
+#include "model_open.h"
 #include "path_source.h"
 #include "pp_options.h"
 #include "pp_pool.h"
@@ -391,25 +392,7 @@ static imgclass_model *load_model(const classify_args *a)
     int h, w;
     if (pp_fixed_output_size(&a->pp, &h, &w, PROG))
         return NULL;
-    if (a->threads > 0 && imgclass_set_num_threads(a->threads) != IMGCLASS_OK) {
-        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
-        return NULL;
-    }
-    imgclass_model_options mo = imgclass_model_options_default();
-    mo.device = a->device;
-    mo.input_height = h;
-    mo.input_width = w;
-    imgclass_model *model = NULL;
-    if (imgclass_model_load(a->model_path, &mo, &model) != IMGCLASS_OK) {
-        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
-        return NULL;
-    }
-    if (a->labels_path && imgclass_model_load_labels(model, a->labels_path) != IMGCLASS_OK) {
-        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
-        imgclass_model_free(model);
-        return NULL;
-    }
-    return model;
+    return cli_model_open(PROG, a->model_path, a->labels_path, a->device, a->threads, h, w);
 }
 
 static int buffers_init(pipeline *p, int h, int w)

@@ -1,5 +1,6 @@
 /* imgclass info: what a model is and what it runs on. */
 #include "commands.h"
+#include "model_open.h"
 #include "pp_options.h"
 
 #include <imgclass.h>
@@ -59,24 +60,9 @@ int cmd_info(int argc, char **argv)
         fprintf(stderr, PROG ": --model is required (see --help)\n");
         return 1;
     }
-    if (threads > 0 && imgclass_set_num_threads(threads) != IMGCLASS_OK) {
-        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
+    imgclass_model *model = cli_model_open(PROG, model_path, labels_path, device, threads, h, w);
+    if (!model)
         return 1;
-    }
-    imgclass_model_options mo = imgclass_model_options_default();
-    mo.device = device;
-    mo.input_width = w;
-    mo.input_height = h;
-    imgclass_model *model = NULL;
-    if (imgclass_model_load(model_path, &mo, &model) != IMGCLASS_OK) {
-        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
-        return 1;
-    }
-    if (labels_path && imgclass_model_load_labels(model, labels_path) != IMGCLASS_OK) {
-        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
-        imgclass_model_free(model);
-        return 1;
-    }
     int c, ih, iw;
     imgclass_model_input_size(model, &c, &ih, &iw);
     int k = imgclass_model_num_classes(model);

@@ -1,0 +1,29 @@
+/* cli_model_open(): the load sequence shared by classify, info and bench. */
+#include "model_open.h"
+
+#include <stdio.h>
+
+imgclass_model *cli_model_open(const char *prog, const char *path, const char *labels_path,
+                               const char *device, int threads, int height, int width)
+{
+    if (threads > 0 && imgclass_set_num_threads(threads) != IMGCLASS_OK) {
+        fprintf(stderr, "%s: %s\n", prog, imgclass_last_error());
+        return NULL;
+    }
+    imgclass_model_options mo = imgclass_model_options_default();
+    if (device)
+        mo.device = device;
+    mo.input_height = height;
+    mo.input_width = width;
+    imgclass_model *model = NULL;
+    if (imgclass_model_load(path, &mo, &model) != IMGCLASS_OK) {
+        fprintf(stderr, "%s: %s\n", prog, imgclass_last_error());
+        return NULL;
+    }
+    if (labels_path && imgclass_model_load_labels(model, labels_path) != IMGCLASS_OK) {
+        fprintf(stderr, "%s: %s\n", prog, imgclass_last_error());
+        imgclass_model_free(model);
+        return NULL;
+    }
+    return model;
+}

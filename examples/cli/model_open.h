@@ -1,0 +1,14 @@
+/* Opening a model the same way in every subcommand. */
+#ifndef IMGCLASS_CLI_MODEL_OPEN_H
+#define IMGCLASS_CLI_MODEL_OPEN_H
+
+#include <imgclass.h>
+
+/* Sets the engine's thread count (threads > 0), loads the model at `path`
+ * for height x width inputs on `device` (NULL: the default), then its
+ * labels (labels_path may be NULL). On failure prints "PROG: message" to
+ * stderr and returns NULL. */
+imgclass_model *cli_model_open(const char *prog, const char *path, const char *labels_path,
+                               const char *device, int threads, int height, int width);
+
+#endif
