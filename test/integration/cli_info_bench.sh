@@ -38,6 +38,6 @@ if command -v man >/dev/null 2>&1; then
         fail "man -l docs/imgclass.1: $(head -3 "$TMP/manerr")"
     fi
 else
-    echo "skip: man not installed"
+    fail "man is not installed (tools/deps.sh installs man-db)"
 fi
 finish
