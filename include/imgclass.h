@@ -71,7 +71,9 @@ typedef enum imgclass_status {
     IMGCLASS_ERR_MODEL = -7,            /* not a usable model, or wrong shapes */
     IMGCLASS_ERR_LABELS = -8,           /* labels unreadable or count mismatch */
     IMGCLASS_ERR_DEVICE = -9,           /* requested device not available */
-    IMGCLASS_ERR_ENGINE = -10           /* the inference engine failed */
+    IMGCLASS_ERR_ENGINE = -10,          /* the inference engine failed */
+    IMGCLASS_ERR_BUSY = -11,            /* a queue is full and the call asked not to wait */
+    IMGCLASS_ERR_CLOSED = -12           /* the object is shutting down; nothing is accepted */
 } imgclass_status;
 
 /* A short constant description of a status code ("corrupt data", ...).
@@ -430,6 +432,156 @@ IMGCLASS_API const imgclass_class *imgclass_results_top(const imgclass_results *
 /* All K scores of input i (NULL for a failed input). */
 IMGCLASS_API const float *imgclass_results_scores(const imgclass_results *results, size_t i);
 IMGCLASS_API void imgclass_results_free(imgclass_results *results);
+
+
+/* ------------------------------------------------------------------------ */
+/* Pipeline: a long-lived classifier with dynamic batching                  */
+/* ------------------------------------------------------------------------ */
+
+/* A pipeline runs one model for as long as the host wants: images are
+ * submitted one at a time from any threads; a persistent pool decodes and
+ * preprocesses them straight into a batch; the batch is cut when it is full,
+ * when `max_delay_us` has passed since its first image was ready, or on
+ * imgclass_pipeline_flush(); one engine thread runs the forward pass while
+ * the next batch fills; each image's result goes to a callback. Batch
+ * tensors, score buffers and threads are made once, at creation.
+ *
+ *   submit(input, user) -> preprocess pool -> batcher (full | deadline |
+ *   flush) -> forward -> callback(result)
+ *
+ * Everything that must wait (a full queue, flush, free) waits on condition
+ * variables; nothing polls. */
+typedef struct imgclass_pipeline imgclass_pipeline;
+
+/* Why a batch was cut. */
+typedef enum imgclass_cut_reason {
+    IMGCLASS_CUT_FULL = 0,     /* it reached max_batch images */
+    IMGCLASS_CUT_DEADLINE = 1, /* max_delay_us passed since its first image was ready */
+    IMGCLASS_CUT_FLUSH = 2     /* imgclass_pipeline_flush() or free() asked for it */
+} imgclass_cut_reason;
+
+/* The result of one submitted image, as the callback sees it. Every pointer
+ * in it is valid only during the callback: copy what you keep. */
+typedef struct imgclass_pipeline_result {
+    void *user;              /* the pointer given to imgclass_pipeline_submit() */
+    uint64_t seq;            /* the sequence number submit returned (0, 1, 2, ...) */
+    imgclass_status status;  /* IMGCLASS_OK, or why this image failed */
+    const char *error;       /* "" on success, else "<source>: <status>: <reason>" */
+    const imgclass_class *top; /* best first; k entries (0 when failed) */
+    int k;
+    const float *scores;     /* all num_classes scores; NULL when failed */
+    int num_classes;
+    /* Microseconds: from submit until a worker took the image; decoding
+     * and preprocessing; the forward pass of its batch (0 when it failed
+     * before the forward pass). */
+    double queued_us, preprocess_us, forward_us;
+    int batch_size;          /* images in the forward pass it ran in (0 if none) */
+    imgclass_cut_reason cut; /* why its batch was cut */
+} imgclass_pipeline_result;
+
+/* Called once for every submitted image. With `ordered` (the default) it is
+ * called from the pipeline's engine thread only, in submission order (seq
+ * 0, 1, 2, ...). With ordered = 0, an image that fails before the forward
+ * pass is delivered at once from the worker that saw the failure, so calls
+ * may come from several threads at once and out of order. Keep it short: the
+ * next forward pass waits for it. It may call imgclass_pipeline_submit()
+ * with IMGCLASS_SUBMIT_NONBLOCK and imgclass_pipeline_stats(), never flush()
+ * or free() on the same pipeline. */
+typedef void (*imgclass_result_fn)(void *ctx, const imgclass_pipeline_result *result);
+
+typedef struct imgclass_pipeline_options {
+    /* sizeof(imgclass_pipeline_options) as the caller was compiled; set by
+     * imgclass_pipeline_options_default(). A size the library does not know
+     * is refused (IMGCLASS_ERR_INVALID_ARGUMENT) instead of read past. */
+    size_t struct_size;
+    int max_batch;            /* images per forward pass, >= 1; default 8 */
+    /* Longest wait, in microseconds, from the moment the first image of a
+     * batch is ready until the batch is cut; 0 cuts a batch as soon as its
+     * first image is ready. Default 5000 (5 ms). Images already being
+     * preprocessed into a batch when it is cut finish and ride along. */
+    int64_t max_delay_us;
+    /* Decode/preprocess threads; 0 (default) picks max(1, CPUs - engine
+     * threads), so the two pools do not oversubscribe the cores
+     * (docs/engine.md). */
+    int preprocess_threads;
+    /* Images accepted but not yet delivered; submit blocks (or reports
+     * IMGCLASS_ERR_BUSY) beyond it. 0 (default) means 4 * max_batch. */
+    int queue_capacity;
+    int topk;                 /* classes per result, clamped to the model's; default 5 */
+    imgclass_decode_options decode;         /* default imgclass_decode_options_default() */
+    imgclass_preprocess_options preprocess; /* default imgclass_preprocess_options_default() */
+    imgclass_result_fn on_result; /* required */
+    void *on_result_ctx;
+    int ordered;              /* deliver in submission order; default 1 */
+} imgclass_pipeline_options;
+
+IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void);
+
+/* Starts a pipeline over `model`, which must outlive it and must not get
+ * new labels while it runs. Creates the threads and every buffer now.
+ * Thread-safe; several pipelines may share one model. */
+IMGCLASS_API imgclass_status imgclass_pipeline_create(const imgclass_model *model,
+                                                      const imgclass_pipeline_options *options,
+                                                      imgclass_pipeline **out);
+
+/* Flags for imgclass_pipeline_submit(). */
+#define IMGCLASS_SUBMIT_NONBLOCK 0x1u /* a full queue gives IMGCLASS_ERR_BUSY, not a wait */
+#define IMGCLASS_SUBMIT_COPY 0x2u     /* copy a memory buffer or image now */
+
+/* Submits one image. `user` comes back in its result. On success *seq (may
+ * be NULL) receives its sequence number and the callback will run exactly
+ * once for it, also when the image turns out to be bad. On failure (bad
+ * arguments, IMGCLASS_ERR_BUSY, IMGCLASS_ERR_CLOSED, out of memory) nothing
+ * was accepted and no callback runs for it.
+ * Ownership: a path is copied. A memory buffer (`data`) or a borrowed
+ * image must stay valid and unchanged until its result has been delivered,
+ * unless IMGCLASS_SUBMIT_COPY copies it during this call.
+ * Thread-safe: any number of threads may submit at once. Blocks while the
+ * queue is full, unless IMGCLASS_SUBMIT_NONBLOCK. */
+IMGCLASS_API imgclass_status imgclass_pipeline_submit(imgclass_pipeline *pipeline,
+                                                      const imgclass_input *input, void *user,
+                                                      unsigned flags, uint64_t *seq);
+
+/* Cuts the partial batch now and waits until every image submitted before
+ * the call has been delivered. Thread-safe; never from a callback. */
+IMGCLASS_API imgclass_status imgclass_pipeline_flush(imgclass_pipeline *pipeline);
+
+/* Latency histogram: bucket i counts deliveries whose total latency (submit
+ * to callback) was at most IMGCLASS_LATENCY_BUCKET_US(i) microseconds and
+ * more than bucket i-1's bound; the last bucket counts everything above. */
+#define IMGCLASS_LATENCY_BUCKETS 24
+#define IMGCLASS_LATENCY_BUCKET_US(i) (50.0 * (double)(1ull << (unsigned)(i)))
+
+typedef struct imgclass_pipeline_stats {
+    size_t struct_size;   /* set by the caller: sizeof(imgclass_pipeline_stats) */
+    uint64_t submitted;   /* accepted by submit */
+    uint64_t delivered;   /* callbacks returned */
+    uint64_t failed;      /* of those, with a status other than IMGCLASS_OK */
+    uint64_t batches;     /* forward passes run (attempted) */
+    uint64_t batches_full, batches_deadline, batches_flush;
+    uint64_t batched_images; /* images in those forward passes */
+    uint64_t queue_depth; /* accepted and not yet delivered, now */
+    int queue_capacity;
+    /* Total latency (submit to delivery), microseconds: quantiles over the
+     * last 1024 deliveries (0 before the first), and since creation the
+     * histogram and the sum. */
+    double latency_p50_us, latency_p90_us, latency_p99_us;
+    uint64_t latency_buckets[IMGCLASS_LATENCY_BUCKETS];
+    double latency_sum_us;
+    /* Sums since creation, microseconds: time queued before a worker took
+     * an image, preprocessing, and forward passes (once per batch). */
+    double queued_sum_us, preprocess_sum_us, forward_sum_us;
+} imgclass_pipeline_stats;
+
+/* Fills *out (whose struct_size the caller sets) with a consistent
+ * snapshot. Thread-safe, also from a callback. */
+IMGCLASS_API imgclass_status imgclass_pipeline_stats_get(const imgclass_pipeline *pipeline,
+                                                         imgclass_pipeline_stats *out);
+
+/* Stops accepting (submit then gives IMGCLASS_ERR_CLOSED), delivers
+ * everything already accepted, joins the threads and frees all. No
+ * callback runs after it returns. NULL is a no-op. Never from a callback. */
+IMGCLASS_API void imgclass_pipeline_free(imgclass_pipeline *pipeline);
 
 #ifdef __cplusplus
 }

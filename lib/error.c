@@ -23,6 +23,8 @@ IMGCLASS_API const char *imgclass_status_str(imgclass_status status)
     case IMGCLASS_ERR_LABELS: return "invalid labels";
     case IMGCLASS_ERR_DEVICE: return "device unavailable";
     case IMGCLASS_ERR_ENGINE: return "engine error";
+    case IMGCLASS_ERR_BUSY: return "busy";
+    case IMGCLASS_ERR_CLOSED: return "closed";
     }
     return "unknown status";
 }
