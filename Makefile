@@ -12,8 +12,8 @@
 #   make install / uninstall   honour PREFIX and DESTDIR
 #
 # Sources are found by wildcard: lib/*.c and lib/*.cpp form the library,
-# examples/cli/*.c the CLI, examples/watch/*.c imgclass-watch, both with the
-# helpers in examples/common/*.c; test/unit/test_*.c one cmocka binary each.
+# examples/cli/*.c the CLI, examples/common/*.c the helpers the example
+# programs share, test/unit/test_*.c one cmocka binary each.
 
 # Build on every CPU unless the caller chose a job count (only at the top
 # level: sub-makes share its jobserver).
@@ -61,8 +61,6 @@ LIBS_ALL := $(TORCH_LIBS) $(DEP_LIBS) -lstdc++ -lpthread -lm
 LIB_C_SRC := $(sort $(wildcard lib/*.c))
 LIB_CXX_SRC := $(sort $(wildcard lib/*.cpp))
 LIB_OBJ := $(LIB_C_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX_SRC:%.cpp=$(BUILD)/%.o)
-# Helpers both example programs build from (escaping, result records, the
-# folder walk, preprocessing options, model opening).
 COMMON_SRC := $(sort $(wildcard examples/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(sort $(wildcard examples/cli/*.c))
