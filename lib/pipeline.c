@@ -55,6 +55,7 @@ typedef struct pipe_job {
     imgclass_status status;
     char *error;           /* malloc'd message of a failure */
     pipe_batch *batch;
+    uint64_t batch_id;
     size_t slot;
 } pipe_job;
 
@@ -68,6 +69,7 @@ struct pipe_batch {
     uint64_t first_seq;      /* sequence number of slot 0 */
     int64_t first_ready;     /* when its first image finished, -1 before */
     imgclass_cut_reason cut;
+    uint64_t id;             /* numbered in the order batches are opened */
 };
 
 struct imgclass_pipeline {
@@ -94,6 +96,7 @@ struct imgclass_pipeline {
 
     pipe_batch batches[IC_PIPE_BUFFERS];
     size_t fill_idx, fwd_idx;
+    uint64_t next_batch_id;
 
     float *scores;              /* max_batch x num_classes, engine thread only */
     imgclass_class *top;        /* k entries, engine thread only */
@@ -138,7 +141,7 @@ IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void)
 
 static void batch_open(imgclass_pipeline *p, pipe_batch *b)
 {
-    (void)p;
+    b->id = p->next_batch_id++;
     b->state = BATCH_FILLING;
     b->claimed = b->done = 0;
     b->first_ready = -1;
@@ -191,9 +194,10 @@ static void job_release(imgclass_pipeline *p, pipe_job *j)
 }
 
 /* Calls the callback for `j` (without the lock), then returns the job.
- * `batch_size`/`cut`/`forward_us` describe the forward pass it ran in. */
+ * `batch_size`/`forward_us` describe the forward pass it ran in, `b` the
+ * batch it was cut in (NULL for an early failure). */
 static void deliver(imgclass_pipeline *p, pipe_job *j, const float *scores, int batch_size,
-                    imgclass_cut_reason cut, double forward_us)
+                    const pipe_batch *b, double forward_us)
 {
     imgclass_pipeline_result r;
     memset(&r, 0, sizeof r);
@@ -212,7 +216,9 @@ static void deliver(imgclass_pipeline *p, pipe_job *j, const float *scores, int 
     r.preprocess_us = us_between(j->t_start, j->t_ready);
     r.forward_us = forward_us;
     r.batch_size = batch_size;
-    r.cut = cut;
+    r.cut = b ? b->cut : IMGCLASS_CUT_FULL;
+    r.batch_id = j->batch_id;
+    r.batch_inputs = b ? (int)b->claimed : 0;
     p->o.on_result(p->o.on_result_ctx, &r);
 
     int64_t t_done = now_ns();
@@ -260,6 +266,7 @@ static void *worker_main(void *arg)
         if (!p->fifo_head)
             p->fifo_tail = NULL;
         j->batch = b;
+        j->batch_id = b->id;
         j->slot = b->claimed;
         if (b->claimed == 0)
             b->first_seq = j->seq;
@@ -281,7 +288,7 @@ static void *worker_main(void *arg)
         size_t slot = j->slot;
         int early = j->status != IMGCLASS_OK && !p->o.ordered;
         if (early) /* unordered: a failure need not wait for its batch */
-            deliver(p, j, NULL, 0, IMGCLASS_CUT_FULL, 0.0); /* j is returned after this */
+            deliver(p, j, NULL, 0, NULL, 0.0); /* j is returned after this */
 
         pthread_mutex_lock(&p->lock);
         if (early)
@@ -348,7 +355,7 @@ static void run_batch(imgclass_pipeline *p, pipe_batch *b)
             scores = p->scores + j->slot * (size_t)p->model->num_classes;
         }
         int in_pass = j->status == IMGCLASS_OK || st != IMGCLASS_OK;
-        deliver(p, j, scores, in_pass ? (int)good : 0, b->cut, in_pass ? forward_us : 0.0);
+        deliver(p, j, scores, in_pass ? (int)good : 0, b, in_pass ? forward_us : 0.0);
     }
     free(engine_error);
 }
@@ -363,7 +370,7 @@ static void *engine_main(void *arg)
         if (b->state == BATCH_FILLING && b->claimed > 0) {
             if (flush_due(p, b))
                 batch_cut(p, b, IMGCLASS_CUT_FLUSH);
-            else if (b->first_ready >= 0) {
+            else if (b->first_ready >= 0 && p->o.max_delay_us >= 0) {
                 deadline = b->first_ready + p->o.max_delay_us * 1000;
                 if (now_ns() >= deadline)
                     batch_cut(p, b, IMGCLASS_CUT_DEADLINE);
@@ -418,8 +425,8 @@ static imgclass_status check_options(const imgclass_model *model,
     const char *bad = NULL;
     if (o->max_batch < 1)
         bad = "max_batch must be >= 1";
-    else if (o->max_delay_us < 0)
-        bad = "max_delay_us must be >= 0";
+    else if (o->max_delay_us < -1)
+        bad = "max_delay_us must be >= 0, or -1 for no deadline";
     else if (o->max_delay_us > (int64_t)3600 * 1000000)
         bad = "max_delay_us must be at most an hour";
     else if (o->preprocess_threads < 0 || o->preprocess_threads > 1024)

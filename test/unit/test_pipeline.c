@@ -28,7 +28,8 @@ typedef struct record {
     imgclass_status status;
     char error[512];
     float scores[K];
-    int k, top1, batch_size;
+    int k, top1, batch_size, batch_inputs;
+    uint64_t batch_id;
     imgclass_cut_reason cut;
     double queued_us, preprocess_us, forward_us;
     int64_t delivered_ns;
@@ -78,6 +79,8 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
     x->top1 = r->k > 0 ? r->top[0].index : -1;
     x->batch_size = r->batch_size;
     x->cut = r->cut;
+    x->batch_id = r->batch_id;
+    x->batch_inputs = r->batch_inputs;
     x->queued_us = r->queued_us;
     x->preprocess_us = r->preprocess_us;
     x->forward_us = r->forward_us;
@@ -276,7 +279,7 @@ static void test_full_cuts_and_flush(void **state)
     collector *c = collector_new();
     imgclass_pipeline_options o = tiny_options(c);
     o.max_batch = 4;
-    o.max_delay_us = (int64_t)3600 * 1000000; /* an hour: never the deadline */
+    o.max_delay_us = -1; /* no deadline */
     imgclass_pipeline *p = NULL;
     assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
     size_t size;
@@ -287,6 +290,8 @@ static void test_full_cuts_and_flush(void **state)
     for (int i = 0; i < 8; i++) {
         assert_int_equal(c->rec[i].cut, IMGCLASS_CUT_FULL);
         assert_int_equal(c->rec[i].batch_size, 4);
+        assert_int_equal(c->rec[i].batch_inputs, 4);
+        assert_int_equal(c->rec[i].batch_id, (uint64_t)(i / 4));
     }
     for (int i = 0; i < 3; i++)
         assert_int_equal(submit_memory(p, img, size, NULL, 0), IMGCLASS_OK);
@@ -295,6 +300,8 @@ static void test_full_cuts_and_flush(void **state)
     for (int i = 8; i < 11; i++) {
         assert_int_equal(c->rec[i].cut, IMGCLASS_CUT_FLUSH);
         assert_int_equal(c->rec[i].batch_size, 3);
+        assert_int_equal(c->rec[i].batch_inputs, 3);
+        assert_int_equal(c->rec[i].batch_id, 2);
     }
     /* after a flush, batching goes on as before: full cuts again */
     for (int i = 0; i < 4; i++)
@@ -387,6 +394,7 @@ static void test_mixed_good_and_bad(void **state)
     collector *c = collector_new();
     imgclass_pipeline_options o = tiny_options(c);
     o.max_batch = 4;
+    o.max_delay_us = -1; /* batches of exactly 4, then the flush */
     imgclass_pipeline *p = NULL;
     assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
     size_t size;
@@ -431,6 +439,11 @@ static void test_mixed_good_and_bad(void **state)
     assert_int_equal(c->rec[4].status, IMGCLASS_OK);
     assert_int_not_equal(c->rec[5].status, IMGCLASS_OK);
     assert_string_not_equal(c->rec[5].error, "");
+    /* failed images count among their batch's inputs, not in its pass */
+    assert_int_equal(c->rec[0].batch_inputs, 4);
+    assert_int_equal(c->rec[0].batch_size, 2);
+    assert_int_equal(c->rec[1].batch_size, 0);
+    assert_int_equal(c->rec[5].batch_inputs, 2);
     imgclass_pipeline_stats s = {.struct_size = sizeof s};
     assert_int_equal(imgclass_pipeline_stats_get(p, &s), IMGCLASS_OK);
     assert_int_equal(s.failed, 3);
