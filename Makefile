@@ -13,7 +13,8 @@
 #   make install-python / uninstall-python   the Python binding (bindings/python)
 #
 # Sources are found by wildcard: lib/*.c and lib/*.cpp form the library,
-# examples/cli/*.c the CLI, test/unit/test_*.c one cmocka binary each.
+# examples/cli/*.c the CLI, examples/common/*.c the helpers the example
+# programs share, test/unit/test_*.c one cmocka binary each.
 
 # Build on every CPU unless the caller chose a job count (only at the top
 # level: sub-makes share its jobserver).
@@ -61,6 +62,8 @@ LIBS_ALL := $(TORCH_LIBS) $(DEP_LIBS) -lstdc++ -lpthread -lm
 LIB_C_SRC := $(sort $(wildcard lib/*.c))
 LIB_CXX_SRC := $(sort $(wildcard lib/*.cpp))
 LIB_OBJ := $(LIB_C_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX_SRC:%.cpp=$(BUILD)/%.o)
+COMMON_SRC := $(sort $(wildcard examples/common/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(sort $(wildcard examples/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
@@ -112,8 +115,8 @@ $(STLIB): $(LIB_OBJ)
 
 # The CLI and the tests link the static library, so they run from the build
 # tree without LD_LIBRARY_PATH (the tests also reach internal functions).
-$(CLI): $(CLI_OBJ) $(STLIB)
-	$(CXX) $(SAN) -o $@ $(CLI_OBJ) $(STLIB) $(LIBS_ALL)
+$(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
+	$(CXX) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(LIBS_ALL)
 
 # --as-needed: a test that never reaches the engine does not load libtorch
 # (and its long chain of shared libraries), so it starts fast.
@@ -135,7 +138,7 @@ $(BUILD)/test/unit/%.o: test/unit/%.c
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude $(DEP_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
