@@ -14,6 +14,7 @@ Accepted inputs (anything else is a TypeError raised before C is called):
 """
 import ctypes
 import os
+import sys
 
 import numpy as np
 
@@ -26,11 +27,9 @@ _FORMATS_BGR = {1: _lib.PIXEL_GRAY, 3: _lib.PIXEL_BGR, 4: _lib.PIXEL_BGRA}
 
 
 def _is_pil_image(obj):
-    mod = type(obj).__module__
-    if not mod.startswith("PIL."):
-        return False
-    from PIL import Image
-    return isinstance(obj, Image.Image)
+    # Without PIL imported, nothing can be a PIL image: no import needed.
+    pil = sys.modules.get("PIL.Image")
+    return pil is not None and isinstance(obj, pil.Image)
 
 
 def pil_to_array(image):
