@@ -153,7 +153,8 @@ def python_section(build, model, folder, files, threads, rounds, py):
 
 
 def main():
-    """Only this section: python_bench.py [--build B] [--rounds N] [--images DIR]."""
+    """Only this section: python_bench.py [--build B] [--rounds N] [--images DIR]
+    [--update docs/benchmarks.md] (replaces the section there, or appends it)."""
     import argparse
     import glob
     import subprocess
@@ -163,6 +164,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--images", default=os.path.join(REPO, "..", "shared", "images",
                                                      "imagenet-sample-100"))
+    ap.add_argument("--update", metavar="DOC", help="write the section into DOC")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="imgclass-pybench-")
     folder = os.path.realpath(args.images)
@@ -177,7 +179,17 @@ def main():
                     "--random-seed", "0", model], check=True, capture_output=True)
     lines, ok = python_section(args.build, model, folder, files, args.threads, args.rounds,
                                sys.executable)
+    import time
+    lines.insert(3, f"Section measured on its own ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+                 f"{args.rounds} rounds, {len(files)} images).")
+    lines.insert(4, "")
     print("\n".join(lines))
+    if args.update:
+        with open(args.update) as f:
+            text = f.read()
+        head = text.split("\n## Python binding\n")[0].rstrip("\n")
+        with open(args.update, "w") as f:
+            f.write(head + "\n" + "\n".join(lines) + "\n")
     return 0 if ok else 1
 
 
