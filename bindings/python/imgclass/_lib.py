@@ -112,6 +112,8 @@ class PipelineResultC(ctypes.Structure):
         ("forward_us", ctypes.c_double),
         ("batch_size", ctypes.c_int),
         ("cut", ctypes.c_int),
+        ("batch_id", ctypes.c_uint64),
+        ("batch_inputs", ctypes.c_int),
     ]
 
 

@@ -104,6 +104,22 @@ class PreprocessOptions:
         return o, d
 
 
+_c_cache = {}  # PreprocessOptions -> its validated C structs (read-only in C)
+
+
+def c_options(options):
+    """options.to_c(), memoised: a DataLoader transform calls it per image."""
+    try:
+        return _c_cache[options]
+    except KeyError:
+        value = options.to_c()
+        if len(_c_cache) < 64:
+            _c_cache[options] = value
+        return value
+    except TypeError:  # unhashable fields (lists): validate every time
+        return options.to_c()
+
+
 def as_input_list(inputs):
     """A list of inputs from a single input or an iterable of them."""
     if isinstance(inputs, (str, os.PathLike, bytes, bytearray, memoryview, np.ndarray)) or \
@@ -167,7 +183,7 @@ def preprocess(inputs, resize: Optional[Size] = 256, crop: Optional[Size] = 224,
                                     interpolation)
     elif not isinstance(options, PreprocessOptions):
         raise TypeError("options must be an imgclass.PreprocessOptions")
-    copts, dopts = options.to_c()
+    copts, dopts = c_options(options)
     h, w = options.output_size()
     items = as_input_list(inputs)
     n = len(items)
