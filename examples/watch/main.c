@@ -14,6 +14,7 @@
 #include "part_writer.h"
 #include "pp_options.h"
 #include "result_output.h"
+#include "text_escape.h"
 #include "watch_args.h"
 
 #include <imgclass.h>
@@ -138,6 +139,26 @@ static void format_time(int64_t ns, char out[40])
     snprintf(out + n, 40 - n, ".%03dZ", (int)(ns % 1000000000 / 1000000));
 }
 
+/* --format text: the original job's lines "PATH: CLASS: PROBABILITY", one
+ * per class (CLASS is the label, or "class N" without labels); a failed
+ * input "PATH: error: MESSAGE" as in imgclass classify. */
+static void write_seed_text(FILE *out, const char *path, const imgclass_pipeline_result *r)
+{
+    if (r->status != IMGCLASS_OK) {
+        write_failure(out, OUT_TEXT, path, r->error);
+        return;
+    }
+    for (int i = 0; i < r->k; i++) {
+        tsv_write_escaped(out, path);
+        fputs(": ", out);
+        if (r->top[i].label)
+            tsv_write_escaped(out, r->top[i].label);
+        else
+            fprintf(out, "class %d", r->top[i].index);
+        fprintf(out, ": %.6g\n", (double)r->top[i].probability);
+    }
+}
+
 static void on_result(void *ctx, const imgclass_pipeline_result *r)
 {
     watcher *w = ctx;
@@ -148,7 +169,9 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
     format_time(t, stamp);
     FILE *mem = d ? open_memstream(&d->text, &d->len) : NULL;
     if (mem) {
-        if (r->status == IMGCLASS_OK)
+        if (w->args->format == OUT_TEXT)
+            write_seed_text(mem, in->path, r);
+        else if (r->status == IMGCLASS_OK)
             write_result_timed(mem, w->args->format, in->path, stamp, r->top, r->k);
         else
             write_failure_timed(mem, w->args->format, in->path, stamp, r->error);

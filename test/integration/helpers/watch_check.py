@@ -285,10 +285,10 @@ def scenario_once(build, models, tmp):
     out3 = os.path.join(tmp, "out_text")
     rc, err = run_once(build, models, inp, out3, "--format", "text")
     text = "".join(read_part(out3, p) for p in part_files(out3))
-    if not re.search(re.escape(inp) + r"/a\.png: class \d+ \(0\.\d+\)\n", text) or \
+    if not re.search(re.escape(inp) + r"/a\.png: class \d+: 0\.\d+\n", text) or \
             not re.search(re.escape(inp) + r"/corrupt\.jpg: error: ", text):
         fail("--format text:\n%s" % text)
-    ok("--format text writes PATH: LABEL (PROB) and PATH: error: MESSAGE")
+    ok("--format text writes PATH: CLASS: PROB and PATH: error: MESSAGE")
 
 
 def scenario_arrivals(build, models, tmp):
