@@ -203,15 +203,15 @@ static const char *verify(char *line, size_t len)
     return crc == want ? line + 9 : NULL;
 }
 
-/* Reads the journal; returns the length of its valid prefix or -1 with a
- * message. */
+/* Reads the journal; returns the length of its valid prefix (up to the
+ * last whole record: header, C or S line) or -1 with a message. */
 static long long read_journal(FILE *f, key_set *committed, strvec *parts, char *err,
                               size_t errlen)
 {
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    long long valid = 0;
+    long long valid = 0, read = 0;
     int first = 1, rc = 0;
     strvec pending = {0};
     while ((len = getline(&line, &cap, f)) > 0) {
@@ -244,7 +244,12 @@ static long long read_journal(FILE *f, key_set *committed, strvec *parts, char *
         } else {
             break; /* unknown kind: treated as corruption */
         }
-        valid += len;
+        read += len;
+        /* I lines count only with their C line: the journal is cut back
+         * to the last complete record, so that an orphan I line can never
+         * be taken into the next commit. */
+        if (p[0] != 'I')
+            valid = read;
     }
     strvec_clear(&pending);
     free(pending.items);

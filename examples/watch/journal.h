@@ -17,9 +17,10 @@
  *   S KEY                        compacted: an input committed earlier
  * A part is committed when its C line is on disk (fsync); only then is its
  * in-progress file renamed to RELPATH. Reading stops at the first line that
- * is torn or fails its CRC (a crash during an append); the file is cut
- * there. I lines without their C are forgotten: those inputs were not
- * committed and are processed again.
+ * is torn or fails its CRC (a crash during an append). I lines without
+ * their C are forgotten: those inputs were not committed and are processed
+ * again. The file is cut after the last whole record (H, C or S line), so
+ * later commits never adopt such orphan I lines.
  *
  * Compaction rewrites the journal as S lines (to journal.new, fsync, rename,
  * fsync of the folder), keeping only inputs whose file still exists with

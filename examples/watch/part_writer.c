@@ -43,6 +43,9 @@ struct part_writer {
     part *parts[MAX_OPEN_PARTS];
     size_t nparts;
     unsigned run_id;
+    /* A committed part could not be renamed: the journal must keep its C
+     * line for the next start to finish it, so no compaction this run. */
+    int keep_journal;
     unsigned long seq;
     long rolled, committed;
 };
@@ -350,10 +353,14 @@ static int roll_one(part_writer *w, part *p)
         (void)key_set_put(w->keys, p->keys[i], KEY_COMMITTED);
     close(p->fd);
     p->fd = -1;
-    if (rename(p->inprogress_path, p->final_path) || fsync_dir(p->dir))
+    if (rename(p->inprogress_path, p->final_path)) {
         fprintf(stderr, PROG ": warning: %s is committed but could not be renamed to %s: %s; "
                         "the next start finishes it\n",
                 p->inprogress_path, p->final_path, strerror(errno));
+        w->keep_journal = 1;
+    } else {
+        (void)fsync_dir(p->dir);
+    }
     double secs = (double)(clock_mono_ns() - p->opened_mono) / 1e9;
     fprintf(stderr, PROG ": rolled %s: %ld records, %ld errors, %.1f images/s\n", p->final_path,
             p->records, p->errors, secs > 0 ? (double)p->records / secs : 0.0);
@@ -382,7 +389,7 @@ int part_writer_roll(part_writer *w, int64_t now_ns, int all)
         memmove(&w->parts[i], &w->parts[i + 1], (w->nparts - i - 1) * sizeof *w->parts);
         w->nparts--;
     }
-    if (rc == 0 && journal_compact(w->journal, w->keys, 0))
+    if (rc == 0 && !w->keep_journal && journal_compact(w->journal, w->keys, 0))
         fprintf(stderr, PROG ": warning: journal compaction failed: %s (will retry)\n",
                 strerror(errno));
     return rc;

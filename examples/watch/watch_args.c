@@ -179,11 +179,22 @@ int watch_args_parse(int argc, char **argv, watch_args *a)
     }
     if (a->once)
         a->mode = WATCH_NONE;
+    /* Input keys and record paths are the folder as given joined with the
+     * path below it: "in/" and "in" must give the same ones. */
+    size_t n = strlen(a->input);
+    while (n > 1 && a->input[n - 1] == '/')
+        n--;
+    if (!(a->input_owned = strndup(a->input, n))) {
+        fprintf(stderr, WATCH_PROG ": out of memory\n");
+        return -1;
+    }
+    a->input = a->input_owned;
     return 0;
 }
 
 void watch_args_free(watch_args *a)
 {
     free(a->state_owned);
-    a->state_owned = NULL;
+    free(a->input_owned);
+    a->state_owned = a->input_owned = NULL;
 }

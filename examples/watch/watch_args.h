@@ -24,6 +24,7 @@ typedef struct watch_args {
     uint64_t compact_bytes;
     imgclass_preprocess_options pp;
     char *state_owned; /* the default state folder, when --state is absent */
+    char *input_owned; /* --input without trailing slashes */
 } watch_args;
 
 #define WATCH_PROG "imgclass-watch"
