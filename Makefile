@@ -10,6 +10,7 @@
 #   make bench        benchmarks against the Python pipeline (slow; not in check)
 #   make fuzz         long-running decoder fuzzing (slow; not in check)
 #   make install / uninstall   honour PREFIX and DESTDIR
+#   make install-python / uninstall-python   the Python binding (bindings/python)
 #
 # Sources are found by wildcard: lib/*.c and lib/*.cpp form the library,
 # examples/cli/*.c the CLI, examples/common/*.c the helpers the example
@@ -78,7 +79,7 @@ CLI := $(BUILD)/imgclass
 WATCH := $(BUILD)/imgclass-watch
 
 .PHONY: all lib cli watch tests test check check-asan check-valgrind deps demo bench fuzz \
-        install uninstall clean
+        install uninstall install-python uninstall-python clean
 
 all: lib cli watch
 
@@ -234,6 +235,20 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
 	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1
+
+# The Python binding, with Debian's pip and setuptools, offline. --target
+# puts it in a site folder of $(PREFIX) (on Debian /usr/local/lib/python3.X/
+# dist-packages is on sys.path) without touching the packages Debian's pip
+# protects (PEP 668). It finds the library that `make install` put there.
+PYTHON_SITEDIR ?= $(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages
+
+install-python:
+	$(PYTHON) -m pip install --no-build-isolation --no-deps --no-index --upgrade \
+	    --target $(DESTDIR)$(PYTHON_SITEDIR) bindings/python
+	rm -rf bindings/python/build bindings/python/imgclass.egg-info
+
+uninstall-python:
+	rm -rf $(DESTDIR)$(PYTHON_SITEDIR)/imgclass $(DESTDIR)$(PYTHON_SITEDIR)/imgclass-*.dist-info
 
 clean:
 	rm -rf build build-asan build-test-summary.txt
