@@ -53,6 +53,10 @@ OPT ?= -O2 -g
 ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+# SANITIZE=thread builds everything with ThreadSanitizer (make check-tsan).
+ifeq ($(SANITIZE),thread)
+SAN := -fsanitize=thread -fno-omit-frame-pointer
+endif
 
 CPPFLAGS_LIB := -Iinclude -Ilib -DIMGCLASS_BUILD $(DEP_CFLAGS)
 CFLAGS_LIB := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
@@ -78,7 +82,7 @@ STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
 WATCH := $(BUILD)/imgclass-watch
 
-.PHONY: all lib cli watch tests test check check-asan check-valgrind deps demo bench fuzz \
+.PHONY: all lib cli watch tests test check check-asan check-tsan check-valgrind deps demo bench fuzz \
         install uninstall install-python uninstall-python clean
 
 all: lib cli watch
@@ -180,6 +184,15 @@ check-asan:
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	sh test/run_all.sh --unit --integration
 
+# The threaded code (the pipeline, and imgclass_classify's workers) under
+# ThreadSanitizer. libtorch and its OpenMP pool are not instrumented:
+# test/tsan.supp silences what TSan cannot see inside them.
+check-tsan:
+	$(MAKE) BUILD=build-tsan SANITIZE=thread OPT="-O1 -g" lib tests
+	BUILD=build-tsan PYTHON=$(PYTHON) SUMMARY_LABEL=tsan \
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/test/tsan.supp" \
+	UNIT_TESTS="test_pipeline test_classify" sh test/run_all.sh --unit
+
 check-valgrind: all tests $(BUILD)/test/valgrind_hwy_shim.so
 	BUILD=$(BUILD) PYTHON=$(PYTHON) VALGRIND=1 SUMMARY_LABEL=valgrind sh test/run_all.sh --unit
 
@@ -251,4 +264,4 @@ uninstall-python:
 	rm -rf $(DESTDIR)$(PYTHON_SITEDIR)/imgclass $(DESTDIR)$(PYTHON_SITEDIR)/imgclass-*.dist-info
 
 clean:
-	rm -rf build build-asan build-test-summary.txt
+	rm -rf build build-asan build-tsan build-test-summary.txt

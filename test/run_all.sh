@@ -59,6 +59,10 @@ fi
 if [ $want_unit = 1 ]; then
     for t in "$BUILD"/test/test_*; do
         [ -x "$t" ] || continue
+        # UNIT_TESTS="test_a test_b" limits the run to those binaries.
+        if [ -n "${UNIT_TESTS:-}" ]; then
+            case " $UNIT_TESTS " in *" $(basename "$t") "*) ;; *) continue ;; esac
+        fi
         # shellcheck disable=SC2086
         run_suite "unit/$(basename "$t")" $VG "$t"
     done
