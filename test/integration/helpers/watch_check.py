@@ -294,7 +294,8 @@ def scenario_once(build, models, tmp):
 def scenario_arrivals(build, models, tmp):
     inp, out = os.path.join(tmp, "in"), os.path.join(tmp, "out")
     os.makedirs(inp)
-    w = Watcher(build, models, inp, out, "--roll-seconds", "1", "--window-ms", "50").wait_started()
+    w = Watcher(build, models, inp, out, "--roll-seconds", "1", "--window-ms", "50",
+                "--stats", "1").wait_started()
     put(inp + "/renamed.png", image_bytes(10))
     put(inp + "/direct.png", image_bytes(11), "write")
     # A dotfile renamed into place counts under its final name only.
@@ -343,6 +344,10 @@ def scenario_arrivals(build, models, tmp):
     if inprogress_files(out):
         fail("in-progress files after SIGTERM: %s" % inprogress_files(out))
     ok("SIGTERM: exit 0, no in-progress file left")
+    stats = [l for l in w.stderr().splitlines() if "imgclass-watch: stats: " in l]
+    if not stats or not re.search(r"images/s, taken \d+, failed 0, queue depth \d+/\d+", stats[-1]):
+        fail("--stats 1 printed no stats line: %s" % stats)
+    ok("--stats: %s" % stats[-1])
     # (the first record of renamed.png is of content that is gone)
     check_against_classify(build, models, [(p, r) for p, r in recs if r != first])
 
