@@ -6,7 +6,7 @@
 
 WATCH=$BUILD/imgclass-watch
 [ -x "$WATCH" ] || { echo "FAIL: $WATCH not built (make BUILD=$BUILD watch)"; exit 1; }
-for scenario in once arrivals windows retry; do
+for scenario in once arrivals poll windows retry; do
     mkdir -p "$TMP/$scenario"
     $PYTHON "$HERE/helpers/watch_check.py" "$scenario" "$BUILD" "$M" "$TMP/$scenario" ||
         fail "scenario $scenario"

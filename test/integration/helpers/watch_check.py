@@ -12,6 +12,7 @@ SCENARIO is one of:
             written file (read whole), new and moved-in folders, a rewritten
             file (a new input), ignored names; parts rolled by time; a clean
             stop leaves no in-progress file
+  poll      the same with --poll: polling walks instead of inotify
   windows   a batch cut when full (and not by a long window), and one cut by
             its window (not earlier); SIGHUP rolls the open part
   retry     an output that cannot be written: a clear error, retries, the
@@ -350,6 +351,32 @@ def scenario_arrivals(build, models, tmp):
     ok("--stats: %s" % stats[-1])
     # (the first record of renamed.png is of content that is gone)
     check_against_classify(build, models, [(p, r) for p, r in recs if r != first])
+
+
+def scenario_poll(build, models, tmp):
+    inp, out = os.path.join(tmp, "in"), os.path.join(tmp, "out")
+    os.makedirs(inp)
+    w = Watcher(build, models, inp, out, "--poll", "--poll-ms", "200", "--roll-seconds", "1",
+                "--window-ms", "20").wait_started()
+    if "imgclass-watch: polling " not in w.stderr():
+        fail("--poll does not say it polls: %s" % w.stderr())
+    put(inp + "/p1.png", image_bytes(400))
+    put(inp + "/sub/p2.png", image_bytes(401), "write")
+    # Written slowly, with pauses longer than the polling interval: the
+    # writer still has it open, so it is not taken before it is complete.
+    data = image_bytes(402, shape=(30, 25, 3))
+    with open(inp + "/slow.png", "wb") as f:
+        for i in range(4):
+            f.write(data[i * len(data) // 4:(i + 1) * len(data) // 4])
+            f.flush()
+            time.sleep(0.5)
+    want = {inp + p: 1 for p in ["/p1.png", "/sub/p2.png", "/slow.png"]}
+    wait_for(lambda: count_paths(records(out)) == want, 90, "the polled arrivals")
+    rc = w.stop()
+    recs = records(out)
+    if rc != 0 or count_paths(recs) != want or any("top" not in r for _, r in recs):
+        fail("polling: exit %d, %s" % (rc, recs))
+    ok("--poll: new files, a new folder and a slowly written file (read whole), each once")
 
 
 def scenario_windows(build, models, tmp):
