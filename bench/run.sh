@@ -11,4 +11,6 @@ rc=0
 # imgclass-watch --once against imgclass classify; its own section of
 # docs/benchmarks.md.
 "$PYTHON" bench/watch_bench.py --build "$BUILD" || rc=$?
+# int8 ResNet-18 against float32; its own section of docs/benchmarks.md.
+"$PYTHON" bench/int8_bench.py --build "$BUILD" || rc=$?
 exit $rc
