@@ -5,5 +5,7 @@ set -eu
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 make -s BUILD="$BUILD" all "$BUILD/bench/preprocess_bench" "$BUILD/bench/predict_bench" \
-    "$BUILD/bench/bare_forward"
-exec "$PYTHON" bench/run.py --build "$BUILD" "$@"
+    "$BUILD/bench/bare_forward" "$BUILD/bench/pipeline_bench"
+"$PYTHON" bench/run.py --build "$BUILD" "$@"
+# Its own section of docs/benchmarks.md, between <!-- pipeline --> markers.
+"$PYTHON" bench/pipeline_bench.py --build "$BUILD"
