@@ -155,7 +155,7 @@ deps:
 
 # Every test: the suites (unit, parity against torchvision, integration),
 # then the unit and integration suites again under ASan + UBSan, then the
-# unit suites under valgrind. Each phase prints "N passed, N failed"; the
+# unit suites under valgrind, then the threaded unit suites under TSan. Each phase prints "N passed, N failed"; the
 # last line totals them. `make test` runs only the first phase.
 SUMMARY = $(CURDIR)/build-test-summary.txt
 
@@ -164,6 +164,7 @@ check: deps
 	$(MAKE) test SUMMARY_FILE=$(SUMMARY)
 	$(MAKE) check-asan SUMMARY_FILE=$(SUMMARY)
 	$(MAKE) check-valgrind SUMMARY_FILE=$(SUMMARY)
+	$(MAKE) check-tsan SUMMARY_FILE=$(SUMMARY)
 	@awk '{p += $$2; f += $$3; s += $$4} END {printf "check: %d passed, %d failed, %d skipped\n", p, f, s}' $(SUMMARY)
 
 test: all tests
