@@ -155,8 +155,8 @@ deps:
 
 # Every test: the suites (unit, parity against torchvision, integration),
 # then the unit and integration suites again under ASan + UBSan, then the
-# unit suites under valgrind, then the threaded unit suites under TSan. Each phase prints "N passed, N failed"; the
-# last line totals them. `make test` runs only the first phase.
+# unit suites under valgrind, then the threaded unit suites under TSan.
+# Each phase prints "N passed, N failed"; the last line totals them. `make test` runs only the first phase.
 SUMMARY = $(CURDIR)/build-test-summary.txt
 
 check: deps
