@@ -53,6 +53,7 @@ class PreprocessOptionsC(ctypes.Structure):
         ("mean", ctypes.c_float * 3),
         ("std", ctypes.c_float * 3),
         ("fast", ctypes.c_int),
+        ("interpolation", ctypes.c_int),
     ]
 
 
@@ -166,6 +167,7 @@ class PipelineStatsC(ctypes.Structure):
 INPUT_PATH, INPUT_MEMORY, INPUT_IMAGE = 0, 1, 2
 PIXEL_RGB, PIXEL_BGR, PIXEL_RGBA, PIXEL_BGRA, PIXEL_GRAY = 0, 1, 2, 3, 4
 RESIZE_SHORTER, RESIZE_EXACT, RESIZE_NONE = 0, 1, 2
+INTERPOLATIONS = {"bilinear": 0, "bicubic": 1}  # imgclass_interpolation
 SUBMIT_NONBLOCK, SUBMIT_COPY = 0x1, 0x2
 
 _VP = ctypes.c_void_p
