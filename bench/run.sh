@@ -6,6 +6,12 @@ BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 make -s BUILD="$BUILD" all "$BUILD/bench/preprocess_bench" "$BUILD/bench/predict_bench" \
     "$BUILD/bench/bare_forward" "$BUILD/bench/pipeline_bench"
-"$PYTHON" bench/run.py --build "$BUILD" "$@"
-# Its own section of docs/benchmarks.md, between <!-- pipeline --> markers.
-"$PYTHON" bench/pipeline_bench.py --build "$BUILD"
+rc=0
+"$PYTHON" bench/run.py --build "$BUILD" "$@" || rc=$?
+# The pipeline against the bare forward pass; its own section of
+# docs/benchmarks.md, between <!-- pipeline --> markers.
+"$PYTHON" bench/pipeline_bench.py --build "$BUILD" || rc=$?
+# imgclass-watch --once against imgclass classify; its own section of
+# docs/benchmarks.md.
+"$PYTHON" bench/watch_bench.py --build "$BUILD" || rc=$?
+exit $rc
