@@ -83,7 +83,7 @@ ENGINE_MODULE := $(BUILD)/libimgclass-torch.so
 FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so \
                 $(BUILD)/test/fake_engine_no_entry.so
 
-.PHONY: all lib cli tests test check check-asan check-valgrind deps demo bench fuzz \
+.PHONY: all lib cli tests test check check-asan check-valgrind deps demo bench bench-startup fuzz \
         install uninstall clean FORCE
 
 all: lib cli
@@ -229,6 +229,19 @@ $(BUILD)/bench/predict_bench: $(BUILD)/bench/predict_bench.o $(STLIB) $(ENGINE_M
 $(BUILD)/bench/bare_forward: bench/bare_forward.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WARN) $(OPT) $(TORCH_CFLAGS) -o $@ $< $(TORCH_LIBS) -lpthread
+
+# Start-up benchmark (bench/startup_bench.py): the engine as a module, and
+# as a baseline the same core with the engine linked in directly (the
+# loader's object replaced by engine_torch.o), as before the split.
+$(BUILD)/bench/engine_load_bench: $(BUILD)/bench/engine_load_bench.o $(STLIB) $(ENGINE_MODULE)
+	$(CC) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
+
+$(BUILD)/bench/engine_load_bench_linked: $(BUILD)/bench/engine_load_bench.o \
+        $(filter-out $(BUILD)/lib/engine_loader.o,$(LIB_OBJ)) $(BUILD)/lib/engine_torch.o
+	$(CXX) $(SAN) -o $@ $^ $(CORE_LIBS) $(ENGINE_LIBS)
+
+bench-startup: all $(BUILD)/bench/engine_load_bench $(BUILD)/bench/engine_load_bench_linked
+	$(PYTHON) bench/startup_bench.py --build $(BUILD) --update docs/benchmarks.md
 
 # Preprocessing benchmark (bench/preprocess_bench.sh): decode + preprocess
 # from memory, one thread, against PIL + torchvision.

@@ -9,7 +9,8 @@ docs/benchmarks.md.
      torch.jit.load + inference_mode, a bare libtorch C++ forward;
   3. end to end: `imgclass classify` on a folder against the standard Python
      script, both writing result files, with top-1 agreement per image;
-  4. peak RSS of every process measured.
+  4. peak RSS of every process measured;
+  5. start-up costs with the engine as a module (bench/startup_bench.py).
 
 Every figure is the median of interleaved rounds (so a burst of load on
 this shared machine hits all subjects alike); only ratios from this one run
@@ -31,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from measure import median, run_measured  # noqa: E402
+import startup_bench  # noqa: E402
 
 SAMPLES = os.path.join(REPO, "..", "shared", "images", "imagenet-sample-100")
 
@@ -182,6 +184,8 @@ def main():
                                         args.seconds, py)
     print("bench: predict done", file=sys.stderr)
     e2e_rows, e2e, e2e_rc = bench_e2e(args.build, model, folder, args.threads, args.rounds, py)
+    print("bench: end to end done", file=sys.stderr)
+    startup = startup_bench.bench(args.build, max(args.rounds, 5), 900, py)
 
     lines = [
         "# Benchmarks",
@@ -232,7 +236,7 @@ def main():
         if "RSS" in r[0]:
             lines.append(f"| end to end, imgclass classify | {r[1]:.0f} |")
             lines.append(f"| end to end, Python pipeline | {r[2]:.0f} |")
-    text = "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n\n" + startup
     with open(args.out, "w") as f:
         f.write(text)
     print(text)
