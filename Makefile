@@ -14,6 +14,7 @@
 # Sources are found by wildcard: lib/*.c form the core library (pure C),
 # lib/*.cpp plus lib/engine_module.c the libtorch engine module that the core
 # dlopen()s on the first model load, examples/cli/*.c the CLI,
+# examples/common/*.c the helpers the example programs share,
 # test/unit/test_*.c one cmocka binary each.
 
 # Build on every CPU unless the caller chose a job count (only at the top
@@ -68,6 +69,8 @@ LIB_C_SRC := $(filter-out $(ENGINE_C_SRC),$(sort $(wildcard lib/*.c)))
 LIB_OBJ := $(LIB_C_SRC:%.c=$(BUILD)/%.o)
 ENGINE_CXX_SRC := $(sort $(wildcard lib/*.cpp))
 ENGINE_OBJ := $(ENGINE_CXX_SRC:%.cpp=$(BUILD)/%.o) $(ENGINE_C_SRC:%.c=$(BUILD)/%.o)
+COMMON_SRC := $(sort $(wildcard examples/common/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(sort $(wildcard examples/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
@@ -143,8 +146,8 @@ $(STLIB): $(LIB_OBJ)
 # The CLI and the tests link the static library, so they run from the build
 # tree without LD_LIBRARY_PATH (the tests also reach internal functions);
 # both find the engine module in the build tree (lib/engine_loader.c).
-$(CLI): $(CLI_OBJ) $(STLIB)
-	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(STLIB) $(CORE_LIBS)
+$(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
+	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 	@mkdir -p $(dir $@)
@@ -174,7 +177,7 @@ $(BUILD)/test/unit/%.o: test/unit/%.c
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude $(DEP_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
