@@ -24,6 +24,13 @@ if [ "${SANITIZED:-0}" = 1 ]; then
 fi
 fail() { echo "install: $*"; exit 1; }
 
+# The build tree's CLI and core are pure C too.
+for f in "$BUILD/imgclass" "$BUILD/libimgclass.so"; do
+    if ldd "$f" | grep -E 'libtorch|libc10|libstdc\+\+'; then
+        fail "$f links libtorch or the C++ runtime"
+    fi
+done
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
