@@ -1,6 +1,6 @@
 # imgclass - build, test and install.
 #
-#   make              library (shared + static) and the imgclass CLI
+#   make              library (shared + static), the imgclass CLI and imgclass-watch
 #   make check        install missing Debian packages, build, run every test
 #                     (the suites, then under ASan + UBSan, then valgrind)
 #   make test         only the suites: unit, parity, integration (quick)
@@ -78,6 +78,8 @@ COMMON_SRC := $(sort $(wildcard examples/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(sort $(wildcard examples/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
+WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard test/unit/*.c)))
@@ -86,18 +88,20 @@ UNIT_HELPER_OBJ := $(UNIT_HELPER_SRC:%.c=$(BUILD)/%.o)
 SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
 STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
+WATCH := $(BUILD)/imgclass-watch
 ENGINE_MODULE := $(BUILD)/libimgclass-torch.so
 # Test doubles of an engine module (test/unit/fake_engine/).
 FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so \
                 $(BUILD)/test/fake_engine_no_entry.so
 
-.PHONY: all lib cli tests test check check-asan check-tsan check-valgrind deps demo bench \
+.PHONY: all lib cli watch tests test check check-asan check-tsan check-valgrind deps demo bench \
         bench-startup fuzz install uninstall install-python uninstall-python clean FORCE
 
-all: lib cli
+all: lib cli watch
 
 lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE)
 cli: $(CLI)
+watch: $(WATCH)
 tests: $(UNIT_BIN) $(FAKE_ENGINES) $(BUILD)/test-models/.stamp
 
 # Tiny TorchScript models with known outputs, made by PyTorch itself for the
@@ -153,6 +157,9 @@ $(STLIB): $(LIB_OBJ)
 # both find the engine module in the build tree (lib/engine_loader.c).
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
 	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
+
+$(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
+	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 	@mkdir -p $(dir $@)
@@ -288,7 +295,7 @@ install: all $(BUILD)/imgclass.pc
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgclass.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(ENGINE_MODULE) $(DESTDIR)$(ENGINEDIR)/
-	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(CLI) $(WATCH) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(BUILD)/imgclass.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	if [ -f docs/imgclass.1 ]; then install -m 644 docs/imgclass.1 $(DESTDIR)$(MANDIR)/man1/; fi
 
@@ -296,7 +303,7 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/imgclass.h \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
-	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
+	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1 $(DESTDIR)$(ENGINEDIR)/libimgclass-torch.so
 	rmdir $(DESTDIR)$(ENGINEDIR) 2>/dev/null || true
 
