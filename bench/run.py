@@ -242,8 +242,8 @@ def main():
         if "RSS" in r[0]:
             lines.append(f"| end to end, imgclass classify | {r[1]:.0f} |")
             lines.append(f"| end to end, Python pipeline | {r[2]:.0f} |")
-    # The start-up section before the Python one: python_bench.py --update
-    # rewrites from its heading to the end of the file.
+    # The start-up section before the Python one, where
+    # startup_bench.py --update also puts it.
     text = "\n".join(lines) + "\n\n" + startup + "\n".join(py_lines) + "\n"
     with open(args.out, "w") as f:
         f.write(text)

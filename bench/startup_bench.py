@@ -206,8 +206,7 @@ def replace_section(path, section):
         tail = rest.split(END, 1)[1].lstrip("\n")
         text = head + section + ("\n" + tail if tail else "")
     elif "\n## Python binding\n" in text:
-        # Before the Python section, which python_bench.py --update rewrites
-        # from its heading to the end of the file.
+        # Before the Python section, the order make bench writes.
         head, tail = text.split("\n## Python binding\n", 1)
         text = head.rstrip("\n") + "\n\n" + section + "\n## Python binding\n" + tail
     else:
