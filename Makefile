@@ -279,9 +279,9 @@ $(BUILD)/bench/preprocess_bench: bench/preprocess_bench.c $(STLIB)
 
 # Pipeline benchmark (bench/pipeline_bench.py): steady state, low-load
 # latency and the bare forward pass, measured through the public API.
-$(BUILD)/bench/pipeline_bench: bench/pipeline_bench.c $(STLIB)
+$(BUILD)/bench/pipeline_bench: bench/pipeline_bench.c $(STLIB) $(ENGINE_MODULE)
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(LIBS_ALL)
+	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
 
 fuzz: all
 	PYTHON=$(PYTHON) BUILD=$(BUILD) sh test/fuzz/run.sh
