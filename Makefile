@@ -12,8 +12,8 @@
 #   make install / uninstall   honour PREFIX and DESTDIR
 #
 # Sources are found by wildcard: lib/*.c and lib/*.cpp form the library,
-# examples/cli/*.c the CLI, examples/common/*.c the helpers the example
-# programs share, test/unit/test_*.c one cmocka binary each.
+# examples/cli/*.c the CLI, examples/serve/*.c the HTTP server,
+# examples/common/*.c the helpers the example programs share, test/unit/test_*.c one cmocka binary each.
 
 # Build on every CPU unless the caller chose a job count (only at the top
 # level: sub-makes share its jobserver).
@@ -65,6 +65,10 @@ COMMON_SRC := $(sort $(wildcard examples/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(sort $(wildcard examples/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+SERVE_SRC := $(sort $(wildcard examples/serve/*.c))
+SERVE_OBJ := $(SERVE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/examples/serve/page_html.o
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard test/unit/*.c)))
@@ -73,14 +77,16 @@ UNIT_HELPER_OBJ := $(UNIT_HELPER_SRC:%.c=$(BUILD)/%.o)
 SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
 STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
+SERVE := $(BUILD)/imgclass-serve
 
-.PHONY: all lib cli tests test check check-asan check-valgrind deps demo bench fuzz \
+.PHONY: all lib cli serve tests test check check-asan check-valgrind deps demo bench fuzz \
         install uninstall clean
 
-all: lib cli
+all: lib cli serve
 
 lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB)
 cli: $(CLI)
+serve: $(SERVE)
 tests: $(UNIT_BIN) $(BUILD)/test-models/.stamp
 
 # Tiny TorchScript models with known outputs, made by PyTorch itself for the
@@ -117,6 +123,21 @@ $(STLIB): $(LIB_OBJ)
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
 	$(CXX) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(LIBS_ALL)
 
+# imgclass-serve (examples/serve): libmicrohttpd for HTTP. Its web page is
+# kept as plain HTML and compiled in as one C string.
+$(SERVE): $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB)
+	$(CXX) $(SAN) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(LIBS_ALL) $(MHD_LIBS)
+
+$(BUILD)/examples/serve/page_html.c: examples/serve/page.html
+	@mkdir -p $(dir $@)
+	{ echo '/* Generated from examples/serve/page.html by the Makefile. */'; \
+	  echo 'const char serve_page_html[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/examples/serve/page_html.o: $(BUILD)/examples/serve/page_html.c
+	$(CC) -std=c11 $(OPT) $(SAN) -c $< -o $@
+
 # --as-needed: a test that never reaches the engine does not load libtorch
 # (and its long chain of shared libraries), so it starts fast.
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
@@ -133,11 +154,11 @@ $(BUILD)/test/valgrind_hwy_shim.so: test/valgrind_hwy_shim.c
 
 $(BUILD)/test/unit/%.o: test/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -Itest/unit -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -Itest/unit -Iexamples/common -MMD -MP -c $< -o $@
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) $(MHD_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -217,7 +238,7 @@ install: all $(BUILD)/imgclass.pc
 	ln -sf libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgclass.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(CLI) $(SERVE) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(BUILD)/imgclass.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	if [ -f docs/imgclass.1 ]; then install -m 644 docs/imgclass.1 $(DESTDIR)$(MANDIR)/man1/; fi
 
@@ -225,7 +246,8 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/imgclass.h \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
-	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
+	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-serve \
+	    $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1
 
 clean:
