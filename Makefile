@@ -10,10 +10,12 @@
 #   make bench        benchmarks against the Python pipeline (slow; not in check)
 #   make fuzz         long-running decoder fuzzing (slow; not in check)
 #   make install / uninstall   honour PREFIX and DESTDIR
+#   make install-python / uninstall-python   the Python binding (bindings/python)
 #
 # Sources are found by wildcard: lib/*.c and lib/*.cpp form the library,
 # examples/cli/*.c the CLI, examples/serve/*.c the HTTP server,
-# examples/common/*.c the helpers the example programs share, test/unit/test_*.c one cmocka binary each.
+# examples/common/*.c the helpers the example programs share,
+# test/unit/test_*.c one cmocka binary each.
 
 # Build on every CPU unless the caller chose a job count (only at the top
 # level: sub-makes share its jobserver).
@@ -52,6 +54,10 @@ OPT ?= -O2 -g
 ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+# SANITIZE=thread builds everything with ThreadSanitizer (make check-tsan).
+ifeq ($(SANITIZE),thread)
+SAN := -fsanitize=thread -fno-omit-frame-pointer
+endif
 
 CPPFLAGS_LIB := -Iinclude -Ilib -DIMGCLASS_BUILD $(DEP_CFLAGS)
 CFLAGS_LIB := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
@@ -79,8 +85,8 @@ STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
 SERVE := $(BUILD)/imgclass-serve
 
-.PHONY: all lib cli serve tests test check check-asan check-valgrind deps demo bench fuzz \
-        install uninstall clean
+.PHONY: all lib cli serve tests test check check-asan check-tsan check-valgrind deps demo bench \
+        fuzz install uninstall install-python uninstall-python clean
 
 all: lib cli serve
 
@@ -193,6 +199,15 @@ check-asan:
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	sh test/run_all.sh --unit --integration
 
+# The threaded code (the pipeline, and imgclass_classify's workers) under
+# ThreadSanitizer. libtorch and its OpenMP pool are not instrumented:
+# test/tsan.supp silences what TSan cannot see inside them.
+check-tsan:
+	$(MAKE) BUILD=build-tsan SANITIZE=thread OPT="-O1 -g" lib tests
+	BUILD=build-tsan PYTHON=$(PYTHON) SUMMARY_LABEL=tsan \
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/test/tsan.supp" \
+	UNIT_TESTS="test_pipeline test_classify" sh test/run_all.sh --unit
+
 check-valgrind: all tests $(BUILD)/test/valgrind_hwy_shim.so
 	BUILD=$(BUILD) PYTHON=$(PYTHON) VALGRIND=1 SUMMARY_LABEL=valgrind sh test/run_all.sh --unit
 
@@ -250,5 +265,19 @@ uninstall:
 	    $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1
 
+# The Python binding, with Debian's pip and setuptools, offline. --target
+# puts it in a site folder of $(PREFIX) (on Debian /usr/local/lib/python3.X/
+# dist-packages is on sys.path) without touching the packages Debian's pip
+# protects (PEP 668). It finds the library that `make install` put there.
+PYTHON_SITEDIR ?= $(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages
+
+install-python:
+	$(PYTHON) -m pip install --no-build-isolation --no-deps --no-index --upgrade \
+	    --target $(DESTDIR)$(PYTHON_SITEDIR) bindings/python
+	rm -rf bindings/python/build bindings/python/imgclass.egg-info
+
+uninstall-python:
+	rm -rf $(DESTDIR)$(PYTHON_SITEDIR)/imgclass $(DESTDIR)$(PYTHON_SITEDIR)/imgclass-*.dist-info
+
 clean:
-	rm -rf build build-asan build-test-summary.txt
+	rm -rf build build-asan build-tsan build-test-summary.txt
