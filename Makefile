@@ -1,6 +1,7 @@
 # imgclass - build, test and install.
 #
-#   make              library (shared + static) and the imgclass CLI
+#   make              library (shared + static), the imgclass CLI, imgclass-serve
+#                     and imgclass-watch
 #   make check        install missing Debian packages, build, run every test
 #                     (the suites, then under ASan + UBSan, then valgrind)
 #   make test         only the suites: unit, parity, integration (quick)
@@ -75,6 +76,8 @@ SERVE_SRC := $(sort $(wildcard examples/serve/*.c))
 SERVE_OBJ := $(SERVE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/examples/serve/page_html.o
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
+WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard test/unit/*.c)))
@@ -84,15 +87,17 @@ SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
 STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
 SERVE := $(BUILD)/imgclass-serve
+WATCH := $(BUILD)/imgclass-watch
 
-.PHONY: all lib cli serve tests test check check-asan check-tsan check-valgrind deps demo bench \
-        fuzz install uninstall install-python uninstall-python clean
+.PHONY: all lib cli serve watch tests test check check-asan check-tsan check-valgrind deps demo \
+        bench fuzz install uninstall install-python uninstall-python clean
 
-all: lib cli serve
+all: lib cli serve watch
 
 lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB)
 cli: $(CLI)
 serve: $(SERVE)
+watch: $(WATCH)
 tests: $(UNIT_BIN) $(BUILD)/test-models/.stamp
 
 # Tiny TorchScript models with known outputs, made by PyTorch itself for the
@@ -143,6 +148,9 @@ $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 
 $(BUILD)/examples/serve/page_html.o: $(BUILD)/examples/serve/page_html.c
 	$(CC) -std=c11 $(OPT) $(SAN) -c $< -o $@
+
+$(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
+	$(CXX) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(LIBS_ALL)
 
 # --as-needed: a test that never reaches the engine does not load libtorch
 # (and its long chain of shared libraries), so it starts fast.
@@ -253,7 +261,7 @@ install: all $(BUILD)/imgclass.pc
 	ln -sf libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgclass.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(CLI) $(SERVE) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(CLI) $(SERVE) $(WATCH) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(BUILD)/imgclass.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	if [ -f docs/imgclass.1 ]; then install -m 644 docs/imgclass.1 $(DESTDIR)$(MANDIR)/man1/; fi
 
@@ -262,7 +270,7 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
 	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-serve \
-	    $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
+	    $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1
 
 # The Python binding, with Debian's pip and setuptools, offline. --target

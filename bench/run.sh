@@ -7,6 +7,11 @@ BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 make -s BUILD="$BUILD" all "$BUILD/bench/preprocess_bench" "$BUILD/bench/predict_bench" \
     "$BUILD/bench/bare_forward"
-"$PYTHON" bench/run.py --build "$BUILD" "$@"
-# The HTTP server's section is added to docs/benchmarks.md after run.py wrote it.
-exec "$PYTHON" bench/serve_bench.py --build "$BUILD"
+rc=0
+"$PYTHON" bench/run.py --build "$BUILD" "$@" || rc=$?
+# imgclass-watch --once against imgclass classify; its own section of
+# docs/benchmarks.md.
+"$PYTHON" bench/watch_bench.py --build "$BUILD" || rc=$?
+# imgclass-serve: dynamic batching against --batch 1; its own section.
+"$PYTHON" bench/serve_bench.py --build "$BUILD" || rc=$?
+exit $rc
