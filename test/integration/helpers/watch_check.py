@@ -220,6 +220,17 @@ def count_paths(recs):
 
 def scenario_once(build, models, tmp):
     inp, out = os.path.join(tmp, "in"), os.path.join(tmp, "out")
+    # Usage errors: exit 1 with a message naming the problem.
+    for extra, words in ((["--input", tmp + "/missing"], "missing"),
+                         (["--format", "xml"], "--format"),
+                         (["--roll-records", "-3"], "--roll-records")):
+        args = ["--model", os.path.join(models, "tiny.pt"), "--input", tmp, "--output",
+                tmp + "/o"] + extra
+        p = subprocess.run([os.path.join(build, "imgclass-watch")] + args,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if p.returncode != 1 or words.encode() not in p.stderr:
+            fail("%s: exit %d, %s" % (extra, p.returncode, p.stderr))
+    ok("a missing input folder and bad option values: exit 1 with a message")
     put(inp + "/a.png", image_bytes(1))
     put(inp + "/b.jpg", image_bytes(2, "JPEG", (20, 17, 3)))
     put(inp + "/sub/c.png", image_bytes(3))
