@@ -11,4 +11,7 @@ rc=0
 # imgclass-watch --once against imgclass classify; its own section of
 # docs/benchmarks.md.
 "$PYTHON" bench/watch_bench.py --build "$BUILD" || rc=$?
+# imgclass.dask on a 1-worker LocalCluster against the CLI; written into
+# docs/scale-out.md.
+"$PYTHON" bench/dask_bench.py --build "$BUILD" --update docs/scale-out.md || rc=$?
 exit $rc

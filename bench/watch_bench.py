@@ -126,9 +126,15 @@ def main():
         if os.path.exists(args.out):
             with open(args.out) as f:
                 text = f.read()
+        # Replace only this section (up to the next "## " heading), keeping
+        # the others; append it when it is not there yet.
         if SECTION in text:
-            text = text[:text.index(SECTION)].rstrip("\n") + "\n"
-        text = (text.rstrip("\n") + "\n\n" if text else "") + section
+            start = text.index(SECTION)
+            nxt = text.find("\n## ", start + len(SECTION))
+            rest = text[nxt + 1:] if nxt >= 0 else ""
+            text = text[:start] + section + ("\n" + rest if rest else "")
+        else:
+            text = (text.rstrip("\n") + "\n\n" if text else "") + section
         with open(args.out, "w") as f:
             f.write(text)
         print(section)
