@@ -5,7 +5,7 @@ set -eu
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 make -s BUILD="$BUILD" all "$BUILD/bench/preprocess_bench" "$BUILD/bench/predict_bench" \
-    "$BUILD/bench/bare_forward"
+    "$BUILD/bench/bare_forward" "$BUILD/bench/engine_load_bench" "$BUILD/bench/engine_load_bench_linked"
 rc=0
 "$PYTHON" bench/run.py --build "$BUILD" "$@" || rc=$?
 # imgclass-watch --once against imgclass classify; its own section of
