@@ -165,9 +165,10 @@ def main():
     errors = sum(r["non2xx"] + r["socket_errors"] for b in runs for r in runs[b])
     ratio = rps8 / rps1
     lines = [SECTION, "",
-             "- measured: %s UTC on %s, %d CPUs, shared with other work (figures as measured "
-             "under that load)" % (time.strftime("%Y-%m-%d %H:%M", time.gmtime()), cpu_name(),
-                                  os.cpu_count()),
+             "- measured: %s UTC on %s, %d CPUs, shared with other work: load average %.1f "
+             "at the end (figures as measured under that load)" %
+             (time.strftime("%Y-%m-%d %H:%M", time.gmtime()), cpu_name(), os.cpu_count(),
+              os.getloadavg()[0]),
              "- model: ResNet-18 with seeded random weights (tools/export_model.py "
              "--random-seed 0); images: %s, sent in turn as raw POST bodies" % source,
              "- load: wrk, %d connections (keep-alive), 2 client threads, %d s per round, "
