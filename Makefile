@@ -202,8 +202,8 @@ deps:
 
 # Every test: the suites (unit, parity against torchvision, integration),
 # then the unit and integration suites again under ASan + UBSan, then the
-# unit suites under valgrind. Each phase prints "N passed, N failed"; the
-# last line totals them. `make test` runs only the first phase.
+# unit suites under valgrind, then the threaded unit suites under TSan.
+# Each phase prints "N passed, N failed"; the last line totals them. `make test` runs only the first phase.
 SUMMARY = $(CURDIR)/build-test-summary.txt
 
 check: deps
@@ -211,6 +211,7 @@ check: deps
 	$(MAKE) test SUMMARY_FILE=$(SUMMARY)
 	$(MAKE) check-asan SUMMARY_FILE=$(SUMMARY)
 	$(MAKE) check-valgrind SUMMARY_FILE=$(SUMMARY)
+	$(MAKE) check-tsan SUMMARY_FILE=$(SUMMARY)
 	@awk '{p += $$2; f += $$3; s += $$4} END {printf "check: %d passed, %d failed, %d skipped\n", p, f, s}' $(SUMMARY)
 
 test: all tests
@@ -273,6 +274,12 @@ bench-startup: all $(BUILD)/bench/engine_load_bench $(BUILD)/bench/engine_load_b
 # Preprocessing benchmark (bench/preprocess_bench.sh): decode + preprocess
 # from memory, one thread, against PIL + torchvision.
 $(BUILD)/bench/preprocess_bench: bench/preprocess_bench.c $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
+
+# Pipeline benchmark (bench/pipeline_bench.py): steady state, low-load
+# latency and the bare forward pass, measured through the public API.
+$(BUILD)/bench/pipeline_bench: bench/pipeline_bench.c $(STLIB) $(ENGINE_MODULE)
 	@mkdir -p $(dir $@)
 	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
 
