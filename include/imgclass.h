@@ -111,6 +111,11 @@ IMGCLASS_API int imgclass_pixel_format_bytes(imgclass_pixel_format format);
 
 /* Default: Pillow's Image.MAX_IMAGE_PIXELS. */
 #define IMGCLASS_DEFAULT_MAX_PIXELS 89478485ULL
+/* Defaults of the other decode limits (see imgclass_decode_options); with
+ * them, no input makes a decode hold more than about 512 MiB. */
+#define IMGCLASS_DEFAULT_MAX_FILE_BYTES (64ULL << 20)
+#define IMGCLASS_DEFAULT_MAX_DECODE_MEMORY (384ULL << 20)
+#define IMGCLASS_DEFAULT_MAX_JPEG_SCANS 100
 
 typedef struct imgclass_decode_options {
     /* Images with more pixels (width * height) than this are refused with
@@ -118,6 +123,23 @@ typedef struct imgclass_decode_options {
      * allocation. 0 means no limit (only for trusted input).
      * Default IMGCLASS_DEFAULT_MAX_PIXELS. */
     uint64_t max_pixels;
+    /* The most bytes read from a file, pipe or device by the *_load /
+     * *_file calls, checked while reading (a pipe or /dev/zero stops at the
+     * limit with IMGCLASS_ERR_TOO_LARGE; nothing larger is allocated).
+     * 0 means no limit. Default IMGCLASS_DEFAULT_MAX_FILE_BYTES. */
+    uint64_t max_file_bytes;
+    /* The most memory, in bytes, a decoder may hold at once for one image
+     * (its output pixels included; a zlib stream that inflates past what
+     * the header's dimensions allow is refused long before this). Over it:
+     * IMGCLASS_ERR_TOO_LARGE. 0 means no limit. Default
+     * IMGCLASS_DEFAULT_MAX_DECODE_MEMORY. */
+    uint64_t max_decode_memory;
+    /* The most scans a progressive JPEG may have (each scan is a pass over
+     * the whole image, so a small file of thousands of scans costs minutes
+     * of CPU). Pillow has no such limit: here imgclass knowingly refuses
+     * what Pillow accepts (IMGCLASS_ERR_TOO_LARGE). 0 means no limit.
+     * Default IMGCLASS_DEFAULT_MAX_JPEG_SCANS. */
+    int max_jpeg_scans;
 } imgclass_decode_options;
 
 IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void);
@@ -286,6 +308,9 @@ typedef struct imgclass_model imgclass_model;
 /* The default set, chosen by measurement on ResNet-18 (docs/engine.md). */
 #define IMGCLASS_OPT_DEFAULT (IMGCLASS_OPT_FREEZE | IMGCLASS_OPT_FOR_INFERENCE)
 
+#define IMGCLASS_DEFAULT_MAX_MODEL_BYTES (4ULL << 30)
+#define IMGCLASS_DEFAULT_MAX_GZIP_RATIO 32u
+
 typedef struct imgclass_model_options {
     /* "cpu" (default), "cuda" or "cuda:N". A device libtorch cannot use is
      * an error (IMGCLASS_ERR_DEVICE), never a silent fallback to the CPU. */
@@ -301,6 +326,15 @@ typedef struct imgclass_model_options {
     /* Forward passes run at load time after the one that checks the output
      * shape, so the first real call is not slow. Default 1. */
     int warmup_runs;
+    /* The largest model archive accepted, in bytes: the file as read (a
+     * pipe stops at the limit) and its gzip inflation. 0 means no limit.
+     * Default IMGCLASS_DEFAULT_MAX_MODEL_BYTES (4 GiB). */
+    uint64_t max_model_bytes;
+    /* A gzipped model may inflate to at most this many times its size
+     * (plus 1 MiB), refused as soon as it passes: weights compress about
+     * 1.1 times, a bomb of zeros 1000 times. 0 means no ratio limit.
+     * Default IMGCLASS_DEFAULT_MAX_GZIP_RATIO. */
+    unsigned max_gzip_ratio;
 } imgclass_model_options;
 
 IMGCLASS_API imgclass_model_options imgclass_model_options_default(void);

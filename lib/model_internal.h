@@ -15,7 +15,4 @@ struct imgclass_model {
     ic_labels *labels; /* NULL without labels */
 };
 
-/* The largest model archive accepted after gzip decompression. */
-#define IC_MODEL_MAX_BYTES ((size_t)4 << 30)
-
 #endif

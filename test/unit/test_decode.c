@@ -304,7 +304,7 @@ static void test_pnm(void **state)
 static void expect_error(const unsigned char *d, size_t n, uint64_t max_pixels,
                          imgclass_status want)
 {
-    imgclass_decode_options o = {max_pixels};
+    imgclass_decode_options o = {max_pixels, 0, 0, 0};
     ic_decoded out;
     memset(&out, 0xAB, sizeof out);
     ic_decoded before = out;
@@ -398,7 +398,7 @@ static void test_too_large(void **state)
     size_t n;
     unsigned char *jpg = make_jpeg(&jpeg_cases[0], 40, 30, &n);
     expect_error(jpg, n, 1199, IMGCLASS_ERR_TOO_LARGE);
-    imgclass_decode_options o = {1200};
+    imgclass_decode_options o = {1200, 0, 0, 0};
     ic_decoded out;
     assert_int_equal(ic_decode(jpg, n, "t", &o, NULL, &out), IMGCLASS_OK);
     free(out.pixels);
@@ -422,10 +422,14 @@ static void test_too_large(void **state)
     png[16] = 0, png[17] = 0, png[18] = 0x27, png[19] = 0x10;
     png[20] = 0, png[21] = 0, png[22] = 0x27, png[23] = 0x10;
     expect_error(png, n, IMGCLASS_DEFAULT_MAX_PIXELS, IMGCLASS_ERR_TOO_LARGE);
-    /* 60000 x 60000: stb_image itself refuses it from the header (over its
-     * 2^30-byte limit) as corrupt; either way nothing large is allocated. */
+    /* 60000 x 60000 and 0x7fffffff square: "too large" from our own read
+     * of the IHDR (stb_image would call it corrupt or unknown). */
     png[18] = 0xEA, png[19] = 0x60, png[22] = 0xEA, png[23] = 0x60;
-    expect_error(png, n, IMGCLASS_DEFAULT_MAX_PIXELS, IMGCLASS_ERR_CORRUPT);
+    expect_error(png, n, IMGCLASS_DEFAULT_MAX_PIXELS, IMGCLASS_ERR_TOO_LARGE);
+    png[16] = 0x7F, png[17] = png[18] = png[19] = 0xFF;
+    png[20] = 0x7F, png[21] = png[22] = png[23] = 0xFF;
+    expect_error(png, n, IMGCLASS_DEFAULT_MAX_PIXELS, IMGCLASS_ERR_TOO_LARGE);
+    assert_non_null(strstr(imgclass_last_error(), "too large"));
     free(png);
     free(px);
 }

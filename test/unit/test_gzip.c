@@ -39,12 +39,12 @@ static void test_round_trip(void **state)
         src[i] = (unsigned char)((i * 7) ^ (i >> 5));
     unsigned char *z = gz(src, n, &zsize);
     assert_true(ic_is_gzip(z, zsize));
-    assert_int_equal(ic_gunzip(z, zsize, n, "t.gz", &out, &size), IMGCLASS_OK);
+    assert_int_equal(ic_gunzip(z, zsize, n, 0, "t.gz", &out, &size), IMGCLASS_OK);
     assert_int_equal(size, n);
     assert_memory_equal(out, src, n);
     free(out);
     /* One byte under the real size: refused, not truncated. */
-    assert_int_equal(ic_gunzip(z, zsize, n - 1, "t.gz", &out, &size), IMGCLASS_ERR_TOO_LARGE);
+    assert_int_equal(ic_gunzip(z, zsize, n - 1, 0, "t.gz", &out, &size), IMGCLASS_ERR_TOO_LARGE);
     assert_non_null(strstr(imgclass_last_error(), "t.gz: too large"));
     free(z);
     free(src);
@@ -59,7 +59,7 @@ static void test_bomb_is_refused(void **state)
     unsigned char *z = gz(zeros, n, &zsize);
     free(zeros);
     assert_true(zsize < 100000);
-    assert_int_equal(ic_gunzip(z, zsize, 1 << 20, "bomb.gz", &out, &size),
+    assert_int_equal(ic_gunzip(z, zsize, 1 << 20, 0, "bomb.gz", &out, &size),
                      IMGCLASS_ERR_TOO_LARGE);
     assert_null(out);
     free(z);
@@ -74,7 +74,7 @@ static void test_concatenated_members(void **state)
     assert_non_null(ab);
     memcpy(ab, a, a_size);
     memcpy(ab + a_size, b, b_size);
-    assert_int_equal(ic_gunzip(ab, a_size + b_size, 100, NULL, &out, &size), IMGCLASS_OK);
+    assert_int_equal(ic_gunzip(ab, a_size + b_size, 100, 0, NULL, &out, &size), IMGCLASS_OK);
     assert_int_equal(size, 11);
     assert_memory_equal(out, "hello world", 11);
     free(out);
@@ -88,7 +88,7 @@ static void test_empty_content(void **state)
     (void)state;
     size_t zsize, size = 99;
     unsigned char *z = gz("", 0, &zsize), *out = NULL;
-    assert_int_equal(ic_gunzip(z, zsize, 100, NULL, &out, &size), IMGCLASS_OK);
+    assert_int_equal(ic_gunzip(z, zsize, 100, 0, NULL, &out, &size), IMGCLASS_OK);
     assert_non_null(out);
     assert_int_equal(size, 0);
     free(out);
@@ -102,16 +102,16 @@ static void test_truncated_and_corrupt(void **state)
     size_t zsize, size;
     unsigned char *z = gz(text, strlen(text), &zsize), *out = NULL;
     for (size_t cut = 2; cut < zsize; cut += 3) {
-        assert_int_equal(ic_gunzip(z, cut, 1000, "cut.gz", &out, &size), IMGCLASS_ERR_CORRUPT);
+        assert_int_equal(ic_gunzip(z, cut, 1000, 0, "cut.gz", &out, &size), IMGCLASS_ERR_CORRUPT);
         assert_null(out);
     }
     assert_non_null(strstr(imgclass_last_error(), "cut.gz: corrupt data"));
     z[12] ^= 0xff; /* inside the deflate stream or the header flags */
-    imgclass_status st = ic_gunzip(z, zsize, 1000, "bad.gz", &out, &size);
+    imgclass_status st = ic_gunzip(z, zsize, 1000, 0, "bad.gz", &out, &size);
     assert_int_not_equal(st, IMGCLASS_OK);
     z[zsize - 6] ^= 0x55; /* the CRC-32 */
     z[12] ^= 0xff;
-    assert_int_equal(ic_gunzip(z, zsize, 1000, "crc.gz", &out, &size), IMGCLASS_ERR_CORRUPT);
+    assert_int_equal(ic_gunzip(z, zsize, 1000, 0, "crc.gz", &out, &size), IMGCLASS_ERR_CORRUPT);
     free(z);
 }
 
@@ -123,7 +123,7 @@ static void test_not_gzip(void **state)
     assert_false(ic_is_gzip("PK\3\4", 4));
     assert_false(ic_is_gzip("\x1f", 1));
     assert_false(ic_is_gzip(NULL, 0));
-    assert_int_equal(ic_gunzip("PK\3\4", 4, 100, "m.pt", &out, &size), IMGCLASS_ERR_CORRUPT);
+    assert_int_equal(ic_gunzip("PK\3\4", 4, 100, 0, "m.pt", &out, &size), IMGCLASS_ERR_CORRUPT);
     assert_null(out);
 }
 
