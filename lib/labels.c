@@ -205,10 +205,11 @@ static imgclass_status parse_json(const char *text, size_t size, const char *sou
         }
     }
     if (!json_object_is_type(root, json_type_object)) {
+        const char *type = json_type_to_name(json_object_get_type(root)); /* static */
         json_object_put(root);
         return ic_error(IMGCLASS_ERR_LABELS,
                         "%s: invalid labels: JSON labels must be an object {\"0\": ...}, not %s",
-                        source, json_type_to_name(json_object_get_type(root)));
+                        source, type ? type : "another type");
     }
     int count = json_object_object_length(root);
     if (count <= 0) {

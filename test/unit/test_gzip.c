@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "gzip.h"
+#include "imgclass.h"
 
 /* gzip-compresses `size` bytes with zlib into a malloc'd buffer. */
 static unsigned char *gz(const void *data, size_t size, size_t *out_size)
@@ -127,6 +128,54 @@ static void test_not_gzip(void **state)
     assert_null(out);
 }
 
+/* Zero padding after the last member is ignored, as gzip -d ignores it;
+ * anything else after it is still a member (and must be valid). */
+static void test_zero_padding(void **state)
+{
+    (void)state;
+    size_t zsize, size;
+    unsigned char *z = gz("hello", 5, &zsize);
+    unsigned char *padded = calloc(zsize + 512, 1);
+    assert_non_null(padded);
+    memcpy(padded, z, zsize);
+    unsigned char *out = NULL;
+    assert_int_equal(ic_gunzip(padded, zsize + 512, 100, 0, "pad.gz", &out, &size), IMGCLASS_OK);
+    assert_int_equal(size, 5);
+    assert_memory_equal(out, "hello", 5);
+    free(out);
+    out = NULL;
+    padded[zsize + 100] = 1; /* not zero: junk, refused */
+    assert_int_not_equal(ic_gunzip(padded, zsize + 512, 100, 0, "pad.gz", &out, &size),
+                         IMGCLASS_OK);
+    assert_null(out);
+    free(padded);
+    free(z);
+}
+
+/* The ratio guard stops a bomb at ratio * input + 1 MiB, well before the
+ * absolute limit, and names the ratio. */
+static void test_ratio_guard(void **state)
+{
+    (void)state;
+    size_t n = 8u << 20, zsize, size;
+    unsigned char *zeros = calloc(n, 1);
+    assert_non_null(zeros);
+    unsigned char *z = gz(zeros, n, &zsize); /* about 8 KB */
+    unsigned char *out = NULL;
+    assert_int_equal(ic_gunzip(z, zsize, 0, 32, "ratio.gz", &out, &size), IMGCLASS_ERR_TOO_LARGE);
+    assert_null(out);
+    assert_non_null(strstr(imgclass_last_error(), "more than 32 times"));
+    assert_non_null(strstr(imgclass_last_error(), "ratio.gz"));
+    /* Without the ratio (or with a high one) the same data inflates. */
+    assert_int_equal(ic_gunzip(z, zsize, n, 0, "ratio.gz", &out, &size), IMGCLASS_OK);
+    assert_int_equal(size, n);
+    free(out);
+    assert_int_equal(ic_gunzip(z, zsize, 0, 100000, "ratio.gz", &out, &size), IMGCLASS_OK);
+    free(out);
+    free(z);
+    free(zeros);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +185,8 @@ int main(void)
         cmocka_unit_test(test_empty_content),
         cmocka_unit_test(test_truncated_and_corrupt),
         cmocka_unit_test(test_not_gzip),
+        cmocka_unit_test(test_zero_padding),
+        cmocka_unit_test(test_ratio_guard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
