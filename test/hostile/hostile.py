@@ -232,6 +232,20 @@ def define_cases():
     write("scans-9000.jpg", progressive_jpeg(9000, 9000, 5000))
     case("jpeg-scan-bomb-9000", pre(path("scans-9000.jpg")), 2,
          [path("scans-9000.jpg"), "too large"])
+    # 7. Truncated BMP, GIF, TGA (Pillow refuses them; stb_image alone
+    # would fill the rest with zeros).
+    from PIL import Image
+    import io
+    import numpy as np
+    im = Image.fromarray(np.random.default_rng(3).integers(0, 256, (40, 50, 3)).astype(np.uint8))
+    for fmt, kw, ext in [("BMP", {}, "bmp"), ("GIF", {}, "gif"), ("TGA", {}, "tga"),
+                         ("TGA", {"compression": "tga_rle"}, "rle.tga")]:
+        b = io.BytesIO()
+        (im.convert("P") if fmt == "GIF" else im).save(b, fmt, **kw)
+        data = b.getvalue()
+        f = write("cut." + ext, data[:len(data) * 2 // 3])
+        case(f"truncated-{ext.replace('.', '-')}", pre(f), 2, [f, "truncated"])
+
     # 8. The .npy output: never destroys an input, never left partial.
     shutil_copy(ok_jpg, path("same.jpg"))
     case("npy-output-is-input",
