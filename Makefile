@@ -10,9 +10,11 @@
 #   make bench        benchmarks against the Python pipeline (slow; not in check)
 #   make fuzz         long-running decoder fuzzing (slow; not in check)
 #   make install / uninstall   honour PREFIX and DESTDIR
+#   make install-python / uninstall-python   the Python binding (bindings/python)
 #
 # Sources are found by wildcard: lib/*.c and lib/*.cpp form the library,
-# examples/cli/*.c the CLI, test/unit/test_*.c one cmocka binary each.
+# examples/cli/*.c the CLI, examples/common/*.c the helpers the example
+# programs share, test/unit/test_*.c one cmocka binary each.
 
 # Build on every CPU unless the caller chose a job count (only at the top
 # level: sub-makes share its jobserver).
@@ -51,6 +53,10 @@ OPT ?= -O2 -g
 ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+# SANITIZE=thread builds everything with ThreadSanitizer (make check-tsan).
+ifeq ($(SANITIZE),thread)
+SAN := -fsanitize=thread -fno-omit-frame-pointer
+endif
 
 CPPFLAGS_LIB := -Iinclude -Ilib -DIMGCLASS_BUILD $(DEP_CFLAGS)
 CFLAGS_LIB := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
@@ -60,6 +66,8 @@ LIBS_ALL := $(TORCH_LIBS) $(DEP_LIBS) -lstdc++ -lpthread -lm
 LIB_C_SRC := $(sort $(wildcard lib/*.c))
 LIB_CXX_SRC := $(sort $(wildcard lib/*.cpp))
 LIB_OBJ := $(LIB_C_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX_SRC:%.cpp=$(BUILD)/%.o)
+COMMON_SRC := $(sort $(wildcard examples/common/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(sort $(wildcard examples/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
@@ -71,8 +79,8 @@ SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
 STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
 
-.PHONY: all lib cli tests test check check-asan check-valgrind deps demo bench fuzz \
-        install uninstall clean
+.PHONY: all lib cli tests test check check-asan check-tsan check-valgrind deps demo bench fuzz \
+        install uninstall install-python uninstall-python clean
 
 all: lib cli
 
@@ -111,8 +119,8 @@ $(STLIB): $(LIB_OBJ)
 
 # The CLI and the tests link the static library, so they run from the build
 # tree without LD_LIBRARY_PATH (the tests also reach internal functions).
-$(CLI): $(CLI_OBJ) $(STLIB)
-	$(CXX) $(SAN) -o $@ $(CLI_OBJ) $(STLIB) $(LIBS_ALL)
+$(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
+	$(CXX) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(LIBS_ALL)
 
 # --as-needed: a test that never reaches the engine does not load libtorch
 # (and its long chain of shared libraries), so it starts fast.
@@ -134,7 +142,7 @@ $(BUILD)/test/unit/%.o: test/unit/%.c
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude $(DEP_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -168,6 +176,15 @@ check-asan:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	sh test/run_all.sh --unit --integration
+
+# The threaded code (the pipeline, and imgclass_classify's workers) under
+# ThreadSanitizer. libtorch and its OpenMP pool are not instrumented:
+# test/tsan.supp silences what TSan cannot see inside them.
+check-tsan:
+	$(MAKE) BUILD=build-tsan SANITIZE=thread OPT="-O1 -g" lib tests
+	BUILD=build-tsan PYTHON=$(PYTHON) SUMMARY_LABEL=tsan \
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/test/tsan.supp" \
+	UNIT_TESTS="test_pipeline test_classify" sh test/run_all.sh --unit
 
 check-valgrind: all tests $(BUILD)/test/valgrind_hwy_shim.so
 	BUILD=$(BUILD) PYTHON=$(PYTHON) VALGRIND=1 SUMMARY_LABEL=valgrind sh test/run_all.sh --unit
@@ -225,5 +242,19 @@ uninstall:
 	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1
 
+# The Python binding, with Debian's pip and setuptools, offline. --target
+# puts it in a site folder of $(PREFIX) (on Debian /usr/local/lib/python3.X/
+# dist-packages is on sys.path) without touching the packages Debian's pip
+# protects (PEP 668). It finds the library that `make install` put there.
+PYTHON_SITEDIR ?= $(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages
+
+install-python:
+	$(PYTHON) -m pip install --no-build-isolation --no-deps --no-index --upgrade \
+	    --target $(DESTDIR)$(PYTHON_SITEDIR) bindings/python
+	rm -rf bindings/python/build bindings/python/imgclass.egg-info
+
+uninstall-python:
+	rm -rf $(DESTDIR)$(PYTHON_SITEDIR)/imgclass $(DESTDIR)$(PYTHON_SITEDIR)/imgclass-*.dist-info
+
 clean:
-	rm -rf build build-asan build-test-summary.txt
+	rm -rf build build-asan build-tsan build-test-summary.txt

@@ -511,6 +511,12 @@ typedef struct imgclass_pipeline_result {
     double queued_us, preprocess_us, forward_us;
     int batch_size;          /* images in the forward pass it ran in (0 if none) */
     imgclass_cut_reason cut; /* why its batch was cut */
+    /* The batch it was cut in, numbered 0, 1, 2, ... in cut order, and how
+     * many images that batch held, failed ones included. The results of one
+     * batch are delivered together, so `batch_inputs` tells the last one
+     * (0 for a failure delivered early with ordered = 0). */
+    uint64_t batch_id;
+    int batch_inputs;
 } imgclass_pipeline_result;
 
 /* Called once for every submitted image. With `ordered` (the default) it is
@@ -531,7 +537,8 @@ typedef struct imgclass_pipeline_options {
     int max_batch;            /* images per forward pass, >= 1; default 8 */
     /* Longest wait, in microseconds, from the moment the first image of a
      * batch is ready until the batch is cut; 0 cuts a batch as soon as its
-     * first image is ready. Default 5000 (5 ms). Images already being
+     * first image is ready; -1 means no deadline (only full batches and
+     * flushes are cut). Default 5000 (5 ms). Images already being
      * preprocessed into a batch when it is cut finish and ride along. */
     int64_t max_delay_us;
     /* Decode/preprocess threads; 0 (default) picks max(1, CPUs - engine

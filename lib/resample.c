@@ -138,7 +138,10 @@ static inline uint8_t clip8(int32_t v)
 /* Integer SIMD makes these loops several times faster and stays exact;
  * x86-64's baseline (SSE2) lacks a 32-bit multiply, so build an AVX2 clone
  * too and let the loader pick (GCC function multiversioning). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+/* Not under ThreadSanitizer: the clones' ifunc resolver runs before TSan's
+ * runtime is set up and crashes at load. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
+    !defined(__SANITIZE_THREAD__)
 #define IC_MULTIVERSION __attribute__((target_clones("avx2", "default")))
 #else
 #define IC_MULTIVERSION

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs the test suites and prints one closing line "N passed, N failed".
-#   sh test/run_all.sh [--unit] [--parity] [--integration] [--hostile]
+#   sh test/run_all.sh [--unit] [--parity] [--integration] [--python] [--hostile]
 #   (default: all)
 # Environment: BUILD (build folder), PYTHON (the interpreter with torch),
 # VALGRIND=1 runs the unit binaries under valgrind, leaks counted as errors.
@@ -11,13 +11,14 @@ export IMGCLASS_TEST_MODELS
 PYTHON=${PYTHON:-/usr/bin/python3}
 export BUILD PYTHON
 
-want_unit=0 want_parity=0 want_integration=0 want_hostile=0
-[ $# -eq 0 ] && { want_unit=1; want_parity=1; want_integration=1; want_hostile=1; }
+want_unit=0 want_parity=0 want_integration=0 want_python=0 want_hostile=0
+[ $# -eq 0 ] && { want_unit=1; want_parity=1; want_integration=1; want_python=1; want_hostile=1; }
 for a in "$@"; do
     case "$a" in
     --unit) want_unit=1 ;;
     --parity) want_parity=1 ;;
     --integration) want_integration=1 ;;
+    --python) want_python=1 ;;
     --hostile) want_hostile=1 ;;
     *) echo "run_all.sh: unknown option $a" >&2; exit 2 ;;
     esac
@@ -60,6 +61,10 @@ fi
 if [ $want_unit = 1 ]; then
     for t in "$BUILD"/test/test_*; do
         [ -x "$t" ] || continue
+        # UNIT_TESTS="test_a test_b" limits the run to those binaries.
+        if [ -n "${UNIT_TESTS:-}" ]; then
+            case " $UNIT_TESTS " in *" $(basename "$t") "*) ;; *) continue ;; esac
+        fi
         # shellcheck disable=SC2086
         run_suite "unit/$(basename "$t")" $VG "$t"
     done
@@ -73,6 +78,10 @@ if [ $want_integration = 1 ]; then
     for t in test/integration/*.sh; do
         [ -f "$t" ] && run_suite "integration/$(basename "$t" .sh)" sh "$t"
     done
+fi
+# The Python binding (bindings/python), one pytest suite.
+if [ $want_python = 1 ]; then
+    run_suite "python/pytest" sh test/python/run.sh
 fi
 # Hostile inputs under memory and CPU bounds (test/hostile/): not under
 # the sanitizers or valgrind, whose own memory use would hide the bound.

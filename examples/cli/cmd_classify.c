@@ -1,22 +1,22 @@
 /* imgclass classify: files, folders and streams of paths through a model.
  *
- * Pipeline: a producer thread reads input paths, cuts them into batches
- * (full, or --window-ms after the batch's first path) and has a small pool
- * decode and preprocess each batch into its own tensor, while the main
- * thread runs the forward pass of the previous batch and prints it. Two
- * batch buffers alternate between them. --no-pipeline does the same steps
- * one after the other in the main thread, to measure the gain. */
+ * A client of the library's pipeline (imgclass_pipeline_*): this thread
+ * reads input paths and submits them; the pipeline decodes and preprocesses
+ * them on its workers, cuts batches (full, or --window-ms after a batch's
+ * first image is ready, or at the end), runs the forward pass while the next
+ * batch fills, and hands each result, in input order, to on_result(), which
+ * prints it. --no-pipeline flushes after every batch, so the steps run one
+ * after the other, to measure the gain. */
 #include "commands.h"
 #include "model_open.h"
 #include "path_source.h"
 #include "pp_options.h"
-#include "pp_pool.h"
 #include "progress.h"
 #include "result_output.h"
 
 #include <imgclass.h>
 
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,27 +37,6 @@ typedef struct classify_args {
     int ninputs;
 } classify_args;
 
-/* One batch in flight: its tensor and the inputs it holds, in order. */
-typedef struct work_batch {
-    imgclass_batch *tensor; /* capacity args.batch */
-    pp_job *jobs;
-    size_t n;
-    int last; /* no input follows this batch */
-    const char *cut; /* why it was cut: "full", "window", "end" (for --verbose) */
-} work_batch;
-
-typedef struct pipeline {
-    const classify_args *args;
-    path_source *source;
-    pp_pool *pool;
-    work_batch bufs[2];
-    /* hand-over between producer and consumer */
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    work_batch *ready; /* filled, waiting for the consumer */
-    int free_mask;     /* bit i: bufs[i] may be filled */
-    int failed;        /* the producer ran out of memory */
-} pipeline;
 
 static void usage(FILE *out)
 {
@@ -78,11 +57,12 @@ static void usage(FILE *out)
             "      --tsv            PATH<TAB>INDEX<TAB>LABEL<TAB>PROBABILITY (top-1);\n"
             "                       a failed input: PATH<TAB>-1<TAB>MESSAGE<TAB>nan\n"
             "  -b, --batch N        images per forward pass (default %d)\n"
-            "  -w, --window-ms T    cut a batch T ms after its first input even if not\n"
-            "                       full (default %d; 0: only full batches)\n"
+            "  -w, --window-ms T    cut a batch T ms after its first image is ready even\n"
+            "                       if not full (default %d; 0: only full batches)\n"
             "  -0, --null           paths on standard input end with NUL, not newline\n"
             "  -t, --threads N      engine (libtorch) threads (default: libtorch's)\n"
-            "      --preprocess-threads N  decode/preprocess threads (default: CPUs)\n"
+            "      --preprocess-threads N  decode/preprocess threads (default 0: CPUs\n"
+            "                       minus engine threads, at least 1)\n"
             "      --device DEV     cpu (default), cuda, cuda:N\n"
             "      --no-pipeline    do not overlap preprocessing with the forward pass\n"
             "  -v, --verbose        log each batch on stderr (size, why it was cut) and\n"
@@ -131,7 +111,7 @@ static int parse_args(int argc, char **argv, classify_args *a)
     a->batch = DEFAULT_BATCH;
     a->window_ms = DEFAULT_WINDOW_MS;
     a->topk = 1;
-    a->pp_threads = -1;
+    a->pp_threads = 0;
     a->pipeline = 1;
     a->progress = -1;
     a->delim = '\n';
@@ -215,174 +195,101 @@ static int parse_args(int argc, char **argv, classify_args *a)
     }
     if (pp_args_finish(&pa, &a->pp, PROG))
         return -1;
-    if (a->pp_threads < 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        a->pp_threads = n > 0 ? (int)(n < 16 ? n : 16) : 2;
-    }
     if (a->progress < 0)
         a->progress = isatty(STDERR_FILENO);
     return 0;
 }
 
-/* ---- producer: fill one batch ------------------------------------------ */
+/* ---- results: printed by the pipeline's callback ------------------------ */
 
-/* Reads inputs into `b` until it is full, its window has passed, or input
- * ends, preprocessing each one as it arrives; returns once all are done.
- * 0, or -1 when out of memory. */
-static int fill_batch(pipeline *p, work_batch *b)
+typedef struct sink {
+    const classify_args *args;
+    int stream;          /* flush standard output after every batch */
+    atomic_int ending;   /* the final flush has begun: its cut is "end" */
+    long done, failed, batches;
+    int in_batch;        /* results of the current batch printed so far */
+    progress bar;
+} sink;
+
+static const char *cut_name(const sink *s, imgclass_cut_reason cut)
 {
-    const classify_args *a = p->args;
-    int64_t deadline = -1;
-    b->n = 0;
-    b->last = 0;
-    b->cut = "full";
-    while (b->n < (size_t)a->batch) {
+    switch (cut) {
+    case IMGCLASS_CUT_FULL: return "full";
+    case IMGCLASS_CUT_DEADLINE: return "window";
+    case IMGCLASS_CUT_FLUSH: break;
+    }
+    return atomic_load(&s->ending) ? "end" : "flush";
+}
+
+/* One record; `path` is the input as it is printed. */
+static void print_record(sink *s, const char *path, imgclass_status status, const char *error,
+                         const imgclass_class *top, int k)
+{
+    if (status == IMGCLASS_OK) {
+        write_result(stdout, s->args->format, path, top, k);
+    } else {
+        s->failed++;
+        write_failure(stdout, s->args->format, path, error);
+    }
+    s->done++;
+}
+
+/* The pipeline's callback: in input order, on its engine thread. */
+static void on_result(void *ctx, const imgclass_pipeline_result *r)
+{
+    sink *s = ctx;
+    char *path = r->user;
+    print_record(s, path, r->status, r->error, r->top, r->k);
+    free(path);
+    if (r->batch_inputs > 0 && ++s->in_batch == r->batch_inputs) {
+        s->batches++;
+        s->in_batch = 0;
+        if (s->args->verbose)
+            fprintf(stderr, "imgclass: batch %ld: %d inputs, %d preprocessed, cut: %s\n",
+                    s->batches, r->batch_inputs, r->batch_size, cut_name(s, r->cut));
+        if (s->stream)
+            fflush(stdout); /* a stream's reader sees each batch at once */
+    }
+    progress_update(&s->bar, s->done, s->failed, 0);
+}
+
+/* ---- input: paths from the arguments and standard input ------------------ */
+
+/* Submits every input; 0, or -1 on a fatal error (printed). */
+static int feed(const classify_args *a, path_source *src, imgclass_pipeline *p, sink *s)
+{
+    long since_flush = 0;
+    for (;;) {
         char *path, *error;
-        int r = path_source_next(p->source, deadline, &path, &error);
+        int r = path_source_next(src, -1, &path, &error);
+        if (r == PATH_SOURCE_END)
+            return 0;
         if (r == PATH_SOURCE_FAIL) {
-            pp_pool_wait(p->pool);
+            fprintf(stderr, PROG ": out of memory\n");
             return -1;
         }
-        if (r == PATH_SOURCE_END) {
-            b->last = 1;
-            b->cut = "end";
-            break;
-        }
-        if (r == PATH_SOURCE_TIMEOUT) {
-            b->cut = "window";
-            break;
-        }
-        pp_job *job = &b->jobs[b->n];
-        int64_t now = monotonic_ns();
-        if (b->n == 0 && a->window_ms > 0)
-            deadline = now + (int64_t)a->window_ms * 1000000;
-        job->path = path;
-        job->batch = b->tensor;
-        job->slot = b->n;
-        job->error = error;
-        job->status = error ? IMGCLASS_ERR_IO : IMGCLASS_OK;
-        b->n++;
-        if (!error)
-            pp_pool_submit(p->pool, job);
-        if (deadline >= 0 && now >= deadline && b->n < (size_t)a->batch) {
-            b->cut = "window";
-            break;
-        }
-    }
-    pp_pool_wait(p->pool);
-    return 0;
-}
-
-static void *producer_main(void *arg)
-{
-    pipeline *p = arg;
-    for (;;) {
-        pthread_mutex_lock(&p->lock);
-        while (!p->free_mask)
-            pthread_cond_wait(&p->changed, &p->lock);
-        int idx = (p->free_mask & 1) ? 0 : 1;
-        p->free_mask &= ~(1 << idx);
-        pthread_mutex_unlock(&p->lock);
-
-        work_batch *b = &p->bufs[idx];
-        int rc = fill_batch(p, b);
-
-        pthread_mutex_lock(&p->lock);
-        while (p->ready) /* the consumer has not taken the previous one yet */
-            pthread_cond_wait(&p->changed, &p->lock);
-        if (rc) {
-            p->failed = 1;
-            b->last = 1;
-        }
-        p->ready = b;
-        pthread_cond_broadcast(&p->changed);
-        pthread_mutex_unlock(&p->lock);
-        if (b->last)
-            return NULL;
-    }
-}
-
-/* ---- consumer: predict and print one batch ----------------------------- */
-
-typedef struct consumer {
-    const classify_args *args;
-    imgclass_model *model;
-    float *scores;
-    imgclass_class *top;
-    long done, failed, batches;
-    int fatal;
-    /* seconds in the forward pass, and waiting for (or making) the input */
-    double predict_s, input_wait_s;
-    progress bar;
-} consumer;
-
-static void free_job_strings(work_batch *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        free(b->jobs[i].path);
-        free(b->jobs[i].error);
-        b->jobs[i].path = b->jobs[i].error = NULL;
-    }
-}
-
-static void consume(consumer *c, work_batch *b)
-{
-    const classify_args *a = c->args;
-    int K = imgclass_model_num_classes(c->model);
-    int H = imgclass_batch_height(b->tensor), W = imgclass_batch_width(b->tensor);
-    size_t slot_floats = (size_t)3 * (size_t)H * (size_t)W;
-    float *data = imgclass_batch_data(b->tensor);
-
-    /* Pack the images that preprocessed into the first slots, so the
-     * forward pass does not spend time on failed inputs. */
-    size_t ok = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        if (b->jobs[i].status != IMGCLASS_OK)
+        if (error) {
+            /* It failed before reaching the library (an unreadable folder, a
+             * failed read): print it in its place, after what came before. */
+            imgclass_pipeline_flush(p);
+            print_record(s, path, IMGCLASS_ERR_IO, error, NULL, 0);
+            if (s->stream)
+                fflush(stdout);
+            free(path);
+            free(error);
             continue;
-        if (b->jobs[i].slot != ok)
-            memcpy(data + ok * slot_floats, data + b->jobs[i].slot * slot_floats,
-                   slot_floats * sizeof(float));
-        b->jobs[i].slot = ok++;
-    }
-    char *engine_error = NULL;
-    if (ok > 0) {
-        imgclass_batch *view = NULL;
-        imgclass_status st = imgclass_batch_wrap(data, ok, H, W, &view);
-        int64_t t0 = monotonic_ns();
-        if (st == IMGCLASS_OK)
-            st = imgclass_predict(c->model, view, c->scores, ok * (size_t)K);
-        c->predict_s += (double)(monotonic_ns() - t0) / 1e9;
-        imgclass_batch_free(view);
-        if (st != IMGCLASS_OK) {
-            /* The engine failed on this batch: each of its inputs gets the
-             * message; later batches still run. */
-            engine_error = strdup(imgclass_last_error());
+        }
+        imgclass_input in = {.kind = IMGCLASS_INPUT_PATH, .path = path};
+        if (imgclass_pipeline_submit(p, &in, path, 0, NULL) != IMGCLASS_OK) {
+            fprintf(stderr, PROG ": %s\n", imgclass_last_error());
+            free(path);
+            return -1;
+        }
+        if (!a->pipeline && ++since_flush == a->batch) {
+            imgclass_pipeline_flush(p);
+            since_flush = 0;
         }
     }
-    for (size_t i = 0; i < b->n; i++) {
-        pp_job *j = &b->jobs[i];
-        if (j->status == IMGCLASS_OK && !engine_error) {
-            int k = 0;
-            if (imgclass_topk(c->model, c->scores + j->slot * (size_t)K, K, a->topk, c->top, &k) ==
-                IMGCLASS_OK) {
-                write_result(stdout, a->format, j->path, c->top, k);
-                continue;
-            }
-        }
-        c->failed++;
-        write_failure(stdout, a->format, j->path,
-                      j->status != IMGCLASS_OK ? (j->error ? j->error : "failed")
-                                               : (engine_error ? engine_error : "top-k failed"));
-    }
-    free(engine_error);
-    c->batches++;
-    if (a->verbose && b->n > 0)
-        fprintf(stderr, "imgclass: batch %ld: %zu inputs, %zu preprocessed, cut: %s\n", c->batches,
-                b->n, ok, b->cut);
-    c->done += (long)b->n;
-    fflush(stdout); /* a stream's reader sees each batch at once */
-    free_job_strings(b);
-    progress_update(&c->bar, c->done, c->failed, 0);
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -395,74 +302,39 @@ static imgclass_model *load_model(const classify_args *a)
     return cli_model_open(PROG, a->model_path, a->labels_path, a->device, a->threads, h, w);
 }
 
-static int buffers_init(pipeline *p, int h, int w)
+static imgclass_pipeline *start_pipeline(const classify_args *a, const imgclass_model *model,
+                                         sink *s)
 {
-    for (int i = 0; i < 2; i++) {
-        work_batch *b = &p->bufs[i];
-        b->jobs = calloc((size_t)p->args->batch, sizeof *b->jobs);
-        if (!b->jobs || imgclass_batch_create((size_t)p->args->batch, h, w, &b->tensor))
-            return -1;
+    imgclass_pipeline_options o = imgclass_pipeline_options_default();
+    o.max_batch = a->batch;
+    o.max_delay_us = a->window_ms > 0 ? (int64_t)a->window_ms * 1000 : -1;
+    o.preprocess_threads = a->pp_threads;
+    o.topk = a->topk;
+    o.preprocess = a->pp;
+    o.on_result = on_result;
+    o.on_result_ctx = s;
+    imgclass_pipeline *p = NULL;
+    if (imgclass_pipeline_create(model, &o, &p) != IMGCLASS_OK) {
+        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
+        return NULL;
     }
-    return 0;
+    return p;
 }
 
-static void buffers_free(pipeline *p)
+static void print_summary(const classify_args *a, const sink *s, const imgclass_pipeline *p,
+                          double secs)
 {
-    for (int i = 0; i < 2; i++) {
-        free_job_strings(&p->bufs[i]);
-        free(p->bufs[i].jobs);
-        imgclass_batch_free(p->bufs[i].tensor);
-    }
-}
-
-static void run(pipeline *p, consumer *c)
-{
-    if (!p->args->pipeline) {
-        for (;;) {
-            work_batch *b = &p->bufs[0];
-            int64_t t0 = monotonic_ns();
-            int rc = fill_batch(p, b);
-            c->input_wait_s += (double)(monotonic_ns() - t0) / 1e9;
-            if (rc) {
-                c->fatal = 1;
-                return;
-            }
-            consume(c, b);
-            if (b->last)
-                return;
-        }
-    }
-    pthread_t producer;
-    p->free_mask = 3;
-    if (pthread_create(&producer, NULL, producer_main, p)) {
-        fprintf(stderr, PROG ": cannot start the producer thread\n");
-        c->fatal = 1;
-        return;
-    }
-    for (;;) {
-        int64_t t0 = monotonic_ns();
-        pthread_mutex_lock(&p->lock);
-        while (!p->ready)
-            pthread_cond_wait(&p->changed, &p->lock);
-        c->input_wait_s += (double)(monotonic_ns() - t0) / 1e9;
-        work_batch *b = p->ready;
-        p->ready = NULL;
-        pthread_cond_broadcast(&p->changed);
-        pthread_mutex_unlock(&p->lock);
-
-        consume(c, b);
-        int last = b->last;
-
-        pthread_mutex_lock(&p->lock);
-        p->free_mask |= 1 << (int)(b - p->bufs);
-        pthread_cond_broadcast(&p->changed);
-        pthread_mutex_unlock(&p->lock);
-        if (last)
-            break;
-    }
-    pthread_join(producer, NULL);
-    if (p->failed)
-        c->fatal = 1;
+    fprintf(stderr, "imgclass: %ld images, %ld failed, %.2f s, %.1f images/s (batch %d, %s)\n",
+            s->done, s->failed, secs, secs > 0 ? (double)s->done / secs : 0.0, a->batch,
+            a->pipeline ? "pipelined" : "not pipelined");
+    imgclass_pipeline_stats st = {.struct_size = sizeof st};
+    if (a->verbose && imgclass_pipeline_stats_get(p, &st) == IMGCLASS_OK)
+        fprintf(stderr,
+                "imgclass: forward passes %.2f s (%llu, %.1f images each), preprocessing "
+                "%.2f s of worker time, latency p50 %.1f ms p99 %.1f ms\n",
+                st.forward_sum_us / 1e6, (unsigned long long)st.batches,
+                st.batches ? (double)st.batched_images / (double)st.batches : 0.0,
+                st.preprocess_sum_us / 1e6, st.latency_p50_us / 1e3, st.latency_p99_us / 1e3);
 }
 
 int cmd_classify(int argc, char **argv)
@@ -478,53 +350,31 @@ int cmd_classify(int argc, char **argv)
         free(a.inputs);
         return 1;
     }
-    int channels, h, w;
-    imgclass_model_input_size(model, &channels, &h, &w);
-    int K = imgclass_model_num_classes(model);
-    if (a.topk > K)
-        a.topk = K;
-
-    pipeline p;
-    memset(&p, 0, sizeof p);
-    p.args = &a;
-    pthread_mutex_init(&p.lock, NULL);
-    pthread_cond_init(&p.changed, NULL);
-    consumer c;
-    memset(&c, 0, sizeof c);
-    c.args = &a;
-    c.model = model;
-    c.scores = malloc((size_t)a.batch * (size_t)K * sizeof *c.scores);
-    c.top = malloc((size_t)a.topk * sizeof *c.top);
-    imgclass_decode_options dopt = imgclass_decode_options_default();
-    p.source = path_source_new(a.inputs, a.ninputs, STDIN_FILENO, a.delim);
-    p.pool = pp_pool_new(a.pp_threads, &dopt, &a.pp);
+    sink s;
+    memset(&s, 0, sizeof s);
+    s.args = &a;
+    atomic_init(&s.ending, 0);
+    path_source *src = path_source_new(a.inputs, a.ninputs, STDIN_FILENO, a.delim);
+    s.stream = path_source_total(src) < 0;
+    imgclass_pipeline *p = src ? start_pipeline(&a, model, &s) : NULL;
     int status = 1;
-    if (!c.scores || !c.top || !p.source || !p.pool || buffers_init(&p, h, w)) {
+    if (!src)
         fprintf(stderr, PROG ": out of memory\n");
-    } else {
-        progress_start(&c.bar, a.progress, path_source_total(p.source));
+    if (p) {
+        progress_start(&s.bar, a.progress, path_source_total(src));
         int64_t t0 = monotonic_ns();
-        run(&p, &c);
+        int fatal = feed(&a, src, p, &s);
+        atomic_store(&s.ending, 1);
+        imgclass_pipeline_flush(p);
         double secs = (double)(monotonic_ns() - t0) / 1e9;
-        progress_finish(&c.bar, c.done, c.failed);
-        if (c.fatal)
-            fprintf(stderr, PROG ": out of memory; stopped\n");
-        fprintf(stderr, "imgclass: %ld images, %ld failed, %.2f s, %.1f images/s (batch %d, %s)\n",
-                c.done, c.failed, secs, secs > 0 ? (double)c.done / secs : 0.0, a.batch,
-                a.pipeline ? "pipelined" : "not pipelined");
-        if (a.verbose)
-            fprintf(stderr, "imgclass: forward passes %.2f s, waiting for preprocessed input "
-                            "%.2f s, other %.2f s\n", c.predict_s, c.input_wait_s,
-                    secs - c.predict_s - c.input_wait_s);
-        status = c.fatal ? 1 : c.failed ? 2 : 0;
+        progress_finish(&s.bar, s.done, s.failed);
+        if (fatal)
+            fprintf(stderr, PROG ": stopped\n");
+        print_summary(&a, &s, p, secs);
+        status = fatal ? 1 : s.failed ? 2 : 0;
     }
-    buffers_free(&p);
-    pp_pool_free(p.pool);
-    path_source_free(p.source);
-    pthread_mutex_destroy(&p.lock);
-    pthread_cond_destroy(&p.changed);
-    free(c.scores);
-    free(c.top);
+    imgclass_pipeline_free(p);
+    path_source_free(src);
     imgclass_model_free(model);
     free(a.inputs);
     return status;

@@ -13,6 +13,8 @@ test/unit/model_fixtures.h:
   rank3.pt         3x8x8 -> [N, 5, 1] (wrong output rank)
   fixed_batch.pt   3x8x8 -> always [1, 5] whatever the batch size
   tuple_out.pt     3x8x8 -> (scores, scores), not a tensor
+  fail_batch3.pt   as tiny.pt, but raises an error for a batch of exactly 3
+                   (an engine failure in the middle of a stream)
   tiny.pt.gz       gzip copy of tiny.pt
   tiny_truncated.pt   the first half of tiny.pt
   not_a_model.zip  a zip archive holding a text file
@@ -61,6 +63,14 @@ class TupleOut(TinyNet):
         return y, y
 
 
+class FailBatch3(TinyNet):
+    def forward(self, x):
+        if x.size(0) == 3:
+            raise RuntimeError("fail_batch3: refusing a batch of 3")
+        x = torch.relu(self.bn(self.conv(x)))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
 def make(cls, classes, seed):
     torch.manual_seed(seed)
     m = cls(classes)
@@ -100,6 +110,8 @@ def main():
     save_script(make(Rank3, 5, 4), x8, p("rank3.pt"))
     save_script(make(FixedBatch, 5, 5), x8, p("fixed_batch.pt"))
     save_script(make(TupleOut, 5, 6), x8, p("tuple_out.pt"))
+    # Scripted, not traced: the branch on the batch size must survive.
+    torch.jit.script(make(FailBatch3, 5, 1)).save(p("fail_batch3.pt"))
 
     with open(p("tiny.pt"), "rb") as f:
         archive = f.read()

@@ -1,5 +1,5 @@
-/* The CLI's output escaping (examples/cli/text_escape.c) and option parsers
- * (examples/cli/pp_options.c), compiled into this test directly since the
+/* The CLI's output escaping (examples/common/text_escape.c) and option parsers
+ * (examples/common/pp_options.c), compiled into this test directly since the
  * CLI is not a library. Expected strings are derived by hand from RFC 8259,
  * the UTF-8 definition (RFC 3629) and Python's surrogateescape. */
 #include <setjmp.h>
@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "../../examples/cli/pp_options.c"
-#include "../../examples/cli/text_escape.c"
+#include "../../examples/common/pp_options.c"
+#include "../../examples/common/text_escape.c"
 
 static char *capture(void (*fn)(FILE *, const char *), const char *s)
 {

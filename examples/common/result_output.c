@@ -23,6 +23,34 @@ static void json_number(FILE *out, float v)
 
 void write_result(FILE *out, out_format format, const char *path, const imgclass_class *top, int k)
 {
+    write_result_timed(out, format, path, NULL, top, k);
+}
+
+void write_failure(FILE *out, out_format format, const char *path, const char *message)
+{
+    write_failure_timed(out, format, path, NULL, message);
+}
+
+/* The "time" member (JSON) or first column (TSV) of a timed record. */
+static void json_time(FILE *out, const char *time)
+{
+    if (time) {
+        fputs(", \"time\": ", out);
+        json_write_string(out, time);
+    }
+}
+
+static void tsv_time(FILE *out, const char *time)
+{
+    if (time) {
+        tsv_write_escaped(out, time);
+        putc('\t', out);
+    }
+}
+
+void write_result_timed(FILE *out, out_format format, const char *path, const char *time,
+                        const imgclass_class *top, int k)
+{
     switch (format) {
     case OUT_TEXT:
         tsv_write_escaped(out, path);
@@ -42,6 +70,7 @@ void write_result(FILE *out, out_format format, const char *path, const imgclass
     case OUT_JSON:
         fputs("{\"path\": ", out);
         json_write_string(out, path);
+        json_time(out, time);
         fputs(", \"top\": [", out);
         for (int i = 0; i < k; i++) {
             fprintf(out, "%s{\"index\": %d, ", i ? ", " : "", top[i].index);
@@ -57,6 +86,7 @@ void write_result(FILE *out, out_format format, const char *path, const imgclass
         fputs("]}\n", out);
         break;
     case OUT_TSV:
+        tsv_time(out, time);
         tsv_write_escaped(out, path);
         fprintf(out, "\t%d\t", k > 0 ? top[0].index : -1);
         if (k > 0 && top[0].label)
@@ -66,7 +96,8 @@ void write_result(FILE *out, out_format format, const char *path, const imgclass
     }
 }
 
-void write_failure(FILE *out, out_format format, const char *path, const char *message)
+void write_failure_timed(FILE *out, out_format format, const char *path, const char *time,
+                         const char *message)
 {
     switch (format) {
     case OUT_TEXT:
@@ -78,11 +109,13 @@ void write_failure(FILE *out, out_format format, const char *path, const char *m
     case OUT_JSON:
         fputs("{\"path\": ", out);
         json_write_string(out, path);
+        json_time(out, time);
         fputs(", \"error\": ", out);
         json_write_string(out, message);
         fputs("}\n", out);
         break;
     case OUT_TSV:
+        tsv_time(out, time);
         tsv_write_escaped(out, path);
         fputs("\t-1\t", out);
         tsv_write_escaped(out, message);

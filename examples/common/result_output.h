@@ -10,7 +10,10 @@
  *        float32); a non-finite score is null.
  *  tsv:  "PATH<TAB>INDEX<TAB>LABEL<TAB>PROB" for top-1 (%.9g, LABEL empty
  *        without labels); a failed input "PATH<TAB>-1<TAB>MESSAGE<TAB>nan".
- * Escaping as text_escape.h says. */
+ * Escaping as text_escape.h says.
+ * The *_timed forms (imgclass-watch) add a time string: JSON gets a "time"
+ * member after "path", TSV a first column; text is unchanged. NULL time
+ * writes exactly the untimed record. */
 #ifndef IMGCLASS_CLI_RESULT_OUTPUT_H
 #define IMGCLASS_CLI_RESULT_OUTPUT_H
 
@@ -22,5 +25,9 @@ typedef enum out_format { OUT_TEXT, OUT_JSON, OUT_TSV } out_format;
 void write_result(FILE *out, out_format format, const char *path, const imgclass_class *top,
                   int k);
 void write_failure(FILE *out, out_format format, const char *path, const char *message);
+void write_result_timed(FILE *out, out_format format, const char *path, const char *time,
+                        const imgclass_class *top, int k);
+void write_failure_timed(FILE *out, out_format format, const char *path, const char *time,
+                         const char *message);
 
 #endif

@@ -1,4 +1,4 @@
-/* Opening a model the same way in every subcommand. */
+/* Opening a model the same way in every subcommand and example program. */
 #ifndef IMGCLASS_CLI_MODEL_OPEN_H
 #define IMGCLASS_CLI_MODEL_OPEN_H
 

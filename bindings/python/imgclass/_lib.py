@@ -1,0 +1,316 @@
+"""Finding, loading and describing libimgclass.so with ctypes.
+
+The library is searched for in this order, and the first one found is used:
+
+1. the ``IMGCLASS_LIBRARY`` environment variable (a path to the .so; when it
+   is set and cannot be loaded, that is an error: no silent fallback);
+2. the installed library, as ``ctypes.util.find_library("imgclass")`` finds
+   it (the linker cache, ``LD_LIBRARY_PATH``);
+3. ``build/libimgclass.so`` of the source tree this package sits in.
+
+The library's version must have the binding's major and minor number: the
+option structs below mirror ``include/imgclass.h`` of that version.
+
+Every function is declared with its argument and result types, so a wrong
+Python argument fails in ctypes, never in C. ``ctypes.CDLL`` releases the GIL
+around every call.
+"""
+import ctypes
+import ctypes.util
+import os
+
+#: The library version this binding was written against (include/imgclass.h).
+BINDING_VERSION = "0.1.0"
+
+c_float_p = ctypes.POINTER(ctypes.c_float)
+c_size_t_p = ctypes.POINTER(ctypes.c_size_t)
+
+
+class LibraryNotFound(ImportError):
+    """libimgclass could not be found or loaded; the message lists where the
+    binding looked and why each place failed."""
+
+
+class VersionMismatch(ImportError):
+    """The library found has another major.minor version than the binding."""
+
+
+# --- structures (mirroring include/imgclass.h field for field) ------------
+
+
+class DecodeOptions(ctypes.Structure):
+    _fields_ = [("max_pixels", ctypes.c_uint64)]
+
+
+class PreprocessOptionsC(ctypes.Structure):
+    _fields_ = [
+        ("resize_mode", ctypes.c_int),
+        ("resize_size", ctypes.c_int),
+        ("resize_width", ctypes.c_int),
+        ("resize_height", ctypes.c_int),
+        ("crop_width", ctypes.c_int),
+        ("crop_height", ctypes.c_int),
+        ("mean", ctypes.c_float * 3),
+        ("std", ctypes.c_float * 3),
+        ("fast", ctypes.c_int),
+    ]
+
+
+class ModelOptions(ctypes.Structure):
+    _fields_ = [
+        ("device", ctypes.c_char_p),
+        ("input_channels", ctypes.c_int),
+        ("input_height", ctypes.c_int),
+        ("input_width", ctypes.c_int),
+        ("softmax", ctypes.c_int),
+        ("optimize", ctypes.c_uint),
+        ("warmup_runs", ctypes.c_int),
+    ]
+
+
+class ClassC(ctypes.Structure):
+    _fields_ = [
+        ("index", ctypes.c_int),
+        ("probability", ctypes.c_float),
+        ("label", ctypes.c_char_p),
+        ("id", ctypes.c_char_p),
+    ]
+
+
+class InputC(ctypes.Structure):
+    _fields_ = [
+        ("kind", ctypes.c_int),
+        ("path", ctypes.c_char_p),
+        ("data", ctypes.c_void_p),
+        ("size", ctypes.c_size_t),
+        ("image", ctypes.c_void_p),
+    ]
+
+
+class ClassifyOptions(ctypes.Structure):
+    _fields_ = [
+        ("topk", ctypes.c_int),
+        ("decode", DecodeOptions),
+        ("preprocess", PreprocessOptionsC),
+        ("preprocess_threads", ctypes.c_int),
+    ]
+
+
+class PipelineResultC(ctypes.Structure):
+    _fields_ = [
+        ("user", ctypes.c_void_p),
+        ("seq", ctypes.c_uint64),
+        ("status", ctypes.c_int),
+        ("error", ctypes.c_char_p),
+        ("top", ctypes.POINTER(ClassC)),
+        ("k", ctypes.c_int),
+        ("scores", c_float_p),
+        ("num_classes", ctypes.c_int),
+        ("queued_us", ctypes.c_double),
+        ("preprocess_us", ctypes.c_double),
+        ("forward_us", ctypes.c_double),
+        ("batch_size", ctypes.c_int),
+        ("cut", ctypes.c_int),
+    ]
+
+
+RESULT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(PipelineResultC))
+
+
+class PipelineOptionsC(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("max_batch", ctypes.c_int),
+        ("max_delay_us", ctypes.c_int64),
+        ("preprocess_threads", ctypes.c_int),
+        ("queue_capacity", ctypes.c_int),
+        ("topk", ctypes.c_int),
+        ("decode", DecodeOptions),
+        ("preprocess", PreprocessOptionsC),
+        ("on_result", RESULT_FN),
+        ("on_result_ctx", ctypes.c_void_p),
+        ("ordered", ctypes.c_int),
+    ]
+
+
+LATENCY_BUCKETS = 24
+
+
+class PipelineStatsC(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("submitted", ctypes.c_uint64),
+        ("delivered", ctypes.c_uint64),
+        ("failed", ctypes.c_uint64),
+        ("batches", ctypes.c_uint64),
+        ("batches_full", ctypes.c_uint64),
+        ("batches_deadline", ctypes.c_uint64),
+        ("batches_flush", ctypes.c_uint64),
+        ("batched_images", ctypes.c_uint64),
+        ("queue_depth", ctypes.c_uint64),
+        ("queue_capacity", ctypes.c_int),
+        ("latency_p50_us", ctypes.c_double),
+        ("latency_p90_us", ctypes.c_double),
+        ("latency_p99_us", ctypes.c_double),
+        ("latency_buckets", ctypes.c_uint64 * LATENCY_BUCKETS),
+        ("latency_sum_us", ctypes.c_double),
+        ("queued_sum_us", ctypes.c_double),
+        ("preprocess_sum_us", ctypes.c_double),
+        ("forward_sum_us", ctypes.c_double),
+    ]
+
+
+# Constants of include/imgclass.h.
+INPUT_PATH, INPUT_MEMORY, INPUT_IMAGE = 0, 1, 2
+PIXEL_RGB, PIXEL_BGR, PIXEL_RGBA, PIXEL_BGRA, PIXEL_GRAY = 0, 1, 2, 3, 4
+RESIZE_SHORTER, RESIZE_EXACT, RESIZE_NONE = 0, 1, 2
+SUBMIT_NONBLOCK, SUBMIT_COPY = 0x1, 0x2
+
+_VP = ctypes.c_void_p
+_VPP = ctypes.POINTER(ctypes.c_void_p)
+_INT = ctypes.c_int
+_INTP = ctypes.POINTER(ctypes.c_int)
+_SZ = ctypes.c_size_t
+
+# name: (restype, argtypes). Statuses are plain ints.
+_PROTOTYPES = {
+    "imgclass_version": (ctypes.c_char_p, []),
+    "imgclass_status_str": (ctypes.c_char_p, [_INT]),
+    "imgclass_last_error": (ctypes.c_char_p, []),
+    "imgclass_decode_options_default": (DecodeOptions, []),
+    "imgclass_image_load": (_INT, [ctypes.c_char_p, ctypes.POINTER(DecodeOptions), _VPP]),
+    "imgclass_image_load_memory": (_INT, [_VP, _SZ, ctypes.POINTER(DecodeOptions), _VPP]),
+    "imgclass_image_wrap": (_INT, [_VP, _INT, _INT, _SZ, _INT, _INT, _VPP]),
+    "imgclass_image_width": (_INT, [_VP]),
+    "imgclass_image_height": (_INT, [_VP]),
+    "imgclass_image_free": (None, [_VP]),
+    "imgclass_batch_wrap": (_INT, [c_float_p, _SZ, _INT, _INT, _VPP]),
+    "imgclass_batch_free": (None, [_VP]),
+    "imgclass_preprocess_options_default": (PreprocessOptionsC, []),
+    "imgclass_preprocess_output_size": (_INT, [ctypes.POINTER(PreprocessOptionsC), _INT, _INT,
+                                               _INTP, _INTP]),
+    "imgclass_preprocess": (_INT, [_VP, ctypes.POINTER(PreprocessOptionsC), _VP, _SZ]),
+    "imgclass_preprocess_file": (_INT, [ctypes.c_char_p, ctypes.POINTER(DecodeOptions),
+                                        ctypes.POINTER(PreprocessOptionsC), _VP, _SZ]),
+    "imgclass_preprocess_memory": (_INT, [_VP, _SZ, ctypes.POINTER(DecodeOptions),
+                                          ctypes.POINTER(PreprocessOptionsC), _VP, _SZ]),
+    "imgclass_model_options_default": (ModelOptions, []),
+    "imgclass_model_load": (_INT, [ctypes.c_char_p, ctypes.POINTER(ModelOptions), _VPP]),
+    "imgclass_model_load_labels": (_INT, [_VP, ctypes.c_char_p]),
+    "imgclass_model_load_labels_memory": (_INT, [_VP, _VP, _SZ]),
+    "imgclass_model_num_classes": (_INT, [_VP]),
+    "imgclass_model_input_size": (None, [_VP, _INTP, _INTP, _INTP]),
+    "imgclass_model_device": (ctypes.c_char_p, [_VP]),
+    "imgclass_model_label": (ctypes.c_char_p, [_VP, _INT]),
+    "imgclass_model_label_id": (ctypes.c_char_p, [_VP, _INT]),
+    "imgclass_model_free": (None, [_VP]),
+    "imgclass_set_num_threads": (_INT, [_INT]),
+    "imgclass_get_num_threads": (_INT, []),
+    "imgclass_engine_version": (ctypes.c_char_p, []),
+    "imgclass_predict": (_INT, [_VP, _VP, c_float_p, _SZ]),
+    "imgclass_topk": (_INT, [_VP, c_float_p, _INT, _INT, ctypes.POINTER(ClassC), _INTP]),
+    "imgclass_classify_options_default": (ClassifyOptions, []),
+    "imgclass_classify": (_INT, [_VP, ctypes.POINTER(InputC), _SZ,
+                                 ctypes.POINTER(ClassifyOptions), _VPP]),
+    "imgclass_results_count": (_SZ, [_VP]),
+    "imgclass_results_status": (_INT, [_VP, _SZ]),
+    "imgclass_results_error": (ctypes.c_char_p, [_VP, _SZ]),
+    "imgclass_results_top": (ctypes.POINTER(ClassC), [_VP, _SZ, _INTP]),
+    "imgclass_results_scores": (c_float_p, [_VP, _SZ]),
+    "imgclass_results_free": (None, [_VP]),
+}
+
+# The pipeline functions: declared when the library has them (a library
+# built before the pipeline existed still serves everything else).
+_PIPELINE_PROTOTYPES = {
+    "imgclass_pipeline_options_default": (PipelineOptionsC, []),
+    "imgclass_pipeline_create": (_INT, [_VP, ctypes.POINTER(PipelineOptionsC), _VPP]),
+    "imgclass_pipeline_submit": (_INT, [_VP, ctypes.POINTER(InputC), _VP, ctypes.c_uint,
+                                        ctypes.POINTER(ctypes.c_uint64)]),
+    "imgclass_pipeline_flush": (_INT, [_VP]),
+    "imgclass_pipeline_stats_get": (_INT, [_VP, ctypes.POINTER(PipelineStatsC)]),
+    "imgclass_pipeline_free": (None, [_VP]),
+}
+
+
+def _repo_build_library():
+    """build/libimgclass.so of the source tree holding this package, if the
+    package is being imported from one (bindings/python/imgclass/)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+    return os.path.join(root, "build", "libimgclass.so")
+
+
+def _candidates():
+    """(source, what to dlopen) in search order."""
+    env = os.environ.get("IMGCLASS_LIBRARY")
+    if env:
+        # An explicit choice is the only candidate: falling back to another
+        # library behind the user's back would hide their mistake.
+        return [("IMGCLASS_LIBRARY", env)]
+    found = ctypes.util.find_library("imgclass")
+    out = [("find_library", found)] if found else [("find_library", None)]
+    out.append(("build", _repo_build_library()))
+    return out
+
+
+def _declare(lib, table, required):
+    for name, (restype, argtypes) in table.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            if required:
+                raise
+            continue
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+def _check_version(lib, where):
+    lib.imgclass_version.restype = ctypes.c_char_p
+    lib.imgclass_version.argtypes = []
+    got = lib.imgclass_version().decode()
+    if got.split(".")[:2] != BINDING_VERSION.split(".")[:2]:
+        raise VersionMismatch(
+            f"imgclass: the library {where} is version {got}, this binding needs "
+            f"{'.'.join(BINDING_VERSION.split('.')[:2])}.x (it was written for {BINDING_VERSION}); "
+            "install a matching library or point IMGCLASS_LIBRARY at one")
+    return got
+
+
+def load():
+    """(CDLL, source, path, version) of the first usable library, or
+    LibraryNotFound listing every place tried."""
+    tried = []
+    for source, target in _candidates():
+        if target is None:
+            tried.append(f"{source}: ctypes.util.find_library('imgclass') found nothing")
+            continue
+        if source == "build" and not os.path.exists(target):
+            tried.append(f"{source}: {target} does not exist (run make)")
+            continue
+        try:
+            lib = ctypes.CDLL(target)
+        except OSError as e:
+            tried.append(f"{source}: {target}: {e}")
+            continue
+        where = f"{target} (from {source})"
+        if not hasattr(lib, "imgclass_version"):
+            tried.append(f"{source}: {target} has no imgclass_version(): not libimgclass")
+            continue
+        version = _check_version(lib, where)
+        _declare(lib, _PROTOTYPES, required=True)
+        _declare(lib, _PIPELINE_PROTOTYPES, required=False)
+        return lib, source, target, version
+    raise LibraryNotFound("imgclass: cannot load libimgclass; looked in order at:\n  "
+                          + "\n  ".join(tried)
+                          + "\nset IMGCLASS_LIBRARY=/path/to/libimgclass.so, install the "
+                          "library (make install), or build it (make)")
+
+
+lib, LIBRARY_SOURCE, LIBRARY_PATH, LIBRARY_VERSION = load()
+
+
+def has_pipeline():
+    """Whether the loaded library implements the pipeline."""
+    return hasattr(lib, "imgclass_pipeline_create")

@@ -1,0 +1,337 @@
+"""imgclass.Model: a loaded classifier; classify, predict, topk."""
+import ctypes
+import os
+import weakref
+from typing import List, NamedTuple, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _inputs, _lib
+from ._errors import check, make_error
+from ._lib import lib
+from ._preprocess import PreprocessOptions, as_input_list
+
+#: IMGCLASS_OPT_* flags (include/imgclass.h).
+OPT_FREEZE = 0x1
+OPT_FOR_INFERENCE = 0x2
+OPT_CHANNELS_LAST = 0x4
+OPT_BFLOAT16 = 0x8
+OPT_DEFAULT = OPT_FREEZE | OPT_FOR_INFERENCE
+
+
+class Prediction(NamedTuple):
+    """One class of a result: its index, its label (None without labels)
+    and its score (a probability, or a logit with softmax=False)."""
+    index: int
+    label: Optional[str]
+    score: float
+
+
+class Result:
+    """The outcome of one input: ``top`` (best first) and ``scores`` (all
+    classes, a float32 array) when it succeeded; ``error`` (the library's
+    message) and ``status`` (the C status) when it failed, in which case
+    ``top`` is empty and ``scores`` None."""
+
+    __slots__ = ("input", "top", "scores", "error", "status")
+
+    def __init__(self, input, top, scores, error=None, status=0):
+        self.input = input
+        self.top: List[Prediction] = top
+        self.scores: Optional[np.ndarray] = scores
+        self.error: Optional[str] = error
+        self.status: int = status
+
+    @property
+    def ok(self) -> bool:
+        """True when the input was classified."""
+        return self.error is None
+
+    def exception(self):
+        """The imgclass.Error this failure maps to, or None on success."""
+        return None if self.error is None else make_error(self.status, self.error)
+
+    def __repr__(self):
+        what = _inputs.describe(self.input)
+        if self.error is not None:
+            return f"Result({what!r}, error={self.error!r})"
+        best = self.top[0] if self.top else None
+        return f"Result({what!r}, top1={best})"
+
+
+def _int_arg(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def set_num_threads(n: int) -> None:
+    """Sets the engine's intra-op thread pool size (process-wide: libtorch
+    has one pool for every model). Call before loading models or while no
+    forward pass runs."""
+    check(lib.imgclass_set_num_threads(_int_arg(n, "threads", 1)))
+
+
+def get_num_threads() -> int:
+    """The engine's intra-op thread pool size."""
+    return lib.imgclass_get_num_threads()
+
+
+class Model:
+    """A TorchScript classifier loaded by imgclass.
+
+    ``path``: the model file (plain or gzip TorchScript). ``labels``: a label
+    file (one per line, ImageNet synset lines, or TorchServe's
+    index_to_name.json) or a sequence of strings. ``device``: "cpu", "cuda"
+    or "cuda:N" (an unavailable device is a DeviceError, never a silent
+    fallback). ``threads``: the engine's thread pool size, which is
+    process-wide (see :func:`set_num_threads`). ``input_size``: the image
+    size the model takes, an int or (height, width). ``softmax``: scores are
+    probabilities (default) or logits. ``optimize``: OPT_* flags (default
+    OPT_DEFAULT). ``preprocess``: the recipe ``classify`` uses; by default
+    the torchvision ImageNet one scaled to ``input_size`` (crop = input
+    size, shorter side resized to round(input * 256 / 224)).
+
+    Thread-safe: any number of threads may classify/predict at once (each
+    call releases the GIL). Use it as a context manager, or call
+    :meth:`close`.
+    """
+
+    def __init__(self, path: Union[str, "os.PathLike[str]"],
+                 labels: Union[None, str, "os.PathLike[str]", Sequence[str]] = None,
+                 device: str = "cpu", threads: Optional[int] = None, *,
+                 input_size: Union[int, tuple] = 224, softmax: bool = True,
+                 optimize: Optional[int] = None, warmup_runs: int = 1,
+                 preprocess: Optional[PreprocessOptions] = None,
+                 preprocess_threads: int = 0):
+        self._handle = None
+        self._pipelines = weakref.WeakSet()
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        if not isinstance(device, str):
+            raise TypeError(f"device must be a str such as 'cpu' or 'cuda:0', got {device!r}")
+        from ._preprocess import _pair
+        h, w = _pair(input_size, "input_size")
+        opts = lib.imgclass_model_options_default()
+        opts.device = device.encode()
+        opts.input_height, opts.input_width = h, w
+        opts.softmax = 1 if softmax else 0
+        if optimize is not None:
+            opts.optimize = _int_arg(optimize, "optimize", 0)
+        opts.warmup_runs = _int_arg(warmup_runs, "warmup_runs", 0)
+        self._preprocess_threads = _int_arg(preprocess_threads, "preprocess_threads", 0)
+        if preprocess is None:
+            resize = 256 if (h, w) == (224, 224) else round(min(h, w) * 256 / 224)
+            preprocess = PreprocessOptions(resize=resize, crop=(h, w))
+        elif not isinstance(preprocess, PreprocessOptions):
+            raise TypeError("preprocess must be an imgclass.PreprocessOptions")
+        self.preprocess_options = preprocess
+        self._copts, self._dopts = preprocess.to_c()
+        if threads is not None:
+            set_num_threads(threads)
+
+        handle = ctypes.c_void_p()
+        check(lib.imgclass_model_load(os.fsencode(path), ctypes.byref(opts), ctypes.byref(handle)))
+        self._handle = handle
+        self.path = os.fspath(path)
+        try:
+            if labels is not None:
+                self._load_labels(labels)
+        except BaseException:
+            self.close()
+            raise
+        c, hh, ww = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        lib.imgclass_model_input_size(handle, ctypes.byref(c), ctypes.byref(hh), ctypes.byref(ww))
+        self._input_size = (c.value, hh.value, ww.value)
+        self._classes = lib.imgclass_model_num_classes(handle)
+        self._device = lib.imgclass_model_device(handle).decode()
+        self._labels = self._read_labels(lib.imgclass_model_label)
+        self._label_ids = self._read_labels(lib.imgclass_model_label_id)
+
+    def _load_labels(self, labels):
+        if isinstance(labels, (str, os.PathLike)):
+            check(lib.imgclass_model_load_labels(self._handle, os.fsencode(labels)))
+            return
+        if isinstance(labels, (bytes, bytearray)) or not isinstance(labels, Sequence) or \
+                not all(isinstance(s, str) for s in labels):
+            raise TypeError("labels must be a path or a sequence of str")
+        if any("\n" in s or "\r" in s for s in labels):
+            raise ValueError("a label must not contain a line break")
+        data = ("\n".join(labels) + "\n").encode()
+        check(lib.imgclass_model_load_labels_memory(self._handle, data, len(data)))
+
+    def _read_labels(self, getter):
+        values = [getter(self._handle, i) for i in range(self._classes)]
+        if all(v is None for v in values):
+            return None
+        return [None if v is None else v.decode("utf-8", "replace") for v in values]
+
+    # --- lifetime -----------------------------------------------------------
+
+    def _live(self):
+        if self._handle is None:
+            raise ValueError("the model is closed")
+        return self._handle
+
+    def close(self) -> None:
+        """Frees the model. Pipelines made from it must be closed first."""
+        for p in list(self._pipelines):  # C: the model must outlive them
+            p.close()
+        h, self._handle = self._handle, None
+        if h is not None:
+            lib.imgclass_model_free(h)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_handle", None) is not None and lib is not None:
+            self.close()
+
+    def __repr__(self):
+        state = "closed" if self._handle is None else self._device
+        return f"imgclass.Model({self.path!r}, {self._classes} classes, {state})"
+
+    # --- queries ------------------------------------------------------------
+
+    @property
+    def classes(self) -> int:
+        """The number of classes the model outputs."""
+        return self._classes
+
+    @property
+    def labels(self) -> Optional[List[Optional[str]]]:
+        """The label of each class, or None when the model has no labels."""
+        return None if self._labels is None else list(self._labels)
+
+    @property
+    def label_ids(self) -> Optional[List[Optional[str]]]:
+        """The id of each class ("n01440764" of a synset line), or None."""
+        return None if self._label_ids is None else list(self._label_ids)
+
+    @property
+    def input_size(self) -> tuple:
+        """(channels, height, width) of the input the model takes."""
+        return self._input_size
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    # --- work ---------------------------------------------------------------
+
+    def _prediction(self, c):
+        label = self._labels[c.index] if self._labels is not None else None
+        return Prediction(c.index, label, float(c.probability))
+
+    def classify(self, inputs, topk: int = 5, *, bgr: bool = False,
+                 preprocess_threads: Optional[int] = None) -> List[Result]:
+        """Classifies one input or an iterable of them in one batch.
+
+        Inputs: paths (``str``, ``os.PathLike``), encoded images
+        (``bytes``/``bytearray``/``memoryview``), uint8 numpy arrays (HxW,
+        HxWx3 RGB or BGR with ``bgr=True``, HxWx4), ``PIL.Image`` objects.
+        Returns one :class:`Result` per input, in order; a bad image (missing,
+        corrupt, too large) gives a Result with ``error`` and never loses the
+        others. Argument mistakes (an unsupported type, a float array, a bad
+        shape) raise TypeError/ValueError before anything runs; a failure of
+        the whole call (engine, memory) raises imgclass.Error.
+        """
+        handle = self._live()
+        topk = _int_arg(topk, "topk", 1)
+        items = as_input_list(inputs)
+        if not items:
+            return []
+        opts = lib.imgclass_classify_options_default()
+        opts.topk = topk
+        opts.decode = self._dopts
+        opts.preprocess = self._copts
+        threads = self._preprocess_threads if preprocess_threads is None else \
+            _int_arg(preprocess_threads, "preprocess_threads", 0)
+        opts.preprocess_threads = threads
+        res = ctypes.c_void_p()
+        with _inputs.Prepared(items, bgr) as prepared:
+            check(lib.imgclass_classify(handle, prepared.c, prepared.count, ctypes.byref(opts),
+                                        ctypes.byref(res)))
+        try:
+            return [self._result(res, i, obj) for i, obj in enumerate(items)]
+        finally:
+            lib.imgclass_results_free(res)
+
+    def _result(self, res, i, obj):
+        st = lib.imgclass_results_status(res, i)
+        if st != 0:
+            return Result(obj, [], None, lib.imgclass_results_error(res, i).decode(
+                "utf-8", "replace"), st)
+        k = ctypes.c_int()
+        top = lib.imgclass_results_top(res, i, ctypes.byref(k))
+        scores = np.ctypeslib.as_array(lib.imgclass_results_scores(res, i),
+                                       (self._classes,)).copy()
+        return Result(obj, [self._prediction(top[j]) for j in range(k.value)], scores)
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """Runs a preprocessed (N, 3, H, W) batch through the model; returns
+        (N, classes) float32 scores. A C-contiguous float32 array is passed
+        to C as it is (no copy); other float arrays are copied once."""
+        handle = self._live()
+        if not isinstance(batch, np.ndarray):
+            raise TypeError(f"predict takes a numpy array, got {type(batch).__name__}")
+        if batch.dtype.kind != "f":
+            raise TypeError(f"predict takes float32 values, got {batch.dtype}")
+        c, h, w = self._input_size
+        if batch.ndim != 4 or batch.shape[1:] != (c, h, w) or batch.shape[0] < 1:
+            raise ValueError(f"predict: batch of shape {batch.shape}, the model takes "
+                             f"(N, {c}, {h}, {w}) with N >= 1")
+        batch = np.ascontiguousarray(batch, dtype=np.float32)  # no-op when already so
+        n = batch.shape[0]
+        out = np.empty((n, self._classes), dtype=np.float32)
+        wrapped = ctypes.c_void_p()
+        check(lib.imgclass_batch_wrap(batch.ctypes.data_as(_lib.c_float_p), n, h, w,
+                                      ctypes.byref(wrapped)))
+        try:
+            check(lib.imgclass_predict(handle, wrapped, out.ctypes.data_as(_lib.c_float_p),
+                                       out.size))
+        finally:
+            lib.imgclass_batch_free(wrapped)
+        return out
+
+    def pipeline(self, batch: int = 8, max_delay_ms: float = 5, *, topk: int = 5,
+                 preprocess_threads: int = 0, queue_capacity: int = 0, ordered: bool = True,
+                 bgr: bool = False):
+        """A long-lived batching classifier over this model (see
+        :class:`imgclass.Pipeline`). Close it (or leave its ``with`` block)
+        before closing the model."""
+        from ._pipeline import Pipeline
+        return Pipeline(self, batch=batch, max_delay_ms=max_delay_ms, topk=topk,
+                        preprocess_threads=preprocess_threads, queue_capacity=queue_capacity,
+                        ordered=ordered, bgr=bgr)
+
+
+def topk(scores, k: int = 5, model: Optional[Model] = None,
+         labels: Optional[Sequence[Optional[str]]] = None):
+    """The k best of a 1-D array of scores as Predictions, best first, ties
+    to the lower index, NaN ranked last (the C library's rule). A 2-D array
+    gives one list per row. Labels come from ``labels`` or ``model``."""
+    arr = np.asarray(scores)
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"topk takes numeric scores, got {arr.dtype}")
+    if arr.ndim == 2:
+        return [topk(row, k, model, labels) for row in arr]
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"topk takes a non-empty 1-D (or 2-D) array, got shape {arr.shape}")
+    k = _int_arg(k, "k", 1)
+    if labels is None and model is not None:
+        labels = model._labels
+    if labels is not None and len(labels) != arr.size:
+        raise ValueError(f"{len(labels)} labels for {arr.size} scores")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    k = min(k, arr.size)
+    out = (_lib.ClassC * k)()
+    got = ctypes.c_int()
+    check(lib.imgclass_topk(None, arr.ctypes.data_as(_lib.c_float_p), arr.size, k, out,
+                            ctypes.byref(got)))
+    return [Prediction(c.index, labels[c.index] if labels is not None else None,
+                       float(c.probability)) for c in out[:got.value]]

@@ -1,0 +1,210 @@
+"""imgclass.preprocess: decode, resize, crop and normalise into a float32
+(N, 3, H, W) array, bit for bit what torchvision + Pillow give, written by C
+straight into the array's memory."""
+import ctypes
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _inputs, _lib
+from ._errors import last_error, make_error
+from ._lib import lib
+
+Size = Union[int, Tuple[int, int]]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+#: Pillow's Image.MAX_IMAGE_PIXELS: larger images are refused from the header.
+DEFAULT_MAX_PIXELS = 89478485
+
+
+def _pair(value, name):
+    """(height, width) from an int or an (h, w) pair."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int or an (height, width) pair, not a bool")
+    if isinstance(value, (int, np.integer)):
+        h = w = int(value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        h, w = int(value[0]), int(value[1])
+    else:
+        raise TypeError(f"{name} must be an int or an (height, width) pair, got {value!r}")
+    if h < 1 or w < 1 or h > 16384 or w > 16384:
+        raise ValueError(f"{name} = {value!r}: sizes must be between 1 and 16384")
+    return h, w
+
+
+@dataclass(frozen=True)
+class PreprocessOptions:
+    """The torchvision eval recipe imgclass reproduces.
+
+    ``resize``: an int resizes the shorter side to it, as ``Resize(int)``; an
+    ``(h, w)`` pair resizes to exactly that, as ``Resize((h, w))``; ``None``
+    does not resize. ``crop``: ``CenterCrop`` size (int or pair), ``None``
+    for no crop (then the output size must not depend on the image: only
+    with a pair ``resize``). ``mean``/``std``: ``Normalize``. ``fast``: allow
+    inexact JPEG shortcuts (reduced-scale DCT decoding, as Pillow's draft()).
+    ``max_pixels``: larger images are refused (0: no limit, trusted input).
+    """
+    resize: Optional[Size] = 256
+    crop: Optional[Size] = 224
+    mean: Sequence[float] = IMAGENET_MEAN
+    std: Sequence[float] = IMAGENET_STD
+    fast: bool = False
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+    def output_size(self):
+        """(height, width) of every output image, or ValueError when it
+        would depend on the image."""
+        if self.crop is not None:
+            return _pair(self.crop, "crop")
+        if self.resize is not None and not isinstance(self.resize, (int, np.integer)):
+            return _pair(self.resize, "resize")
+        raise ValueError("preprocess: without crop, the output size depends on each image; "
+                         "give crop=, or resize=(height, width)")
+
+    def to_c(self):
+        """(imgclass_preprocess_options, imgclass_decode_options), validated."""
+        o = lib.imgclass_preprocess_options_default()
+        if self.resize is None:
+            o.resize_mode = _lib.RESIZE_NONE
+        elif isinstance(self.resize, (int, np.integer)) and not isinstance(self.resize, bool):
+            o.resize_mode = _lib.RESIZE_SHORTER
+            o.resize_size = _pair(self.resize, "resize")[0]
+        else:
+            o.resize_mode = _lib.RESIZE_EXACT
+            o.resize_height, o.resize_width = _pair(self.resize, "resize")
+        if self.crop is None:
+            o.crop_height = o.crop_width = 0
+        else:
+            o.crop_height, o.crop_width = _pair(self.crop, "crop")
+        for name in ("mean", "std"):
+            v = getattr(self, name)
+            if len(v) != 3:
+                raise ValueError(f"{name} must have 3 values (R, G, B), got {v!r}")
+        if any(float(s) == 0.0 for s in self.std):
+            raise ValueError(f"std must not contain 0, got {self.std!r}")
+        o.mean[:] = [float(m) for m in self.mean]
+        o.std[:] = [float(s) for s in self.std]
+        o.fast = 1 if self.fast else 0
+        if not isinstance(self.max_pixels, (int, np.integer)) or self.max_pixels < 0:
+            raise ValueError(f"max_pixels must be an int >= 0, got {self.max_pixels!r}")
+        d = _lib.DecodeOptions(int(self.max_pixels))
+        return o, d
+
+
+def as_input_list(inputs):
+    """A list of inputs from a single input or an iterable of them."""
+    if isinstance(inputs, (str, os.PathLike, bytes, bytearray, memoryview, np.ndarray)) or \
+            _inputs._is_pil_image(inputs):
+        return [inputs]
+    try:
+        return list(inputs)
+    except TypeError:
+        raise TypeError(f"expected an input or an iterable of inputs, got "
+                        f"{type(inputs).__name__}") from None
+
+
+_pool_lock = threading.Lock()
+_pool = None  # (pid, executor): a forked child (DataLoader worker) makes its own
+
+
+def _executor():
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                                     thread_name_prefix="imgclass"))
+        return _pool[1]
+
+
+def _preprocess_one(slot, copts, dopts, batch, i):
+    """Runs one slot on the calling thread; (status, message) so the
+    thread-local message is read by the thread that failed."""
+    if slot.kind == _lib.INPUT_PATH:
+        st = lib.imgclass_preprocess_file(slot.path, ctypes.byref(dopts), ctypes.byref(copts),
+                                          batch, i)
+    elif slot.kind == _lib.INPUT_MEMORY:
+        st = lib.imgclass_preprocess_memory(slot.data, slot.size, ctypes.byref(dopts),
+                                            ctypes.byref(copts), batch, i)
+    else:
+        st = lib.imgclass_preprocess(slot.image, ctypes.byref(copts), batch, i)
+    return (st, last_error()) if st != 0 else (0, "")
+
+
+def preprocess(inputs, resize: Optional[Size] = 256, crop: Optional[Size] = 224, *,
+               mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD,
+               fast: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS, bgr: bool = False,
+               threads: Optional[int] = None, out: Optional[np.ndarray] = None,
+               options: Optional[PreprocessOptions] = None) -> np.ndarray:
+    """Decodes and preprocesses images into a float32 array (N, 3, H, W).
+
+    Equal bit for bit to ``Compose([Resize(resize), CenterCrop(crop),
+    ToTensor(), Normalize(mean, std)])`` applied to
+    ``Image.open(f).convert("RGB")`` (unless ``fast``). ``inputs`` is one
+    input or an iterable of them (paths, encoded bytes, uint8 arrays, PIL
+    images; see :func:`imgclass.Model.classify`). ``options`` replaces the
+    keyword options. ``out``, when given, must be a C-contiguous float32
+    array of the right shape: it is filled in place and returned. Images are
+    processed on ``threads`` threads (default: the CPU count), the GIL
+    released. The first bad input raises its :class:`imgclass.Error`,
+    prefixed with its index.
+    """
+    if options is None:
+        options = PreprocessOptions(resize, crop, tuple(mean), tuple(std), fast, max_pixels)
+    elif not isinstance(options, PreprocessOptions):
+        raise TypeError("options must be an imgclass.PreprocessOptions")
+    copts, dopts = options.to_c()
+    h, w = options.output_size()
+    items = as_input_list(inputs)
+    n = len(items)
+    if n == 0:
+        raise ValueError("preprocess: no inputs")
+    shape = (n, 3, h, w)
+    if out is None:
+        out = np.empty(shape, dtype=np.float32)
+    else:
+        if not isinstance(out, np.ndarray) or out.dtype != np.float32:
+            raise TypeError("out must be a float32 numpy array")
+        if out.shape != shape:
+            raise ValueError(f"out has shape {out.shape}, expected {shape}")
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError("out must be C-contiguous and writeable")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be an int >= 1, got {threads!r}")
+
+    with _inputs.Prepared(items, bgr) as prepared:
+        batch = ctypes.c_void_p()
+        st = lib.imgclass_batch_wrap(out.ctypes.data_as(_lib.c_float_p), n, h, w,
+                                     ctypes.byref(batch))
+        if st != 0:
+            raise make_error(st, last_error())
+        try:
+            workers = min(n, threads or os.cpu_count() or 1)
+            if workers <= 1:
+                outcomes = [_preprocess_one(prepared.c[i], copts, dopts, batch, i)
+                            for i in range(n)]
+            else:
+                # `workers` tasks claim images one at a time from a shared
+                # iterator (next() is atomic under the GIL), so a slow image
+                # does not hold back a fixed share; at most `workers` C
+                # calls run at once.
+                outcomes = [None] * n
+                claim = iter(range(n))
+
+                def share(_):
+                    for i in claim:
+                        outcomes[i] = _preprocess_one(prepared.c[i], copts, dopts, batch, i)
+
+                for f in [_executor().submit(share, t) for t in range(workers)]:
+                    f.result()
+        finally:
+            lib.imgclass_batch_free(batch)
+    for i, (st, msg) in enumerate(outcomes):
+        if st != 0:
+            raise make_error(st, f"input {i}: {msg}")
+    return out

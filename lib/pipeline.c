@@ -1,0 +1,786 @@
+/* imgclass_pipeline: a long-lived classifier with persistent workers,
+ * dynamic batching with a deadline, and backpressure.
+ *
+ * The way of one image:
+ *   submit        caller's thread: copy what must be copied, take a job from
+ *                 the free list (waiting while the queue is full), give it
+ *                 the next sequence number, append it to the FIFO.
+ *   worker        takes the FIFO's head and claims the next slot of the
+ *                 batch being filled (both under the lock, so slots follow
+ *                 sequence numbers), then decodes and preprocesses straight
+ *                 into that slot without the lock.
+ *   engine thread cuts the filling batch when it is full (a worker does it
+ *                 at claim time), when max_delay has passed since its first
+ *                 image was ready, or on flush; waits for the images still
+ *                 being prepared in it; packs the good slots to the front;
+ *                 one forward pass; top-k; callbacks in slot order.
+ *
+ * Batches live in a ring of IC_PIPE_BUFFERS buffers used in ring order: one
+ * in the forward pass, the next filling, one more so that workers can run
+ * ahead while the callbacks of the previous batch run. Since both batches
+ * and slots follow sequence numbers, delivery in slot order of batch after
+ * batch is submission order.
+ *
+ * Every buffer (tensors, scores, jobs) is allocated at creation. Tensor and
+ * score memory is not zeroed, so pages that a small load never touches cost
+ * no memory (a --batch 4096 pipeline fed one image stays small). */
+#include "batch_internal.h"
+#include "error.h"
+#include "model_internal.h"
+#include "pipeline_stats.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IC_PIPE_BUFFERS 3
+#define IC_PIPE_TENSOR_ALIGN 64
+
+typedef struct pipe_batch pipe_batch;
+
+typedef struct pipe_job {
+    struct pipe_job *next; /* FIFO or free list */
+    int in_use;
+    uint64_t seq;
+    void *user;
+    imgclass_input input;  /* path points to `path`; data/image to the copies if any */
+    char *path;            /* our copy of a path */
+    void *data_copy;       /* IMGCLASS_SUBMIT_COPY of a memory buffer */
+    imgclass_image *image_copy; /* IMGCLASS_SUBMIT_COPY of an image */
+    int64_t t_submit, t_start, t_ready;
+    imgclass_status status;
+    char *error;           /* malloc'd message of a failure */
+    pipe_batch *batch;
+    uint64_t batch_id;
+    size_t slot;
+} pipe_job;
+
+enum batch_state { BATCH_FREE, BATCH_FILLING, BATCH_CUT, BATCH_FORWARD };
+
+struct pipe_batch {
+    enum batch_state state;
+    imgclass_batch tensor;   /* capacity max_batch slots */
+    pipe_job **jobs;         /* slot -> job; NULL once delivered early */
+    size_t claimed, done;
+    uint64_t first_seq;      /* sequence number of slot 0 */
+    int64_t first_ready;     /* when its first image finished, -1 before */
+    imgclass_cut_reason cut;
+    uint64_t id;             /* numbered in the order batches are opened */
+};
+
+struct imgclass_pipeline {
+    const imgclass_model *model;
+    imgclass_pipeline_options o;
+    size_t slot_floats;
+    int k;                      /* top-k after clamping */
+
+    pthread_mutex_t lock;
+    pthread_cond_t work;        /* workers: a job or a batch slot became available */
+    pthread_cond_t engine;      /* engine: a batch may be ready or must be cut */
+    pthread_cond_t space;       /* submitters: a job was returned */
+    pthread_cond_t progress;    /* flush/free: something was delivered */
+
+    pipe_job *jobs;             /* queue_capacity of them */
+    pipe_job *free_jobs;
+    pipe_job *fifo_head, *fifo_tail;
+    uint64_t next_seq;          /* the next sequence number to give */
+    uint64_t claimed_seq;       /* jobs with seq below this have a slot */
+    uint64_t flush_upto;        /* cut batches until every seq below this is cut */
+    size_t outstanding;         /* accepted, not delivered */
+    int closing;                /* submit refuses; free() is draining */
+    int stopping;               /* threads exit */
+
+    pipe_batch batches[IC_PIPE_BUFFERS];
+    size_t fill_idx, fwd_idx;
+    uint64_t next_batch_id;
+
+    float *scores;              /* max_batch x num_classes, engine thread only */
+    imgclass_class *top;        /* k entries, engine thread only */
+
+    ic_pipe_stats stats;
+
+    pthread_t *workers;
+    int nworkers;
+    pthread_t engine_thread;
+    int engine_started;
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double us_between(int64_t a, int64_t b)
+{
+    return b > a ? (double)(b - a) / 1000.0 : 0.0;
+}
+
+IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void)
+{
+    imgclass_pipeline_options o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.max_batch = 8;
+    o.max_delay_us = 5000;
+    o.preprocess_threads = 0;
+    o.queue_capacity = 0;
+    o.topk = 5;
+    o.decode = imgclass_decode_options_default();
+    o.preprocess = imgclass_preprocess_options_default();
+    o.ordered = 1;
+    return o;
+}
+
+/* ---- batches -------------------------------------------------------------- */
+
+static void batch_open(imgclass_pipeline *p, pipe_batch *b)
+{
+    b->id = p->next_batch_id++;
+    b->state = BATCH_FILLING;
+    b->claimed = b->done = 0;
+    b->first_ready = -1;
+    b->cut = IMGCLASS_CUT_FULL;
+}
+
+/* Closes the filling batch to new images; the next buffer becomes the one to
+ * fill once the engine has given it back. Caller holds the lock. */
+static void batch_cut(imgclass_pipeline *p, pipe_batch *b, imgclass_cut_reason why)
+{
+    b->state = BATCH_CUT;
+    b->cut = why;
+    p->fill_idx = (p->fill_idx + 1) % IC_PIPE_BUFFERS;
+    pthread_cond_signal(&p->engine);
+}
+
+/* The batch workers claim slots in, opening it if it is free; NULL while
+ * every buffer is busy. Caller holds the lock. */
+static pipe_batch *fill_batch(imgclass_pipeline *p)
+{
+    pipe_batch *b = &p->batches[p->fill_idx];
+    if (b->state == BATCH_FREE)
+        batch_open(p, b);
+    return b->state == BATCH_FILLING ? b : NULL;
+}
+
+/* A flush asks for every job submitted before it to be in a cut batch: once
+ * all of them have slots, the filling batch is cut if it holds one. */
+static int flush_due(const imgclass_pipeline *p, const pipe_batch *b)
+{
+    return b->claimed > 0 && b->first_seq < p->flush_upto && p->claimed_seq >= p->flush_upto;
+}
+
+/* ---- delivery ------------------------------------------------------------- */
+
+static void job_release(imgclass_pipeline *p, pipe_job *j)
+{
+    free(j->path);
+    free(j->data_copy);
+    imgclass_image_free(j->image_copy);
+    free(j->error);
+    j->path = NULL;
+    j->data_copy = NULL;
+    j->image_copy = NULL;
+    j->error = NULL;
+    j->in_use = 0;
+    j->batch = NULL;
+    j->next = p->free_jobs;
+    p->free_jobs = j;
+}
+
+/* Calls the callback for `j` (without the lock), then returns the job.
+ * `batch_size`/`forward_us` describe the forward pass it ran in, `b` the
+ * batch it was cut in (NULL for an early failure). */
+static void deliver(imgclass_pipeline *p, pipe_job *j, const float *scores, int batch_size,
+                    const pipe_batch *b, double forward_us)
+{
+    imgclass_pipeline_result r;
+    memset(&r, 0, sizeof r);
+    r.user = j->user;
+    r.seq = j->seq;
+    r.status = j->status;
+    r.error = j->status == IMGCLASS_OK ? "" : (j->error ? j->error : imgclass_status_str(j->status));
+    r.num_classes = p->model->num_classes;
+    if (j->status == IMGCLASS_OK && scores) {
+        r.scores = scores;
+        if (imgclass_topk(p->model, scores, p->model->num_classes, p->k, p->top, &r.k) ==
+            IMGCLASS_OK)
+            r.top = p->top;
+    }
+    r.queued_us = us_between(j->t_submit, j->t_start);
+    r.preprocess_us = us_between(j->t_start, j->t_ready);
+    r.forward_us = forward_us;
+    r.batch_size = batch_size;
+    r.cut = b ? b->cut : IMGCLASS_CUT_FULL;
+    r.batch_id = j->batch_id;
+    r.batch_inputs = b ? (int)b->claimed : 0;
+    p->o.on_result(p->o.on_result_ctx, &r);
+
+    int64_t t_done = now_ns();
+    pthread_mutex_lock(&p->lock);
+    ic_pipe_stats_delivered(&p->stats, j->status != IMGCLASS_OK, us_between(j->t_submit, t_done),
+                            r.queued_us, r.preprocess_us);
+    p->outstanding--;
+    job_release(p, j);
+    pthread_cond_signal(&p->space);
+    pthread_cond_broadcast(&p->progress);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- workers -------------------------------------------------------------- */
+
+static imgclass_status preprocess_job(imgclass_pipeline *p, pipe_job *j)
+{
+    const imgclass_input *in = &j->input;
+    imgclass_batch *t = &j->batch->tensor;
+    switch (in->kind) {
+    case IMGCLASS_INPUT_PATH:
+        return imgclass_preprocess_file(in->path, &p->o.decode, &p->o.preprocess, t, j->slot);
+    case IMGCLASS_INPUT_MEMORY:
+        return imgclass_preprocess_memory(in->data, in->size, &p->o.decode, &p->o.preprocess, t,
+                                          j->slot);
+    case IMGCLASS_INPUT_IMAGE:
+        return imgclass_preprocess(in->image, &p->o.preprocess, t, j->slot);
+    }
+    return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "pipeline: invalid argument: input kind %d",
+                    (int)in->kind);
+}
+
+static void *worker_main(void *arg)
+{
+    imgclass_pipeline *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        pipe_batch *b = NULL;
+        while (!p->stopping && (!p->fifo_head || !(b = fill_batch(p))))
+            pthread_cond_wait(&p->work, &p->lock);
+        if (p->stopping)
+            break;
+        pipe_job *j = p->fifo_head;
+        p->fifo_head = j->next;
+        if (!p->fifo_head)
+            p->fifo_tail = NULL;
+        j->batch = b;
+        j->batch_id = b->id;
+        j->slot = b->claimed;
+        if (b->claimed == 0)
+            b->first_seq = j->seq;
+        b->jobs[b->claimed++] = j;
+        p->claimed_seq = j->seq + 1;
+        if (b->claimed == (size_t)p->o.max_batch)
+            batch_cut(p, b, IMGCLASS_CUT_FULL);
+        else if (flush_due(p, b))
+            batch_cut(p, b, IMGCLASS_CUT_FLUSH);
+        j->t_start = now_ns();
+        pthread_mutex_unlock(&p->lock);
+
+        j->status = preprocess_job(p, j);
+        if (j->status != IMGCLASS_OK) {
+            /* the message is thread-local: copy it in the thread that failed */
+            j->error = strdup(imgclass_last_error());
+        }
+        j->t_ready = now_ns();
+        size_t slot = j->slot;
+        int early = j->status != IMGCLASS_OK && !p->o.ordered;
+        if (early) /* unordered: a failure need not wait for its batch */
+            deliver(p, j, NULL, 0, NULL, 0.0); /* j is returned after this */
+
+        pthread_mutex_lock(&p->lock);
+        if (early)
+            b->jobs[slot] = NULL;
+        b->done++;
+        if (b->first_ready < 0)
+            b->first_ready = j->t_ready;
+        pthread_cond_signal(&p->engine);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* ---- engine thread -------------------------------------------------------- */
+
+/* Moves the images that preprocessed well to the front of the tensor, so the
+ * forward pass spends nothing on failed slots; returns how many. */
+static size_t pack_good_slots(imgclass_pipeline *p, pipe_batch *b)
+{
+    size_t good = 0;
+    float *data = b->tensor.data;
+    for (size_t i = 0; i < b->claimed; i++) {
+        pipe_job *j = b->jobs[i];
+        if (!j || j->status != IMGCLASS_OK)
+            continue;
+        if (j->slot != good)
+            memcpy(data + good * p->slot_floats, data + j->slot * p->slot_floats,
+                   p->slot_floats * sizeof(float));
+        j->slot = good++;
+    }
+    return good;
+}
+
+static void run_batch(imgclass_pipeline *p, pipe_batch *b)
+{
+    size_t good = pack_good_slots(p, b);
+    double forward_us = 0.0;
+    imgclass_status st = IMGCLASS_OK;
+    char *engine_error = NULL;
+    if (good > 0) {
+        imgclass_batch view = b->tensor;
+        view.count = good;
+        view.owned = NULL;
+        int64_t t0 = now_ns();
+        st = imgclass_predict(p->model, &view, p->scores, good * (size_t)p->model->num_classes);
+        forward_us = us_between(t0, now_ns());
+        if (st != IMGCLASS_OK)
+            engine_error = strdup(imgclass_last_error());
+    }
+    pthread_mutex_lock(&p->lock);
+    ic_pipe_stats_batch(&p->stats, b->cut, good, forward_us);
+    pthread_mutex_unlock(&p->lock);
+
+    for (size_t i = 0; i < b->claimed; i++) {
+        pipe_job *j = b->jobs[i];
+        if (!j)
+            continue; /* delivered early */
+        const float *scores = NULL;
+        if (j->status == IMGCLASS_OK && st != IMGCLASS_OK) {
+            /* the engine failed: every image of the batch fails with its message */
+            j->status = st;
+            j->error = engine_error ? strdup(engine_error) : NULL;
+        } else if (j->status == IMGCLASS_OK) {
+            scores = p->scores + j->slot * (size_t)p->model->num_classes;
+        }
+        int in_pass = j->status == IMGCLASS_OK || st != IMGCLASS_OK;
+        deliver(p, j, scores, in_pass ? (int)good : 0, b, in_pass ? forward_us : 0.0);
+    }
+    free(engine_error);
+}
+
+static void *engine_main(void *arg)
+{
+    imgclass_pipeline *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        pipe_batch *b = &p->batches[p->fwd_idx];
+        int64_t deadline = -1;
+        if (b->state == BATCH_FILLING && b->claimed > 0) {
+            if (flush_due(p, b))
+                batch_cut(p, b, IMGCLASS_CUT_FLUSH);
+            else if (b->first_ready >= 0 && p->o.max_delay_us >= 0) {
+                deadline = b->first_ready + p->o.max_delay_us * 1000;
+                if (now_ns() >= deadline)
+                    batch_cut(p, b, IMGCLASS_CUT_DEADLINE);
+            }
+        }
+        if (b->state == BATCH_CUT && b->done == b->claimed) {
+            b->state = BATCH_FORWARD;
+            pthread_mutex_unlock(&p->lock);
+            run_batch(p, b);
+            pthread_mutex_lock(&p->lock);
+            b->state = BATCH_FREE;
+            p->fwd_idx = (p->fwd_idx + 1) % IC_PIPE_BUFFERS;
+            pthread_cond_broadcast(&p->work); /* a buffer to fill again */
+            continue;
+        }
+        if (p->stopping)
+            break;
+        if (b->state == BATCH_FILLING && deadline >= 0) {
+            /* p->engine waits on CLOCK_MONOTONIC, the clock of now_ns() */
+            struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000),
+                                  .tv_nsec = (long)(deadline % 1000000000)};
+            pthread_cond_timedwait(&p->engine, &p->lock, &ts);
+        } else {
+            pthread_cond_wait(&p->engine, &p->lock);
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* ---- creation and teardown ---------------------------------------------- */
+
+static int pick_preprocess_threads(int requested)
+{
+    if (requested > 0)
+        return requested;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int engine = imgclass_get_num_threads();
+    long n = (cpus > 0 ? cpus : 1) - (engine > 0 ? engine : 1);
+    return n >= 1 ? (int)(n < 64 ? n : 64) : 1;
+}
+
+static imgclass_status check_options(const imgclass_model *model,
+                                     const imgclass_pipeline_options *o)
+{
+    if (o->struct_size != sizeof *o)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_pipeline_create: invalid argument: options struct of %zu bytes, "
+                        "this library's has %zu (built against another imgclass.h? fill it with "
+                        "imgclass_pipeline_options_default())",
+                        o->struct_size, sizeof *o);
+    const char *bad = NULL;
+    if (o->max_batch < 1)
+        bad = "max_batch must be >= 1";
+    else if (o->max_delay_us < -1)
+        bad = "max_delay_us must be >= 0, or -1 for no deadline";
+    else if (o->max_delay_us > (int64_t)3600 * 1000000)
+        bad = "max_delay_us must be at most an hour";
+    else if (o->preprocess_threads < 0 || o->preprocess_threads > 1024)
+        bad = "preprocess_threads must be 0..1024";
+    else if (o->queue_capacity < 0)
+        bad = "queue_capacity must be >= 0";
+    else if (o->topk < 1)
+        bad = "topk must be >= 1";
+    else if (!o->on_result)
+        bad = "on_result is NULL";
+    if (bad)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_create: invalid argument: %s",
+                        bad);
+    if (model->channels != 3)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_pipeline_create: invalid argument: the model takes %d channels; "
+                        "images give 3",
+                        model->channels);
+    /* Where the output size does not depend on the image, it must be the
+     * model's input size; otherwise each image is checked as it comes. */
+    int h, w;
+    if (imgclass_preprocess_output_size(&o->preprocess, 1000, 1000, &h, &w) != IMGCLASS_OK)
+        return IMGCLASS_ERR_INVALID_ARGUMENT;
+    int fixed = o->preprocess.resize_mode == IMGCLASS_RESIZE_EXACT ||
+                (o->preprocess.crop_width > 0 && o->preprocess.crop_height > 0);
+    if (fixed && (h != model->height || w != model->width))
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_pipeline_create: invalid argument: preprocessing gives %d x %d, "
+                        "the model takes %d x %d",
+                        h, w, model->height, model->width);
+    return IMGCLASS_OK;
+}
+
+static void *alloc_lazy(size_t bytes)
+{
+    /* Not zeroed: large blocks come from mmap and cost memory only once
+     * touched. Every slot is fully written before it is read. */
+    size_t padded = (bytes + IC_PIPE_TENSOR_ALIGN - 1) / IC_PIPE_TENSOR_ALIGN * IC_PIPE_TENSOR_ALIGN;
+    void *mem = NULL;
+    if (padded < bytes || posix_memalign(&mem, IC_PIPE_TENSOR_ALIGN, padded) != 0)
+        return NULL;
+    return mem;
+}
+
+static imgclass_status allocate(imgclass_pipeline *p)
+{
+    const imgclass_model *m = p->model;
+    size_t cap = (size_t)p->o.queue_capacity;
+    size_t mb = (size_t)p->o.max_batch;
+    size_t nc = (size_t)m->num_classes;
+    p->slot_floats = (size_t)3 * (size_t)m->height * (size_t)m->width;
+    if (mb > SIZE_MAX / sizeof(float) / p->slot_floats || mb > SIZE_MAX / sizeof(float) / nc)
+        return ic_error(IMGCLASS_ERR_TOO_LARGE, "imgclass_pipeline_create: too large: batches of %zu",
+                        mb);
+    p->jobs = calloc(cap, sizeof *p->jobs);
+    p->scores = alloc_lazy(mb * nc * sizeof(float));
+    p->top = calloc((size_t)p->k, sizeof *p->top);
+    if (!p->jobs || !p->scores || !p->top)
+        return ic_error_oom("imgclass_pipeline_create", "job and score buffers");
+    for (size_t i = cap; i-- > 0;) {
+        p->jobs[i].next = p->free_jobs;
+        p->free_jobs = &p->jobs[i];
+    }
+    for (int i = 0; i < IC_PIPE_BUFFERS; i++) {
+        pipe_batch *b = &p->batches[i];
+        b->jobs = calloc(mb, sizeof *b->jobs);
+        b->tensor.data = b->tensor.owned = alloc_lazy(mb * p->slot_floats * sizeof(float));
+        b->tensor.count = mb;
+        b->tensor.height = m->height;
+        b->tensor.width = m->width;
+        if (!b->jobs || !b->tensor.data)
+            return ic_error_oom("imgclass_pipeline_create", "batch tensors");
+    }
+    return ic_pipe_stats_init(&p->stats, p->o.queue_capacity);
+}
+
+/* Stops and joins whatever threads run; frees everything. The queue must be
+ * empty (or the threads never started). */
+static void destroy(imgclass_pipeline *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_cond_broadcast(&p->engine);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->nworkers; i++)
+        pthread_join(p->workers[i], NULL);
+    if (p->engine_started)
+        pthread_join(p->engine_thread, NULL);
+    if (p->jobs)
+        for (size_t i = 0; i < (size_t)p->o.queue_capacity; i++)
+            if (p->jobs[i].in_use)
+                job_release(p, &p->jobs[i]);
+    for (int i = 0; i < IC_PIPE_BUFFERS; i++) {
+        free(p->batches[i].jobs);
+        free(p->batches[i].tensor.owned);
+    }
+    ic_pipe_stats_free(&p->stats);
+    free(p->workers);
+    free(p->jobs);
+    free(p->scores);
+    free(p->top);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->engine);
+    pthread_cond_destroy(&p->space);
+    pthread_cond_destroy(&p->progress);
+    free(p);
+}
+
+IMGCLASS_API imgclass_status imgclass_pipeline_create(const imgclass_model *model,
+                                                      const imgclass_pipeline_options *options,
+                                                      imgclass_pipeline **out)
+{
+    if (!model || !options || !out)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_pipeline_create: invalid argument: NULL %s",
+                        !model ? "model" : !options ? "options" : "out");
+    *out = NULL;
+    imgclass_status st = check_options(model, options);
+    if (st != IMGCLASS_OK)
+        return st;
+    imgclass_pipeline *p = calloc(1, sizeof *p);
+    if (!p)
+        return ic_error_oom("imgclass_pipeline_create", "the pipeline");
+    p->model = model;
+    p->o = *options;
+    if (p->o.queue_capacity == 0)
+        p->o.queue_capacity = p->o.max_batch <= INT32_MAX / 4 ? 4 * p->o.max_batch : INT32_MAX;
+    p->k = p->o.topk < model->num_classes ? p->o.topk : model->num_classes;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_condattr_t mono;
+    pthread_condattr_init(&mono);
+    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->engine, &mono);
+    pthread_condattr_destroy(&mono);
+    pthread_cond_init(&p->space, NULL);
+    pthread_cond_init(&p->progress, NULL);
+
+    st = allocate(p);
+    int nworkers = pick_preprocess_threads(p->o.preprocess_threads);
+    p->workers = st == IMGCLASS_OK ? calloc((size_t)nworkers, sizeof *p->workers) : NULL;
+    if (st == IMGCLASS_OK && !p->workers)
+        st = ic_error_oom("imgclass_pipeline_create", "thread handles");
+    if (st == IMGCLASS_OK && pthread_create(&p->engine_thread, NULL, engine_main, p) != 0)
+        st = ic_error(IMGCLASS_ERR_OUT_OF_MEMORY,
+                      "imgclass_pipeline_create: out of memory: cannot start the engine thread");
+    p->engine_started = st == IMGCLASS_OK;
+    for (; st == IMGCLASS_OK && p->nworkers < nworkers; p->nworkers++)
+        if (pthread_create(&p->workers[p->nworkers], NULL, worker_main, p) != 0)
+            st = ic_error(IMGCLASS_ERR_OUT_OF_MEMORY,
+                          "imgclass_pipeline_create: out of memory: cannot start worker %d of %d",
+                          p->nworkers + 1, nworkers);
+    if (st != IMGCLASS_OK) {
+        destroy(p);
+        return st;
+    }
+    p->o.preprocess_threads = nworkers;
+    *out = p;
+    return IMGCLASS_OK;
+}
+
+/* ---- submit, flush, stats, free ----------------------------------------- */
+
+static imgclass_status check_input(const imgclass_input *in)
+{
+    switch (in->kind) {
+    case IMGCLASS_INPUT_PATH:
+        if (!in->path)
+            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                            "imgclass_pipeline_submit: invalid argument: NULL path");
+        return IMGCLASS_OK;
+    case IMGCLASS_INPUT_MEMORY:
+        if (!in->data)
+            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                            "memory buffer: invalid argument: NULL data");
+        return IMGCLASS_OK;
+    case IMGCLASS_INPUT_IMAGE:
+        if (!in->image)
+            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                            "imgclass_pipeline_submit: invalid argument: NULL image");
+        return IMGCLASS_OK;
+    }
+    return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                    "imgclass_pipeline_submit: invalid argument: unknown input kind %d",
+                    (int)in->kind);
+}
+
+/* The copies a job owns, made before the lock is taken. */
+typedef struct job_copies {
+    char *path;
+    void *data;
+    imgclass_image *image;
+} job_copies;
+
+static imgclass_status make_copies(const imgclass_input *in, unsigned flags, job_copies *c)
+{
+    memset(c, 0, sizeof *c);
+    if (in->kind == IMGCLASS_INPUT_PATH) {
+        c->path = strdup(in->path);
+        if (!c->path)
+            return ic_error_oom(in->path, "a copy of the path");
+    } else if (in->kind == IMGCLASS_INPUT_MEMORY && (flags & IMGCLASS_SUBMIT_COPY)) {
+        c->data = malloc(in->size ? in->size : 1);
+        if (!c->data)
+            return ic_error_oom("memory buffer", "a copy of the buffer");
+        memcpy(c->data, in->data, in->size);
+    } else if (in->kind == IMGCLASS_INPUT_IMAGE && (flags & IMGCLASS_SUBMIT_COPY)) {
+        size_t stride;
+        const uint8_t *px = imgclass_image_pixels(in->image, &stride);
+        return imgclass_image_wrap(px, imgclass_image_width(in->image),
+                                   imgclass_image_height(in->image), stride,
+                                   imgclass_image_format(in->image), 1, &c->image);
+    }
+    return IMGCLASS_OK;
+}
+
+static void free_copies(job_copies *c)
+{
+    free(c->path);
+    free(c->data);
+    imgclass_image_free(c->image);
+}
+
+IMGCLASS_API imgclass_status imgclass_pipeline_submit(imgclass_pipeline *p,
+                                                      const imgclass_input *input, void *user,
+                                                      unsigned flags, uint64_t *seq)
+{
+    if (!p || !input)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_pipeline_submit: invalid argument: NULL %s",
+                        !p ? "pipeline" : "input");
+    if (flags & ~(IMGCLASS_SUBMIT_NONBLOCK | IMGCLASS_SUBMIT_COPY))
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_pipeline_submit: invalid argument: unknown flags 0x%x", flags);
+    imgclass_status st = check_input(input);
+    job_copies c;
+    if (st == IMGCLASS_OK)
+        st = make_copies(input, flags, &c);
+    if (st != IMGCLASS_OK)
+        return st;
+
+    pthread_mutex_lock(&p->lock);
+    while (!p->closing && !p->free_jobs) {
+        if (flags & IMGCLASS_SUBMIT_NONBLOCK)
+            break;
+        pthread_cond_wait(&p->space, &p->lock);
+    }
+    if (p->closing || !p->free_jobs) {
+        int closing = p->closing;
+        pthread_mutex_unlock(&p->lock);
+        free_copies(&c);
+        if (closing)
+            return ic_error(IMGCLASS_ERR_CLOSED,
+                            "imgclass_pipeline_submit: closed: the pipeline is shutting down");
+        return ic_error(IMGCLASS_ERR_BUSY,
+                        "imgclass_pipeline_submit: busy: %d images queued (queue_capacity)",
+                        p->o.queue_capacity);
+    }
+    pipe_job *j = p->free_jobs;
+    p->free_jobs = j->next;
+    memset(j, 0, sizeof *j);
+    j->in_use = 1;
+    j->seq = p->next_seq++;
+    j->user = user;
+    j->input = *input;
+    j->path = c.path;
+    j->data_copy = c.data;
+    j->image_copy = c.image;
+    if (c.path)
+        j->input.path = c.path;
+    if (c.data)
+        j->input.data = c.data;
+    if (c.image)
+        j->input.image = c.image;
+    j->t_submit = now_ns();
+    if (p->fifo_tail)
+        p->fifo_tail->next = j;
+    else
+        p->fifo_head = j;
+    p->fifo_tail = j;
+    p->outstanding++;
+    ic_pipe_stats_submitted(&p->stats);
+    if (seq)
+        *seq = j->seq;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    return IMGCLASS_OK;
+}
+
+/* Whether any job submitted before `upto` is still undelivered. */
+static int pending_before(const imgclass_pipeline *p, uint64_t upto)
+{
+    for (size_t i = 0; i < (size_t)p->o.queue_capacity; i++)
+        if (p->jobs[i].in_use && p->jobs[i].seq < upto)
+            return 1;
+    return 0;
+}
+
+/* Cuts everything submitted so far and waits for its delivery. Caller holds
+ * the lock. */
+static void drain_locked(imgclass_pipeline *p)
+{
+    uint64_t upto = p->next_seq;
+    if (upto > p->flush_upto)
+        p->flush_upto = upto;
+    pipe_batch *b = &p->batches[p->fill_idx];
+    if (b->state == BATCH_FILLING && flush_due(p, b))
+        batch_cut(p, b, IMGCLASS_CUT_FLUSH);
+    pthread_cond_signal(&p->engine);
+    while (pending_before(p, upto))
+        pthread_cond_wait(&p->progress, &p->lock);
+}
+
+IMGCLASS_API imgclass_status imgclass_pipeline_flush(imgclass_pipeline *p)
+{
+    if (!p)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_pipeline_flush: invalid argument: NULL pipeline");
+    pthread_mutex_lock(&p->lock);
+    drain_locked(p);
+    pthread_mutex_unlock(&p->lock);
+    return IMGCLASS_OK;
+}
+
+IMGCLASS_API imgclass_status imgclass_pipeline_stats_get(const imgclass_pipeline *pipeline,
+                                                         imgclass_pipeline_stats *out)
+{
+    if (!pipeline || !out)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_pipeline_stats_get: invalid argument: NULL %s",
+                        !pipeline ? "pipeline" : "out");
+    if (out->struct_size != sizeof *out)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_pipeline_stats_get: invalid argument: stats struct of %zu "
+                        "bytes, this library's has %zu (set struct_size = sizeof(imgclass_"
+                        "pipeline_stats))",
+                        out->struct_size, sizeof *out);
+    imgclass_pipeline *p = (imgclass_pipeline *)pipeline; /* the lock is not state */
+    pthread_mutex_lock(&p->lock);
+    ic_pipe_stats_snapshot(&p->stats, p->outstanding, out);
+    pthread_mutex_unlock(&p->lock);
+    return IMGCLASS_OK;
+}
+
+IMGCLASS_API void imgclass_pipeline_free(imgclass_pipeline *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->closing = 1;
+    pthread_cond_broadcast(&p->space); /* blocked submitters give up */
+    drain_locked(p);
+    pthread_mutex_unlock(&p->lock);
+    destroy(p);
+}

@@ -1,0 +1,105 @@
+"""Shared fixtures of the Python binding's tests (test/python/run.sh runs
+them with the repository's bindings/python on sys.path and IMGCLASS_LIBRARY
+pointing at the build's libimgclass.so)."""
+import io
+import os
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "bindings", "python"))
+sys.path.insert(0, os.path.join(REPO, "test", "parity"))
+
+SAMPLES = os.path.join(REPO, "..", "shared", "images", "imagenet-sample-100")
+
+
+def build_dir():
+    return os.path.join(REPO, os.environ.get("BUILD", "build"))
+
+
+@pytest.fixture(scope="session")
+def models():
+    """build/test-models: tiny TorchScript models from test/models/make_test_models.py."""
+    d = os.environ.get("IMGCLASS_TEST_MODELS") or os.path.join(build_dir(), "test-models")
+    if not os.path.exists(os.path.join(d, "tiny16.pt")):
+        pytest.fail(f"{d}/tiny16.pt missing: run make tests")
+    return d
+
+
+@pytest.fixture(scope="session")
+def tiny16(models):
+    """The 3x16x16 -> 10 classes model, preprocessed as Resize(18), CenterCrop(16)."""
+    import imgclass
+    labels = [f"class {i}" for i in range(10)]
+    with imgclass.Model(os.path.join(models, "tiny16.pt"), labels=labels, input_size=16) as m:
+        yield m
+
+
+def pixels(w, h, seed=0):
+    """Smooth gradients plus noise: every resampling weight matters."""
+    from preprocess_parity import content
+    return content(w, h, seed)
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory):
+    """A few generated image files of several formats and shapes."""
+    from PIL import Image
+    d = tmp_path_factory.mktemp("images")
+    out = {}
+    for name, (w, h), kw in [("a.jpg", (500, 375), {"quality": 90}),
+                             ("b.png", (333, 517), {}),
+                             ("c.jpg", (97, 61), {"quality": 85, "progressive": True}),
+                             ("d.bmp", (40, 30), {})]:
+        p = str(d / name)
+        Image.fromarray(pixels(w, h, len(out))).save(p, **kw)
+        out[name] = p
+    p = str(d / "gray.png")
+    Image.fromarray(pixels(64, 48, 9)).convert("L").save(p)
+    out["gray.png"] = p
+    with open(out["a.jpg"], "rb") as f:
+        data = f.read()
+    p = str(d / "truncated.jpg")
+    with open(p, "wb") as f:
+        f.write(data[: len(data) // 2])
+    out["truncated.jpg"] = p
+    p = str(d / "garbage.jpg")
+    with open(p, "wb") as f:
+        f.write(b"\xff\xd8\xff\xe0 this is not really a jpeg" * 4)
+    out["garbage.jpg"] = p
+    return out
+
+
+def sample_photos():
+    if not os.path.isdir(SAMPLES):
+        return []
+    return sorted(os.path.join(SAMPLES, f) for f in os.listdir(SAMPLES))
+
+
+def encode(img, fmt="PNG", **kw):
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+def reference(path_or_image, resize=256, crop=224):
+    """torchvision + Pillow: the float32 tensor imgclass must reproduce."""
+    from PIL import Image
+    from torchvision import transforms as T
+    img = path_or_image
+    if not isinstance(img, Image.Image):
+        img = Image.open(img)
+    steps = [T.Resize(resize)] if resize is not None else []
+    if crop is not None:
+        steps.append(T.CenterCrop(crop))
+    steps += [T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]
+    return T.Compose(steps)(img.convert("RGB")).numpy()
+
+
+def same_bits(a, b):
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    b = np.ascontiguousarray(b, dtype=np.float32)
+    return a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))

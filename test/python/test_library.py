@@ -1,0 +1,123 @@
+"""Where the binding finds libimgclass, and its version check. Each case
+imports the package in a fresh interpreter with a controlled environment."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, build_dir
+
+PACKAGE = os.path.join(REPO, "bindings", "python")
+PROBE = "import imgclass; print(imgclass.library_source, imgclass.library_path, imgclass.library_version)"
+
+
+def run(code, env_extra=None, path=PACKAGE, cwd=None):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("IMGCLASS_LIBRARY", "LD_LIBRARY_PATH", "LIBRARY_PATH", "PYTHONPATH")}
+    env["PYTHONPATH"] = path
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          cwd=cwd or "/")
+
+
+def built_library():
+    lib = os.path.join(build_dir(), "libimgclass.so")
+    assert os.path.exists(lib), "run make first"
+    return os.path.realpath(lib)
+
+
+def system_has_imgclass():
+    import ctypes.util
+    return ctypes.util.find_library("imgclass") is not None
+
+
+@pytest.fixture
+def package_copy(tmp_path):
+    """The package outside the source tree, so there is no build/ to fall back on."""
+    dst = tmp_path / "site"
+    shutil.copytree(os.path.join(PACKAGE, "imgclass"), dst / "imgclass",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return str(dst)
+
+
+def test_environment_variable_comes_first(tmp_path):
+    r = run(PROBE, {"IMGCLASS_LIBRARY": built_library()})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["IMGCLASS_LIBRARY", built_library(), "0.1.0"]
+
+
+def test_environment_variable_is_not_silently_ignored():
+    r = run(PROBE, {"IMGCLASS_LIBRARY": "/nonexistent/libimgclass.so"})
+    assert r.returncode != 0
+    assert "LibraryNotFound" in r.stderr and "/nonexistent/libimgclass.so" in r.stderr
+    assert "IMGCLASS_LIBRARY" in r.stderr
+
+
+def test_find_library_second(package_copy, tmp_path):
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    for name in ("libimgclass.so", "libimgclass.so.0"):
+        os.symlink(built_library(), libdir / name)
+    r = run(PROBE, {"LD_LIBRARY_PATH": str(libdir), "LIBRARY_PATH": str(libdir)},
+            path=package_copy)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "find_library"
+
+
+def test_build_folder_last():
+    if system_has_imgclass():
+        pytest.skip("an installed libimgclass is found first on this machine")
+    r = run(PROBE)
+    assert r.returncode == 0, r.stderr
+    src, path, _ = r.stdout.split()
+    assert src == "build" and path == os.path.join(REPO, "build", "libimgclass.so")
+
+
+def test_not_found_says_where_it_looked(package_copy):
+    if system_has_imgclass():
+        pytest.skip("an installed libimgclass is found first on this machine")
+    r = run(PROBE, path=package_copy)
+    assert r.returncode != 0
+    err = r.stderr
+    assert "LibraryNotFound" in err and "find_library('imgclass') found nothing" in err
+    assert "build/libimgclass.so does not exist (run make)" in err
+    assert "IMGCLASS_LIBRARY" in err
+
+
+def test_version_mismatch_is_refused(tmp_path):
+    src = tmp_path / "fake.c"
+    src.write_text('const char *imgclass_version(void) { return "9.9.0"; }\n')
+    so = tmp_path / "libfake.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(so), str(src)], check=True)
+    r = run(PROBE, {"IMGCLASS_LIBRARY": str(so)})
+    assert r.returncode != 0
+    assert "VersionMismatch" in r.stderr and "9.9.0" in r.stderr and "0.1" in r.stderr
+
+
+def test_a_library_that_is_not_imgclass_is_refused(tmp_path):
+    src = tmp_path / "other.c"
+    src.write_text("int something_else(void) { return 1; }\n")
+    so = tmp_path / "libother.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(so), str(src)], check=True)
+    r = run(PROBE, {"IMGCLASS_LIBRARY": str(so)})
+    assert r.returncode != 0 and "not libimgclass" in r.stderr
+
+
+def test_pip_installs_offline(tmp_path):
+    """pip install --no-build-isolation, as make install-python runs it,
+    into a target folder; the installed package imports and is typed."""
+    target = tmp_path / "target"
+    build = tmp_path / "src"
+    shutil.copytree(PACKAGE, build, ignore=shutil.ignore_patterns(
+        "__pycache__", "build", "*.egg-info"))
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation",
+                        "--no-deps", "--no-index", "--quiet", "--target", str(target),
+                        str(build)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (target / "imgclass" / "py.typed").exists()
+    assert (target / "imgclass" / "torch.py").exists()
+    r = run(PROBE, {"IMGCLASS_LIBRARY": built_library()}, path=str(target))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "IMGCLASS_LIBRARY"

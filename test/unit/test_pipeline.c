@@ -1,0 +1,764 @@
+/* imgclass_pipeline: ordering, cuts (full, deadline, flush), backpressure,
+ * bad inputs, engine failures, many producers, shutdown, statistics. The
+ * results are checked against imgclass_classify on the same inputs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "imgclass.h"
+#include "image_fixtures.h"
+#include "model_fixtures.h"
+
+#define K 5
+#define MAX_RESULTS 2000
+
+/* ---- what the callback records --------------------------------------- */
+
+typedef struct record {
+    uint64_t seq;
+    void *user;
+    imgclass_status status;
+    char error[512];
+    float scores[K];
+    int k, top1, batch_size, batch_inputs;
+    uint64_t batch_id;
+    imgclass_cut_reason cut;
+    double queued_us, preprocess_us, forward_us;
+    int64_t delivered_ns;
+} record;
+
+typedef struct collector {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    record rec[MAX_RESULTS];
+    size_t n;
+    /* a gate that holds the engine thread inside the callback */
+    int hold, held;
+    /* set while imgclass_pipeline_free() runs: the callback tries to submit */
+    imgclass_pipeline *closing_pipeline;
+    imgclass_status submit_while_closing;
+    int after_free; /* a callback after free() returned sets `late` */
+    int late;
+} collector;
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static void on_result(void *ctx, const imgclass_pipeline_result *r)
+{
+    collector *c = ctx;
+    pthread_mutex_lock(&c->lock);
+    if (c->after_free)
+        c->late = 1;
+    assert_true(c->n < MAX_RESULTS);
+    record *x = &c->rec[c->n];
+    memset(x, 0, sizeof *x);
+    x->seq = r->seq;
+    x->user = r->user;
+    x->status = r->status;
+    snprintf(x->error, sizeof x->error, "%s", r->error);
+    x->k = r->k;
+    x->top1 = r->k > 0 ? r->top[0].index : -1;
+    x->batch_size = r->batch_size;
+    x->cut = r->cut;
+    x->batch_id = r->batch_id;
+    x->batch_inputs = r->batch_inputs;
+    x->queued_us = r->queued_us;
+    x->preprocess_us = r->preprocess_us;
+    x->forward_us = r->forward_us;
+    x->delivered_ns = mono_ns();
+    if (r->scores) {
+        assert_int_equal(r->num_classes, K);
+        memcpy(x->scores, r->scores, sizeof x->scores);
+    }
+    c->n++;
+    pthread_cond_broadcast(&c->changed);
+    c->held = c->hold;
+    while (c->hold)
+        pthread_cond_wait(&c->changed, &c->lock);
+    if (c->closing_pipeline) {
+        imgclass_input in = {.kind = IMGCLASS_INPUT_PATH, .path = "x.png"};
+        c->submit_while_closing =
+            imgclass_pipeline_submit(c->closing_pipeline, &in, NULL, IMGCLASS_SUBMIT_NONBLOCK, NULL);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+static collector *collector_new(void)
+{
+    collector *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->changed, NULL);
+    return c;
+}
+
+static void collector_free(collector *c)
+{
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->changed);
+    free(c);
+}
+
+/* Waits until `n` results are in, for at most `seconds`; 1 when they are. */
+static int wait_for(collector *c, size_t n, int seconds)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += seconds;
+    pthread_mutex_lock(&c->lock);
+    int rc = 0;
+    while (c->n < n && rc == 0)
+        rc = pthread_cond_timedwait(&c->changed, &c->lock, &ts);
+    int ok = c->n >= n;
+    pthread_mutex_unlock(&c->lock);
+    return ok;
+}
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static imgclass_pipeline_options tiny_options(collector *c)
+{
+    imgclass_pipeline_options o = imgclass_pipeline_options_default();
+    o.preprocess.resize_mode = IMGCLASS_RESIZE_EXACT;
+    o.preprocess.resize_width = o.preprocess.resize_height = 8;
+    o.preprocess.crop_width = o.preprocess.crop_height = 8;
+    o.on_result = on_result;
+    o.on_result_ctx = c;
+    o.preprocess_threads = 2;
+    return o;
+}
+
+/* A PNG of w x h in memory. */
+static unsigned char *png(int w, int h, unsigned seed, size_t *size)
+{
+    unsigned char *px = fx_pattern(w, h, 3, seed);
+    assert_non_null(px);
+    unsigned char *enc = fx_encode_stb('p', px, w, h, 3, size);
+    free(px);
+    assert_non_null(enc);
+    return enc;
+}
+
+/* The scores imgclass_classify gives for one memory input. */
+static void expected_scores(const imgclass_model *m, const void *data, size_t size, float *out)
+{
+    imgclass_classify_options o = imgclass_classify_options_default();
+    o.preprocess.resize_mode = IMGCLASS_RESIZE_EXACT;
+    o.preprocess.resize_width = o.preprocess.resize_height = 8;
+    o.preprocess.crop_width = o.preprocess.crop_height = 8;
+    imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY, .data = data, .size = size};
+    imgclass_results *r = NULL;
+    assert_int_equal(imgclass_classify(m, &in, 1, &o, &r), IMGCLASS_OK);
+    assert_int_equal(imgclass_results_status(r, 0), IMGCLASS_OK);
+    memcpy(out, imgclass_results_scores(r, 0), K * sizeof *out);
+    imgclass_results_free(r);
+}
+
+static imgclass_model *tiny(void)
+{
+    return fx_model_load("tiny.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+}
+
+static imgclass_status submit_memory(imgclass_pipeline *p, const void *data, size_t size,
+                                     void *user, unsigned flags)
+{
+    imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY, .data = data, .size = size};
+    return imgclass_pipeline_submit(p, &in, user, flags, NULL);
+}
+
+static void assert_in_order(const collector *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        assert_int_equal(c->rec[i].seq, i);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+/* Images of very different decode times, so later ones finish first: the
+ * results still come in submission order and equal imgclass_classify's. */
+static void test_ordered_despite_out_of_order_completion(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.max_batch = 3;
+    o.preprocess_threads = 3;
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+
+    enum { N = 12 };
+    unsigned char *img[N];
+    size_t size[N];
+    for (int i = 0; i < N; i++) /* every third image is large */
+        img[i] = i % 3 == 0 ? png(1500, 1200, (unsigned)i, &size[i]) : png(9, 7, (unsigned)i, &size[i]);
+    uint64_t seq;
+    for (int i = 0; i < N; i++) {
+        imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY, .data = img[i], .size = size[i]};
+        assert_int_equal(imgclass_pipeline_submit(p, &in, img[i], 0, &seq), IMGCLASS_OK);
+        assert_int_equal(seq, (uint64_t)i);
+    }
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    assert_int_equal(c->n, N);
+    assert_in_order(c);
+    for (int i = 0; i < N; i++) {
+        float want[K];
+        expected_scores(m, img[i], size[i], want);
+        assert_int_equal(c->rec[i].status, IMGCLASS_OK);
+        assert_ptr_equal(c->rec[i].user, img[i]);
+        assert_int_equal(c->rec[i].k, K);
+        fx_model_assert_close(c->rec[i].scores, want, K, 1e-5f);
+        assert_true(c->rec[i].batch_size >= 1 && c->rec[i].batch_size <= 3);
+    }
+    imgclass_pipeline_free(p);
+    for (int i = 0; i < N; i++)
+        free(img[i]);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+/* A lone image is not held for a full batch: it goes at the deadline,
+ * counted from when it was ready, and not before. */
+static void test_deadline_cut(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.max_batch = 64;
+    o.max_delay_us = 30000;
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    size_t size;
+    unsigned char *img = png(20, 20, 1, &size);
+    int64_t t0 = mono_ns();
+    assert_int_equal(submit_memory(p, img, size, NULL, 0), IMGCLASS_OK);
+    assert_true(wait_for(c, 1, 30)); /* no flush: only the deadline can cut it */
+    record *r = &c->rec[0];
+    assert_int_equal(r->status, IMGCLASS_OK);
+    assert_int_equal(r->cut, IMGCLASS_CUT_DEADLINE);
+    assert_int_equal(r->batch_size, 1);
+    /* submit -> delivery spans queueing, preprocessing, the whole delay and
+     * the forward pass: the cut never comes early */
+    double waited_us = (double)(r->delivered_ns - t0) / 1000.0;
+    assert_true(waited_us >= r->queued_us + r->preprocess_us + (double)o.max_delay_us);
+    imgclass_pipeline_stats s = {.struct_size = sizeof s};
+    assert_int_equal(imgclass_pipeline_stats_get(p, &s), IMGCLASS_OK);
+    assert_int_equal(s.batches_deadline, 1);
+    assert_int_equal(s.batches_full + s.batches_flush, 0);
+    imgclass_pipeline_free(p);
+    free(img);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+/* Full batches go without flush or deadline; flush cuts a partial one. */
+static void test_full_cuts_and_flush(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.max_batch = 4;
+    o.max_delay_us = -1; /* no deadline */
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    size_t size;
+    unsigned char *img = png(12, 10, 2, &size);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(submit_memory(p, img, size, NULL, 0), IMGCLASS_OK);
+    assert_true(wait_for(c, 8, 30));
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(c->rec[i].cut, IMGCLASS_CUT_FULL);
+        assert_int_equal(c->rec[i].batch_size, 4);
+        assert_int_equal(c->rec[i].batch_inputs, 4);
+        assert_int_equal(c->rec[i].batch_id, (uint64_t)(i / 4));
+    }
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(submit_memory(p, img, size, NULL, 0), IMGCLASS_OK);
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    assert_int_equal(c->n, 11); /* flush returned: everything delivered */
+    for (int i = 8; i < 11; i++) {
+        assert_int_equal(c->rec[i].cut, IMGCLASS_CUT_FLUSH);
+        assert_int_equal(c->rec[i].batch_size, 3);
+        assert_int_equal(c->rec[i].batch_inputs, 3);
+        assert_int_equal(c->rec[i].batch_id, 2);
+    }
+    /* after a flush, batching goes on as before: full cuts again */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(submit_memory(p, img, size, NULL, 0), IMGCLASS_OK);
+    assert_true(wait_for(c, 15, 30));
+    assert_int_equal(c->rec[14].cut, IMGCLASS_CUT_FULL);
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK); /* nothing pending: returns */
+    imgclass_pipeline_stats s = {.struct_size = sizeof s};
+    assert_int_equal(imgclass_pipeline_stats_get(p, &s), IMGCLASS_OK);
+    assert_int_equal(s.batches_full, 3);
+    assert_int_equal(s.batches_flush, 1);
+    assert_int_equal(s.batched_images, 15);
+    assert_int_equal(s.submitted, 15);
+    assert_int_equal(s.delivered, 15);
+    assert_int_equal(s.queue_depth, 0);
+    imgclass_pipeline_free(p);
+    free(img);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+typedef struct blocking_submit {
+    imgclass_pipeline *p;
+    const void *data;
+    size_t size;
+    imgclass_status st;
+    int done;
+    pthread_mutex_t *lock;
+} blocking_submit;
+
+static void *submit_thread(void *arg)
+{
+    blocking_submit *b = arg;
+    imgclass_status st = submit_memory(b->p, b->data, b->size, NULL, 0);
+    pthread_mutex_lock(b->lock);
+    b->st = st;
+    b->done = 1;
+    pthread_mutex_unlock(b->lock);
+    return NULL;
+}
+
+/* With the queue full, a non-blocking submit is refused with BUSY and a
+ * blocking one waits, then goes through once a result frees a place. */
+static void test_backpressure(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.max_batch = 1;
+    o.queue_capacity = 2;
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    size_t size;
+    unsigned char *img = png(10, 10, 3, &size);
+
+    c->hold = 1; /* the first callback holds the engine thread */
+    assert_int_equal(submit_memory(p, img, size, NULL, 0), IMGCLASS_OK);
+    assert_int_equal(submit_memory(p, img, size, NULL, 0), IMGCLASS_OK);
+    assert_true(wait_for(c, 1, 30)); /* image 0 is in its (held) callback */
+    assert_int_equal(submit_memory(p, img, size, NULL, IMGCLASS_SUBMIT_NONBLOCK), IMGCLASS_ERR_BUSY);
+    assert_non_null(strstr(imgclass_last_error(), "busy"));
+
+    blocking_submit b = {.p = p, .data = img, .size = size, .lock = &c->lock};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, submit_thread, &b), 0);
+    sleep_ms(100);
+    pthread_mutex_lock(&c->lock);
+    assert_int_equal(b.done, 0); /* still waiting for room */
+    c->hold = 0;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(t, NULL);
+    assert_int_equal(b.st, IMGCLASS_OK);
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    assert_int_equal(c->n, 3);
+    assert_in_order(c);
+    imgclass_pipeline_free(p);
+    free(img);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+/* Bad inputs fail alone, with messages that name them; good ones in the
+ * same batches are classified as usual. */
+static void test_mixed_good_and_bad(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.max_batch = 4;
+    o.max_delay_us = -1; /* batches of exactly 4, then the flush */
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    size_t size;
+    unsigned char *img = png(16, 16, 4, &size);
+    char *path = fx_temp_file(img, size);
+    assert_non_null(path);
+    static const char garbage[] = "this is not an image at all";
+    imgclass_image *wrapped = NULL;
+    unsigned char *px = fx_pattern(11, 13, 3, 9);
+    assert_int_equal(imgclass_image_wrap(px, 11, 13, 0, IMGCLASS_PIXEL_RGB, 0, &wrapped), IMGCLASS_OK);
+
+    imgclass_input in[6] = {
+        {.kind = IMGCLASS_INPUT_PATH, .path = path},
+        {.kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/dir/cat.jpg"},
+        {.kind = IMGCLASS_INPUT_MEMORY, .data = garbage, .size = sizeof garbage},
+        {.kind = IMGCLASS_INPUT_MEMORY, .data = img, .size = size},
+        {.kind = IMGCLASS_INPUT_IMAGE, .image = wrapped},
+        {.kind = IMGCLASS_INPUT_MEMORY, .data = img, .size = size / 2}, /* truncated */
+    };
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(imgclass_pipeline_submit(p, &in[i], NULL, 0, NULL), IMGCLASS_OK);
+    /* arguments that are wrong are refused at once, nothing accepted */
+    imgclass_input null_path = {.kind = IMGCLASS_INPUT_PATH, .path = NULL};
+    assert_int_equal(imgclass_pipeline_submit(p, &null_path, NULL, 0, NULL),
+                     IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_pipeline_submit(p, &in[0], NULL, 0x80, NULL),
+                     IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    assert_int_equal(c->n, 6);
+    assert_in_order(c);
+    float want[K];
+    expected_scores(m, img, size, want);
+    assert_int_equal(c->rec[0].status, IMGCLASS_OK);
+    fx_model_assert_close(c->rec[0].scores, want, K, 1e-5f);
+    assert_int_equal(c->rec[1].status, IMGCLASS_ERR_IO);
+    assert_non_null(strstr(c->rec[1].error, "/nonexistent/dir/cat.jpg"));
+    assert_int_equal(c->rec[1].k, 0);
+    assert_int_equal(c->rec[2].status, IMGCLASS_ERR_UNSUPPORTED);
+    assert_non_null(strstr(c->rec[2].error, "memory buffer"));
+    assert_int_equal(c->rec[3].status, IMGCLASS_OK);
+    fx_model_assert_close(c->rec[3].scores, want, K, 1e-5f);
+    assert_int_equal(c->rec[4].status, IMGCLASS_OK);
+    assert_int_not_equal(c->rec[5].status, IMGCLASS_OK);
+    assert_string_not_equal(c->rec[5].error, "");
+    /* failed images count among their batch's inputs, not in its pass */
+    assert_int_equal(c->rec[0].batch_inputs, 4);
+    assert_int_equal(c->rec[0].batch_size, 2);
+    assert_int_equal(c->rec[1].batch_size, 0);
+    assert_int_equal(c->rec[5].batch_inputs, 2);
+    imgclass_pipeline_stats s = {.struct_size = sizeof s};
+    assert_int_equal(imgclass_pipeline_stats_get(p, &s), IMGCLASS_OK);
+    assert_int_equal(s.failed, 3);
+    assert_int_equal(s.batched_images, 3); /* failed images take no forward slot */
+    imgclass_pipeline_free(p);
+    imgclass_image_free(wrapped);
+    free(px);
+    unlink(path);
+    free(path);
+    free(img);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+/* The engine fails on one batch (the model refuses a batch of 3): each of
+ * its images gets the message, and the batches after it work. */
+static void test_engine_error_mid_stream(void **state)
+{
+    (void)state;
+    imgclass_model *m = fx_model_load("fail_batch3.pt", 0, 8, 8);
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.max_batch = 8;
+    o.max_delay_us = (int64_t)3600 * 1000000;
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    size_t size;
+    unsigned char *img = png(10, 10, 5, &size);
+    int per_round[3] = {2, 3, 2};
+    for (int r = 0; r < 3; r++) {
+        for (int i = 0; i < per_round[r]; i++)
+            assert_int_equal(submit_memory(p, img, size, NULL, 0), IMGCLASS_OK);
+        assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    }
+    assert_int_equal(c->n, 7);
+    assert_in_order(c);
+    for (int i = 0; i < 7; i++) {
+        int in_bad_batch = i >= 2 && i < 5;
+        if (in_bad_batch) {
+            assert_int_equal(c->rec[i].status, IMGCLASS_ERR_ENGINE);
+            assert_non_null(strstr(c->rec[i].error, "refusing a batch of 3"));
+            assert_int_equal(c->rec[i].k, 0);
+            assert_int_equal(c->rec[i].batch_size, 3);
+        } else {
+            assert_int_equal(c->rec[i].status, IMGCLASS_OK);
+            assert_int_equal(c->rec[i].k, K);
+        }
+    }
+    imgclass_pipeline_free(p);
+    free(img);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+typedef struct producer {
+    imgclass_pipeline *p;
+    const unsigned char *img;
+    size_t size;
+    int id;
+} producer;
+
+#define PRODUCERS 8
+#define PER_PRODUCER 200
+
+static void *produce(void *arg)
+{
+    producer *pr = arg;
+    for (int i = 0; i < PER_PRODUCER; i++) {
+        uintptr_t tag = (uintptr_t)(pr->id * PER_PRODUCER + i + 1);
+        imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY, .data = pr->img, .size = pr->size};
+        if (imgclass_pipeline_submit(pr->p, &in, (void *)tag, 0, NULL) != IMGCLASS_OK)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+/* 8 threads x 200 submits through a small queue: every result delivered
+ * exactly once, in sequence order, each one right. */
+static void test_many_producers(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.max_batch = 8;
+    o.queue_capacity = 16;
+    o.max_delay_us = 1000;
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    size_t size;
+    unsigned char *img = png(10, 10, 6, &size);
+    float want[K];
+    expected_scores(m, img, size, want);
+    pthread_t t[PRODUCERS];
+    producer pr[PRODUCERS];
+    for (int i = 0; i < PRODUCERS; i++) {
+        pr[i] = (producer){.p = p, .img = img, .size = size, .id = i};
+        assert_int_equal(pthread_create(&t[i], NULL, produce, &pr[i]), 0);
+    }
+    for (int i = 0; i < PRODUCERS; i++) {
+        void *rv;
+        pthread_join(t[i], &rv);
+        assert_null(rv);
+    }
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    assert_int_equal(c->n, PRODUCERS * PER_PRODUCER);
+    assert_in_order(c);
+    static unsigned char seen[PRODUCERS * PER_PRODUCER + 1];
+    memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < c->n; i++) {
+        uintptr_t tag = (uintptr_t)c->rec[i].user;
+        assert_true(tag >= 1 && tag <= PRODUCERS * PER_PRODUCER);
+        assert_int_equal(seen[tag], 0);
+        seen[tag] = 1;
+        assert_int_equal(c->rec[i].status, IMGCLASS_OK);
+        fx_model_assert_close(c->rec[i].scores, want, K, 1e-5f);
+    }
+    imgclass_pipeline_stats s = {.struct_size = sizeof s};
+    assert_int_equal(imgclass_pipeline_stats_get(p, &s), IMGCLASS_OK);
+    uint64_t in_buckets = 0;
+    for (int i = 0; i < IMGCLASS_LATENCY_BUCKETS; i++)
+        in_buckets += s.latency_buckets[i];
+    assert_int_equal(in_buckets, s.delivered);
+    assert_true(s.latency_p50_us > 0 && s.latency_p50_us <= s.latency_p90_us &&
+                s.latency_p90_us <= s.latency_p99_us);
+    assert_true(s.batches_full > 0);
+    imgclass_pipeline_free(p);
+    free(img);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+static void *free_thread(void *arg)
+{
+    imgclass_pipeline_free(arg);
+    return NULL;
+}
+
+/* free() while images are queued: all are delivered before it returns,
+ * none after; a submit during shutdown is refused with CLOSED. */
+static void test_free_while_busy(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.max_batch = 4;
+    o.queue_capacity = 64;
+    o.max_delay_us = (int64_t)3600 * 1000000;
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    size_t size;
+    unsigned char *img = png(300, 200, 7, &size);
+    c->hold = 1; /* the first callback waits until free() has begun */
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(submit_memory(p, img, size, NULL, 0), IMGCLASS_OK);
+    assert_true(wait_for(c, 1, 30));
+    pthread_mutex_lock(&c->lock);
+    c->closing_pipeline = p;
+    c->submit_while_closing = IMGCLASS_OK;
+    pthread_mutex_unlock(&c->lock);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, free_thread, p), 0);
+    sleep_ms(300); /* free() marks the pipeline closing before it waits */
+    pthread_mutex_lock(&c->lock);
+    c->hold = 0;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(t, NULL);
+    pthread_mutex_lock(&c->lock);
+    c->after_free = 1;
+    assert_int_equal(c->n, 50);
+    assert_int_equal(c->submit_while_closing, IMGCLASS_ERR_CLOSED);
+    pthread_mutex_unlock(&c->lock);
+    sleep_ms(50);
+    assert_int_equal(c->late, 0);
+    assert_in_order(c);
+    imgclass_pipeline_free(NULL); /* no-op */
+    free(img);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+/* Unordered delivery: failures may come early (from a worker), every image
+ * still exactly once. */
+static void test_unordered(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.ordered = 0;
+    o.max_batch = 4;
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    size_t size;
+    unsigned char *img = png(10, 10, 8, &size);
+    static const char bad[] = "GIF89a nonsense";
+    for (int i = 0; i < 40; i++) {
+        if (i % 5 == 4)
+            assert_int_equal(submit_memory(p, bad, sizeof bad, (void *)(uintptr_t)(i + 1), 0),
+                             IMGCLASS_OK);
+        else
+            assert_int_equal(submit_memory(p, img, size, (void *)(uintptr_t)(i + 1), 0),
+                             IMGCLASS_OK);
+    }
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    assert_int_equal(c->n, 40);
+    unsigned char seen[41] = {0};
+    for (size_t i = 0; i < c->n; i++) {
+        uintptr_t tag = (uintptr_t)c->rec[i].user;
+        assert_int_equal(seen[tag], 0);
+        seen[tag] = 1;
+        assert_int_equal(c->rec[i].seq, tag - 1);
+        assert_int_equal(c->rec[i].status == IMGCLASS_OK, tag % 5 != 0);
+    }
+    imgclass_pipeline_free(p);
+    free(img);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+/* IMGCLASS_SUBMIT_COPY: the caller may reuse its buffer at once. */
+static void test_submit_copy(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    size_t size;
+    unsigned char *img = png(14, 9, 10, &size);
+    float want[K];
+    expected_scores(m, img, size, want);
+    unsigned char *buf = malloc(size);
+    assert_non_null(buf);
+    memcpy(buf, img, size);
+    assert_int_equal(submit_memory(p, buf, size, NULL, IMGCLASS_SUBMIT_COPY), IMGCLASS_OK);
+    memset(buf, 0, size); /* the copy is what counts */
+    free(buf);
+    unsigned char *px = fx_pattern(11, 13, 3, 9);
+    imgclass_image *img2 = NULL;
+    assert_int_equal(imgclass_image_wrap(px, 11, 13, 0, IMGCLASS_PIXEL_BGR, 0, &img2), IMGCLASS_OK);
+    imgclass_input in = {.kind = IMGCLASS_INPUT_IMAGE, .image = img2};
+    assert_int_equal(imgclass_pipeline_submit(p, &in, NULL, IMGCLASS_SUBMIT_COPY, NULL), IMGCLASS_OK);
+    imgclass_image_free(img2);
+    free(px);
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    assert_int_equal(c->n, 2);
+    assert_int_equal(c->rec[0].status, IMGCLASS_OK);
+    fx_model_assert_close(c->rec[0].scores, want, K, 1e-5f);
+    assert_int_equal(c->rec[1].status, IMGCLASS_OK);
+    imgclass_pipeline_free(p);
+    free(img);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline *p = (imgclass_pipeline *)&p;
+    imgclass_pipeline_options o = tiny_options(c);
+    o.struct_size = sizeof o - 8; /* built against an older header */
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_null(p);
+    assert_non_null(strstr(imgclass_last_error(), "bytes"));
+    o = tiny_options(c);
+    o.on_result = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(imgclass_last_error(), "on_result"));
+    o = tiny_options(c);
+    o.max_batch = 0;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
+    o = tiny_options(c);
+    o.preprocess.crop_width = o.preprocess.crop_height = 16; /* the model takes 8 x 8 */
+    o.preprocess.resize_width = o.preprocess.resize_height = 16;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(imgclass_last_error(), "8 x 8"));
+    assert_int_equal(imgclass_pipeline_create(NULL, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_pipeline_create(m, NULL, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
+    imgclass_input in = {.kind = IMGCLASS_INPUT_PATH, .path = "a.jpg"};
+    assert_int_equal(imgclass_pipeline_submit(NULL, &in, NULL, 0, NULL), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(imgclass_pipeline_flush(NULL), IMGCLASS_ERR_INVALID_ARGUMENT);
+    imgclass_pipeline_stats s = {.struct_size = 3};
+    assert_int_equal(imgclass_pipeline_stats_get(NULL, &s), IMGCLASS_ERR_INVALID_ARGUMENT);
+    o = tiny_options(c);
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    assert_int_equal(imgclass_pipeline_stats_get(p, &s), IMGCLASS_ERR_INVALID_ARGUMENT);
+    s.struct_size = sizeof s;
+    assert_int_equal(imgclass_pipeline_stats_get(p, &s), IMGCLASS_OK);
+    assert_int_equal(s.queue_capacity, 4 * o.max_batch); /* the default */
+    assert_int_equal(s.latency_p50_us, 0.0);
+    imgclass_pipeline_free(p);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ordered_despite_out_of_order_completion),
+        cmocka_unit_test(test_deadline_cut),
+        cmocka_unit_test(test_full_cuts_and_flush),
+        cmocka_unit_test(test_backpressure),
+        cmocka_unit_test(test_mixed_good_and_bad),
+        cmocka_unit_test(test_engine_error_mid_stream),
+        cmocka_unit_test(test_many_producers),
+        cmocka_unit_test(test_free_while_busy),
+        cmocka_unit_test(test_unordered),
+        cmocka_unit_test(test_submit_copy),
+        cmocka_unit_test(test_bad_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
