@@ -343,7 +343,10 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void);
  * Library ships traced_resnet18.pt.gz; recognised by content). Runs one
  * forward pass on a zero input to check that the output is N x K; a file
  * that is not a model, a corrupt archive or a wrong input size is an error
- * here, not later. `options` may be NULL. Thread-safe. */
+ * here, not later. `options` may be NULL. Thread-safe.
+ * What the model's code prints (TorchScript print()) is discarded, never
+ * written to standard output: the first load sets libtorch's process-wide
+ * print handler to drop it, unless the host has set a handler of its own. */
 IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
                                                  const imgclass_model_options *options,
                                                  imgclass_model **out);
@@ -408,7 +411,8 @@ typedef struct imgclass_class {
     const char *id;
 } imgclass_class;
 
-/* The k best of `num_classes` scores, best first, ties to the lower index.
+/* The k best of `num_classes` scores, best first, ties to the lower index;
+ * NaN ranks below every number. O(num_classes * log k), no allocation.
  * k is clamped to num_classes; *out_k receives how many were written to
  * `out` (which holds at least k entries). `model` may be NULL; when given,
  * labels are filled from it. Thread-safe. */
@@ -446,7 +450,9 @@ IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void);
 typedef struct imgclass_results imgclass_results;
 
 /* Decodes, preprocesses and classifies `count` inputs as one batch. A bad
- * input fails only its own slot (see imgclass_results_status()); the call
+ * input fails only its own slot (see imgclass_results_status()), and so
+ * does an image for which the model gives a NaN or infinite score
+ * (IMGCLASS_ERR_ENGINE, naming the input and the class); the call
  * itself fails only for bad arguments, out of memory, or an engine error.
  * `options` may be NULL. Thread-safe on one model. */
 IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,

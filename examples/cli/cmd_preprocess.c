@@ -114,10 +114,6 @@ static int run(const char *npy_path, char **files, int nfiles,
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    /* Over a file size limit (ulimit -f), a write fails with EFBIG and is
-     * reported like a full disk, instead of SIGXFSZ killing the process
-     * with the temporary file left behind. */
-    signal(SIGXFSZ, SIG_IGN);
 
     size_t shape[4] = {0, 3, (size_t)height, (size_t)width};
     const size_t floats = 3 * (size_t)height * (size_t)width;

@@ -258,7 +258,43 @@ def define_cases():
          [IC, "preprocess", "--npy", path("keep.npy"), "--size", "64x64", "--crop", "none"]
          + [path(f"many{i}.jpg") for i in range(8)], 1,
          [path("keep.npy"), "write failed"], note="RLIMIT_FSIZE 100 KiB")
-    # Weaker spots: error texts.
+    # 9. Write errors on standard output: reported, exit 1, whole records.
+    case("stdout-dev-full", f"{' '.join(cls)} {ok_jpg} > /dev/full", 1,
+         ["standard output: write failed"])
+    for i in range(30):
+        shutil_copy(ok_jpg, path(f"rec{i:02d}.jpg"))
+    case("stdout-full-disk", cls + ["--json"] + [path(f"rec{i:02d}.jpg") for i in range(30)], 1,
+         ["standard output: write failed"], note="RLIMIT_FSIZE 1000 bytes, stdout a file")
+    # 10. Deep folders: a path longer than PATH_MAX is a failed input, not
+    # a silent skip.
+    deep_root = path("deep")
+    os.mkdir(deep_root)
+    shutil_copy(ok_jpg, os.path.join(deep_root, "a.jpg"))
+    fd = os.open(deep_root, os.O_RDONLY)
+    for _ in range(20):  # 20 x 250 characters: about 5000, over PATH_MAX
+        name = "d" * 250
+        os.mkdir(name, dir_fd=fd)
+        nfd = os.open(name, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    with os.fdopen(os.open("z.jpg", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as f:
+        f.write(open(ok_jpg, "rb").read())
+    os.close(fd)
+    case("deep-folder", cls + ["--tsv", deep_root], 2, ["a.jpg\t", "z.jpg\t-1\t", "too long"])
+    # 11. A model that prints: stdout stays pure JSON Lines.
+    models = make_models()
+    case("model-print", [IC, "classify", "--model", models["print"], "--json"] + PP + [ok_jpg],
+         0, ['"top"'], note="stdout must hold only JSON records")
+    # Weaker spots: NaN scores, huge top-k, --batch, error texts.
+    case("model-nan", [IC, "classify", "--model", models["nan"], "--json"] + PP + [ok_jpg], 2,
+         [ok_jpg, "non-finite score (NaN)"])
+    case("topk-200000", [IC, "classify", "--model", models["wide"], "--json", "--topk",
+                         "100000"] + PP + [ok_jpg, ok_jpg], 0, ['"index": 199999'])
+    case("batch-4096", [IC, "classify", "--model", m, "--batch", "4096", ok_jpg], 1,
+         ["--batch 4096 needs", "at most --batch"])
+    case("classify-empty-model", [IC, "classify", "--model=", ok_jpg], 1,
+         ["--model needs a file name"])
+    # Error texts.
     case("model-empty-path", [IC, "info", "--model", ""], 1, ["invalid argument: empty path"])
     write("labels-array.json", b'["a", "b", "c", "d", "e"]')
     case("labels-json-array", [IC, "info", "--model", m, "--size", "8x8", "--labels",
@@ -277,18 +313,46 @@ def define_cases():
          [path("noframe.gif"), "cannot decode GIF: ", "first frame"])
 
 
+def make_models():
+    """TorchScript models with hostile behaviour, made by PyTorch now:
+    one that prints, one whose scores are NaN, one with 200,000 classes."""
+    import torch
+
+    class Print(torch.nn.Module):
+        def forward(self, x):
+            print("hello from inside the model")
+            return x.mean(dim=[2, 3])
+
+    class NaN(torch.nn.Module):
+        def forward(self, x):
+            return x.mean(dim=[2, 3]) * float("nan")
+
+    class Wide(torch.nn.Module):
+        def forward(self, x):
+            ramp = torch.arange(200000, dtype=torch.float32).unsqueeze(0) / 20000.0
+            return x.mean(dim=[1, 2, 3]).unsqueeze(1) * 0.0 + ramp
+
+    out = {}
+    for name, mod in [("print", Print()), ("nan", NaN()), ("wide", Wide())]:
+        out[name] = path(f"{name}.pt")
+        torch.jit.script(mod).save(out[name])
+    return out
+
+
 def shutil_copy(src, dst):
     with open(src, "rb") as a, open(dst, "wb") as b:
         b.write(a.read())
 
 
 def check_case(c, baseline):
-    fsize = 100 << 10 if c["name"] == "npy-full-disk" else None
+    fsize = {"npy-full-disk": 100 << 10, "stdout-full-disk": 1000}.get(c["name"])
+    stdout_path = path("stdout.txt") if c["name"] == "stdout-full-disk" else None
     shell = isinstance(c["command"], str)
     before = None
     if c["name"] == "npy-full-disk":
         before = open(path("keep.npy"), "rb").read()
-    rc, out, err, rss, cpu, timed_out = run(c["command"], shell=shell, fsize=fsize)
+    rc, out, err, rss, cpu, timed_out = run(c["command"], shell=shell, fsize=fsize,
+                                            stdout_path=stdout_path)
     problems = []
     if timed_out:
         problems.append(f"killed after {WALL_TIMEOUT_S} s")
@@ -321,6 +385,25 @@ def check_case(c, baseline):
             problems.append(f"temporary files left: {left}")
     lines = (err + out).strip().splitlines()
     named = [l for l in lines if any(s in l for s in c["must_contain"][:1])]
+    if c["name"] == "stdout-full-disk":
+        import json
+        text_out = open(stdout_path, "rb").read().decode()
+        if not text_out.endswith("\n") and text_out:
+            problems.append("the output ends in the middle of a record")
+        for line in text_out.splitlines():
+            try:
+                json.loads(line)
+            except ValueError:
+                problems.append(f"a broken record: {line[:60]!r}")
+        if not 0 < len(text_out) <= 1000:
+            problems.append(f"{len(text_out)} bytes written")
+    if c["name"] in ("model-print", "model-nan", "topk-200000") and out:
+        import json
+        for line in out.splitlines():
+            try:
+                json.loads(line)
+            except ValueError:
+                problems.append(f"stdout holds a non-JSON line: {line[:60]!r}")
     first_line = (named or lines or [""])[0][:160]
     status = "FAIL" if problems else "ok"
     print(f"{status}: {c['name']}: exit {rc}, {rss:.0f} MiB peak (+{rss - base_rss:.0f}), "

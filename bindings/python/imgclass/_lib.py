@@ -39,7 +39,12 @@ class VersionMismatch(ImportError):
 
 
 class DecodeOptions(ctypes.Structure):
-    _fields_ = [("max_pixels", ctypes.c_uint64)]
+    _fields_ = [
+        ("max_pixels", ctypes.c_uint64),
+        ("max_file_bytes", ctypes.c_uint64),
+        ("max_decode_memory", ctypes.c_uint64),
+        ("max_jpeg_scans", ctypes.c_int),
+    ]
 
 
 class PreprocessOptionsC(ctypes.Structure):
@@ -65,6 +70,8 @@ class ModelOptions(ctypes.Structure):
         ("softmax", ctypes.c_int),
         ("optimize", ctypes.c_uint),
         ("warmup_runs", ctypes.c_int),
+        ("max_model_bytes", ctypes.c_uint64),
+        ("max_gzip_ratio", ctypes.c_uint),
     ]
 
 

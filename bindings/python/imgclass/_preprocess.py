@@ -93,7 +93,10 @@ class PreprocessOptions:
         o.fast = 1 if self.fast else 0
         if not isinstance(self.max_pixels, (int, np.integer)) or self.max_pixels < 0:
             raise ValueError(f"max_pixels must be an int >= 0, got {self.max_pixels!r}")
-        d = _lib.DecodeOptions(int(self.max_pixels))
+        # The library's defaults for the other limits (file size, decode
+        # memory, JPEG scans), then the caller's pixel limit.
+        d = _lib.lib.imgclass_decode_options_default()
+        d.max_pixels = int(self.max_pixels)
         return o, d
 
 
