@@ -9,7 +9,9 @@ docs/benchmarks.md.
      torch.jit.load + inference_mode, a bare libtorch C++ forward;
   3. end to end: `imgclass classify` on a folder against the standard Python
      script, both writing result files, with top-1 agreement per image;
-  4. peak RSS of every process measured.
+  4. peak RSS of every process measured;
+  5. the Python binding (bench/python_bench.py): against the CLI, the
+     Python pipeline and torchvision's DataLoader transform.
 
 Every figure is the median of interleaved rounds (so a burst of load on
 this shared machine hits all subjects alike); only ratios from this one run
@@ -31,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from measure import median, run_measured  # noqa: E402
+from python_bench import python_section  # noqa: E402
 
 SAMPLES = os.path.join(REPO, "..", "shared", "images", "imagenet-sample-100")
 
@@ -182,6 +185,9 @@ def main():
                                         args.seconds, py)
     print("bench: predict done", file=sys.stderr)
     e2e_rows, e2e, e2e_rc = bench_e2e(args.build, model, folder, args.threads, args.rounds, py)
+    print("bench: end to end done", file=sys.stderr)
+    py_lines, py_ok = python_section(args.build, model, folder, files, args.threads,
+                                     args.rounds, py)
 
     lines = [
         "# Benchmarks",
@@ -232,13 +238,16 @@ def main():
         if "RSS" in r[0]:
             lines.append(f"| end to end, imgclass classify | {r[1]:.0f} |")
             lines.append(f"| end to end, Python pipeline | {r[2]:.0f} |")
+    lines += py_lines
     text = "\n".join(lines) + "\n"
     with open(args.out, "w") as f:
         f.write(text)
     print(text)
     if e2e_rc != 0:
         print("bench: end-to-end top-1 agreement is not 100%", file=sys.stderr)
-    return e2e_rc
+    if not py_ok:
+        print("bench: the Python binding's top-1 agreement is not 100%", file=sys.stderr)
+    return e2e_rc or (0 if py_ok else 1)
 
 
 if __name__ == "__main__":

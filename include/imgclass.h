@@ -227,6 +227,14 @@ typedef enum imgclass_resize_mode {
     IMGCLASS_RESIZE_NONE = 2
 } imgclass_resize_mode;
 
+/* The resampling filter of the resize, as Pillow's Image.resize() with
+ * antialiasing (the filter widens with the downscale factor), both
+ * bit-exact with Pillow 9.4. */
+typedef enum imgclass_interpolation {
+    IMGCLASS_INTERP_BILINEAR = 0, /* PIL.Image.BILINEAR, torchvision's default */
+    IMGCLASS_INTERP_BICUBIC = 1   /* PIL.Image.BICUBIC: cubic convolution, a = -0.5 */
+} imgclass_interpolation;
+
 typedef struct imgclass_preprocess_options {
     imgclass_resize_mode resize_mode; /* default IMGCLASS_RESIZE_SHORTER */
     int resize_size;                  /* SHORTER: target shorter side; default 256 */
@@ -248,6 +256,10 @@ typedef struct imgclass_preprocess_options {
      * the measured error. Affects only the *_file / *_memory calls, which
      * decode. */
     int fast;
+    /* The resize filter; default IMGCLASS_INTERP_BILINEAR. Ignored by
+     * IMGCLASS_RESIZE_NONE and by an axis whose size does not change
+     * (Pillow skips it too). */
+    imgclass_interpolation interpolation;
 } imgclass_preprocess_options;
 
 /* torchvision's ImageNet recipe: Resize(256), CenterCrop(224), ImageNet

@@ -30,6 +30,12 @@ imgclass_status ic_options_check(const imgclass_preprocess_options *o, const cha
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "%s: invalid argument: unknown resize_mode %d", src, (int)o->resize_mode);
     }
+    if (o->interpolation != IMGCLASS_INTERP_BILINEAR &&
+        o->interpolation != IMGCLASS_INTERP_BICUBIC)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "%s: invalid argument: unknown interpolation %d (bilinear %d, bicubic %d)",
+                        src, (int)o->interpolation, (int)IMGCLASS_INTERP_BILINEAR,
+                        (int)IMGCLASS_INTERP_BICUBIC);
     if (o->crop_width < 0 || o->crop_height < 0 || (o->crop_width == 0) != (o->crop_height == 0))
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "%s: invalid argument: crop must be positive, or 0x0 for none (got %dx%d)",

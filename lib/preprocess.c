@@ -37,6 +37,7 @@ IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_default(voi
     o.std[1] = 0.224f;
     o.std[2] = 0.225f;
     o.fast = 0;
+    o.interpolation = IMGCLASS_INTERP_BILINEAR;
     return o;
 }
 
@@ -100,16 +101,19 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
     const ic_axis_plan *px = &plan->x, *py = &plan->y;
     const int cx = px->count;
     int sx0, sx1, sy0, sy1;
-    ic_resample_axis_span(src->image_width, px->resized, px->first, cx, &sx0, &sx1);
-    ic_resample_axis_span(src->image_height, py->resized, py->first, py->count, &sy0, &sy1);
+    const imgclass_interpolation interp = o->interpolation;
+    ic_resample_axis_span(src->image_width, px->resized, px->first, cx, interp, &sx0, &sx1);
+    ic_resample_axis_span(src->image_height, py->resized, py->first, py->count, interp, &sy0,
+                          &sy1);
     if (sx0 < src->x0 || sx1 > src->x0 + src->width || sy0 < src->y0 ||
         sy1 > src->y0 + src->height)
         return ic_error(IMGCLASS_ERR_CORRUPT,
                         "%s: corrupt data: decoded block misses the region the crop needs",
                         source);
 
-    const size_t bx = round8(ic_resample_axis_bytes(src->image_width, px->resized, cx));
-    const size_t by = round8(ic_resample_axis_bytes(src->image_height, py->resized, py->count));
+    const size_t bx = round8(ic_resample_axis_bytes(src->image_width, px->resized, cx, interp));
+    const size_t by =
+        round8(ic_resample_axis_bytes(src->image_height, py->resized, py->count, interp));
     /* Two small scratch blocks per call: the weight tables, then (sized
      * from them) a ring of horizontally resized rows, one output row, the
      * row-conversion scratch and the vertical pass's row pointers. */
@@ -117,8 +121,9 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
     if (!mem)
         return ic_error_oom(source, "resize scratch");
     ic_resample_axis ax, ay;
-    ic_resample_axis_init(&ax, src->image_width, px->resized, px->first, cx, mem);
-    ic_resample_axis_init(&ay, src->image_height, py->resized, py->first, py->count, mem + bx);
+    ic_resample_axis_init(&ax, src->image_width, px->resized, px->first, cx, interp, mem);
+    ic_resample_axis_init(&ay, src->image_height, py->resized, py->first, py->count, interp,
+                          mem + bx);
     /* A window holds at most ay.ksize rows and windows only move down, so
      * a ring of ay.ksize rows per channel holds every row still needed:
      * when row k overwrites row k - ring, the current window starts after
@@ -289,8 +294,11 @@ static void choose_region_cb(void *vctx, int width, int height, ic_region *regio
     if (ctx->status != IMGCLASS_OK)
         return;
     int x0, x1, y0, y1;
-    ic_resample_axis_span(width, plan.x.resized, plan.x.first, plan.x.count, &x0, &x1);
-    ic_resample_axis_span(height, plan.y.resized, plan.y.first, plan.y.count, &y0, &y1);
+    /* The region grows with the filter's support (bicubic reads twice as
+     * far as bilinear). */
+    const imgclass_interpolation interp = ctx->options->interpolation;
+    ic_resample_axis_span(width, plan.x.resized, plan.x.first, plan.x.count, interp, &x0, &x1);
+    ic_resample_axis_span(height, plan.y.resized, plan.y.first, plan.y.count, interp, &y0, &y1);
     region->x = x0;
     region->y = y0;
     region->width = x1 - x0;

@@ -1,4 +1,5 @@
-/* Pillow 9.4's BILINEAR resample (libImaging/Resample.c), exactly.
+/* Pillow 9.4's BILINEAR and BICUBIC resample (libImaging/Resample.c),
+ * exactly.
  *
  * The weights are computed with the same double arithmetic, in the same
  * order, as Pillow's precompute_coeffs() + normalize_coeffs_8bpc(), so they
@@ -15,19 +16,55 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-static int axis_ksize(int in_size, int out_size)
+/* Pillow's filters: the triangle (support 1) and the cubic convolution
+ * with a = -0.5 (support 2), the same double expressions as Pillow's. */
+static double bilinear_filter(double x)
+{
+    if (x < 0.0)
+        x = -x;
+    if (x < 1.0)
+        return 1.0 - x;
+    return 0.0;
+}
+
+static double bicubic_filter(double x)
+{
+    const double a = -0.5;
+    if (x < 0.0)
+        x = -x;
+    if (x < 1.0)
+        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+    if (x < 2.0)
+        return (((x - 5) * x + 8) * x - 4) * a;
+    return 0.0;
+}
+
+static double filter_support(imgclass_interpolation interp)
+{
+    return interp == IMGCLASS_INTERP_BICUBIC ? 2.0 : 1.0;
+}
+
+/* Pillow's `scale` (from the float box width) and `support`. */
+static void axis_scale(int in_size, int out_size, imgclass_interpolation interp, double *scale,
+                       double *filterscale, double *support)
+{
+    *scale = (double)(float)in_size / out_size;
+    *filterscale = *scale < 1.0 ? 1.0 : *scale;
+    *support = filter_support(interp) * *filterscale;
+}
+
+static int axis_ksize(int in_size, int out_size, imgclass_interpolation interp)
 {
     if (in_size == out_size)
         return 1;
-    /* As Pillow: scale from the float box width, support 1 (triangle). */
-    double scale = (double)(float)in_size / out_size;
-    double filterscale = scale < 1.0 ? 1.0 : scale;
-    return (int)ceil(filterscale) * 2 + 1;
+    double scale, filterscale, support;
+    axis_scale(in_size, out_size, interp, &scale, &filterscale, &support);
+    return (int)ceil(support) * 2 + 1;
 }
 
-size_t ic_resample_axis_bytes(int in_size, int out_size, int count)
+size_t ic_resample_axis_bytes(int in_size, int out_size, int count, imgclass_interpolation interp)
 {
-    size_t k = (size_t)axis_ksize(in_size, out_size);
+    size_t k = (size_t)axis_ksize(in_size, out_size, interp);
     /* the double scratch first (alignment), then coeffs, start, taps */
     return k * sizeof(double) + (size_t)count * (k * sizeof(int32_t) + 2 * sizeof(int));
 }
@@ -46,34 +83,25 @@ static void window(int in_size, double scale, double support, int xx, int *lo, i
     *hi = xmax;
 }
 
-void ic_resample_axis_span(int in_size, int out_size, int first, int count, int *src_first,
-                           int *src_end)
+void ic_resample_axis_span(int in_size, int out_size, int first, int count,
+                           imgclass_interpolation interp, int *src_first, int *src_end)
 {
     if (in_size == out_size) {
         *src_first = first;
         *src_end = first + count;
         return;
     }
-    const double scale = (double)(float)in_size / out_size;
-    const double support = scale < 1.0 ? 1.0 : scale;
+    double scale, filterscale, support;
+    axis_scale(in_size, out_size, interp, &scale, &filterscale, &support);
     int lo, hi;
     window(in_size, scale, support, first, src_first, &hi);
     window(in_size, scale, support, first + count - 1, &lo, src_end);
 }
 
-static double bilinear_filter(double x)
-{
-    if (x < 0.0)
-        x = -x;
-    if (x < 1.0)
-        return 1.0 - x;
-    return 0.0;
-}
-
 void ic_resample_axis_init(ic_resample_axis *a, int in_size, int out_size, int first, int count,
-                           void *mem)
+                           imgclass_interpolation interp, void *mem)
 {
-    const int ksize = axis_ksize(in_size, out_size);
+    const int ksize = axis_ksize(in_size, out_size, interp);
     double *w = mem;
     a->count = count;
     a->ksize = ksize;
@@ -93,10 +121,11 @@ void ic_resample_axis_init(ic_resample_axis *a, int in_size, int out_size, int f
     }
 
     /* precompute_coeffs(), with box (0, in_size) given as floats. */
-    const double scale = (double)(float)in_size / out_size;
-    const double filterscale = scale < 1.0 ? 1.0 : scale;
-    const double support = 1.0 * filterscale;
+    double scale, filterscale, support;
+    axis_scale(in_size, out_size, interp, &scale, &filterscale, &support);
     const double ss = 1.0 / filterscale;
+    double (*filter)(double) =
+        interp == IMGCLASS_INTERP_BICUBIC ? bicubic_filter : bilinear_filter;
     for (int i = 0; i < count; i++) {
         const int xx = first + i;
         const double center = 0.0 + (xx + 0.5) * scale;
@@ -105,14 +134,14 @@ void ic_resample_axis_init(ic_resample_axis *a, int in_size, int out_size, int f
         xmax -= xmin;
         double ww = 0.0;
         for (int x = 0; x < xmax; x++) {
-            double v = bilinear_filter((x + xmin - center + 0.5) * ss);
+            double v = filter((x + xmin - center + 0.5) * ss);
             w[x] = v;
             ww += v;
         }
         int32_t *k = a->coeffs + (size_t)i * ksize;
         for (int x = 0; x < xmax; x++) {
             double v = ww != 0.0 ? w[x] / ww : w[x];
-            /* normalize_coeffs_8bpc(); triangle weights are never < 0 */
+            /* normalize_coeffs_8bpc(): cubic weights can be < 0 */
             k[x] = v < 0 ? (int32_t)(-0.5 + v * (1 << IC_PRECISION_BITS))
                          : (int32_t)(0.5 + v * (1 << IC_PRECISION_BITS));
         }
@@ -310,7 +339,8 @@ conv_rgbx_avx2(const uint8_t *q, const ic_resample_axis *a, uint8_t *r, uint8_t 
     for (; i + 4 <= count; i += 4) {
         const __m128i s0 = window_sum(q, a, i), s1 = window_sum(q, a, i + 1);
         const __m128i s2 = window_sum(q, a, i + 2), s3 = window_sum(q, a, i + 3);
-        /* saturating packs: the sums are never negative */
+        /* saturating packs clip as Pillow's clip8(): cubic sums can be
+         * negative (-> 0) or above 255 (-> 255) */
         __m128i v = _mm_packus_epi16(_mm_packus_epi32(s0, s1), _mm_packus_epi32(s2, s3));
         v = _mm_shuffle_epi8(v, planar);
         uint32_t w;

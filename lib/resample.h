@@ -1,5 +1,6 @@
-/* Internal: Pillow's BILINEAR resize (libImaging/Resample.c, Pillow 9.4),
- * bit for bit, computed only for the output pixels a crop keeps.
+/* Internal: Pillow's BILINEAR and BICUBIC resize (libImaging/Resample.c,
+ * Pillow 9.4), bit for bit, computed only for the output pixels a crop
+ * keeps.
  *
  * Each axis gets a table of 22-bit fixed-point weights computed exactly as
  * Pillow computes them (double precision, then rounded); the horizontal
@@ -30,18 +31,20 @@ typedef struct ic_resample_axis {
 
 /* Bytes of memory ic_resample_axis_init() needs (suitably aligned for
  * double: pass memory from malloc or offset by multiples of 8). */
-size_t ic_resample_axis_bytes(int in_size, int out_size, int count);
+size_t ic_resample_axis_bytes(int in_size, int out_size, int count, imgclass_interpolation interp);
 
 /* The source samples [*src_first, *src_end) that outputs
- * [first, first + count) read, without building the table. */
-void ic_resample_axis_span(int in_size, int out_size, int first, int count, int *src_first,
-                           int *src_end);
+ * [first, first + count) read, without building the table (the filter's
+ * support decides how far the windows reach: 1 source pixel per unit of
+ * scale for bilinear, 2 for bicubic). */
+void ic_resample_axis_span(int in_size, int out_size, int first, int count,
+                           imgclass_interpolation interp, int *src_first, int *src_end);
 
 /* Fills `axis` in `mem`. When in_size == out_size the axis is the identity
  * (Pillow skips that pass; one weight of 1.0 gives the same bytes).
  * Requires 0 <= first, first + count <= out_size, count >= 1. */
 void ic_resample_axis_init(ic_resample_axis *axis, int in_size, int out_size, int first, int count,
-                           void *mem);
+                           imgclass_interpolation interp, void *mem);
 
 /* Non-zero makes the passes use only the portable code even where the CPU
  * has AVX2, so tests can check that both give the same bytes. Tests only:

@@ -133,6 +133,18 @@ int pp_args_parse(pp_args *a, int argc, char **argv, int *i, const char *prog)
             goto bad;
         return 1;
     }
+    if (take_value(argc, argv, i, "--interpolation", &v, &missing)) {
+        if (missing)
+            goto no_value;
+        if (!strcmp(v, "bilinear"))
+            a->interp = IMGCLASS_INTERP_BILINEAR;
+        else if (!strcmp(v, "bicubic"))
+            a->interp = IMGCLASS_INTERP_BICUBIC;
+        else
+            goto bad;
+        a->have_interp = 1;
+        return 1;
+    }
     if (take_value(argc, argv, i, "--size", &v, &missing)) {
         if (missing)
             goto no_value;
@@ -210,6 +222,8 @@ int pp_args_finish(const pp_args *a, imgclass_preprocess_options *out, const cha
         memcpy(o.mean, a->mean, sizeof o.mean);
     if (a->have_std)
         memcpy(o.std, a->std, sizeof o.std);
+    if (a->have_interp)
+        o.interpolation = (imgclass_interpolation)a->interp;
     o.fast = a->fast;
     int h, w;
     /* Validates the whole set (the library knows the rules). */
@@ -252,6 +266,8 @@ void pp_args_help(FILE *out)
           "  --resize-mode MODE   short (shorter side to --size), exact (to WxH), none\n"
           "  --size N|WxH         resize target (256); WxH implies --resize-mode exact\n"
           "  --crop N|WxH|none    center crop (224); none only with exact resize\n"
+          "  --interpolation F    resize filter: bilinear (default) or bicubic, both as\n"
+          "                       Pillow's Image.resize\n"
           "  --mean R,G,B         normalisation mean (0.485,0.456,0.406)\n"
           "  --std R,G,B          normalisation std (0.229,0.224,0.225)\n"
           "  --fast               allow inexact shortcuts (reduced-scale JPEG decoding)\n",

@@ -1,7 +1,8 @@
 /* Command-line options that choose the preprocessing recipe, shared by the
  * subcommands that preprocess (classify, bench, preprocess):
  *   --preset imagenet|djl  --resize-mode shorter|exact|none  --size N|WxH
- *   --crop N|WxH|none  --mean R,G,B  --std R,G,B  --fast
+ *   --crop N|WxH|none  --interpolation bilinear|bicubic  --mean R,G,B
+ *   --std R,G,B  --fast
  * The preset is the base whatever its position; the other options override
  * it field by field, so "--crop 200 --preset djl" means djl with a 200 crop. */
 #ifndef IMGCLASS_CLI_PP_OPTIONS_H
@@ -15,6 +16,7 @@ typedef struct pp_args {
     int have_mode, mode;
     int have_size, size, size_w, size_h, size_is_wh;
     int have_crop, crop_w, crop_h;
+    int have_interp, interp;
     int have_mean, have_std;
     float mean[3], std[3];
     int fast;

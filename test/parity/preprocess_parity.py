@@ -81,10 +81,10 @@ def generate(folder):
     return files, cmyk
 
 
-def reference(path, resize, crop, mean=MEAN, std=STD):
+def reference(path, resize, crop, mean=MEAN, std=STD, interp=T.InterpolationMode.BILINEAR):
     steps = []
     if resize is not None:
-        steps.append(T.Resize(resize))
+        steps.append(T.Resize(resize, interpolation=interp))
     if crop is not None:
         steps.append(T.CenterCrop(crop))
     steps += [T.ToTensor(), T.Normalize(mean, std)]
@@ -98,7 +98,9 @@ def run_cli(binary, args, files, out):
     return r.returncode, r.stderr
 
 
-# (name, CLI arguments, torchvision Resize argument, CenterCrop argument, mean, std)
+BICUBIC = T.InterpolationMode.BICUBIC
+# (name, CLI arguments, torchvision Resize argument, CenterCrop argument, mean, std
+#  [, interpolation])
 RECIPES = [
     ("imagenet", [], 256, 224, MEAN, STD),
     ("djl", ["--preset", "djl"], (256, 256), 224, MEAN, STD),
@@ -106,10 +108,17 @@ RECIPES = [
     ("exact-odd", ["--resize-mode", "exact", "--size", "300x200", "--crop", "320x150",
                    "--mean", "0.5,0.25,0", "--std", "0.25,0.5,2"],
      (200, 300), (150, 320), [0.5, 0.25, 0.0], [0.25, 0.5, 2.0]),
+    # Bicubic: the cubic's negative lobes and clipping, both resize modes,
+    # downscaling and (small generated images) upscaling.
+    ("bicubic", ["--interpolation", "bicubic"], 256, 224, MEAN, STD, BICUBIC),
+    ("bicubic-exact", ["--interpolation", "bicubic", "--resize-mode", "exact",
+                       "--size", "300x200", "--crop", "320x150"],
+     (200, 300), (150, 320), MEAN, STD, BICUBIC),
 ]
 
 
-def compare(binary, tmp, name, args, resize, crop, mean, std, files):
+def compare(binary, tmp, name, args, resize, crop, mean, std, files,
+            interp=T.InterpolationMode.BILINEAR):
     out = os.path.join(tmp, name + ".npy")
     rc, err = run_cli(binary, args, files, out)
     if rc != 0:
@@ -119,7 +128,7 @@ def compare(binary, tmp, name, args, resize, crop, mean, std, files):
     bad_images = 0
     bad_elements = 0
     for i, f in enumerate(files):
-        ref = reference(f, resize, crop, mean, std)
+        ref = reference(f, resize, crop, mean, std, interp)
         if got[i].shape != ref.shape:
             print("FAIL %s %s: shape %s, reference %s" % (name, f, got[i].shape, ref.shape))
             bad_images += 1
@@ -182,9 +191,9 @@ def main():
         print("%d generated images, %d sample photos%s" %
               (len(generated), len(samples), "" if samples else " (folder absent)"))
         failures = 0
-        for name, args, resize, crop, mean, std in RECIPES:
+        for name, args, resize, crop, mean, std, *interp in RECIPES:
             files = generated + samples if name == "imagenet" else generated + samples[:10]
-            bad, _ = compare(binary, tmp, name, args, resize, crop, mean, std, files)
+            bad, _ = compare(binary, tmp, name, args, resize, crop, mean, std, files, *interp)
             failures += bad
         failures += check_cmyk(binary, tmp, cmyk)
     print("preprocess parity: %s" % ("PASS" if failures == 0 else "FAIL"))

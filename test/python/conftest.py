@@ -85,14 +85,15 @@ def encode(img, fmt="PNG", **kw):
     return buf.getvalue()
 
 
-def reference(path_or_image, resize=256, crop=224):
+def reference(path_or_image, resize=256, crop=224, interpolation="bilinear"):
     """torchvision + Pillow: the float32 tensor imgclass must reproduce."""
     from PIL import Image
     from torchvision import transforms as T
     img = path_or_image
     if not isinstance(img, Image.Image):
         img = Image.open(img)
-    steps = [T.Resize(resize)] if resize is not None else []
+    mode = T.InterpolationMode(interpolation)
+    steps = [T.Resize(resize, interpolation=mode)] if resize is not None else []
     if crop is not None:
         steps.append(T.CenterCrop(crop))
     steps += [T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]

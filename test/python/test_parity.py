@@ -36,6 +36,16 @@ def test_recipes_bit_identical(generated, resize, crop):
         assert same_bits(got[i], reference(f, resize, crop)), f
 
 
+@pytest.mark.parametrize("resize,crop", [(256, 224), ((200, 300), (150, 320))])
+def test_bicubic_bit_identical(generated, resize, crop):
+    files = generated[::4]
+    got = imgclass.preprocess(files, resize, crop, interpolation="bicubic")
+    for i, f in enumerate(files):
+        assert same_bits(got[i], reference(f, resize, crop, "bicubic")), f
+    with pytest.raises(ValueError, match="interpolation"):
+        imgclass.preprocess(files[:1], interpolation="lanczos")
+
+
 def test_sample_photos_bit_identical():
     photos = sample_photos()
     if not photos:

@@ -54,6 +54,7 @@ static void test_option_presets(void **state)
     assert_int_equal(o.crop_width, 224);
     assert_int_equal(o.crop_height, 224);
     assert_int_equal(o.fast, 0);
+    assert_int_equal(o.interpolation, IMGCLASS_INTERP_BILINEAR);
     for (int c = 0; c < 3; c++) {
         assert_true(o.mean[c] == MEAN[c]);
         assert_true(o.std[c] == STD[c]);
@@ -95,8 +96,8 @@ static void test_invalid_options(void **state)
 {
     (void)state;
     const imgclass_preprocess_options d = imgclass_preprocess_options_default();
-    imgclass_preprocess_options bad[9];
-    for (int i = 0; i < 9; i++)
+    imgclass_preprocess_options bad[10];
+    for (int i = 0; i < 10; i++)
         bad[i] = d;
     bad[0].resize_size = 0;
     bad[1].resize_mode = IMGCLASS_RESIZE_EXACT;
@@ -108,8 +109,9 @@ static void test_invalid_options(void **state)
     bad[6].std[0] = INFINITY;
     bad[7].resize_mode = (imgclass_resize_mode)7;
     bad[8].crop_height = -224;
+    bad[9].interpolation = (imgclass_interpolation)2;
     int h = -1, w = -1;
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 10; i++) {
         assert_int_equal(imgclass_preprocess_output_size(&bad[i], 640, 480, &h, &w),
                          IMGCLASS_ERR_INVALID_ARGUMENT);
         assert_non_null(strstr(imgclass_last_error(), "invalid argument"));
@@ -372,6 +374,11 @@ static void test_fused_equals_load_then_preprocess(void **state)
     imgclass_preprocess_options djl = imgclass_preprocess_options_djl();
     imgclass_preprocess_options none = imgclass_preprocess_options_default();
     none.resize_mode = IMGCLASS_RESIZE_NONE;
+    /* Bicubic windows reach twice as far: the decoded region must grow. */
+    imgclass_preprocess_options cubic = imgclass_preprocess_options_default();
+    cubic.interpolation = IMGCLASS_INTERP_BICUBIC;
+    imgclass_preprocess_options cubic_djl = djl;
+    cubic_djl.interpolation = IMGCLASS_INTERP_BICUBIC;
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         int w = sizes[s][0], h = sizes[s][1];
         uint8_t *px = fx_pattern(w, h, 3, (unsigned)s + 11);
@@ -383,6 +390,8 @@ static void test_fused_equals_load_then_preprocess(void **state)
             check_fused(jpg, n, NULL, 224, 224);
             check_fused(jpg, n, &djl, 224, 224);
             check_fused(jpg, n, &none, 224, 224);
+            check_fused(jpg, n, &cubic, 224, 224);
+            check_fused(jpg, n, &cubic_djl, 224, 224);
             free(jpg);
         }
         size_t n;

@@ -13,12 +13,16 @@
 #include "image_fixtures.h"
 #include "resample.h"
 
+/* The filter make_axis() builds; the bicubic_* tests rerun the generic
+ * tests with it set to bicubic. */
+static imgclass_interpolation g_interp = IMGCLASS_INTERP_BILINEAR;
+
 static ic_resample_axis make_axis(int in, int out, int first, int count, void **mem)
 {
     ic_resample_axis a;
-    *mem = malloc(ic_resample_axis_bytes(in, out, count));
+    *mem = malloc(ic_resample_axis_bytes(in, out, count, g_interp));
     assert_non_null(*mem);
-    ic_resample_axis_init(&a, in, out, first, count, *mem);
+    ic_resample_axis_init(&a, in, out, first, count, g_interp, *mem);
     return a;
 }
 
@@ -89,7 +93,9 @@ static void test_window_invariants(void **state)
             prev_end = e;
             long long sum = 0;
             for (int j = 0; j < a.taps[i]; j++) {
-                assert_true(a.coeffs[(size_t)i * a.ksize + j] >= 0);
+                /* the triangle is never negative; the cubic's lobes are */
+                if (g_interp == IMGCLASS_INTERP_BILINEAR)
+                    assert_true(a.coeffs[(size_t)i * a.ksize + j] >= 0);
                 sum += a.coeffs[(size_t)i * a.ksize + j];
             }
             assert_true(llabs(sum - (1 << 22)) <= a.taps[i]);
@@ -99,7 +105,7 @@ static void test_window_invariants(void **state)
         if (count < 1)
             count = 1;
         int s0, s1;
-        ic_resample_axis_span(in, out, first, count, &s0, &s1);
+        ic_resample_axis_span(in, out, first, count, g_interp, &s0, &s1);
         void *mem2;
         ic_resample_axis b = make_axis(in, out, first, count, &mem2);
         assert_int_equal(s0, b.src_first);
@@ -225,6 +231,109 @@ static void test_simd_equals_portable(void **state)
     }
 }
 
+/* 4 -> 2 bicubic: scale 2, support 2 * 2 = 4, ss = 1/2. Output 0:
+ * center 1.0, window [int(-2.5) -> 0, int(5.5) -> 4), filter arguments
+ * (x - 1 + 0.5) / 2 = -0.25, 0.25, 0.75, 1.25, weights 111/128, 111/128,
+ * 29/128, -9/128 (cubic convolution, a = -0.5), sum 242/128, normalised
+ * to 111/242, 111/242, 29/242, -9/242, times 2^22 rounded away from 0:
+ * 1923834, 1923834, 502623, -155987. Output 1 mirrors it. */
+static void test_bicubic_halving_weights_by_hand(void **state)
+{
+    (void)state;
+    void *mem;
+    g_interp = IMGCLASS_INTERP_BICUBIC;
+    ic_resample_axis a = make_axis(4, 2, 0, 2, &mem);
+    g_interp = IMGCLASS_INTERP_BILINEAR;
+    assert_int_equal(a.ksize, 9); /* ceil(4) * 2 + 1 */
+    assert_int_equal(a.src_first, 0);
+    assert_int_equal(a.src_end, 4);
+    assert_int_equal(a.start[0], 0);
+    assert_int_equal(a.taps[0], 4);
+    const int32_t want0[] = {1923834, 1923834, 502623, -155987};
+    for (int j = 0; j < 4; j++)
+        assert_int_equal(a.coeffs[j], want0[j]);
+    assert_int_equal(a.start[1], 0);
+    assert_int_equal(a.taps[1], 4);
+    for (int j = 0; j < 4; j++)
+        assert_int_equal(a.coeffs[a.ksize + j], want0[3 - j]);
+    /* [0, 0, 255, 255] -> (255 * 346636 + 2^21) >> 22 = 21 and
+     * (255 * 3847668 + 2^21) >> 22 = 234, as Pillow gives. */
+    uint8_t rgb[12] = {0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255};
+    uint8_t r[2], g[2], b[2];
+    uint8_t *scratch = malloc(ic_resample_row_scratch_bytes(&a));
+    assert_non_null(scratch);
+    for (int portable = 0; portable < 2; portable++) {
+        ic_resample_portable_only = portable;
+        ic_resample_row_h(rgb, IMGCLASS_PIXEL_RGB, &a, scratch, r, g, b);
+        assert_int_equal(r[0], 21);
+        assert_int_equal(r[1], 234);
+        assert_int_equal(b[1], 234);
+    }
+    ic_resample_portable_only = 0;
+    free(scratch);
+    free(mem);
+}
+
+/* The cubic overshoots: sums below 0 and above 255 clip as Pillow's
+ * clip8(). Expected values from Pillow 9.4:
+ *   Image.fromarray(np.array([[10,10,10,250,250,250,10,10]], np.uint8))
+ *        .resize((N, 1), Image.BICUBIC)
+ * and the transposed column resized to (1, N), for both axes. */
+static void check_bicubic_line(int out_n, const uint8_t *want, int vertical)
+{
+    static const uint8_t line[8] = {10, 10, 10, 250, 250, 250, 10, 10};
+    uint8_t rgb[24];
+    for (int i = 0; i < 8; i++)
+        rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = line[i];
+    g_interp = IMGCLASS_INTERP_BICUBIC;
+    /* the same bytes read as 8 x 1 or as 1 x 8 */
+    uint8_t *out = vertical ? resize_part(rgb, 1, 8, 1, out_n, 0, 1, 0, out_n)
+                            : resize_part(rgb, 8, 1, out_n, 1, 0, out_n, 0, 1);
+    g_interp = IMGCLASS_INTERP_BILINEAR;
+    for (int c = 0; c < 3; c++)
+        assert_memory_equal(out + (size_t)c * out_n, want, (size_t)out_n);
+    free(out);
+}
+
+static void test_bicubic_clips_like_pillow(void **state)
+{
+    (void)state;
+    static const uint8_t down5[5] = {5, 44, 255, 189, 0};
+    static const uint8_t up13[13] = {10, 10, 10, 0, 64, 232, 255, 251, 255, 175, 15, 0, 10};
+    for (int vertical = 0; vertical < 2; vertical++) {
+        check_bicubic_line(5, down5, vertical);
+        check_bicubic_line(13, up13, vertical);
+    }
+}
+
+static void test_bicubic_window_invariants(void **state)
+{
+    g_interp = IMGCLASS_INTERP_BICUBIC;
+    test_window_invariants(state);
+    g_interp = IMGCLASS_INTERP_BILINEAR;
+}
+
+static void test_bicubic_partial_equals_full(void **state)
+{
+    g_interp = IMGCLASS_INTERP_BICUBIC;
+    test_partial_equals_full(state);
+    g_interp = IMGCLASS_INTERP_BILINEAR;
+}
+
+static void test_bicubic_constant_image_stays_constant(void **state)
+{
+    g_interp = IMGCLASS_INTERP_BICUBIC;
+    test_constant_image_stays_constant(state);
+    g_interp = IMGCLASS_INTERP_BILINEAR;
+}
+
+static void test_bicubic_simd_equals_portable(void **state)
+{
+    g_interp = IMGCLASS_INTERP_BICUBIC;
+    test_simd_equals_portable(state);
+    g_interp = IMGCLASS_INTERP_BILINEAR;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +343,12 @@ int main(void)
         cmocka_unit_test(test_partial_equals_full),
         cmocka_unit_test(test_constant_image_stays_constant),
         cmocka_unit_test(test_simd_equals_portable),
+        cmocka_unit_test(test_bicubic_halving_weights_by_hand),
+        cmocka_unit_test(test_bicubic_clips_like_pillow),
+        cmocka_unit_test(test_bicubic_window_invariants),
+        cmocka_unit_test(test_bicubic_partial_equals_full),
+        cmocka_unit_test(test_bicubic_constant_image_stays_constant),
+        cmocka_unit_test(test_bicubic_simd_equals_portable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,6 +58,7 @@ class PreprocessOptionsC(ctypes.Structure):
         ("mean", ctypes.c_float * 3),
         ("std", ctypes.c_float * 3),
         ("fast", ctypes.c_int),
+        ("interpolation", ctypes.c_int),
     ]
 
 
@@ -118,6 +119,8 @@ class PipelineResultC(ctypes.Structure):
         ("forward_us", ctypes.c_double),
         ("batch_size", ctypes.c_int),
         ("cut", ctypes.c_int),
+        ("batch_id", ctypes.c_uint64),
+        ("batch_inputs", ctypes.c_int),
     ]
 
 
@@ -171,6 +174,7 @@ class PipelineStatsC(ctypes.Structure):
 INPUT_PATH, INPUT_MEMORY, INPUT_IMAGE = 0, 1, 2
 PIXEL_RGB, PIXEL_BGR, PIXEL_RGBA, PIXEL_BGRA, PIXEL_GRAY = 0, 1, 2, 3, 4
 RESIZE_SHORTER, RESIZE_EXACT, RESIZE_NONE = 0, 1, 2
+INTERPOLATIONS = {"bilinear": 0, "bicubic": 1}  # imgclass_interpolation
 SUBMIT_NONBLOCK, SUBMIT_COPY = 0x1, 0x2
 
 _VP = ctypes.c_void_p

@@ -298,12 +298,13 @@ class Model:
             lib.imgclass_batch_free(wrapped)
         return out
 
-    def pipeline(self, batch: int = 8, max_delay_ms: float = 5, *, topk: int = 5,
+    def pipeline(self, batch: int = 8, max_delay_ms: Optional[float] = 5, *, topk: int = 5,
                  preprocess_threads: int = 0, queue_capacity: int = 0, ordered: bool = True,
                  bgr: bool = False):
         """A long-lived batching classifier over this model (see
-        :class:`imgclass.Pipeline`). Close it (or leave its ``with`` block)
-        before closing the model."""
+        :class:`imgclass.Pipeline`): batches of up to ``batch`` images, cut
+        ``max_delay_ms`` after their first image is ready (None: only full
+        batches and flushes). Closing the model closes it first."""
         from ._pipeline import Pipeline
         return Pipeline(self, batch=batch, max_delay_ms=max_delay_ms, topk=topk,
                         preprocess_threads=preprocess_threads, queue_capacity=queue_capacity,

@@ -87,10 +87,13 @@ class Pipeline:
         model_handle = model._live()
         opts = lib.imgclass_pipeline_options_default()
         opts.max_batch = _int_arg(batch, "batch", 1)
-        if isinstance(max_delay_ms, bool) or not isinstance(max_delay_ms, (int, float)) or \
+        if max_delay_ms is None:
+            opts.max_delay_us = -1  # no deadline: only full batches and flushes
+        elif isinstance(max_delay_ms, bool) or not isinstance(max_delay_ms, (int, float)) or \
                 not max_delay_ms >= 0:
-            raise ValueError(f"max_delay_ms must be a number >= 0, got {max_delay_ms!r}")
-        opts.max_delay_us = int(round(max_delay_ms * 1000))
+            raise ValueError(f"max_delay_ms must be a number >= 0 or None, got {max_delay_ms!r}")
+        else:
+            opts.max_delay_us = int(round(max_delay_ms * 1000))
         opts.preprocess_threads = _int_arg(preprocess_threads, "preprocess_threads", 0)
         opts.queue_capacity = _int_arg(queue_capacity, "queue_capacity", 0)
         opts.topk = _int_arg(topk, "topk", 1)

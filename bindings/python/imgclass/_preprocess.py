@@ -49,6 +49,8 @@ class PreprocessOptions:
     with a pair ``resize``). ``mean``/``std``: ``Normalize``. ``fast``: allow
     inexact JPEG shortcuts (reduced-scale DCT decoding, as Pillow's draft()).
     ``max_pixels``: larger images are refused (0: no limit, trusted input).
+    ``interpolation``: the resize filter, ``"bilinear"`` (torchvision's
+    default) or ``"bicubic"``, both bit-exact with Pillow.
     """
     resize: Optional[Size] = 256
     crop: Optional[Size] = 224
@@ -56,6 +58,7 @@ class PreprocessOptions:
     std: Sequence[float] = IMAGENET_STD
     fast: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS
+    interpolation: str = "bilinear"
 
     def output_size(self):
         """(height, width) of every output image, or ValueError when it
@@ -91,6 +94,10 @@ class PreprocessOptions:
         o.mean[:] = [float(m) for m in self.mean]
         o.std[:] = [float(s) for s in self.std]
         o.fast = 1 if self.fast else 0
+        if self.interpolation not in _lib.INTERPOLATIONS:
+            raise ValueError(f"interpolation must be one of {sorted(_lib.INTERPOLATIONS)}, "
+                             f"got {self.interpolation!r}")
+        o.interpolation = _lib.INTERPOLATIONS[self.interpolation]
         if not isinstance(self.max_pixels, (int, np.integer)) or self.max_pixels < 0:
             raise ValueError(f"max_pixels must be an int >= 0, got {self.max_pixels!r}")
         # The library's defaults for the other limits (file size, decode
@@ -98,6 +105,22 @@ class PreprocessOptions:
         d = _lib.lib.imgclass_decode_options_default()
         d.max_pixels = int(self.max_pixels)
         return o, d
+
+
+_c_cache = {}  # PreprocessOptions -> its validated C structs (read-only in C)
+
+
+def c_options(options):
+    """options.to_c(), memoised: a DataLoader transform calls it per image."""
+    try:
+        return _c_cache[options]
+    except KeyError:
+        value = options.to_c()
+        if len(_c_cache) < 64:
+            _c_cache[options] = value
+        return value
+    except TypeError:  # unhashable fields (lists): validate every time
+        return options.to_c()
 
 
 def as_input_list(inputs):
@@ -143,7 +166,8 @@ def preprocess(inputs, resize: Optional[Size] = 256, crop: Optional[Size] = 224,
                mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD,
                fast: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS, bgr: bool = False,
                threads: Optional[int] = None, out: Optional[np.ndarray] = None,
-               options: Optional[PreprocessOptions] = None) -> np.ndarray:
+               options: Optional[PreprocessOptions] = None,
+               interpolation: str = "bilinear") -> np.ndarray:
     """Decodes and preprocesses images into a float32 array (N, 3, H, W).
 
     Equal bit for bit to ``Compose([Resize(resize), CenterCrop(crop),
@@ -158,10 +182,11 @@ def preprocess(inputs, resize: Optional[Size] = 256, crop: Optional[Size] = 224,
     prefixed with its index.
     """
     if options is None:
-        options = PreprocessOptions(resize, crop, tuple(mean), tuple(std), fast, max_pixels)
+        options = PreprocessOptions(resize, crop, tuple(mean), tuple(std), fast, max_pixels,
+                                    interpolation)
     elif not isinstance(options, PreprocessOptions):
         raise TypeError("options must be an imgclass.PreprocessOptions")
-    copts, dopts = options.to_c()
+    copts, dopts = c_options(options)
     h, w = options.output_size()
     items = as_input_list(inputs)
     n = len(items)

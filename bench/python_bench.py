@@ -1,0 +1,197 @@
+"""The Python binding's benchmarks, a section of `make bench` (run.py calls
+python_section()). Every subject is a whole process measured the same way
+(bench/measure.py), in interleaved rounds; only ratios of one run compare.
+
+  1. the binding against `imgclass classify --tsv` on the same files, model
+     and threads (whole processes: start-up, model load, results to a file);
+  2. model.classify against the Python pipeline (e2e_reference.py: Pillow,
+     torchvision, torch.jit);
+  3. 4 Python threads sharing one model against 1 (the GIL is released);
+  4. a DataLoader over imgclass.torch.ImageFolder against torchvision's
+     ImageFolder with the eval transform, same workers and batch size.
+"""
+import ctypes
+import os
+import re
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from measure import median, run_measured  # noqa: E402
+
+
+def _env(build):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.path.join(REPO, "bindings", "python")
+    env["IMGCLASS_LIBRARY"] = os.path.abspath(os.path.join(build, "libimgclass.so"))
+    return env
+
+
+def _top1(path):
+    out = {}
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) >= 3 and p[1] not in ("error", "-1"):
+                out[p[0]] = int(p[1])
+    return out
+
+
+def _rounds(subjects, rounds, env):
+    """Median seconds of each subject over interleaved rounds."""
+    times = {k: [] for k in subjects}
+    for _ in range(rounds):
+        for k, cmd in subjects.items():
+            times[k].append(run_measured(cmd, env=env)[0])
+    return {k: median(v) for k, v in times.items()}
+
+
+def _has_pipeline(build):
+    lib = ctypes.CDLL(os.path.abspath(os.path.join(build, "libimgclass.so")))
+    return hasattr(lib, "imgclass_pipeline_create")
+
+
+def python_section(build, model, folder, files, threads, rounds, py):
+    """(markdown lines, ok) for docs/benchmarks.md."""
+    env = _env(build)
+    tmp = tempfile.mkdtemp(prefix="imgclass-pybench-")
+    n = len(files)
+    out = {k: os.path.join(tmp, k + ".tsv") for k in ("cli", "classify", "pipeline", "ref")}
+    script = os.path.join(HERE, "python_classify.py")
+    common = ["--threads", str(threads), "--batch", "8"]
+    cli = os.path.join(build, "imgclass")
+    subjects = {
+        "cli": ["sh", "-c", f'exec "$0" "$@" > {out["cli"]}', cli, "classify", "--model", model,
+                "--tsv", "--no-progress", "--threads", str(threads), "--batch", "8", folder],
+        "classify": [py, script, model, out["classify"]] + common + files,
+        "ref": [py, os.path.join(HERE, "e2e_reference.py"), model, out["ref"]] + common + files,
+    }
+    if _has_pipeline(build):
+        subjects["pipeline"] = [py, script, model, out["pipeline"], "--mode", "pipeline"] + \
+            common + files
+    t = _rounds(subjects, rounds, env)
+    rate = {k: n / v for k, v in t.items()}
+    print("bench: python end to end done", file=sys.stderr)
+
+    # Threads: 1 engine and 1 preprocessing thread per call, so the only
+    # parallelism is Python threads calling into C at once.
+    per_call = ["--threads", "1", "--preprocess-threads", "1", "--batch", "4"]
+    scaling = _rounds({
+        "one": [py, script, model, os.path.join(tmp, "t1.tsv"), "--callers", "1"] + per_call + files,
+        "four": [py, script, model, os.path.join(tmp, "t4.tsv"), "--callers", "4"] + per_call + files,
+    }, rounds, env)
+    print("bench: python threads done", file=sys.stderr)
+
+    root = os.path.join(tmp, "folder")
+    os.makedirs(os.path.join(root, "images"))
+    for f in files:
+        os.symlink(os.path.abspath(f), os.path.join(root, "images", os.path.basename(f)))
+    loader = os.path.join(HERE, "python_dataloader.py")
+    workers = 2
+    dl = {"imgclass": [], "torchvision": [], "imgclass-fast": []}
+    for _ in range(rounds):
+        for kind in dl:
+            with tempfile.TemporaryFile(mode="w+") as f:
+                run_measured([py, loader, kind, root, "--workers", str(workers)], env=env,
+                             stdout=f)
+                f.seek(0)
+                dl[kind].append(float(re.search(r": ([0-9.]+) img/s", f.read()).group(1)))
+    dl = {k: median(v) for k, v in dl.items()}
+    print("bench: python dataloader done", file=sys.stderr)
+
+    ours, ref = _top1(out["classify"]), _top1(out["ref"])
+    agree = sum(1 for p, i in ours.items() if ref.get(p) == i)
+    cli_top = _top1(out["cli"])
+    agree_cli = sum(1 for p, i in ours.items() if cli_top.get(p) == i)
+
+    rows = []
+    if "pipeline" in rate:
+        rows.append((f"binding `model.pipeline().map` vs `imgclass classify`: images/s, "
+                     f"{threads} threads", rate["pipeline"], rate["cli"],
+                     rate["pipeline"] / rate["cli"], ">= 0.95"))
+    rows.append((f"binding `model.classify` (batches of 8) vs `imgclass classify`: images/s, "
+                 f"{threads} threads", rate["classify"], rate["cli"],
+                 rate["classify"] / rate["cli"], "-" if "pipeline" in rate else ">= 0.95"))
+    rows.append((f"binding `model.classify` vs Python pipeline (Pillow + torchvision + "
+                 f"torch.jit): images/s, {threads} threads", rate["classify"], rate["ref"],
+                 rate["classify"] / rate["ref"], "-"))
+    rows.append(("4 Python threads vs 1 calling `model.classify` (1 engine + 1 preprocess "
+                 "thread per call): images/s", n / scaling["four"], n / scaling["one"],
+                 scaling["one"] / scaling["four"], "> 1 with >= 2 cores"))
+    rows.append((f"DataLoader, `imgclass.torch.ImageFolder` vs torchvision `ImageFolder`: "
+                 f"images/s, {workers} workers, batch 32", dl["imgclass"], dl["torchvision"],
+                 dl["imgclass"] / dl["torchvision"], ">= 2.5x"))
+    rows.append((f"DataLoader, as above with `Transform(fast=True)` (inexact): images/s, "
+                 f"{workers} workers", dl["imgclass-fast"], dl["torchvision"],
+                 dl["imgclass-fast"] / dl["torchvision"], "-"))
+
+    def fmt(v):
+        return "%.3f" % v if v < 100 else "%.1f" % v
+
+    lines = [
+        "",
+        "## Python binding",
+        "",
+        "bench/python_bench.py: whole processes (interpreter start-up, model load, one",
+        "result line per image written to a file) on the same files, model and threads:",
+        "bench/python_classify.py (the binding), `imgclass classify --tsv`, and",
+        "bench/e2e_reference.py; DataLoader figures from bench/python_dataloader.py",
+        "(persistent workers, a warm-up epoch, then two timed epochs).",
+        "",
+        "| measurement | binding | reference | ratio | goal |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    lines += [f"| {w} | {fmt(a)} | {fmt(b)} | {r:.2f} | {g} |" for w, a, b, r, g in rows]
+    lines += [
+        "",
+        f"Top-1 agreement of `model.classify`: {agree} of {len(ours)} images with the Python",
+        f"pipeline, {agree_cli} of {len(ours)} with `imgclass classify`.",
+    ]
+    return lines, agree == len(ours) == len(ref)
+
+
+def main():
+    """Only this section: python_bench.py [--build B] [--rounds N] [--images DIR]
+    [--update docs/benchmarks.md] (replaces the section there, or appends it)."""
+    import argparse
+    import glob
+    import subprocess
+    ap = argparse.ArgumentParser(description="the Python binding's section of make bench")
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--images", default=os.path.join(REPO, "..", "shared", "images",
+                                                     "imagenet-sample-100"))
+    ap.add_argument("--update", metavar="DOC", help="write the section into DOC")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="imgclass-pybench-")
+    folder = os.path.realpath(args.images)
+    if not os.path.isdir(folder):
+        from run import generate_images
+        folder = os.path.join(tmp, "images")
+        os.mkdir(folder)
+        generate_images(folder)
+    files = sorted(glob.glob(os.path.join(folder, "*")))
+    model = os.path.join(tmp, "resnet18-random.pt")
+    subprocess.run([sys.executable, os.path.join(REPO, "tools", "export_model.py"),
+                    "--random-seed", "0", model], check=True, capture_output=True)
+    lines, ok = python_section(args.build, model, folder, files, args.threads, args.rounds,
+                               sys.executable)
+    import time
+    lines.insert(3, f"Section measured on its own ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+                 f"{args.rounds} rounds, {len(files)} images).")
+    lines.insert(4, "")
+    print("\n".join(lines))
+    if args.update:
+        with open(args.update) as f:
+            text = f.read()
+        head = text.split("\n## Python binding\n")[0].rstrip("\n")
+        with open(args.update, "w") as f:
+            f.write(head + "\n" + "\n".join(lines) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
