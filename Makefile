@@ -1,6 +1,7 @@
 # imgclass - build, test and install.
 #
-#   make              library (shared + static), the imgclass CLI and imgclass-watch
+#   make              library (shared + static), the imgclass CLI, imgclass-serve
+#                     and imgclass-watch
 #   make check        install missing Debian packages, build, run every test
 #                     (the suites, then under ASan + UBSan, then valgrind)
 #   make test         only the suites: unit, parity, integration (quick)
@@ -16,6 +17,7 @@
 # Sources are found by wildcard: lib/*.c form the core library (pure C),
 # lib/*.cpp plus lib/engine_module.c the libtorch engine module that the core
 # dlopen()s on the first model load, examples/cli/*.c the CLI,
+# examples/serve/*.c the HTTP server,
 # examples/common/*.c the helpers the example programs share,
 # test/unit/test_*.c one cmocka binary each.
 
@@ -79,6 +81,10 @@ COMMON_SRC := $(sort $(wildcard examples/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(sort $(wildcard examples/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+SERVE_SRC := $(sort $(wildcard examples/serve/*.c))
+SERVE_OBJ := $(SERVE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/examples/serve/page_html.o
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
 WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
@@ -89,19 +95,21 @@ UNIT_HELPER_OBJ := $(UNIT_HELPER_SRC:%.c=$(BUILD)/%.o)
 SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
 STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
+SERVE := $(BUILD)/imgclass-serve
 WATCH := $(BUILD)/imgclass-watch
 ENGINE_MODULE := $(BUILD)/libimgclass-torch.so
 # Test doubles of an engine module (test/unit/fake_engine/).
 FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so \
                 $(BUILD)/test/fake_engine_no_entry.so
 
-.PHONY: all lib cli watch tests test check check-asan check-tsan check-valgrind deps demo bench \
+.PHONY: all lib cli serve watch tests test check check-asan check-tsan check-valgrind deps demo bench \
         bench-startup fuzz install uninstall install-python uninstall-python clean FORCE
 
-all: lib cli watch
+all: lib cli serve watch
 
 lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE)
 cli: $(CLI)
+serve: $(SERVE)
 watch: $(WATCH)
 tests: $(UNIT_BIN) $(FAKE_ENGINES) $(BUILD)/test-models/.stamp
 
@@ -159,6 +167,21 @@ $(STLIB): $(LIB_OBJ)
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
 	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
+# imgclass-serve (examples/serve): libmicrohttpd for HTTP. Its web page is
+# kept as plain HTML and compiled in as one C string.
+$(SERVE): $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB)
+	$(CC) $(SAN) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
+
+$(BUILD)/examples/serve/page_html.c: examples/serve/page.html
+	@mkdir -p $(dir $@)
+	{ echo '/* Generated from examples/serve/page.html by the Makefile. */'; \
+	  echo 'const char serve_page_html[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/examples/serve/page_html.o: $(BUILD)/examples/serve/page_html.c
+	$(CC) -std=c11 $(OPT) $(SAN) -c $< -o $@
+
 $(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
 	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
@@ -186,11 +209,11 @@ $(BUILD)/test/valgrind_hwy_shim.so: test/valgrind_hwy_shim.c
 
 $(BUILD)/test/unit/%.o: test/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -Itest/unit -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -Itest/unit -Iexamples/common -MMD -MP -c $< -o $@
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) $(MHD_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -203,8 +226,8 @@ deps:
 
 # Every test: the suites (unit, parity against torchvision, integration),
 # then the unit and integration suites again under ASan + UBSan, then the
-# unit suites under valgrind. Each phase prints "N passed, N failed"; the
-# last line totals them. `make test` runs only the first phase.
+# unit suites under valgrind, then the threaded unit suites under TSan.
+# Each phase prints "N passed, N failed"; the last line totals them. `make test` runs only the first phase.
 SUMMARY = $(CURDIR)/build-test-summary.txt
 
 check: deps
@@ -212,6 +235,7 @@ check: deps
 	$(MAKE) test SUMMARY_FILE=$(SUMMARY)
 	$(MAKE) check-asan SUMMARY_FILE=$(SUMMARY)
 	$(MAKE) check-valgrind SUMMARY_FILE=$(SUMMARY)
+	$(MAKE) check-tsan SUMMARY_FILE=$(SUMMARY)
 	@awk '{p += $$2; f += $$3; s += $$4} END {printf "check: %d passed, %d failed, %d skipped\n", p, f, s}' $(SUMMARY)
 
 test: all tests
@@ -277,6 +301,12 @@ $(BUILD)/bench/preprocess_bench: bench/preprocess_bench.c $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
 
+# Pipeline benchmark (bench/pipeline_bench.py): steady state, low-load
+# latency and the bare forward pass, measured through the public API.
+$(BUILD)/bench/pipeline_bench: bench/pipeline_bench.c $(STLIB) $(ENGINE_MODULE)
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
+
 fuzz: all
 	PYTHON=$(PYTHON) BUILD=$(BUILD) sh test/fuzz/run.sh
 
@@ -296,7 +326,7 @@ install: all $(BUILD)/imgclass.pc
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgclass.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(ENGINE_MODULE) $(DESTDIR)$(ENGINEDIR)/
-	install -m 755 $(CLI) $(WATCH) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(CLI) $(SERVE) $(WATCH) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(BUILD)/imgclass.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	if [ -f docs/imgclass.1 ]; then install -m 644 docs/imgclass.1 $(DESTDIR)$(MANDIR)/man1/; fi
 
@@ -304,7 +334,8 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/imgclass.h \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
-	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
+	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-serve \
+	    $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1 $(DESTDIR)$(ENGINEDIR)/libimgclass-torch.so
 	rmdir $(DESTDIR)$(ENGINEDIR) 2>/dev/null || true
 

@@ -40,7 +40,7 @@ def main():
     args = ap.parse_args()
     os.environ["IMGCLASS_LIBRARY"] = os.path.abspath(os.path.join(args.build, "libimgclass.so"))
     os.environ["PYTHONPATH"] = os.path.join(REPO, "bindings", "python")
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     import imgclass.dask as icd
     from imgclass.dask import _worker
@@ -64,8 +64,7 @@ def main():
                "--json", "--no-progress", "--threads", str(args.threads), "--batch", "8", folder]
 
     times = {"cli": [], "dask": []}
-    with LocalCluster(n_workers=1, threads_per_worker=args.threads, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with icd.local_cluster(1, args.threads) as cluster, Client(cluster) as client:
         for _ in range(args.rounds):
             times["cli"].append(run_measured(cli_cmd)[0])
             client.run(_worker.shutdown)  # the model loads again, as in the CLI

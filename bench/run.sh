@@ -1,17 +1,26 @@
 #!/bin/sh
 # `make bench`: builds the benchmark drivers, then runs every comparison
-# against the Python pipeline in one run and writes docs/benchmarks.md.
+# against the Python pipeline in one run and writes docs/benchmarks.md, then
+# measures imgclass-serve's dynamic batching (bench/serve_bench.py).
 set -eu
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 make -s BUILD="$BUILD" all "$BUILD/bench/preprocess_bench" "$BUILD/bench/predict_bench" \
-    "$BUILD/bench/bare_forward" "$BUILD/bench/engine_load_bench" "$BUILD/bench/engine_load_bench_linked"
+    "$BUILD/bench/bare_forward" "$BUILD/bench/pipeline_bench" \
+    "$BUILD/bench/engine_load_bench" "$BUILD/bench/engine_load_bench_linked"
 rc=0
 "$PYTHON" bench/run.py --build "$BUILD" "$@" || rc=$?
+# The pipeline against the bare forward pass; its own section of
+# docs/benchmarks.md, between <!-- pipeline --> markers.
+"$PYTHON" bench/pipeline_bench.py --build "$BUILD" || rc=$?
 # imgclass-watch --once against imgclass classify; its own section of
 # docs/benchmarks.md.
 "$PYTHON" bench/watch_bench.py --build "$BUILD" || rc=$?
 # imgclass.dask on a 1-worker LocalCluster against the CLI; written into
 # docs/scale-out.md.
 "$PYTHON" bench/dask_bench.py --build "$BUILD" --update docs/scale-out.md || rc=$?
+# imgclass-serve: dynamic batching against --batch 1; its own section.
+"$PYTHON" bench/serve_bench.py --build "$BUILD" || rc=$?
+# int8 ResNet-18 against float32; its own section of docs/benchmarks.md.
+"$PYTHON" bench/int8_bench.py --build "$BUILD" || rc=$?
 exit $rc

@@ -338,6 +338,14 @@ typedef struct imgclass_model_options {
     /* Forward passes run at load time after the one that checks the output
      * shape, so the first real call is not slow. Default 1. */
     int warmup_runs;
+    /* Quantized engine for an int8 model: "onednn", "qnnpack" or "fbgemm";
+     * NULL (default) chooses onednn where the CPU has AVX2 and this libtorch
+     * has it, else qnnpack (docs/engine.md). An engine this libtorch lacks is
+     * IMGCLASS_ERR_UNSUPPORTED. The engine is process-wide in libtorch: while
+     * a quantized model is loaded, another one asking for a different engine
+     * is IMGCLASS_ERR_UNSUPPORTED (NULL takes the engine in use). Ignored
+     * for float models. */
+    const char *qengine;
     /* The largest model archive accepted, in bytes: the file as read (a
      * pipe stops at the limit) and its gzip inflation. 0 means no limit.
      * Default IMGCLASS_DEFAULT_MAX_MODEL_BYTES (4 GiB). */
@@ -393,6 +401,16 @@ IMGCLASS_API void imgclass_model_input_size(const imgclass_model *model, int *ch
                                             int *height, int *width);
 /* "cpu", "cuda:0", ...; valid while the model lives. */
 IMGCLASS_API const char *imgclass_model_device(const imgclass_model *model);
+/* 1 when the model runs quantized (int8) operators, 0 for a float model or
+ * NULL. */
+IMGCLASS_API int imgclass_model_is_quantized(const imgclass_model *model);
+/* The quantized engine running the model ("onednn", "qnnpack"), NULL for a
+ * float model or NULL; static string. */
+IMGCLASS_API const char *imgclass_model_qengine(const imgclass_model *model);
+/* The IMGCLASS_OPT_* flags applied at load: the options' flags minus those
+ * that do not apply to this model (for a quantized model, FOR_INFERENCE and
+ * BFLOAT16 always, FREEZE when the file is already frozen). 0 for NULL. */
+IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model);
 /* Label and id of class i, or NULL when the model has no labels (or no id
  * for that line) or i is out of range. Valid while the model lives and its
  * labels are not replaced. */

@@ -72,6 +72,12 @@ static imgclass_status check_options(const imgclass_model_options *o, const char
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "%s: invalid argument: unknown optimisation flags 0x%x", source,
                         o->optimize & ~known);
+    if (o->qengine && strcmp(o->qengine, "onednn") != 0 && strcmp(o->qengine, "qnnpack") != 0 &&
+        strcmp(o->qengine, "fbgemm") != 0)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "%s: invalid argument: quantized engine \"%.32s\" is not \"onednn\", "
+                        "\"qnnpack\" or \"fbgemm\"",
+                        source, o->qengine);
     if (o->warmup_runs < 0 || o->warmup_runs > 1000)
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "%s: invalid argument: warmup_runs %d not in 0..1000", source,
@@ -115,6 +121,7 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     config.softmax = o->softmax;
     config.optimize = o->optimize;
     config.warmup_runs = o->warmup_runs;
+    config.qengine = o->qengine;
 
     /* Recognised by content: gzip magic, then a TorchScript archive is a zip
      * whose first local header starts "PK\3\4". */
@@ -148,6 +155,7 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     m->width = o->input_width;
     m->num_classes = num_classes;
     m->softmax = o->softmax;
+    ic_engine_describe(m->engine, &m->described);
     memcpy(m->device, device, sizeof m->device);
     *out = m;
     return IMGCLASS_OK;
@@ -247,6 +255,21 @@ IMGCLASS_API void imgclass_model_input_size(const imgclass_model *model, int *ch
 IMGCLASS_API const char *imgclass_model_device(const imgclass_model *model)
 {
     return model ? model->device : NULL;
+}
+
+IMGCLASS_API int imgclass_model_is_quantized(const imgclass_model *model)
+{
+    return model ? model->described.quantized : 0;
+}
+
+IMGCLASS_API const char *imgclass_model_qengine(const imgclass_model *model)
+{
+    return model ? model->described.qengine : NULL;
+}
+
+IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model)
+{
+    return model ? model->described.optimize : 0u;
 }
 
 IMGCLASS_API const char *imgclass_model_label(const imgclass_model *model, int index)

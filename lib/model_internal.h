@@ -12,6 +12,7 @@ struct imgclass_model {
     int num_classes;
     int softmax;
     char device[24]; /* "cpu", "cuda:0" */
+    ic_engine_description described; /* quantized?, its engine, flags applied */
     ic_labels *labels; /* NULL without labels */
 };
 

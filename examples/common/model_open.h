@@ -11,4 +11,10 @@
 imgclass_model *cli_model_open(const char *prog, const char *path, const char *labels_path,
                                const char *device, int threads, int height, int width);
 
+/* The optimisation flags cli_model_open() asks for (the library's default). */
+unsigned cli_model_optimize_asked(void);
+
+/* IMGCLASS_QENGINE in the environment ("onednn", "qnnpack") sets the
+ * quantized engine of int8 models (imgclass_model_options.qengine). */
+
 #endif

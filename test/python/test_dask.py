@@ -39,8 +39,7 @@ def model(models):
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as c, distributed.Client(c) as client:
+    with icd.local_cluster(2, 1) as c, distributed.Client(c) as client:
         yield c, client
 
 
@@ -98,6 +97,9 @@ def test_every_image_once_with_the_cli_top1(cluster, folder, model, cli_top1, tm
     # One model load per worker process, however many tasks each ran.
     loads = icd.worker_load_counts(client)
     assert sorted(loads.values()) == [1, 1]
+    # The engine's threads follow the worker's (threads_per_worker=1).
+    import imgclass
+    assert sorted(client.run(imgclass.get_num_threads).values()) == [1, 1]
     # Rerunning the same job keeps the finished parts and writes nothing new.
     before = sorted(glob.glob(os.path.join(out, "*", "*", "*")))
     again = client.compute(icd.classify_paths(folder, model, output=out, partition_size=25,
@@ -145,6 +147,22 @@ def test_fsspec_file_urls(cluster, folder, model):
     assert len(paths) == 10
     records = client.compute(icd.classify_paths(pattern, model, partition_size=4)).result()
     assert [r["error"] for r in records] == [None] * 10
+
+
+def test_tsv_parts(cluster, folder, model, cli_top1, tmp_path):
+    _, client = cluster
+    out = str(tmp_path / "out")
+    paths = sorted(glob.glob(os.path.join(folder, "*")))[:12]  # 3 bad ones first
+    client.compute(icd.classify_paths(paths, model, output=out, partition_size=5,
+                                      format="tsv")).result()
+    parts = glob.glob(os.path.join(out, "dt=*", "hour=*", "part-*.tsv"))
+    assert len(parts) == 3
+    rows = sorted(line.rstrip("\n").split("\t") for p in parts for line in open(p))
+    assert [r[0] for r in rows] == paths
+    for path, index, _label, prob in rows:
+        want = cli_top1[path]
+        assert int(index) == (-1 if want is None else want)
+        assert (prob == "nan") == (want is None)
 
 
 def test_the_command(cluster, folder, model, cli_top1, tmp_path):

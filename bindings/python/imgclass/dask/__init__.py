@@ -32,7 +32,7 @@ import time
 from . import _parts, _worker
 from .._preprocess import PreprocessOptions
 
-__all__ = ["classify_paths", "expand_paths", "job_key"]
+__all__ = ["classify_paths", "expand_paths", "job_key", "local_cluster", "worker_load_counts"]
 
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tga", ".pnm", ".ppm",
                      ".pgm", ".psd", ".webp", ".tif", ".tiff")
@@ -135,6 +135,18 @@ def _skipped(index, part, records):
                 errors += 1
     return {"part": part, "index": index, "records": records, "errors": errors,
             "skipped": True}
+
+
+def local_cluster(n_workers, threads_per_worker=None):
+    """A LocalCluster of worker processes whose every socket (scheduler,
+    workers, their HTTP endpoints) listens on 127.0.0.1 only; Dask's default
+    HTTP address is every interface."""
+    from distributed import LocalCluster
+    if threads_per_worker is None:
+        threads_per_worker = max(1, (os.cpu_count() or 1) // n_workers)
+    return LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                        processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                        worker_dashboard_address="127.0.0.1:0")
 
 
 def worker_load_counts(client):

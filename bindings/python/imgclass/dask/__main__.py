@@ -53,7 +53,7 @@ def _stop(signum, _frame):
 
 def main(argv=None):
     a = parse(sys.argv[1:] if argv is None else argv)
-    from distributed import Client, LocalCluster, progress
+    from distributed import Client, progress
 
     import imgclass.dask as icd
     from imgclass.dask import _parts
@@ -64,10 +64,7 @@ def main(argv=None):
     client = None
     try:
         if a.local is not None:
-            import os
-            tpw = a.threads_per_worker or max(1, (os.cpu_count() or 1) // a.local)
-            cluster = LocalCluster(n_workers=a.local, threads_per_worker=tpw, processes=True,
-                                   dashboard_address=None)
+            cluster = icd.local_cluster(a.local, a.threads_per_worker)
             client = Client(cluster)
         else:
             client = Client(a.scheduler)
