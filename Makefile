@@ -9,7 +9,8 @@
 #   make check-valgrind  the unit tests under valgrind (leaks are errors)
 #   make demo         the README's main job: export ResNet-18, classify photos
 #   make bench        benchmarks against the Python pipeline (slow; not in check)
-#   make fuzz         long-running decoder fuzzing (slow; not in check)
+#   make fuzz         long-running fuzzing of every target (slow; a smoke run
+#                     of each is part of make test and make check)
 #   make install / uninstall   honour PREFIX and DESTDIR
 #   make install-python / uninstall-python   the Python binding (bindings/python)
 #

@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <caffe2/serialize/read_adapter_interface.h>
+#include <torch/csrc/jit/runtime/print_handler.h>
 
 #include <cstring>
 #include <memory>
@@ -241,6 +242,23 @@ at::Tensor run_forward(const ic_engine &e, at::Tensor input)
     return out.contiguous();
 }
 
+// TorchScript's print() goes to libtorch's print handler, which writes to
+// std::cout by default: a model that prints would corrupt the host's
+// standard output (imgclass classify's JSON Lines). The library never
+// prints, so model output is dropped. The handler is process-wide: it is
+// replaced only while it is still libtorch's default, so a host that set
+// its own (to log model output) keeps it.
+void discard_print(const std::string &) {}
+
+void silence_model_print()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (torch::jit::getPrintHandler() == torch::jit::getDefaultPrintHandler())
+            torch::jit::setPrintHandler(discard_print);
+    });
+}
+
 } // namespace
 
 extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const char *source,
@@ -254,6 +272,7 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
                         "cuda:%d: device unavailable: this libtorch was built without CUDA "
                         "(only \"cpu\" works)",
                         config->device_index);
+    silence_model_print();
     std::unique_ptr<ic_engine> e;
     // Held until the model is loaded and checked (see qengine_mutex).
     std::unique_lock<std::mutex> qlock(qengine_mutex);

@@ -16,7 +16,8 @@ struct imgclass_model {
     ic_labels *labels; /* NULL without labels */
 };
 
-/* The largest model archive accepted after gzip decompression. */
-#define IC_MODEL_MAX_BYTES ((size_t)4 << 30)
+/* The first of n scores that is NaN or infinite, or -1: such an image has
+ * no answer (imgclass_classify and the pipeline fail it). */
+int ic_first_non_finite(const float *scores, int n);
 
 #endif

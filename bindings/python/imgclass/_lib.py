@@ -39,7 +39,12 @@ class VersionMismatch(ImportError):
 
 
 class DecodeOptions(ctypes.Structure):
-    _fields_ = [("max_pixels", ctypes.c_uint64)]
+    _fields_ = [
+        ("max_pixels", ctypes.c_uint64),
+        ("max_file_bytes", ctypes.c_uint64),
+        ("max_decode_memory", ctypes.c_uint64),
+        ("max_jpeg_scans", ctypes.c_int),
+    ]
 
 
 class PreprocessOptionsC(ctypes.Structure):
@@ -67,6 +72,8 @@ class ModelOptions(ctypes.Structure):
         ("optimize", ctypes.c_uint),
         ("warmup_runs", ctypes.c_int),
         ("qengine", ctypes.c_char_p),
+        ("max_model_bytes", ctypes.c_uint64),
+        ("max_gzip_ratio", ctypes.c_uint),
     ]
 
 
