@@ -278,6 +278,16 @@ imgclass_status ic_decode_stb(const unsigned char *data, size_t size, const char
         st = ic_check_complete(data, size, source, format, w, h);
     if (st != IMGCLASS_OK)
         return st;
+    /* stb_image "un-premultiplies" a PSD's colour by its fourth channel with
+     * a float-to-byte cast that is undefined behaviour when colour is below
+     * what the alpha allows (found by the fuzzer), and Pillow's
+     * convert("RGB") drops that channel untouched instead: such a PSD can be
+     * neither safe nor exact here. */
+    if (strcmp(format, "PSD") == 0 && size >= 14 && ((data[12] << 8) | data[13]) >= 4)
+        return ic_error(IMGCLASS_ERR_UNSUPPORTED,
+                        "%s: unsupported format: PSD with %d channels (only 1 to 3 are read "
+                        "exactly)",
+                        source, (data[12] << 8) | data[13]);
 
     /* One buffer never needs more than 10 bytes a pixel (16-bit RGBA plus
      * PNG filter bytes and interlacing) or the input size, plus tables. */

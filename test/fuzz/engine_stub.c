@@ -38,3 +38,10 @@ const char *ic_engine_version(void)
 {
     return "fuzz stub";
 }
+
+/* Never reached (the stub refuses every model), but model.c links to it. */
+void ic_engine_describe(const ic_engine *engine, ic_engine_description *out)
+{
+    (void)engine;
+    memset(out, 0, sizeof *out);
+}
