@@ -409,6 +409,25 @@ static void test_truncated_bmp_tga_psd(void **state)
     expect_whole_and_cut(psd, sizeof psd, sizeof psd);
 }
 
+/* A PSD with a fourth channel is refused: stb would un-premultiply it with
+ * an out-of-range float cast (undefined behaviour the fuzzer found), where
+ * Pillow leaves the colour as it is. */
+static void test_psd_with_alpha_refused(void **state)
+{
+    (void)state;
+    unsigned char psd[26 + 12 + 2 + 48] = {'8', 'B', 'P', 'S', 0, 1};
+    psd[13] = 4;               /* channels: RGB + alpha */
+    psd[17] = 3, psd[21] = 4;  /* height 3, width 4 */
+    psd[23] = 8, psd[25] = 3;  /* 8 bits, RGB */
+    for (size_t i = 40; i < sizeof psd; i++)
+        psd[i] = (unsigned char)(i * 7);
+    imgclass_image *img = NULL;
+    assert_int_equal(imgclass_image_load_memory(psd, sizeof psd, NULL, &img),
+                     IMGCLASS_ERR_UNSUPPORTED);
+    assert_null(img);
+    assert_non_null(strstr(imgclass_last_error(), "PSD with 4 channels"));
+}
+
 /* A region at the top of a file whose bottom is missing is still an error:
  * the full decode (and Pillow) fail on it. */
 static void test_truncated_jpeg_region(void **state)
@@ -537,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_garbage_and_empty),
         cmocka_unit_test(test_truncated_files),
         cmocka_unit_test(test_truncated_bmp_tga_psd),
+        cmocka_unit_test(test_psd_with_alpha_refused),
         cmocka_unit_test(test_truncated_jpeg_region),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_threads),
