@@ -13,10 +13,11 @@
 # kept as an artifact to replay on the plain build), or, without libFuzzer,
 # with standalone.c's mutator.
 #   sh test/fuzz/run.sh [--smoke] [TARGET...]
-# --smoke: a few seconds each (make check); otherwise FUZZ_SECONDS each
+# --smoke: FUZZ_SMOKE_RUNS inputs each from seed 1 (make check; the same
+# verdict every run); otherwise FUZZ_SECONDS each
 # (default 300; make fuzz). FUZZ_RUNS=N runs N inputs instead (the long
 # campaign). The corpora grow in $BUILD/fuzz/corpus/TARGET across runs.
-# Env: BUILD, PYTHON, IMGCLASS_TEST_MODELS, FUZZ_SECONDS, FUZZ_SMOKE_SECONDS.
+# Env: BUILD, PYTHON, IMGCLASS_TEST_MODELS, FUZZ_SECONDS, FUZZ_SMOKE_RUNS.
 set -eu
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -76,7 +77,9 @@ for t in $targets; do
     mkdir -p "$out/corpus/$t"
     if [ $libfuzzer = 1 ]; then
         if [ $smoke = 1 ]; then
-            limit="-max_total_time=${FUZZ_SMOKE_SECONDS:-4}"
+            # A fixed seed and count: the smoke run in make check must give
+            # the same verdict every time (the long runs explore instead).
+            limit="-runs=${FUZZ_SMOKE_RUNS:-4000} -seed=1"
         elif [ -n "${FUZZ_RUNS:-}" ]; then
             limit="-runs=$FUZZ_RUNS"
         else
