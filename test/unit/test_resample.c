@@ -195,11 +195,16 @@ static void test_constant_image_stays_constant(void **state)
     free(rgb);
 }
 
-/* The AVX2 horizontal pass (where the CPU has it) and the portable one
- * give the same bytes, for every pixel layout and several window sizes. */
+/* The AVX2 horizontal pass and the portable one give the same bytes, for
+ * every pixel layout and several window sizes (skipped on a CPU without
+ * AVX2). */
 static void test_simd_equals_portable(void **state)
 {
     (void)state;
+    /* Without AVX2 both runs take the portable code: comparing it with
+     * itself would prove nothing, so say so instead of passing. */
+    if (!__builtin_cpu_supports("avx2"))
+        skip();
     const int sizes[][4] = {{500, 375, 341, 256}, {97, 61, 256, 161}, {1000, 900, 100, 120},
                             {2000, 50, 77, 50}, {7, 9, 5, 300}};
     const imgclass_pixel_format fmts[] = {IMGCLASS_PIXEL_RGB, IMGCLASS_PIXEL_BGR,
