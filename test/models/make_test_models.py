@@ -142,6 +142,30 @@ def main():
     write_f32(p("tiny16_input.f32"), inp16)
     write_f32(p("tiny16_probs.f32"), probs16)
 
+    # imgclass_classify's expected scores (test/unit/test_classify.c):
+    # three images through torchvision's exact 8 x 8 resize + ImageNet
+    # normalisation and tiny.pt, so that test never takes its expected
+    # values from the library it checks.
+    import numpy as np
+    from PIL import Image
+    from torchvision import transforms as T
+
+    def pattern(w, h, seed):
+        y, x, c = np.mgrid[0:h, 0:w, 0:3]
+        return ((x * 17 + y * 29 + c * 71 + seed * 53) ^ (x * y)).astype(np.uint8)
+
+    imgs = [Image.fromarray(pattern(13, 9, 1)), Image.fromarray(pattern(20, 30, 2)),
+            Image.fromarray(pattern(11, 7, 3))]
+    imgs[0].save(p("classify_a.bmp"))
+    imgs[1].save(p("classify_b.png"))
+    with open(p("classify_c.rgb"), "wb") as f:  # 11 x 7, raw RGB rows
+        f.write(np.asarray(imgs[2]).tobytes())
+    recipe = T.Compose([T.Resize((8, 8)), T.CenterCrop(8), T.ToTensor(),
+                        T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    with torch.inference_mode():
+        probs = torch.softmax(loaded(torch.stack([recipe(im) for im in imgs])), 1)
+    write_f32(p("classify_probs.f32"), probs)
+
     # int8: tiny.pt's network quantized for onednn, calibrated on random
     # inputs, and its expected scores from Python running the saved file.
     if "onednn" in torch.backends.quantized.supported_engines:
