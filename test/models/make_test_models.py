@@ -73,6 +73,14 @@ class FailBatch3(TinyNet):
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
+class Tied(TinyNet):
+    """Scores that tie exactly whatever the input: classes 1, 2 and 4 share
+    the best logit, 0 and 3 the next, so only the tie rule (the lower index
+    first) decides the order: 1, 2, 4, 0, 3."""
+    def forward(self, x):
+        return super().forward(x) * 0 + torch.tensor([1.0, 3.0, 3.0, 1.0, 3.0])
+
+
 def make(cls, classes, seed):
     torch.manual_seed(seed)
     m = cls(classes)
@@ -112,6 +120,7 @@ def main():
     save_script(make(Rank3, 5, 4), x8, p("rank3.pt"))
     save_script(make(FixedBatch, 5, 5), x8, p("fixed_batch.pt"))
     save_script(make(TupleOut, 5, 6), x8, p("tuple_out.pt"))
+    save_script(make(Tied, 5, 7), x8, p("tied.pt"))
     # Scripted, not traced: the branch on the batch size must survive.
     torch.jit.script(make(FailBatch3, 5, 1)).save(p("fail_batch3.pt"))
 
