@@ -187,7 +187,15 @@ $(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $< $(UNIT_HELPER_OBJ) $(STLIB) $(CORE_LIBS) -lcmocka
+	$(CC) $(SAN) -o $@ $(filter %.o,$^) $(STLIB) $(CORE_LIBS) -lcmocka
+
+# Unit tests of the example programs' own parts link those parts' objects,
+# as the programs do (a test never #includes a program's .c file).
+$(BUILD)/test/test_cli_escape: $(BUILD)/examples/common/pp_options.o \
+    $(BUILD)/examples/common/text_escape.o
+$(BUILD)/test/test_serve: $(BUILD)/examples/common/text_escape.o \
+    $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o router.o)
+$(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,journal.o key_set.o)
 
 $(BUILD)/test/fake_engine.so: test/unit/fake_engine/fake_engine.c lib/engine_abi.h
 	@mkdir -p $(dir $@)
@@ -209,7 +217,8 @@ $(BUILD)/test/valgrind_hwy_shim.so: test/valgrind_hwy_shim.c
 
 $(BUILD)/test/unit/%.o: test/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -Itest/unit -Iexamples/common -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -Itest/unit -Iexamples/common -Iexamples/serve \
+	    -Iexamples/watch -MMD -MP -c $< -o $@
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
