@@ -35,6 +35,9 @@ struct ic_engine {
 
 namespace {
 
+// The value of an extra file the archive does not hold (see ic_engine_load).
+const std::string kAbsent("\x01imgclass: absent\x01");
+
 // Lets torch::jit::load read an archive straight from the caller's buffer,
 // without copying it into a stream.
 class MemoryReadAdapter : public caffe2::serialize::ReadAdapterInterface {
@@ -118,6 +121,7 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
                         "(only \"cpu\" works)",
                         config->device_index);
     std::unique_ptr<ic_engine> e;
+    std::unique_ptr<std::string> extra_file;
     imgclass_status st = guarded(source, IMGCLASS_ERR_MODEL, [&]() -> imgclass_status {
         e.reset(new ic_engine);
         e->source = source;
@@ -130,7 +134,14 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
         if (config->device_is_cuda)
             e->device = c10::Device(c10::kCUDA, (c10::DeviceIndex)config->device_index);
         auto reader = std::make_shared<MemoryReadAdapter>(data, size);
-        torch::jit::Module module = torch::jit::load(reader, e->device);
+        // load() overwrites the value only when the archive holds the file,
+        // so a sentinel no real recipe holds tells "absent" from "empty".
+        torch::jit::ExtraFilesMap extra;
+        if (config->extra_file)
+            extra[config->extra_file] = kAbsent;
+        torch::jit::Module module = torch::jit::load(reader, e->device, extra);
+        if (config->extra_file && extra[config->extra_file] != kAbsent)
+            extra_file.reset(new std::string(std::move(extra[config->extra_file])));
         module.eval();
         if (e->bfloat16)
             module.to(at::kBFloat16);
@@ -144,6 +155,13 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
     });
     if (st != IMGCLASS_OK)
         return st;
+    if (config->on_extra_file) {
+        // C code: reports through ic_error() and never throws.
+        st = config->on_extra_file(config->extra_ctx, extra_file ? extra_file->data() : NULL,
+                                   extra_file ? extra_file->size() : 0, &e->height, &e->width);
+        if (st != IMGCLASS_OK)
+            return st;
+    }
     // The shape check: batch 2, so a model that drops or hard-codes the
     // batch dimension is caught, then the warm-up runs at batch 1.
     st = guarded(source, IMGCLASS_ERR_MODEL, [&]() -> imgclass_status {

@@ -5,6 +5,7 @@
 
 #include "engine.h"
 #include "labels.h"
+#include "recipe.h"
 
 struct imgclass_model {
     ic_engine *engine;
@@ -13,6 +14,7 @@ struct imgclass_model {
     int softmax;
     char device[24]; /* "cpu", "cuda:0" */
     ic_labels *labels; /* NULL without labels */
+    ic_recipe *recipe; /* imgclass.json from the archive; NULL without one */
 };
 
 /* The largest model archive accepted after gzip decompression. */
