@@ -1,6 +1,6 @@
 # imgclass - build, test and install.
 #
-#   make              library (shared + static) and the imgclass CLI
+#   make              library (shared + static), the imgclass CLI and imgclass-watch
 #   make check        install missing Debian packages, build, run every test
 #                     (the suites, then under ASan + UBSan, then valgrind)
 #   make test         only the suites: unit, parity, integration (quick)
@@ -70,6 +70,8 @@ COMMON_SRC := $(sort $(wildcard examples/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(sort $(wildcard examples/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
+WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard test/unit/*.c)))
@@ -78,14 +80,16 @@ UNIT_HELPER_OBJ := $(UNIT_HELPER_SRC:%.c=$(BUILD)/%.o)
 SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
 STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
+WATCH := $(BUILD)/imgclass-watch
 
-.PHONY: all lib cli tests test check check-asan check-tsan check-valgrind deps demo bench fuzz \
+.PHONY: all lib cli watch tests test check check-asan check-tsan check-valgrind deps demo bench fuzz \
         install uninstall install-python uninstall-python clean
 
-all: lib cli
+all: lib cli watch
 
 lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB)
 cli: $(CLI)
+watch: $(WATCH)
 tests: $(UNIT_BIN) $(BUILD)/test-models/.stamp
 
 # Tiny TorchScript models with known outputs, made by PyTorch itself for the
@@ -121,6 +125,9 @@ $(STLIB): $(LIB_OBJ)
 # tree without LD_LIBRARY_PATH (the tests also reach internal functions).
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
 	$(CXX) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(LIBS_ALL)
+
+$(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
+	$(CXX) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(LIBS_ALL)
 
 # --as-needed: a test that never reaches the engine does not load libtorch
 # (and its long chain of shared libraries), so it starts fast.
@@ -231,7 +238,7 @@ install: all $(BUILD)/imgclass.pc
 	ln -sf libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgclass.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(CLI) $(WATCH) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(BUILD)/imgclass.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	if [ -f docs/imgclass.1 ]; then install -m 644 docs/imgclass.1 $(DESTDIR)$(MANDIR)/man1/; fi
 
@@ -239,7 +246,7 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/imgclass.h \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
-	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
+	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1
 
 # The Python binding, with Debian's pip and setuptools, offline. --target

@@ -138,7 +138,8 @@ int dir_walk(const char *dir, walk_list *list)
         walk_list_free(&found);
         return -1;
     }
-    qsort(found.items, found.count, sizeof *found.items, cmp_entry);
+    if (found.count) /* qsort(NULL, 0) is undefined behaviour */
+        qsort(found.items, found.count, sizeof *found.items, cmp_entry);
     int rc = 0;
     for (size_t i = 0; i < found.count && rc == 0; i++) {
         const walk_entry *e = &found.items[i];

@@ -16,7 +16,7 @@ prefix=/opt/imgclass-test
 make -s BUILD="$BUILD" PREFIX=$prefix DESTDIR="$dest" install >/dev/null
 
 for f in include/imgclass.h lib/libimgclass.so lib/libimgclass.so.0 lib/libimgclass.a \
-         bin/imgclass lib/pkgconfig/imgclass.pc; do
+         bin/imgclass bin/imgclass-watch lib/pkgconfig/imgclass.pc; do
     [ -e "$dest$prefix/$f" ] || { echo "install: missing $prefix/$f"; exit 1; }
 done
 # The soname link must point at the versioned file.
