@@ -12,9 +12,11 @@
 #   make install / uninstall   honour PREFIX and DESTDIR
 #   make install-python / uninstall-python   the Python binding (bindings/python)
 #
-# Sources are found by wildcard: lib/*.c and lib/*.cpp form the library,
-# examples/cli/*.c the CLI, examples/common/*.c the helpers the example
-# programs share, test/unit/test_*.c one cmocka binary each.
+# Sources are found by wildcard: lib/*.c form the core library (pure C),
+# lib/*.cpp plus lib/engine_module.c the libtorch engine module that the core
+# dlopen()s on the first model load, examples/cli/*.c the CLI,
+# examples/common/*.c the helpers the example programs share,
+# test/unit/test_*.c one cmocka binary each.
 
 # Build on every CPU unless the caller chose a job count (only at the top
 # level: sub-makes share its jobserver).
@@ -34,6 +36,8 @@ INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# Engine modules live in a folder of their own: nothing links them.
+ENGINEDIR ?= $(LIBDIR)/imgclass
 
 # The interpreter that has Debian's torch, torchvision, Pillow and numpy.
 PYTHON ?= /usr/bin/python3
@@ -58,14 +62,18 @@ ifeq ($(SANITIZE),thread)
 SAN := -fsanitize=thread -fno-omit-frame-pointer
 endif
 
-CPPFLAGS_LIB := -Iinclude -Ilib -DIMGCLASS_BUILD $(DEP_CFLAGS)
+CPPFLAGS_LIB := -Iinclude -Ilib -I$(BUILD)/generated -DIMGCLASS_BUILD $(DEP_CFLAGS)
 CFLAGS_LIB := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
 CXXFLAGS_LIB := -std=c++17 $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden -fvisibility-inlines-hidden $(TORCH_CFLAGS) $(CXXFLAGS)
-LIBS_ALL := $(TORCH_LIBS) $(DEP_LIBS) -lstdc++ -lpthread -lm
+# The core links no libtorch (and no C++ runtime); only the engine module does.
+CORE_LIBS := $(DEP_LIBS) -ldl -lpthread -lm
+ENGINE_LIBS := $(TORCH_LIBS) -lstdc++ -lpthread -lm
 
-LIB_C_SRC := $(sort $(wildcard lib/*.c))
-LIB_CXX_SRC := $(sort $(wildcard lib/*.cpp))
-LIB_OBJ := $(LIB_C_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX_SRC:%.cpp=$(BUILD)/%.o)
+ENGINE_C_SRC := lib/engine_module.c
+LIB_C_SRC := $(filter-out $(ENGINE_C_SRC),$(sort $(wildcard lib/*.c)))
+LIB_OBJ := $(LIB_C_SRC:%.c=$(BUILD)/%.o)
+ENGINE_CXX_SRC := $(sort $(wildcard lib/*.cpp))
+ENGINE_OBJ := $(ENGINE_CXX_SRC:%.cpp=$(BUILD)/%.o) $(ENGINE_C_SRC:%.c=$(BUILD)/%.o)
 COMMON_SRC := $(sort $(wildcard examples/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(sort $(wildcard examples/cli/*.c))
@@ -81,16 +89,20 @@ SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
 STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
 WATCH := $(BUILD)/imgclass-watch
+ENGINE_MODULE := $(BUILD)/libimgclass-torch.so
+# Test doubles of an engine module (test/unit/fake_engine/).
+FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so \
+                $(BUILD)/test/fake_engine_no_entry.so
 
-.PHONY: all lib cli watch tests test check check-asan check-tsan check-valgrind deps demo bench fuzz \
-        install uninstall install-python uninstall-python clean
+.PHONY: all lib cli watch tests test check check-asan check-tsan check-valgrind deps demo bench \
+        bench-startup fuzz install uninstall install-python uninstall-python clean FORCE
 
 all: lib cli watch
 
-lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB)
+lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE)
 cli: $(CLI)
 watch: $(WATCH)
-tests: $(UNIT_BIN) $(BUILD)/test-models/.stamp
+tests: $(UNIT_BIN) $(FAKE_ENGINES) $(BUILD)/test-models/.stamp
 
 # Tiny TorchScript models with known outputs, made by PyTorch itself for the
 # unit and integration tests (seconds to build).
@@ -107,11 +119,30 @@ $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS_LIB) $(CXXFLAGS_LIB) -MMD -MP -c $< -o $@
 
-# Only imgclass_* symbols leave the shared library: -fvisibility=hidden for
-# our code, and the version script for what libtorch's headers instantiate.
+# The engine module's two locations are compiled into the core
+# (lib/engine_loader.c). The header is rewritten only when a path changes,
+# so a different PREFIX or BUILD recompiles just the loader.
+ENGINE_INSTALL_PATH := $(ENGINEDIR)/libimgclass-torch.so
+ENGINE_BUILD_PATH := $(abspath $(ENGINE_MODULE))
+$(BUILD)/generated/engine_paths.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define IC_ENGINE_INSTALL_PATH "%s"\n#define IC_ENGINE_BUILD_PATH "%s"\n' \
+	    '$(ENGINE_INSTALL_PATH)' '$(ENGINE_BUILD_PATH)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/lib/engine_loader.o: $(BUILD)/generated/engine_paths.h
+FORCE:
+
+# Only imgclass_* symbols leave the shared library (-fvisibility=hidden and
+# the version script).
 $(SHLIB): $(LIB_OBJ) lib/imgclass.map
-	$(CXX) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/imgclass.map \
-	    -Wl,--no-undefined $(SAN) -o $@ $(LIB_OBJ) $(LIBS_ALL)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/imgclass.map \
+	    -Wl,--no-undefined $(SAN) -o $@ $(LIB_OBJ) $(CORE_LIBS)
+
+# The libtorch engine: exports only its entry point (lib/engine_abi.h);
+# the version script also hides what libtorch's headers instantiate.
+$(ENGINE_MODULE): $(ENGINE_OBJ) lib/engine_module.map
+	$(CXX) -shared -Wl,-soname,libimgclass-torch.so -Wl,--version-script=lib/engine_module.map \
+	    -Wl,--no-undefined $(SAN) -o $@ $(ENGINE_OBJ) $(ENGINE_LIBS)
 
 $(BUILD)/libimgclass.so: $(SHLIB)
 	ln -sf libimgclass.so.$(VERSION) $(BUILD)/$(SONAME)
@@ -122,18 +153,27 @@ $(STLIB): $(LIB_OBJ)
 	ar rcs $@ $(LIB_OBJ)
 
 # The CLI and the tests link the static library, so they run from the build
-# tree without LD_LIBRARY_PATH (the tests also reach internal functions).
+# tree without LD_LIBRARY_PATH (the tests also reach internal functions);
+# both find the engine module in the build tree (lib/engine_loader.c).
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CXX) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(LIBS_ALL)
+	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
 $(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CXX) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(LIBS_ALL)
+	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
-# --as-needed: a test that never reaches the engine does not load libtorch
-# (and its long chain of shared libraries), so it starts fast.
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(SAN) -Wl,--as-needed -o $@ $< $(UNIT_HELPER_OBJ) $(STLIB) $(LIBS_ALL) -lcmocka
+	$(CC) $(SAN) -o $@ $< $(UNIT_HELPER_OBJ) $(STLIB) $(CORE_LIBS) -lcmocka
+
+$(BUILD)/test/fake_engine.so: test/unit/fake_engine/fake_engine.c lib/engine_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -shared -o $@ $<
+$(BUILD)/test/fake_engine_abi999.so: test/unit/fake_engine/fake_engine.c lib/engine_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -DFAKE_ENGINE_ABI=999 -shared -o $@ $<
+$(BUILD)/test/fake_engine_no_entry.so: test/unit/fake_engine/fake_engine.c lib/engine_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -DFAKE_ENGINE_NO_ENTRY -shared -o $@ $<
 
 # valgrind 3.19 stops with SIGILL in libhwy's load-time timer probe (an
 # rdtscp this virtual CPU does not advertise), reached through libtorch ->
@@ -162,8 +202,8 @@ deps:
 
 # Every test: the suites (unit, parity against torchvision, integration),
 # then the unit and integration suites again under ASan + UBSan, then the
-# unit suites under valgrind. Each phase prints "N passed, N failed"; the
-# last line totals them. `make test` runs only the first phase.
+# unit suites under valgrind, then the threaded unit suites under TSan.
+# Each phase prints "N passed, N failed"; the last line totals them. `make test` runs only the first phase.
 SUMMARY = $(CURDIR)/build-test-summary.txt
 
 check: deps
@@ -171,15 +211,19 @@ check: deps
 	$(MAKE) test SUMMARY_FILE=$(SUMMARY)
 	$(MAKE) check-asan SUMMARY_FILE=$(SUMMARY)
 	$(MAKE) check-valgrind SUMMARY_FILE=$(SUMMARY)
+	$(MAKE) check-tsan SUMMARY_FILE=$(SUMMARY)
 	@awk '{p += $$2; f += $$3; s += $$4} END {printf "check: %d passed, %d failed, %d skipped\n", p, f, s}' $(SUMMARY)
 
 test: all tests
 	BUILD=$(BUILD) PYTHON=$(PYTHON) SUMMARY_LABEL=suites sh test/run_all.sh
 
+# intercept_tls_get_addr=0: libtorch, dlopen()ed with the engine module, keeps
+# its thread-locals in dynamic TLS, and GCC 12's LeakSanitizer crashes at exit
+# ("Tracer caught signal 11") on the bogus DTLS range it records for them.
 check-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all tests
 	BUILD=build-asan PYTHON=$(PYTHON) SANITIZED=1 SUMMARY_LABEL=asan \
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:intercept_tls_get_addr=0 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	sh test/run_all.sh --unit --integration
@@ -207,18 +251,37 @@ bench: all
 
 # Engine benchmark (bench/predict_bench.sh): a library-side C driver and a
 # bare libtorch forward, the latter bench code that may include libtorch.
-$(BUILD)/bench/predict_bench: $(BUILD)/bench/predict_bench.o $(STLIB)
-	$(CXX) $(SAN) -o $@ $< $(STLIB) $(LIBS_ALL)
+$(BUILD)/bench/predict_bench: $(BUILD)/bench/predict_bench.o $(STLIB) $(ENGINE_MODULE)
+	$(CC) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
 
 $(BUILD)/bench/bare_forward: bench/bare_forward.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WARN) $(OPT) $(TORCH_CFLAGS) -o $@ $< $(TORCH_LIBS) -lpthread
 
+# Start-up benchmark (bench/startup_bench.py): the engine as a module, and
+# as a baseline the same core with the engine linked in directly (the
+# loader's object replaced by engine_torch.o), as before the split.
+$(BUILD)/bench/engine_load_bench: $(BUILD)/bench/engine_load_bench.o $(STLIB) $(ENGINE_MODULE)
+	$(CC) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
+
+$(BUILD)/bench/engine_load_bench_linked: $(BUILD)/bench/engine_load_bench.o \
+        $(filter-out $(BUILD)/lib/engine_loader.o,$(LIB_OBJ)) $(BUILD)/lib/engine_torch.o
+	$(CXX) $(SAN) -o $@ $^ $(CORE_LIBS) $(ENGINE_LIBS)
+
+bench-startup: all $(BUILD)/bench/engine_load_bench $(BUILD)/bench/engine_load_bench_linked
+	$(PYTHON) bench/startup_bench.py --build $(BUILD) --update docs/benchmarks.md
+
 # Preprocessing benchmark (bench/preprocess_bench.sh): decode + preprocess
 # from memory, one thread, against PIL + torchvision.
 $(BUILD)/bench/preprocess_bench: bench/preprocess_bench.c $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(LIBS_ALL)
+	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
+
+# Pipeline benchmark (bench/pipeline_bench.py): steady state, low-load
+# latency and the bare forward pass, measured through the public API.
+$(BUILD)/bench/pipeline_bench: bench/pipeline_bench.c $(STLIB) $(ENGINE_MODULE)
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
 
 fuzz: all
 	PYTHON=$(PYTHON) BUILD=$(BUILD) sh test/fuzz/run.sh
@@ -232,12 +295,13 @@ $(BUILD)/imgclass.pc: imgclass.pc.in Makefile
 
 install: all $(BUILD)/imgclass.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(ENGINEDIR)
 	install -m 644 include/imgclass.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgclass.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(ENGINE_MODULE) $(DESTDIR)$(ENGINEDIR)/
 	install -m 755 $(CLI) $(WATCH) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(BUILD)/imgclass.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	if [ -f docs/imgclass.1 ]; then install -m 644 docs/imgclass.1 $(DESTDIR)$(MANDIR)/man1/; fi
@@ -247,7 +311,8 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
 	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
-	    $(DESTDIR)$(MANDIR)/man1/imgclass.1
+	    $(DESTDIR)$(MANDIR)/man1/imgclass.1 $(DESTDIR)$(ENGINEDIR)/libimgclass-torch.so
+	rmdir $(DESTDIR)$(ENGINEDIR) 2>/dev/null || true
 
 # The Python binding, with Debian's pip and setuptools, offline. --target
 # puts it in a site folder of $(PREFIX) (on Debian /usr/local/lib/python3.X/

@@ -187,9 +187,13 @@ def main():
     if args.update:
         with open(args.update) as f:
             text = f.read()
-        head = text.split("\n## Python binding\n")[0].rstrip("\n")
+        # Replace this section only (up to the next "## " heading).
+        head, sep, rest = text.partition("\n## Python binding\n")
+        tail = ""
+        if sep and "\n## " in rest:
+            tail = "\n" + rest[rest.index("\n## ") + 1:]
         with open(args.update, "w") as f:
-            f.write(head + "\n" + "\n".join(lines) + "\n")
+            f.write(head.rstrip("\n") + "\n" + "\n".join(lines) + "\n" + tail)
     return 0 if ok else 1
 
 

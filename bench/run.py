@@ -11,7 +11,8 @@ docs/benchmarks.md.
      script, both writing result files, with top-1 agreement per image;
   4. peak RSS of every process measured;
   5. the Python binding (bench/python_bench.py): against the CLI, the
-     Python pipeline and torchvision's DataLoader transform.
+     Python pipeline and torchvision's DataLoader transform;
+  6. start-up costs with the engine as a module (bench/startup_bench.py).
 
 Every figure is the median of interleaved rounds (so a burst of load on
 this shared machine hits all subjects alike); only ratios from this one run
@@ -34,6 +35,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from measure import median, run_measured  # noqa: E402
 from python_bench import python_section  # noqa: E402
+import startup_bench  # noqa: E402
 
 SAMPLES = os.path.join(REPO, "..", "shared", "images", "imagenet-sample-100")
 
@@ -195,6 +197,8 @@ def main():
     print("bench: end to end done", file=sys.stderr)
     py_lines, py_ok = python_section(args.build, model, folder, files, args.threads,
                                      args.rounds, py)
+    print("bench: Python binding done", file=sys.stderr)
+    startup = startup_bench.bench(args.build, max(args.rounds, 5), 900, py)
 
     lines = [
         "# Benchmarks",
@@ -245,8 +249,9 @@ def main():
         if "RSS" in r[0]:
             lines.append(f"| end to end, imgclass classify | {r[1]:.0f} |")
             lines.append(f"| end to end, Python pipeline | {r[2]:.0f} |")
-    lines += py_lines
-    text = "\n".join(lines) + "\n"
+    # The start-up section before the Python one, where
+    # startup_bench.py --update also puts it.
+    text = "\n".join(lines) + "\n\n" + startup + "\n".join(py_lines) + "\n"
     with open(args.out, "w") as f:
         f.write(text)
     print(text)

@@ -5,10 +5,17 @@ set -eu
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 make -s BUILD="$BUILD" all "$BUILD/bench/preprocess_bench" "$BUILD/bench/predict_bench" \
-    "$BUILD/bench/bare_forward"
+    "$BUILD/bench/bare_forward" "$BUILD/bench/pipeline_bench" \
+    "$BUILD/bench/engine_load_bench" "$BUILD/bench/engine_load_bench_linked"
 rc=0
 "$PYTHON" bench/run.py --build "$BUILD" "$@" || rc=$?
+# The pipeline against the bare forward pass; its own section of
+# docs/benchmarks.md, between <!-- pipeline --> markers.
+"$PYTHON" bench/pipeline_bench.py --build "$BUILD" || rc=$?
 # imgclass-watch --once against imgclass classify; its own section of
 # docs/benchmarks.md.
 "$PYTHON" bench/watch_bench.py --build "$BUILD" || rc=$?
+# imgclass.dask on a 1-worker LocalCluster against the CLI; written into
+# docs/scale-out.md.
+"$PYTHON" bench/dask_bench.py --build "$BUILD" --update docs/scale-out.md || rc=$?
 exit $rc

@@ -4,7 +4,7 @@
 journal, the fsyncs and the partitioning cost little). The sample photos are
 copied and cycled to at least 400 files. Every round runs both programs, one
 after the other (interleaved, so load on this shared machine hits both); the
-figure is the median over the rounds. Two rates per program: images/s as the
+figure is the median over the rounds (the order alternates each round). Two rates per program: images/s as the
 program reports it (from its first image to its exit, model load excluded,
 the same for both), and images / wall time of the whole process.
 The result replaces the "imgclass-watch" section of docs/benchmarks.md.
@@ -86,7 +86,10 @@ def main():
             watch = [os.path.join(args.build, "imgclass-watch"), "--model", model, "--once",
                      "--threads", str(args.threads), "--batch", str(args.batch),
                      "--input", folder, "--output", out]
-            for name, cmd in (("classify", classify), ("watch", watch)):
+            # Alternate which goes first, so neither always meets the same
+            # phase of the other work on the machine.
+            pair = [("classify", classify), ("watch", watch)]
+            for name, cmd in (pair if r % 2 == 0 else pair[::-1]):
                 n, rate, wall = run(cmd)
                 if n != n_files:
                     raise RuntimeError("%s took %d of %d images" % (name, n, n_files))
@@ -104,7 +107,8 @@ def main():
             "Written by `make bench` (bench/watch_bench.py). `imgclass-watch --once` against",
             "`imgclass classify --json` on the same folder, both with batch %d and %d engine"
             % (args.batch, args.threads),
-            "threads, ResNet-18 (seeded random weights), interleaved rounds, medians. The",
+            "threads, ResNet-18 (seeded random weights), interleaved rounds (the order alternating),",
+            "medians. The",
             "watcher also writes a journal, fsyncs and renames its part and its folder.",
             "",
             "- measured: %s on %s, %d CPUs (shared with other work: figures under load)"
@@ -122,9 +126,15 @@ def main():
         if os.path.exists(args.out):
             with open(args.out) as f:
                 text = f.read()
+        # Replace only this section (up to the next "## " heading), keeping
+        # the others; append it when it is not there yet.
         if SECTION in text:
-            text = text[:text.index(SECTION)].rstrip("\n") + "\n"
-        text = (text.rstrip("\n") + "\n\n" if text else "") + section
+            start = text.index(SECTION)
+            nxt = text.find("\n## ", start + len(SECTION))
+            rest = text[nxt + 1:] if nxt >= 0 else ""
+            text = text[:start] + section + ("\n" + rest if rest else "")
+        else:
+            text = (text.rstrip("\n") + "\n\n" if text else "") + section
         with open(args.out, "w") as f:
             f.write(text)
         print(section)

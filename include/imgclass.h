@@ -325,7 +325,16 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void);
  * Library ships traced_resnet18.pt.gz; recognised by content). Runs one
  * forward pass on a zero input to check that the output is N x K; a file
  * that is not a model, a corrupt archive or a wrong input size is an error
- * here, not later. `options` may be NULL. Thread-safe. */
+ * here, not later. `options` may be NULL. Thread-safe.
+ *
+ * The engine is a separate module (libimgclass-torch.so, which links
+ * libtorch) that the first model load of the process dlopen()s, so programs
+ * that only decode and preprocess never load libtorch. It is looked for in
+ * $IMGCLASS_ENGINE_PATH (a file or a folder; when set, the only place), then
+ * in $(libdir)/imgclass/ of the install, then in the build tree. When it is
+ * missing, does not load (libtorch absent) or was built for another ABI,
+ * the load fails with IMGCLASS_ERR_ENGINE and a message naming the module,
+ * the reason and every place looked at; later loads search again. */
 IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
                                                  const imgclass_model_options *options,
                                                  imgclass_model **out);
@@ -388,11 +397,15 @@ IMGCLASS_API void imgclass_model_free(imgclass_model *model);
 
 /* The engine's intra-op thread pool is process-wide (libtorch's), so its
  * size is set here for every model, not per model. n >= 1. Call it before
- * loading models or while no forward pass runs. */
+ * loading models or while no forward pass runs. Before the engine module is
+ * loaded the count is kept and applied when it loads, and get returns it;
+ * get with nothing set loads the module to ask it (1 if that fails). */
 IMGCLASS_API imgclass_status imgclass_set_num_threads(int n);
 IMGCLASS_API int imgclass_get_num_threads(void);
 
-/* Version string of the inference engine, e.g. "libtorch 1.13.0". */
+/* Version string of the inference engine, e.g. "libtorch 1.13.0". Loads
+ * the engine module if no model has yet; "no engine module" when it cannot
+ * be loaded (the reason is in imgclass_last_error()). Static string. */
 IMGCLASS_API const char *imgclass_engine_version(void);
 
 /* ------------------------------------------------------------------------ */

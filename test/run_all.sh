@@ -9,6 +9,11 @@ IMGCLASS_TEST_MODELS=${IMGCLASS_TEST_MODELS:-$BUILD/test-models}
 export IMGCLASS_TEST_MODELS
 PYTHON=${PYTHON:-/usr/bin/python3}
 export BUILD PYTHON
+# The suites test this build's engine module, never one installed on the
+# machine (which the core would otherwise look at first).
+case "$BUILD" in /*) build_abs=$BUILD ;; *) build_abs=$(pwd)/$BUILD ;; esac
+IMGCLASS_ENGINE_PATH=${IMGCLASS_ENGINE_PATH:-$build_abs/libimgclass-torch.so}
+export IMGCLASS_ENGINE_PATH
 
 want_unit=0 want_parity=0 want_integration=0 want_python=0
 [ $# -eq 0 ] && { want_unit=1; want_parity=1; want_integration=1; want_python=1; }

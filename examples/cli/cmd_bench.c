@@ -28,12 +28,15 @@ static void usage(FILE *out)
     fputs("usage: imgclass bench --model M.pt [OPTIONS] INPUT...\n\n"
           "Measures decode, preprocess, predict and end-to-end speed on the given\n"
           "images (files or folders): images per second and per-call latency\n"
-          "(median, p90, p99). Inputs are cycled until each stage has --runs calls.\n\n"
+          "(median, p90, p99). Inputs are cycled until each stage has --runs calls.\n"
+          "The last row, pipeline b=N, streams --runs x N images through the library's\n"
+          "pipeline; its latencies are per image, submit to result.\n\n"
           "  -m, --model PATH     TorchScript model (required)\n"
           "  -b, --batch N        batch size of the batched rows (default 8)\n"
           "  -r, --runs N         calls per stage (default 20)\n"
           "  -t, --threads N      engine threads\n"
-          "      --preprocess-threads N  threads of imgclass_classify (default: CPUs)\n"
+          "      --preprocess-threads N  preprocessing threads of the end-to-end and\n"
+          "                       pipeline rows (default 0: chosen by the library)\n"
           "      --sweep LIST     also time predict at these batch sizes, e.g. 1,2,4,8,16\n"
           "      --device DEV     cpu (default), cuda, cuda:N\n\n",
           out);
@@ -81,6 +84,50 @@ static void report(const char *stage, samples *s, int images_per_call)
 static double ms_since(int64_t t0)
 {
     return (double)(monotonic_ns() - t0) / 1e6;
+}
+
+/* The pipeline row: runs x batch images through imgclass_pipeline, fed as
+ * fast as it takes them; images/s over the whole run, latency quantiles
+ * (submit to result) per image from the pipeline's own statistics. */
+static void on_bench_result(void *ctx, const imgclass_pipeline_result *r)
+{
+    if (r->status != IMGCLASS_OK)
+        ++*(int *)ctx;
+}
+
+static void bench_pipeline(const imgclass_model *model, const imgclass_preprocess_options *pp,
+                           int pp_threads, char **files, int nfiles, int batch, int runs)
+{
+    int failures = 0;
+    imgclass_pipeline_options o = imgclass_pipeline_options_default();
+    o.max_batch = batch;
+    o.preprocess_threads = pp_threads;
+    o.preprocess = *pp;
+    o.on_result = on_bench_result;
+    o.on_result_ctx = &failures;
+    imgclass_pipeline *p = NULL;
+    if (imgclass_pipeline_create(model, &o, &p) != IMGCLASS_OK) {
+        fprintf(stderr, PROG ": %s\n", imgclass_last_error());
+        return;
+    }
+    long n = (long)runs * batch;
+    int64_t t0 = monotonic_ns();
+    for (long i = 0; i < n; i++) {
+        imgclass_input in = {.kind = IMGCLASS_INPUT_PATH, .path = files[i % nfiles]};
+        imgclass_pipeline_submit(p, &in, NULL, 0, NULL);
+    }
+    imgclass_pipeline_flush(p);
+    double secs = (double)(monotonic_ns() - t0) / 1e9;
+    imgclass_pipeline_stats st = {.struct_size = sizeof st};
+    imgclass_pipeline_stats_get(p, &st);
+    imgclass_pipeline_free(p);
+    char name[64];
+    snprintf(name, sizeof name, "pipeline b=%d", batch);
+    printf("%-22s %6ld %10.1f %10.3f %10.3f %10.3f\n", name, n, secs > 0 ? (double)n / secs : 0.0,
+           st.latency_p50_us / 1e3, st.latency_p90_us / 1e3, st.latency_p99_us / 1e3);
+    if (failures)
+        fprintf(stderr, PROG ": %d pipeline images failed\n", failures);
+    fflush(stdout);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -289,6 +336,7 @@ int cmd_bench(int argc, char **argv)
         snprintf(name, sizeof name, "end-to-end b=%d", b);
         report(name, &s, b);
     }
+    bench_pipeline(model, &pp, pp_threads, files, nfiles, batch, runs);
     if (failures)
         fprintf(stderr, PROG ": %d decode calls failed\n", failures);
     status = 0;

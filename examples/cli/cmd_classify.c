@@ -7,6 +7,7 @@
  * batch fills, and hands each result, in input order, to on_result(), which
  * prints it. --no-pipeline flushes after every batch, so the steps run one
  * after the other, to measure the gain. */
+#include "cli_args.h"
 #include "commands.h"
 #include "model_open.h"
 #include "path_source.h"
@@ -81,29 +82,6 @@ static void usage(FILE *out)
           out);
 }
 
-/* --opt VALUE / --opt=VALUE for the short list of options taking a value. */
-static const char *opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt,
-                             int *matched)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(lng);
-    *matched = 0;
-    if (!strncmp(a, lng, n) && a[n] == '=') {
-        *matched = 1;
-        (*i)++;
-        return a + n + 1;
-    }
-    if (strcmp(a, lng) && !(shrt && !strcmp(a, shrt)))
-        return NULL;
-    *matched = 1;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, PROG ": option %s needs a value\n", a);
-        return NULL;
-    }
-    *i += 2;
-    return argv[*i - 1];
-}
-
 /* 0: run; 1: --help was printed; -1: usage error (printed). */
 static int parse_args(int argc, char **argv, classify_args *a)
 {
@@ -161,7 +139,7 @@ static int parse_args(int argc, char **argv, classify_args *a)
         FLAG("--verbose", a->verbose = 1)
 #undef FLAG
 #define VALUE(lng, shrt, stmt)                                                               \
-    v = opt_value(argc, argv, &i, lng, shrt, &m);                                            \
+    v = cli_option_value(argc, argv, &i, lng, shrt, &m, PROG);                               \
     if (m) {                                                                                 \
         if (!v)                                                                              \
             return -1;                                                                       \

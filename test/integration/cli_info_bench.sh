@@ -16,7 +16,7 @@ expect_rc 1 "info on a text file" "$IC" info --model "$M/not_a_model.txt"
 # shellcheck disable=SC2086
 expect_rc 0 "bench" "$IC" bench --model "$M/tiny.pt" $PP --runs 3 --batch 2 --sweep 1,4 "$G"
 for stage in "decode " "preprocess " "decode+preprocess" "predict b=1 " "predict b=2 " \
-             "predict b=4 " "end-to-end b=1 " "end-to-end b=2 "; do
+             "predict b=4 " "end-to-end b=1 " "end-to-end b=2 " "pipeline b=2 "; do
     grep -q "^$stage" "$TMP/out" || fail "bench lacks the '$stage' row"
 done
 grep -q "median ms" "$TMP/out" && grep -q "p99 ms" "$TMP/out" || fail "bench lacks the latency columns"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# imgclass-watch exactly-once across crashes: images arrive over ~30 s, the
+# imgclass-watch exactly-once across crashes: images arrive over 20 s, the
 # program is killed with SIGKILL at 10 random moments and restarted; every
 # input must then be in the finalized parts exactly once with the top-1
 # `imgclass classify` gives it. WATCH_CRASH_SEED=N repeats a run.

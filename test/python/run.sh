@@ -6,6 +6,7 @@
 # valgrind phases: the binding is pure Python over the same shared library
 # the unit tests already check there).
 # Environment: BUILD (build folder), PYTHON (interpreter with torch, pytest).
+# Extra arguments go to pytest (-k dask, --durations=10, ...).
 set -u
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -16,4 +17,4 @@ fi
 lib="$(pwd)/$BUILD/libimgclass.so"
 [ -e "$lib" ] || { echo "python: $lib missing: run make"; exit 1; }
 IMGCLASS_LIBRARY="$lib" BUILD="$BUILD" PYTHONDONTWRITEBYTECODE=1 \
-    exec "$PYTHON" -m pytest -q -rs -p no:cacheprovider test/python
+    exec "$PYTHON" -m pytest -q -rs -p no:cacheprovider test/python "$@"

@@ -18,7 +18,7 @@ SCENARIO is one of:
   retry     an output that cannot be written: a clear error, retries, the
             records written once it can be; a stop while blocked exits
             non-zero and the next run writes the records (nothing lost)
-  crash     600 images arriving over time, SIGKILL at 10 random moments with
+  crash     600 images arriving over 20 s, SIGKILL at 10 random moments with
             restarts; afterwards every input exactly once in finalized parts
             with the top-1 of `imgclass classify`, no in-progress file left
 Prints "ok: ..." per check; exits 1 on the first failure.
@@ -220,6 +220,17 @@ def count_paths(recs):
 
 def scenario_once(build, models, tmp):
     inp, out = os.path.join(tmp, "in"), os.path.join(tmp, "out")
+    # Usage errors: exit 1 with a message naming the problem.
+    for extra, words in ((["--input", tmp + "/missing"], "missing"),
+                         (["--format", "xml"], "--format"),
+                         (["--roll-records", "-3"], "--roll-records")):
+        args = ["--model", os.path.join(models, "tiny.pt"), "--input", tmp, "--output",
+                tmp + "/o"] + extra
+        p = subprocess.run([os.path.join(build, "imgclass-watch")] + args,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if p.returncode != 1 or words.encode() not in p.stderr:
+            fail("%s: exit %d, %s" % (extra, p.returncode, p.stderr))
+    ok("a missing input folder and bad option values: exit 1 with a message")
     put(inp + "/a.png", image_bytes(1))
     put(inp + "/b.jpg", image_bytes(2, "JPEG", (20, 17, 3)))
     put(inp + "/sub/c.png", image_bytes(3))
@@ -499,9 +510,10 @@ def scenario_crash(build, models, tmp):
         data = image_bytes(1000 + i, "JPEG" if i % 5 == 0 else "PNG", (14, 11, 3))
         with open(os.path.join(stage, "%d" % i), "wb") as f:
             f.write(data)
-    # Arrivals spread over ~30 s (a few more bad files among them), kills
-    # at random moments within them.
-    arrival_s = 30.0
+    # Arrivals spread over 20 s, kills at random moments within them.
+    # Under sanitizers (slower, and the point is leaks and memory errors
+    # over a long run with restarts): 200 images over 12 s, 4 kills.
+    arrival_s = 12.0 if SANITIZED else 20.0
     kill_at = sorted(rng.uniform(1.0, arrival_s) for _ in range(n_kills))
     extra = ["--roll-records", "20", "--roll-seconds", "1", "--batch", "8", "--window-ms", "30",
              "--compact-bytes", "8192"]

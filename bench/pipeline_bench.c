@@ -1,0 +1,217 @@
+/* Driver of bench/pipeline_bench.py: one measurement of the library's
+ * pipeline (or of the bare forward pass it is compared with) per run.
+ *
+ *   pipeline_bench MODE MODEL LISTFILE [--count N] [--batch N] [--delay-us D]
+ *                  [--threads T] [--pp-threads P] [--interval-ms I]
+ *                  [--latencies FILE]
+ *
+ * MODE forward: imgclass_predict on one ready batch of --batch images,
+ *               repeated until --count images have passed.
+ * MODE steady:  --count images (the list cycled) submitted as fast as the
+ *               pipeline takes them, after one untimed warm-up batch.
+ * MODE lowload: one image every --interval-ms; also measures, in this
+ *               process, the forward pass at batch 1 and decode+preprocess
+ *               of the same images, the two terms of the latency goal.
+ * Prints one JSON object; --latencies writes each image's latency (us). */
+#include "imgclass.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct run {
+    double *lat_us;
+    size_t n, cap;
+} run;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void on_result(void *ctx, const imgclass_pipeline_result *r)
+{
+    run *x = ctx;
+    if (r->status != IMGCLASS_OK)
+        fprintf(stderr, "pipeline_bench: %s\n", r->error);
+    if (x->n < x->cap)
+        x->lat_us[x->n++] = r->queued_us + r->preprocess_us + r->forward_us;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double quantile(double *v, size_t n, double q)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, cmp);
+    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+    return v[i];
+}
+
+static char **read_list(const char *path, int *n)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096], **v = NULL;
+    *n = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        char **nv = realloc(v, (size_t)(*n + 1) * sizeof *v);
+        if (!nv || !(nv[*n] = strdup(line)))
+            exit(1);
+        v = nv;
+        (*n)++;
+    }
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static void sleep_until(double t)
+{
+    double d = t - now_s();
+    if (d <= 0)
+        return;
+    struct timespec ts = {.tv_sec = (time_t)d, .tv_nsec = (long)((d - (double)(time_t)d) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* Median ms of `reps` forward passes of `b` ready images. */
+static double forward_ms(imgclass_model *m, imgclass_batch *batch, int b, int reps, float *scores)
+{
+    double *ms = calloc((size_t)reps, sizeof *ms);
+    imgclass_batch *view = NULL;
+    imgclass_batch_wrap(imgclass_batch_data(batch), (size_t)b, imgclass_batch_height(batch),
+                        imgclass_batch_width(batch), &view);
+    imgclass_predict(m, view, scores, (size_t)b * 1000000); /* warm the shape */
+    for (int r = 0; r < reps; r++) {
+        double t0 = now_s();
+        imgclass_predict(m, view, scores, (size_t)b * 1000000);
+        ms[r] = (now_s() - t0) * 1e3;
+    }
+    double med = quantile(ms, (size_t)reps, 0.5);
+    imgclass_batch_free(view);
+    free(ms);
+    return med;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: pipeline_bench forward|steady|lowload MODEL LIST [options]\n");
+        return 2;
+    }
+    const char *mode = argv[1], *lat_file = NULL;
+    int count = 400, batch = 8, threads = 2, pp_threads = 0, interval_ms = 100;
+    long delay_us = 5000;
+    for (int i = 4; i + 1 < argc; i += 2) {
+        const char *k = argv[i], *v = argv[i + 1];
+        if (!strcmp(k, "--count")) count = atoi(v);
+        else if (!strcmp(k, "--batch")) batch = atoi(v);
+        else if (!strcmp(k, "--delay-us")) delay_us = atol(v);
+        else if (!strcmp(k, "--threads")) threads = atoi(v);
+        else if (!strcmp(k, "--pp-threads")) pp_threads = atoi(v);
+        else if (!strcmp(k, "--interval-ms")) interval_ms = atoi(v);
+        else if (!strcmp(k, "--latencies")) lat_file = v;
+    }
+    int nfiles;
+    char **files = read_list(argv[3], &nfiles);
+    imgclass_model *m = NULL;
+    imgclass_set_num_threads(threads);
+    double t_load = now_s();
+    if (nfiles == 0 || imgclass_model_load(argv[2], NULL, &m) != IMGCLASS_OK) {
+        fprintf(stderr, "pipeline_bench: %s\n", nfiles ? imgclass_last_error() : "no images");
+        return 1;
+    }
+    t_load = now_s() - t_load;
+    imgclass_preprocess_options pp = imgclass_preprocess_options_default();
+    imgclass_decode_options dec = imgclass_decode_options_default();
+    float *scores = malloc((size_t)batch * 1000000 * sizeof *scores);
+    imgclass_batch *ready = NULL;
+    imgclass_batch_create((size_t)batch, 224, 224, &ready);
+    for (int i = 0; i < batch; i++)
+        imgclass_preprocess_file(files[i % nfiles], &dec, &pp, ready, (size_t)i);
+
+    if (!strcmp(mode, "forward")) {
+        double ms = forward_ms(m, ready, batch, count / batch > 3 ? count / batch : 3, scores);
+        printf("{\"mode\": \"forward\", \"batch\": %d, \"threads\": %d, \"images_per_s\": %.3f, "
+               "\"load_s\": %.3f}\n", batch, threads, batch * 1e3 / ms, t_load);
+        return 0;
+    }
+
+    run x = {.cap = (size_t)count + (size_t)batch};
+    x.lat_us = calloc(x.cap, sizeof *x.lat_us);
+    imgclass_pipeline_options o = imgclass_pipeline_options_default();
+    o.max_batch = batch;
+    o.max_delay_us = delay_us;
+    o.preprocess_threads = pp_threads;
+    o.on_result = on_result;
+    o.on_result_ctx = &x;
+    imgclass_pipeline *p = NULL;
+    if (imgclass_pipeline_create(m, &o, &p) != IMGCLASS_OK) {
+        fprintf(stderr, "pipeline_bench: %s\n", imgclass_last_error());
+        return 1;
+    }
+    imgclass_input in = {.kind = IMGCLASS_INPUT_PATH};
+    double fwd1 = 0, prep = 0;
+    if (!strcmp(mode, "lowload")) {
+        fwd1 = forward_ms(m, ready, 1, 30, scores);
+        double *pms = calloc((size_t)nfiles, sizeof *pms);
+        for (int i = 0; i < nfiles; i++) {
+            double t0 = now_s();
+            imgclass_preprocess_file(files[i], &dec, &pp, ready, 0);
+            pms[i] = (now_s() - t0) * 1e3;
+        }
+        prep = quantile(pms, (size_t)nfiles, 0.5);
+        free(pms);
+    }
+    for (int i = 0; i < batch; i++) { /* warm-up, untimed */
+        in.path = files[i % nfiles];
+        imgclass_pipeline_submit(p, &in, NULL, 0, NULL);
+    }
+    imgclass_pipeline_flush(p);
+    x.n = 0;
+    double t0 = now_s();
+    for (int i = 0; i < count; i++) {
+        if (!strcmp(mode, "lowload"))
+            sleep_until(t0 + i * interval_ms / 1e3);
+        in.path = files[i % nfiles];
+        imgclass_pipeline_submit(p, &in, NULL, 0, NULL);
+    }
+    imgclass_pipeline_flush(p);
+    double secs = now_s() - t0;
+    imgclass_pipeline_stats st = {.struct_size = sizeof st};
+    imgclass_pipeline_stats_get(p, &st);
+    imgclass_pipeline_free(p);
+    if (lat_file) {
+        FILE *f = fopen(lat_file, "w");
+        for (size_t i = 0; f && i < x.n; i++)
+            fprintf(f, "%.1f\n", x.lat_us[i]);
+        if (f)
+            fclose(f);
+    }
+    double p50 = quantile(x.lat_us, x.n, 0.5) / 1e3, p99 = quantile(x.lat_us, x.n, 0.99) / 1e3;
+    printf("{\"mode\": \"%s\", \"batch\": %d, \"delay_us\": %ld, \"threads\": %d, "
+           "\"pp_threads\": %d, \"images\": %zu, \"images_per_s\": %.3f, \"p50_ms\": %.3f, "
+           "\"p99_ms\": %.3f, \"mean_batch\": %.2f, \"forward_b1_ms\": %.3f, "
+           "\"preprocess_ms\": %.3f, \"load_s\": %.3f}\n",
+           mode, batch, delay_us, threads, o.preprocess_threads, x.n, (double)count / secs, p50,
+           p99, st.batches ? (double)st.batched_images / (double)st.batches : 0.0, fwd1, prep,
+           t_load);
+    imgclass_batch_free(ready);
+    imgclass_model_free(m);
+    for (int i = 0; i < nfiles; i++)
+        free(files[i]);
+    free(files);
+    free(scores);
+    free(x.lat_us);
+    return 0;
+}

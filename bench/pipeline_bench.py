@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+"""The pipeline's benchmarks (run by `make bench` through bench/run.py, or
+alone): steady-state throughput against the bare forward pass, latency at low
+load, `imgclass classify` end to end, the thread budget, and pictures.
+
+    pipeline_bench.py --build BUILD --model M.pt --images DIR
+                      [--out docs/benchmarks.md] [--figures docs/img]
+
+Every ratio compares figures from this one run on this machine. The section
+it writes into --out sits between the markers <!-- pipeline --> and
+<!-- /pipeline -->, replacing an earlier one.
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+BEGIN, END = "<!-- pipeline -->", "<!-- /pipeline -->"
+
+
+def driver(build, mode, model, listfile, **kw):
+    cmd = [os.path.join(build, "bench", "pipeline_bench"), mode, model, listfile]
+    for k, v in kw.items():
+        cmd += ["--" + k.replace("_", "-"), str(v)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def cycled_folder(files, count, folder):
+    """`count` links to the photos, cycled, so classify sees a folder of them."""
+    os.makedirs(folder, exist_ok=True)
+    for i in range(count):
+        src = files[i % len(files)]
+        os.symlink(src, os.path.join(folder, "%04d%s" % (i, os.path.splitext(src)[1])))
+    return sorted(glob.glob(os.path.join(folder, "*")))
+
+
+def wall(cmd):
+    t0 = time.monotonic()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - t0
+
+
+def figures(figdir, sweep_b, sweep_d, lat_low, lat_full):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    os.makedirs(figdir, exist_ok=True)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    a.plot([r["batch"] for r in sweep_b], [r["images_per_s"] for r in sweep_b], "o-",
+           label="pipeline")
+    a.plot([r["batch"] for r in sweep_b], [r["forward"] for r in sweep_b], "s--",
+           label="forward pass only")
+    a.set_xscale("log", base=2)
+    a.set_xlabel("max batch")
+    a.set_ylabel("images/s")
+    a.set_title("Throughput against batch size")
+    a.legend()
+    b.plot([r["delay_us"] / 1000 for r in sweep_d], [r["images_per_s"] for r in sweep_d], "o-")
+    b.set_xlabel("max delay (ms), batch 8")
+    b.set_ylabel("images/s")
+    b.set_title("Throughput against deadline")
+    fig.tight_layout()
+    fig.savefig(os.path.join(figdir, "pipeline-throughput.png"), dpi=90)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for lat, name in ((lat_low, "low load: 1 image / 100 ms"), (lat_full, "full load")):
+        ms = [v / 1000 for v in lat]
+        ax.hist(ms, bins=40, alpha=0.6, label=name)
+    ax.set_xlabel("latency, submit to result (ms)")
+    ax.set_ylabel("images")
+    ax.set_title("Latency distribution, batch 8, deadline 5 ms")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(figdir, "pipeline-latency.png"), dpi=90)
+    plt.close(fig)
+
+
+def read_floats(path):
+    with open(path) as f:
+        return [float(x) for x in f if x.strip()]
+
+
+def write_section(out, text):
+    old = open(out).read() if os.path.exists(out) else "# Benchmarks\n"
+    if BEGIN in old and END in old:
+        new = old[:old.index(BEGIN)] + text + old[old.index(END) + len(END):]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    with open(out, "w") as f:
+        f.write(new)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--model", help="default: ResNet-18, seeded random weights, exported here")
+    ap.add_argument("--images", help="default: the sample photos beside the repository, or"
+                    " generated JPEGs when they are absent")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--count", type=int, default=400)
+    ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
+    ap.add_argument("--figures", default=os.path.join(REPO, "docs", "img"))
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="imgclass-pipeline-bench-")
+    sys.path.insert(0, HERE)
+    from run import SAMPLES, generate_images  # noqa: E402
+    if not args.images:
+        args.images = SAMPLES if os.path.isdir(SAMPLES) else os.path.join(tmp, "generated")
+        if not os.path.isdir(args.images):
+            os.mkdir(args.images)
+            generate_images(args.images)
+    if not args.model:
+        args.model = os.path.join(tmp, "resnet18-random.pt")
+        subprocess.run([sys.executable, os.path.join(REPO, "tools", "export_model.py"),
+                        "--random-seed", "0", args.model], check=True, capture_output=True)
+    b, m, t = args.build, args.model, args.threads
+    photos = sorted(glob.glob(os.path.join(args.images, "*")))
+    listfile = os.path.join(tmp, "list.txt")
+    with open(listfile, "w") as f:
+        f.write("\n".join(photos) + "\n")
+    n = args.count
+    log = lambda s: print("pipeline bench: " + s, file=sys.stderr, flush=True)
+
+    fwd8 = driver(b, "forward", m, listfile, count=n, batch=8, threads=t)
+    steady = driver(b, "steady", m, listfile, count=n, batch=8, threads=t,
+                    latencies=os.path.join(tmp, "full.txt"))
+    fwd8b = driver(b, "forward", m, listfile, count=n, batch=8, threads=t)
+    forward_rate = (fwd8["images_per_s"] + fwd8b["images_per_s"]) / 2
+    log("steady state done")
+    low = driver(b, "lowload", m, listfile, count=60, batch=8, threads=t, interval_ms=100,
+                 delay_us=5000, latencies=os.path.join(tmp, "low.txt"))
+    log("low load done")
+    budget = [driver(b, "steady", m, listfile, count=n, batch=8, threads=et, pp_threads=pt)
+              for et, pt in ((2, 1), (2, 2), (1, 1))]
+    log("thread budget done")
+    sweep_b = []
+    for bs in (1, 2, 4, 8, 16):
+        r = steady if bs == 8 else driver(b, "steady", m, listfile, count=n, batch=bs, threads=t)
+        r["forward"] = driver(b, "forward", m, listfile, count=n, batch=bs,
+                              threads=t)["images_per_s"]
+        sweep_b.append(r)
+    sweep_d = [driver(b, "steady", m, listfile, count=n, batch=8, threads=t, delay_us=d)
+               for d in (0, 1000, 5000, 20000, 100000)]
+    log("sweeps done")
+
+    folder = os.path.join(tmp, "photos")
+    files = cycled_folder(photos, n, folder)
+    imgclass = os.path.join(b, "imgclass")
+    cls_s = wall([imgclass, "classify", "--model", m, "--tsv", "-t", str(t), folder])
+    ref_s = wall([sys.executable, os.path.join(HERE, "e2e_reference.py"), m,
+                  os.path.join(tmp, "ref.tsv"), "--batch", "8", "--threads", str(t)] + files)
+    cls_rate, ref_rate = n / cls_s, n / ref_s
+    log("end to end done")
+    figures(args.figures, sweep_b, sweep_d, read_floats(os.path.join(tmp, "low.txt")),
+            read_floats(os.path.join(tmp, "full.txt")))
+
+    bound = (low["forward_b1_ms"] + low["preprocess_ms"] + 5.0) * 1.1
+    rows = [
+        ("steady-state pipeline, batch 8, vs forward pass only (`imgclass_predict` on a"
+         " ready batch), images/s", steady["images_per_s"], forward_rate,
+         steady["images_per_s"] / forward_rate, ">= 0.95"),
+        ("latency at low load (1 image / 100 ms, deadline 5 ms): p99 ms vs forward b=1 +"
+         " preprocessing + 5 ms, +10 %", low["p99_ms"], bound, low["p99_ms"] / bound,
+         "<= 1.00"),
+        (f"`imgclass classify` over a folder of {n} (process start and model load included)"
+         " vs forward pass only, images/s", cls_rate, forward_rate, cls_rate / forward_rate,
+         ">= 0.90"),
+        (f"`imgclass classify` vs the Python pipeline (bench/e2e_reference.py), same {n}"
+         " images, images/s", cls_rate, ref_rate, cls_rate / ref_rate, "-"),
+    ]
+    lines = [BEGIN, "## The pipeline", "",
+             f"Written by bench/pipeline_bench.py ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())});"
+             f" {len(photos)} photos cycled to {n} images; ResNet-18, {t} engine threads;"
+             " ratios from this one run.", "",
+             "| measurement | imgclass | reference | ratio | goal |",
+             "| --- | ---: | ---: | ---: | --- |"]
+    for what, ours, ref, ratio, goal in rows:
+        lines.append(f"| {what} | {ours:.2f} | {ref:.2f} | {ratio:.2f} | {goal} |")
+    lines += ["",
+              f"Model load (TorchScript load, freeze, optimize, warm-up): {fwd8['load_s']:.2f} s."
+              f" Low load: p50 {low['p50_ms']:.1f} ms, p99 {low['p99_ms']:.1f} ms; forward pass"
+              f" at batch 1 {low['forward_b1_ms']:.1f} ms, decode + preprocess"
+              f" {low['preprocess_ms']:.1f} ms (medians in the same process).", "",
+              "Thread budget (steady state, batch 8): engine threads + preprocessing threads"
+              " on this machine's CPUs:", "",
+              "| engine threads | preprocessing threads | images/s | mean batch |",
+              "| ---: | ---: | ---: | ---: |"]
+    for (et, pt), r in zip(((2, 1), (2, 2), (1, 1)), budget):
+        lines.append(f"| {et} | {pt} | {r['images_per_s']:.1f} | {r['mean_batch']:.1f} |")
+    lines += ["", "![throughput](img/pipeline-throughput.png)", "",
+              "![latency](img/pipeline-latency.png)", "",
+              "| max batch | pipeline images/s | forward only images/s | p50 ms | p99 ms |",
+              "| ---: | ---: | ---: | ---: | ---: |"]
+    for r in sweep_b:
+        lines.append(f"| {r['batch']} | {r['images_per_s']:.1f} | {r['forward']:.1f} |"
+                     f" {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |")
+    lines += ["", "| max delay ms (batch 8) | images/s | mean batch |", "| ---: | ---: | ---: |"]
+    for r in sweep_d:
+        lines.append(f"| {r['delay_us'] / 1000:g} | {r['images_per_s']:.1f} | {r['mean_batch']:.1f} |")
+    lines.append(END)
+    write_section(args.out, "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
