@@ -97,9 +97,9 @@ static imgclass_status on_recipe(void *vctx, const char *data, size_t size, int 
         if (st != IMGCLASS_OK)
             return st;
     }
-    if (ctx->auto_size) {
-        int h = 224, w = 224;
-        if (ctx->recipe && !ic_recipe_input_size(ctx->recipe, &h, &w))
+    if (ctx->auto_size && ctx->recipe) { /* else the 224 x 224 already set */
+        int h, w;
+        if (!ic_recipe_input_size(ctx->recipe, &h, &w))
             return ic_error(IMGCLASS_ERR_MODEL,
                             "%s: invalid model: recipe " IC_RECIPE_FILE " gives no fixed input "
                             "size (no crop, no exact resize); give the input size in the model "
@@ -133,12 +133,15 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     if (st != IMGCLASS_OK)
         return st;
     config.input_channels = o->input_channels;
-    config.input_height = o->input_height;
-    config.input_width = o->input_width;
+    /* 0 x 0: the recipe's size, which on_recipe() sets; 224 x 224 for a
+     * model without one (or an engine that reads no extra files). */
+    const int auto_size = o->input_height == 0 && o->input_width == 0;
+    config.input_height = auto_size ? 224 : o->input_height;
+    config.input_width = auto_size ? 224 : o->input_width;
     config.softmax = o->softmax;
     config.optimize = o->optimize;
     config.warmup_runs = o->warmup_runs;
-    recipe_ctx rctx = {source, o->input_height == 0 && o->input_width == 0, NULL, 0, 0};
+    recipe_ctx rctx = {source, auto_size, NULL, config.input_height, config.input_width};
     config.extra_file = IC_RECIPE_FILE;
     config.on_extra_file = on_recipe;
     config.extra_ctx = &rctx;
