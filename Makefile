@@ -1,6 +1,7 @@
 # imgclass - build, test and install.
 #
-#   make              library (shared + static), the imgclass CLI and imgclass-watch
+#   make              library (shared + static), the imgclass CLI, imgclass-serve
+#                     and imgclass-watch
 #   make check        install missing Debian packages, build, run every test
 #                     (the suites, then under ASan + UBSan, then valgrind)
 #   make test         only the suites: unit, parity, integration (quick)
@@ -8,13 +9,15 @@
 #   make check-valgrind  the unit tests under valgrind (leaks are errors)
 #   make demo         the README's main job: export ResNet-18, classify photos
 #   make bench        benchmarks against the Python pipeline (slow; not in check)
-#   make fuzz         long-running decoder fuzzing (slow; not in check)
+#   make fuzz         long-running fuzzing of every target (slow; a smoke run
+#                     of each is part of make test and make check)
 #   make install / uninstall   honour PREFIX and DESTDIR
 #   make install-python / uninstall-python   the Python binding (bindings/python)
 #
 # Sources are found by wildcard: lib/*.c form the core library (pure C),
 # lib/*.cpp plus lib/engine_module.c the libtorch engine module that the core
 # dlopen()s on the first model load, examples/cli/*.c the CLI,
+# examples/serve/*.c the HTTP server,
 # examples/common/*.c the helpers the example programs share,
 # test/unit/test_*.c one cmocka binary each.
 
@@ -78,6 +81,10 @@ COMMON_SRC := $(sort $(wildcard examples/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(sort $(wildcard examples/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+SERVE_SRC := $(sort $(wildcard examples/serve/*.c))
+SERVE_OBJ := $(SERVE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/examples/serve/page_html.o
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
 WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
@@ -88,19 +95,21 @@ UNIT_HELPER_OBJ := $(UNIT_HELPER_SRC:%.c=$(BUILD)/%.o)
 SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
 STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
+SERVE := $(BUILD)/imgclass-serve
 WATCH := $(BUILD)/imgclass-watch
 ENGINE_MODULE := $(BUILD)/libimgclass-torch.so
 # Test doubles of an engine module (test/unit/fake_engine/).
 FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so \
                 $(BUILD)/test/fake_engine_no_entry.so
 
-.PHONY: all lib cli watch tests test check check-asan check-tsan check-valgrind deps demo bench \
+.PHONY: all lib cli serve watch tests test check check-asan check-tsan check-valgrind deps demo bench \
         bench-startup fuzz install uninstall install-python uninstall-python clean FORCE
 
-all: lib cli watch
+all: lib cli serve watch
 
 lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE)
 cli: $(CLI)
+serve: $(SERVE)
 watch: $(WATCH)
 tests: $(UNIT_BIN) $(FAKE_ENGINES) $(BUILD)/test-models/.stamp
 
@@ -158,6 +167,21 @@ $(STLIB): $(LIB_OBJ)
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
 	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
+# imgclass-serve (examples/serve): libmicrohttpd for HTTP. Its web page is
+# kept as plain HTML and compiled in as one C string.
+$(SERVE): $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB)
+	$(CC) $(SAN) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
+
+$(BUILD)/examples/serve/page_html.c: examples/serve/page.html
+	@mkdir -p $(dir $@)
+	{ echo '/* Generated from examples/serve/page.html by the Makefile. */'; \
+	  echo 'const char serve_page_html[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/examples/serve/page_html.o: $(BUILD)/examples/serve/page_html.c
+	$(CC) -std=c11 $(OPT) $(SAN) -c $< -o $@
+
 $(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
 	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
@@ -185,11 +209,11 @@ $(BUILD)/test/valgrind_hwy_shim.so: test/valgrind_hwy_shim.c
 
 $(BUILD)/test/unit/%.o: test/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -Itest/unit -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -Itest/unit -Iexamples/common -MMD -MP -c $< -o $@
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) $(MHD_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -302,7 +326,7 @@ install: all $(BUILD)/imgclass.pc
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgclass.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(ENGINE_MODULE) $(DESTDIR)$(ENGINEDIR)/
-	install -m 755 $(CLI) $(WATCH) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(CLI) $(SERVE) $(WATCH) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(BUILD)/imgclass.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	if [ -f docs/imgclass.1 ]; then install -m 644 docs/imgclass.1 $(DESTDIR)$(MANDIR)/man1/; fi
 
@@ -310,7 +334,8 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/imgclass.h \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
-	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
+	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-serve \
+	    $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1 $(DESTDIR)$(ENGINEDIR)/libimgclass-torch.so
 	rmdir $(DESTDIR)$(ENGINEDIR) 2>/dev/null || true
 

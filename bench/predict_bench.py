@@ -16,8 +16,11 @@ def main():
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--qengine", help="quantized engine for an int8 model (set before load)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.qengine:
+        torch.backends.quantized.engine = a.qengine
     m = torch.jit.load(a.model).eval()
     torch.manual_seed(1)
     x = torch.rand(a.batch, 3, 224, 224) * 4 - 2

@@ -175,7 +175,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="imgclass-bench-")
     if os.path.isdir(SAMPLES):
-        folder, what = os.path.realpath(SAMPLES), "the 100 photos of ../shared/images/imagenet-sample-100"
+        folder, what = os.path.realpath(SAMPLES), "the 100 sample ImageNet photos (imagenet-sample-100)"
     else:
         folder = os.path.join(tmp, "images")
         os.mkdir(folder)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make bench`: builds the benchmark drivers, then runs every comparison
-# against the Python pipeline in one run and writes docs/benchmarks.md.
+# against the Python pipeline in one run and writes docs/benchmarks.md, then
+# measures imgclass-serve's dynamic batching (bench/serve_bench.py).
 set -eu
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -18,4 +19,8 @@ rc=0
 # imgclass.dask on a 1-worker LocalCluster against the CLI; written into
 # docs/scale-out.md.
 "$PYTHON" bench/dask_bench.py --build "$BUILD" --update docs/scale-out.md || rc=$?
+# imgclass-serve: dynamic batching against --batch 1; its own section.
+"$PYTHON" bench/serve_bench.py --build "$BUILD" || rc=$?
+# int8 ResNet-18 against float32; its own section of docs/benchmarks.md.
+"$PYTHON" bench/int8_bench.py --build "$BUILD" || rc=$?
 exit $rc

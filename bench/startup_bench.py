@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -95,6 +96,8 @@ def bench(build, runs, count, py):
 def _bench(build, runs, count, py, tmp):
     cli = os.path.join(build, "imgclass")
     files, what = photos(tmp, count)
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load = os.getloadavg()[0]
     rows = []
 
     (help_mean, help_sd, _), = hyperfine([[cli, "--help"]], runs * 10, warmup=5)
@@ -154,6 +157,8 @@ def _bench(build, runs, count, py, tmp):
         f"section alone) with hyperfine; {runs} runs each (10x that for the short commands),",
         "interleaved in one run; mean +- standard deviation. The machine is shared and was",
         "loaded by other work while measuring; only figures of one run are compared.",
+        "",
+        f"Measured {started}; load average {load:.1f} on {os.cpu_count()} CPUs at the start.",
         "",
         "| measurement | imgclass | +- | goal | met |",
         "| --- | ---: | ---: | --- | --- |",

@@ -111,6 +111,11 @@ IMGCLASS_API int imgclass_pixel_format_bytes(imgclass_pixel_format format);
 
 /* Default: Pillow's Image.MAX_IMAGE_PIXELS. */
 #define IMGCLASS_DEFAULT_MAX_PIXELS 89478485ULL
+/* Defaults of the other decode limits (see imgclass_decode_options); with
+ * them, no input makes a decode hold more than about 512 MiB. */
+#define IMGCLASS_DEFAULT_MAX_FILE_BYTES (64ULL << 20)
+#define IMGCLASS_DEFAULT_MAX_DECODE_MEMORY (384ULL << 20)
+#define IMGCLASS_DEFAULT_MAX_JPEG_SCANS 100
 
 typedef struct imgclass_decode_options {
     /* Images with more pixels (width * height) than this are refused with
@@ -118,6 +123,23 @@ typedef struct imgclass_decode_options {
      * allocation. 0 means no limit (only for trusted input).
      * Default IMGCLASS_DEFAULT_MAX_PIXELS. */
     uint64_t max_pixels;
+    /* The most bytes read from a file, pipe or device by the *_load /
+     * *_file calls, checked while reading (a pipe or /dev/zero stops at the
+     * limit with IMGCLASS_ERR_TOO_LARGE; nothing larger is allocated).
+     * 0 means no limit. Default IMGCLASS_DEFAULT_MAX_FILE_BYTES. */
+    uint64_t max_file_bytes;
+    /* The most memory, in bytes, a decoder may hold at once for one image
+     * (its output pixels included; a zlib stream that inflates past what
+     * the header's dimensions allow is refused long before this). Over it:
+     * IMGCLASS_ERR_TOO_LARGE. 0 means no limit. Default
+     * IMGCLASS_DEFAULT_MAX_DECODE_MEMORY. */
+    uint64_t max_decode_memory;
+    /* The most scans a progressive JPEG may have (each scan is a pass over
+     * the whole image, so a small file of thousands of scans costs minutes
+     * of CPU). Pillow has no such limit: here imgclass knowingly refuses
+     * what Pillow accepts (IMGCLASS_ERR_TOO_LARGE). 0 means no limit.
+     * Default IMGCLASS_DEFAULT_MAX_JPEG_SCANS. */
+    int max_jpeg_scans;
 } imgclass_decode_options;
 
 IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void);
@@ -298,6 +320,9 @@ typedef struct imgclass_model imgclass_model;
 /* The default set, chosen by measurement on ResNet-18 (docs/engine.md). */
 #define IMGCLASS_OPT_DEFAULT (IMGCLASS_OPT_FREEZE | IMGCLASS_OPT_FOR_INFERENCE)
 
+#define IMGCLASS_DEFAULT_MAX_MODEL_BYTES (4ULL << 30)
+#define IMGCLASS_DEFAULT_MAX_GZIP_RATIO 32u
+
 typedef struct imgclass_model_options {
     /* "cpu" (default), "cuda" or "cuda:N". A device libtorch cannot use is
      * an error (IMGCLASS_ERR_DEVICE), never a silent fallback to the CPU. */
@@ -317,6 +342,23 @@ typedef struct imgclass_model_options {
     /* Forward passes run at load time after the one that checks the output
      * shape, so the first real call is not slow. Default 1. */
     int warmup_runs;
+    /* Quantized engine for an int8 model: "onednn", "qnnpack" or "fbgemm";
+     * NULL (default) chooses onednn where the CPU has AVX2 and this libtorch
+     * has it, else qnnpack (docs/engine.md). An engine this libtorch lacks is
+     * IMGCLASS_ERR_UNSUPPORTED. The engine is process-wide in libtorch: while
+     * a quantized model is loaded, another one asking for a different engine
+     * is IMGCLASS_ERR_UNSUPPORTED (NULL takes the engine in use). Ignored
+     * for float models. */
+    const char *qengine;
+    /* The largest model archive accepted, in bytes: the file as read (a
+     * pipe stops at the limit) and its gzip inflation. 0 means no limit.
+     * Default IMGCLASS_DEFAULT_MAX_MODEL_BYTES (4 GiB). */
+    uint64_t max_model_bytes;
+    /* A gzipped model may inflate to at most this many times its size
+     * (plus 1 MiB), refused as soon as it passes: weights compress about
+     * 1.1 times, a bomb of zeros 1000 times. 0 means no ratio limit.
+     * Default IMGCLASS_DEFAULT_MAX_GZIP_RATIO. */
+    unsigned max_gzip_ratio;
 } imgclass_model_options;
 
 IMGCLASS_API imgclass_model_options imgclass_model_options_default(void);
@@ -326,6 +368,9 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void);
  * forward pass on a zero input to check that the output is N x K; a file
  * that is not a model, a corrupt archive or a wrong input size is an error
  * here, not later. `options` may be NULL. Thread-safe.
+ * What the model's code prints (TorchScript print()) is discarded, never
+ * written to standard output: the first load sets libtorch's process-wide
+ * print handler to drop it, unless the host has set a handler of its own.
  *
  * The engine is a separate module (libimgclass-torch.so, which links
  * libtorch) that the first model load of the process dlopen()s, so programs
@@ -360,6 +405,16 @@ IMGCLASS_API void imgclass_model_input_size(const imgclass_model *model, int *ch
                                             int *height, int *width);
 /* "cpu", "cuda:0", ...; valid while the model lives. */
 IMGCLASS_API const char *imgclass_model_device(const imgclass_model *model);
+/* 1 when the model runs quantized (int8) operators, 0 for a float model or
+ * NULL. */
+IMGCLASS_API int imgclass_model_is_quantized(const imgclass_model *model);
+/* The quantized engine running the model ("onednn", "qnnpack"), NULL for a
+ * float model or NULL; static string. */
+IMGCLASS_API const char *imgclass_model_qengine(const imgclass_model *model);
+/* The IMGCLASS_OPT_* flags applied at load: the options' flags minus those
+ * that do not apply to this model (for a quantized model, FOR_INFERENCE and
+ * BFLOAT16 always, FREEZE when the file is already frozen). 0 for NULL. */
+IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model);
 /* Label and id of class i, or NULL when the model has no labels (or no id
  * for that line) or i is out of range. Valid while the model lives and its
  * labels are not replaced. */
@@ -429,7 +484,8 @@ typedef struct imgclass_class {
     const char *id;
 } imgclass_class;
 
-/* The k best of `num_classes` scores, best first, ties to the lower index.
+/* The k best of `num_classes` scores, best first, ties to the lower index;
+ * NaN ranks below every number. O(num_classes * log k), no allocation.
  * k is clamped to num_classes; *out_k receives how many were written to
  * `out` (which holds at least k entries). `model` may be NULL; when given,
  * labels are filled from it. Thread-safe. */
@@ -471,7 +527,9 @@ IMGCLASS_API imgclass_classify_options imgclass_classify_options_for_model(const
 typedef struct imgclass_results imgclass_results;
 
 /* Decodes, preprocesses and classifies `count` inputs as one batch. A bad
- * input fails only its own slot (see imgclass_results_status()); the call
+ * input fails only its own slot (see imgclass_results_status()), and so
+ * does an image for which the model gives a NaN or infinite score
+ * (IMGCLASS_ERR_ENGINE, naming the input and the class); the call
  * itself fails only for bad arguments, out of memory, or an engine error.
  * `options` may be NULL: imgclass_classify_options_for_model(model), so the
  * model's recipe when it has one. Thread-safe on one model. */

@@ -5,7 +5,9 @@
 #include "batch_internal.h"
 #include "error.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -100,7 +102,14 @@ static void *preprocess_worker(void *arg)
         imgclass_status st = preprocess_one(&w->inputs[i], w->options, w->batch, i);
         w->slots[i].status = st;
         if (st != IMGCLASS_OK) {
+            /* "memory buffer: ..." alone does not say which of the inputs
+             * failed; a path does. */
             w->slots[i].error = copy_last_error();
+            if (w->slots[i].error && w->inputs[i].kind == IMGCLASS_INPUT_MEMORY) {
+                ic_error(st, "input %zu: %s", i, w->slots[i].error);
+                free(w->slots[i].error);
+                w->slots[i].error = copy_last_error();
+            }
             if (!w->slots[i].error) /* no memory even for the message */
                 w->slots[i].status = IMGCLASS_ERR_OUT_OF_MEMORY;
         }
@@ -144,6 +153,29 @@ IMGCLASS_API void imgclass_results_free(imgclass_results *results)
     free(results->tops);
     free(results->all_scores);
     free(results);
+}
+
+/* A model that gives NaN or infinite scores has no answer for that
+ * image: its slot fails, naming the input and the first such class,
+ * instead of "succeeding" with meaningless probabilities. */
+static imgclass_status non_finite_score(const imgclass_model *model, result_slot *s,
+                                        const imgclass_input *in, size_t i)
+{
+    int c = ic_first_non_finite(s->scores, model->num_classes);
+    if (c >= 0) {
+        char where[48];
+        snprintf(where, sizeof where, "input %zu", i);
+        s->status = ic_error(IMGCLASS_ERR_ENGINE,
+                             "%s: engine error: the model gave a non-finite score (%s) for "
+                             "class %d",
+                             in->kind == IMGCLASS_INPUT_PATH && in->path ? in->path : where,
+                             isnan(s->scores[c]) ? "NaN" : "infinity", c);
+        s->error = copy_last_error();
+        s->scores = NULL;
+        s->k = 0;
+        return s->status;
+    }
+    return IMGCLASS_OK;
 }
 
 IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
@@ -233,6 +265,8 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
         if (s->status != IMGCLASS_OK)
             continue;
         s->scores = r->all_scores + j++ * nc;
+        if (non_finite_score(model, s, &inputs[i], i) != IMGCLASS_OK)
+            continue;
         imgclass_topk(model, s->scores, model->num_classes, (int)k, s->top, &s->k);
     }
     *out = r;

@@ -7,12 +7,43 @@
 #include "decode_pnm.h"
 #include "decode_stb.h"
 #include "error.h"
+#include "file_io.h"
 
+#include <stdint.h>
 #include <string.h>
 
-uint64_t ic_decode_max_pixels(const imgclass_decode_options *options)
+ic_decode_limits ic_decode_limits_from(const imgclass_decode_options *options)
 {
-    return options ? options->max_pixels : IMGCLASS_DEFAULT_MAX_PIXELS;
+    imgclass_decode_options defaults = imgclass_decode_options_default();
+    const imgclass_decode_options *o = options ? options : &defaults;
+    ic_decode_limits limits = {o->max_pixels, o->max_decode_memory, o->max_jpeg_scans};
+    if (limits.max_jpeg_scans < 0)
+        limits.max_jpeg_scans = 0;
+    return limits;
+}
+
+size_t ic_decode_max_file_bytes(const imgclass_decode_options *options)
+{
+    uint64_t max = options ? options->max_file_bytes : IMGCLASS_DEFAULT_MAX_FILE_BYTES;
+    return max > SIZE_MAX ? SIZE_MAX : (size_t)max;
+}
+
+imgclass_status ic_decode_check_memory(const char *source, const char *format, long long width,
+                                       long long height, unsigned bytes_per_pixel,
+                                       const ic_decode_limits *limits)
+{
+    if (!limits->max_memory || width <= 0 || height <= 0)
+        return IMGCLASS_OK;
+    /* width and height are below 2^32 here: no overflow below 2^64. */
+    uint64_t pixels = (uint64_t)width * (uint64_t)height;
+    if (pixels > limits->max_memory / bytes_per_pixel)
+        return ic_error(IMGCLASS_ERR_TOO_LARGE,
+                        "%s: too large: decoding this %lldx%lld %s needs about %llu MiB, over the "
+                        "decode memory limit of %llu MiB",
+                        source, width, height, format,
+                        (unsigned long long)((pixels * bytes_per_pixel) >> 20),
+                        (unsigned long long)(limits->max_memory >> 20));
+    return IMGCLASS_OK;
 }
 
 imgclass_status ic_decode_check_size(const char *source, const char *format, long long width,
@@ -81,6 +112,21 @@ static sniffed sniff(const unsigned char *data, size_t size)
     return SNIFF_UNKNOWN;
 }
 
+imgclass_status ic_decode_head_check(const unsigned char *head, size_t n, const char *path)
+{
+    if (n < IC_HEAD_BYTES || sniff(head, n) != SNIFF_UNKNOWN)
+        return IMGCLASS_OK;
+    /* TGA has no signature; stb's TGA test needs a colour-map type of 0 or
+     * 1 and an image type of 1, 2, 3, 9, 10 or 11 (a superset here). */
+    if (head[1] <= 1 && (head[2] == 1 || head[2] == 2 || head[2] == 3 || head[2] == 9 ||
+                         head[2] == 10 || head[2] == 11))
+        return IMGCLASS_OK;
+    return ic_error(IMGCLASS_ERR_UNSUPPORTED,
+                    "%s: unsupported format: not a JPEG, PNG, BMP, GIF, TGA, PNM or PSD image "
+                    "(judged from its first %d bytes)",
+                    path, IC_HEAD_BYTES);
+}
+
 imgclass_status ic_decode(const unsigned char *data, size_t size, const char *source,
                           const imgclass_decode_options *options,
                           const ic_decode_request *request, ic_decoded *out)
@@ -92,14 +138,14 @@ imgclass_status ic_decode(const unsigned char *data, size_t size, const char *so
                         out ? "data" : "output");
     if (size == 0)
         return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: empty (0 bytes)", source);
-    uint64_t max_pixels = ic_decode_max_pixels(options);
+    ic_decode_limits limits = ic_decode_limits_from(options);
     switch (sniff(data, size)) {
     case SNIFF_JPEG:
-        return ic_decode_jpeg(data, size, source, max_pixels, request, out);
+        return ic_decode_jpeg(data, size, source, &limits, request, out);
     case SNIFF_STB:
-        return ic_decode_stb(data, size, source, max_pixels, request, out);
+        return ic_decode_stb(data, size, source, &limits, request, out);
     case SNIFF_PNM:
-        return ic_decode_pnm(data, size, source, max_pixels, request, out);
+        return ic_decode_pnm(data, size, source, &limits, request, out);
     case SNIFF_PNM_TEXT:
         return ic_error(IMGCLASS_ERR_UNSUPPORTED,
                         "%s: unsupported format: PNM variant P%c (only binary P5/P6 are read)",
@@ -109,7 +155,7 @@ imgclass_status ic_decode(const unsigned char *data, size_t size, const char *so
     }
     /* TGA has no signature: let stb_image's own test decide. */
     if (ic_stb_is_tga(data, size))
-        return ic_decode_stb(data, size, source, max_pixels, request, out);
+        return ic_decode_stb(data, size, source, &limits, request, out);
     return ic_error(IMGCLASS_ERR_UNSUPPORTED,
                     "%s: unsupported format: not a JPEG, PNG, BMP, GIF, TGA, PNM or PSD image "
                     "(%zu bytes)",

@@ -7,9 +7,30 @@
 
 #include <stdint.h>
 
-/* The pixel limit in force: options->max_pixels, or the default when
- * options is NULL. 0 means no limit. */
-uint64_t ic_decode_max_pixels(const imgclass_decode_options *options);
+/* The limits a decoder works under (imgclass_decode_options; 0: none). */
+typedef struct ic_decode_limits {
+    uint64_t max_pixels;
+    uint64_t max_memory; /* bytes held at once, output included */
+    int max_jpeg_scans;
+} ic_decode_limits;
+
+/* The limits in force: from options, or the defaults when options is NULL. */
+ic_decode_limits ic_decode_limits_from(const imgclass_decode_options *options);
+
+/* options->max_file_bytes (the default when options is NULL), as the
+ * size_t that ic_read_file() takes; 0 means no limit. */
+size_t ic_decode_max_file_bytes(const imgclass_decode_options *options);
+
+/* Refuses, before decoding, an image whose decoder would need more than
+ * limits->max_memory bytes: `bytes_per_pixel` is that decoder's peak
+ * memory per pixel (output included). */
+imgclass_status ic_decode_check_memory(const char *source, const char *format, long long width,
+                                       long long height, unsigned bytes_per_pixel,
+                                       const ic_decode_limits *limits);
+
+/* An ic_head_check for image files: refuses, from their first bytes,
+ * files that no decoder here could read (/dev/zero, /dev/urandom). */
+imgclass_status ic_decode_head_check(const unsigned char *head, size_t n, const char *path);
 
 /* Refuses a header size that is not positive or has more pixels than
  * max_pixels (0: no limit) with a status and a message naming source. */

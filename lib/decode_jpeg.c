@@ -29,6 +29,7 @@
 #include "decode_common.h"
 #include "error.h"
 
+#include <limits.h>
 #include <setjmp.h>
 #include <stdio.h> /* jpeglib.h needs FILE and size_t */
 #include <stdlib.h>
@@ -54,7 +55,9 @@ typedef struct jpeg_job {
     const unsigned char *data;
     size_t size;
     const char *source;
-    uint64_t max_pixels;
+    ic_decode_limits limits;
+    struct jpeg_progress_mgr progress;
+    int scan_limit_hit; /* the progress monitor stopped the decode */
     const ic_decode_request *request;
     imgclass_status status; /* set before a deliberate longjmp-free return */
 } jpeg_job;
@@ -79,6 +82,20 @@ static void on_emit_message(j_common_ptr cinfo, int level)
 static void on_output_message(j_common_ptr cinfo)
 {
     (void)cinfo;
+}
+
+/* Called by libjpeg before each unit of input work. A progressive file
+ * costs a pass over the whole coefficient buffer per scan, so a small file
+ * with thousands of scans would take minutes: stop after max_jpeg_scans, as
+ * libjpeg-turbo's own tools do (djpeg -maxscans, TJPARAM_SCANLIMIT). The
+ * job starts with cinfo, so the cast finds it. */
+static void on_progress(j_common_ptr common)
+{
+    jpeg_job *job = (jpeg_job *)(void *)common;
+    if (job->limits.max_jpeg_scans && job->cinfo.input_scan_number > job->limits.max_jpeg_scans) {
+        job->scan_limit_hit = 1;
+        longjmp(job->err.jump, 1);
+    }
 }
 
 /* Pillow's MULDIV255 and cmyk2rgb (libImaging/Convert.c), applied to
@@ -171,8 +188,18 @@ static imgclass_status decode(jpeg_job *job, ic_decoded *out)
     job->err.pub.emit_message = on_emit_message;
     job->err.pub.output_message = on_output_message;
     if (setjmp(job->err.jump)) {
+        if (job->scan_limit_hit)
+            return ic_error(IMGCLASS_ERR_TOO_LARGE,
+                            "%s: too large: progressive JPEG has more than %d scans (the scan "
+                            "limit; Pillow would decode it, slowly)",
+                            job->source, job->limits.max_jpeg_scans);
         char reason[JMSG_LENGTH_MAX];
         int code = job->err.pub.msg_code;
+        if (code == JERR_NO_BACKING_STORE)
+            return ic_error(IMGCLASS_ERR_TOO_LARGE,
+                            "%s: too large: decoding this JPEG needs more than the decode memory "
+                            "limit of %llu MiB",
+                            job->source, (unsigned long long)(job->limits.max_memory >> 20));
         (*job->err.pub.format_message)((j_common_ptr)cinfo, reason);
         imgclass_status st = IMGCLASS_ERR_CORRUPT;
         if (code == JERR_OUT_OF_MEMORY)
@@ -184,12 +211,14 @@ static imgclass_status decode(jpeg_job *job, ic_decoded *out)
     }
     jpeg_create_decompress(cinfo);
     job->created = 1;
+    job->progress.progress_monitor = on_progress;
+    cinfo->progress = &job->progress;
     jpeg_mem_src(cinfo, job->data, (unsigned long)job->size);
     jpeg_read_header(cinfo, TRUE);
     if (job->err.eof_warnings)
         return truncated(job);
     imgclass_status st = ic_decode_check_size(job->source, "JPEG", cinfo->image_width,
-                                              cinfo->image_height, job->max_pixels);
+                                              cinfo->image_height, job->limits.max_pixels);
     if (st != IMGCLASS_OK)
         return st;
 
@@ -206,6 +235,22 @@ static imgclass_status decode(jpeg_job *job, ic_decoded *out)
     jpeg_calc_output_dimensions(cinfo);
     const int full_w = (int)cinfo->output_width, full_h = (int)cinfo->output_height;
     ic_region want = ic_decode_region(req, full_w, full_h);
+    /* The block we allocate (at most full width: the crop only narrows
+     * it), and libjpeg's own arrays within what remains of the memory
+     * limit: a progressive file keeps every coefficient of the image (6
+     * bytes a pixel at 4:4:4), which libjpeg refuses past max_memory_to_use
+     * (it has no backing store: JERR_NO_BACKING_STORE). */
+    if (job->limits.max_memory) {
+        uint64_t block = (uint64_t)full_w * 3u * (uint64_t)want.height;
+        if (block >= job->limits.max_memory)
+            return ic_error(IMGCLASS_ERR_TOO_LARGE,
+                            "%s: too large: %dx%d JPEG pixels need %llu MiB, over the decode "
+                            "memory limit of %llu MiB",
+                            job->source, full_w, want.height, (unsigned long long)(block >> 20),
+                            (unsigned long long)(job->limits.max_memory >> 20));
+        uint64_t rest = job->limits.max_memory - block; /* > 0; 0 would mean no limit */
+        cinfo->mem->max_memory_to_use = rest > (uint64_t)LONG_MAX ? LONG_MAX : (long)rest;
+    }
 
     jpeg_start_decompress(cinfo); /* progressive files are read whole here */
     if (job->err.eof_warnings)
@@ -280,7 +325,7 @@ static imgclass_status decode(jpeg_job *job, ic_decoded *out)
 }
 
 imgclass_status ic_decode_jpeg(const unsigned char *data, size_t size, const char *source,
-                               uint64_t max_pixels, const ic_decode_request *request,
+                               const ic_decode_limits *limits, const ic_decode_request *request,
                                ic_decoded *out)
 {
     jpeg_job *job = calloc(1, sizeof *job);
@@ -289,7 +334,7 @@ imgclass_status ic_decode_jpeg(const unsigned char *data, size_t size, const cha
     job->data = data;
     job->size = size;
     job->source = source;
-    job->max_pixels = max_pixels;
+    job->limits = *limits;
     job->request = request;
     imgclass_status st = decode(job, out);
     if (job->created)

@@ -3,13 +3,13 @@
 #ifndef IMGCLASS_DECODE_JPEG_H
 #define IMGCLASS_DECODE_JPEG_H
 
-#include "decode.h"
+#include "decode_common.h"
 
 #include <stdint.h>
 
-/* See ic_decode() for the contract. max_pixels 0: no limit. */
+/* See ic_decode() for the contract. Limits of 0: none. */
 imgclass_status ic_decode_jpeg(const unsigned char *data, size_t size, const char *source,
-                               uint64_t max_pixels, const ic_decode_request *request,
+                               const ic_decode_limits *limits, const ic_decode_request *request,
                                ic_decoded *out);
 
 #endif

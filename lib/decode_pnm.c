@@ -67,7 +67,7 @@ static unsigned char to_8bit(unsigned v, long maxval, int out_max)
 }
 
 imgclass_status ic_decode_pnm(const unsigned char *data, size_t size, const char *source,
-                              uint64_t max_pixels, const ic_decode_request *request,
+                              const ic_decode_limits *limits, const ic_decode_request *request,
                               ic_decoded *out)
 {
     int channels = data[1] == '6' ? 3 : 1;
@@ -84,7 +84,9 @@ imgclass_status ic_decode_pnm(const unsigned char *data, size_t size, const char
                         source, maxval);
     if (w > INT32_MAX || h > INT32_MAX)
         return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: PNM %ldx%ld", source, w, h);
-    imgclass_status st = ic_decode_check_size(source, "PNM", w, h, max_pixels);
+    imgclass_status st = ic_decode_check_size(source, "PNM", w, h, limits->max_pixels);
+    if (st == IMGCLASS_OK)
+        st = ic_decode_check_memory(source, "PNM", w, h, 3, limits);
     if (st != IMGCLASS_OK)
         return st;
     size_t bytes = maxval > 255 ? 2 : 1;

@@ -30,12 +30,26 @@
 #include "decode_stb.h"
 
 #include "decode_common.h"
+#include "decode_complete.h"
 #include "error.h"
 
 #include <limits.h>
+#include <malloc.h> /* malloc_usable_size: what a free() gives back */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Every allocation stb makes goes through a per-decode budget (below): the
+ * total it holds at once is capped by the decode memory limit, and any one
+ * buffer by what the header's dimensions can need, so a PNG whose IDAT
+ * inflates far past its 1x1 header stops there instead of growing stb's
+ * zlib buffer by doubling until memory runs out. */
+static void *budget_malloc(size_t n);
+static void *budget_realloc(void *p, size_t n);
+static void budget_free(void *p);
+#define STBI_MALLOC(n) budget_malloc(n)
+#define STBI_REALLOC(p, n) budget_realloc(p, n)
+#define STBI_FREE(p) budget_free(p)
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_NO_STDIO  /* we read files ourselves */
@@ -63,6 +77,61 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #endif
 
+/* The budget of the decode running on this thread (NULL outside one:
+ * stb then allocates freely, as stbi_info does for a few bytes). */
+typedef struct stb_budget {
+    size_t live;     /* bytes held now (usable sizes) */
+    size_t max_live; /* the decode memory limit; 0: none */
+    size_t max_one;  /* the largest single buffer the header allows */
+    int over_live, over_one;
+} stb_budget;
+
+static _Thread_local stb_budget *tl_budget;
+
+static int budget_allows(stb_budget *b, size_t old_bytes, size_t n)
+{
+    if (n > b->max_one) {
+        b->over_one = 1;
+        return 0;
+    }
+    if (b->max_live && b->live - old_bytes + n > b->max_live) {
+        b->over_live = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static void *budget_malloc(size_t n)
+{
+    stb_budget *b = tl_budget;
+    if (b && !budget_allows(b, 0, n))
+        return NULL;
+    void *p = malloc(n ? n : 1);
+    if (b && p)
+        b->live += malloc_usable_size(p);
+    return p;
+}
+
+static void *budget_realloc(void *p, size_t n)
+{
+    stb_budget *b = tl_budget;
+    size_t old_bytes = p ? malloc_usable_size(p) : 0;
+    if (b && !budget_allows(b, old_bytes, n))
+        return NULL;
+    void *q = realloc(p, n ? n : 1);
+    if (b && q)
+        b->live = b->live - old_bytes + malloc_usable_size(q);
+    return q;
+}
+
+static void budget_free(void *p)
+{
+    stb_budget *b = tl_budget;
+    if (b && p)
+        b->live -= malloc_usable_size(p);
+    free(p);
+}
+
 static const char *format_name(const unsigned char *d, size_t n)
 {
     if (n >= 4 && memcmp(d, "\x89PNG", 4) == 0)
@@ -84,11 +153,80 @@ int ic_stb_is_tga(const unsigned char *data, size_t size)
     return size <= INT_MAX && stbi_info_from_memory(data, (int)size, &w, &h, &comp);
 }
 
-static imgclass_status corrupt(const char *source, const char *format)
+/* Why stb failed, as a status and a message: a budget refusal or a real
+ * allocation failure is not "corrupt data". */
+static imgclass_status stb_failed(const char *source, const char *format, int w, int h,
+                                  const stb_budget *b)
 {
+    if (b && b->over_one)
+        return ic_error(IMGCLASS_ERR_TOO_LARGE,
+                        "%s: too large: %s data expands to more than its %dx%d header allows "
+                        "(a decompression bomb?)",
+                        source, format, w, h);
+    if (b && b->over_live)
+        return ic_error(IMGCLASS_ERR_TOO_LARGE,
+                        "%s: too large: decoding this %dx%d %s needs more than the decode memory "
+                        "limit of %zu MiB",
+                        source, w, h, format, b->max_live >> 20);
     const char *why = stbi_failure_reason();
+    if (why && strcmp(why, "outofmem") == 0)
+        return ic_error_oom(source, "decoded pixels");
+    if (why && strcmp(why, "too large") == 0)
+        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: %s image of %dx%d", source,
+                        format, w, h);
+    if (!why || !*why)
+        why = strcmp(format, "GIF") == 0 ? "no image in the file (it ends before a first frame)"
+                                         : "the decoder gave no reason";
     return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: cannot decode %s: %s", source, format,
-                    why ? why : "unknown reason");
+                    why);
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t le16(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static long long le32s(const unsigned char *p)
+{
+    return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                     (uint32_t)p[3] << 24);
+}
+
+/* The size the header claims, read directly (stb refuses sides over 2^24
+ * with a reason that hides the cause, and tries every format in turn):
+ * 1 when found. */
+static int header_size(const char *format, const unsigned char *d, size_t n, long long *w,
+                       long long *h)
+{
+    if (strcmp(format, "PNG") == 0 && n >= 24 && memcmp(d + 12, "IHDR", 4) == 0) {
+        *w = be32(d + 16), *h = be32(d + 20);
+        return 1;
+    }
+    if (strcmp(format, "GIF") == 0 && n >= 10) {
+        *w = le16(d + 6), *h = le16(d + 8);
+        return 1;
+    }
+    if (strcmp(format, "PSD") == 0 && n >= 22) {
+        *h = be32(d + 14), *w = be32(d + 18);
+        return 1;
+    }
+    if (strcmp(format, "BMP") == 0 && n >= 26) {
+        uint32_t hsize = (uint32_t)le32s(d + 14);
+        if (hsize == 12) {
+            *w = le16(d + 18), *h = le16(d + 20);
+        } else {
+            *w = le32s(d + 18), *h = le32s(d + 22);
+            if (*h < 0)
+                *h = -*h; /* top-down */
+        }
+        return 1;
+    }
+    return 0;
 }
 
 /* 16-bit images: the rules of Pillow's 16-bit modes (see the top). */
@@ -116,30 +254,64 @@ static unsigned char *rgb_from_16bit(const stbi_us *in, int w, int h, int comp)
 }
 
 imgclass_status ic_decode_stb(const unsigned char *data, size_t size, const char *source,
-                              uint64_t max_pixels, const ic_decode_request *request,
+                              const ic_decode_limits *limits, const ic_decode_request *request,
                               ic_decoded *out)
 {
     const char *format = format_name(data, size);
     if (size > INT_MAX)
         return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: %s data of %zu bytes", source,
                         format, size);
+    long long hw, hh;
+    if (header_size(format, data, size, &hw, &hh) && hw > 0 && hh > 0) {
+        imgclass_status st = ic_decode_check_size(source, format, hw, hh, limits->max_pixels);
+        if (st != IMGCLASS_OK)
+            return st;
+    }
     int len = (int)size, w = 0, h = 0, comp = 0;
+    stbi__g_failure_reason = NULL;
     if (!stbi_info_from_memory(data, len, &w, &h, &comp))
-        return corrupt(source, format);
-    imgclass_status st = ic_decode_check_size(source, format, w, h, max_pixels);
+        return stb_failed(source, format, w, h, NULL);
+    imgclass_status st = ic_decode_check_size(source, format, w, h, limits->max_pixels);
+    if (st == IMGCLASS_OK) /* the least any decode holds: the RGB output */
+        st = ic_decode_check_memory(source, format, w, h, 3, limits);
+    if (st == IMGCLASS_OK)
+        st = ic_check_complete(data, size, source, format, w, h);
     if (st != IMGCLASS_OK)
         return st;
+    /* stb_image "un-premultiplies" a PSD's colour by its fourth channel with
+     * a float-to-byte cast that is undefined behaviour when colour is below
+     * what the alpha allows (found by the fuzzer), and Pillow's
+     * convert("RGB") drops that channel untouched instead: such a PSD can be
+     * neither safe nor exact here. */
+    if (strcmp(format, "PSD") == 0 && size >= 14 && ((data[12] << 8) | data[13]) >= 4)
+        return ic_error(IMGCLASS_ERR_UNSUPPORTED,
+                        "%s: unsupported format: PSD with %d channels (only 1 to 3 are read "
+                        "exactly)",
+                        source, (data[12] << 8) | data[13]);
+
+    /* One buffer never needs more than 10 bytes a pixel (16-bit RGBA plus
+     * PNG filter bytes and interlacing) or the input size, plus tables. */
+    stb_budget budget = {0};
+    budget.max_live = limits->max_memory > SIZE_MAX ? SIZE_MAX : (size_t)limits->max_memory;
+    budget.max_one = (size_t)w * (size_t)h * 10u + size + ((size_t)1 << 20);
+    tl_budget = &budget;
 
     unsigned char *rgb;
     int dw = 0, dh = 0, dcomp = 0;
     if (stbi_is_16_bit_from_memory(data, len)) {
         stbi_us *wide = stbi_load_16_from_memory(data, len, &dw, &dh, &dcomp, 0);
+        tl_budget = NULL;
         if (!wide)
-            return corrupt(source, format);
+            return stb_failed(source, format, w, h, &budget);
         if (dw != w || dh != h || dcomp < 1 || dcomp > 4) {
             stbi_image_free(wide);
             return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: inconsistent %s header",
                             source, format);
+        }
+        if (budget.max_live && budget.live + (size_t)dw * (size_t)dh * 3u > budget.max_live) {
+            stbi_image_free(wide);
+            budget.over_live = 1;
+            return stb_failed(source, format, w, h, &budget);
         }
         rgb = rgb_from_16bit(wide, dw, dh, dcomp);
         stbi_image_free(wide);
@@ -148,8 +320,9 @@ imgclass_status ic_decode_stb(const unsigned char *data, size_t size, const char
     } else {
         /* stb converts to 3 channels itself: gray replicated, alpha dropped. */
         rgb = stbi_load_from_memory(data, len, &dw, &dh, &dcomp, 3);
+        tl_budget = NULL;
         if (!rgb)
-            return corrupt(source, format);
+            return stb_failed(source, format, w, h, &budget);
         if (dw != w || dh != h) {
             stbi_image_free(rgb);
             return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: inconsistent %s header",

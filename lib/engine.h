@@ -36,7 +36,17 @@ typedef struct ic_engine_config {
     imgclass_status (*on_extra_file)(void *ctx, const char *data, size_t size, int *height,
                                      int *width);
     void *extra_ctx;
+    const char *qengine;  /* quantized engine for an int8 model: "onednn",
+                           * "qnnpack", or NULL to choose (lib/engine_torch.cpp) */
 } ic_engine_config;
+
+/* What the engine made of a loaded model, for the imgclass_model_* queries. */
+typedef struct ic_engine_description {
+    int quantized;        /* the model runs quantized (int8) operators */
+    const char *qengine;  /* the quantized engine running it ("onednn"), NULL
+                           * for a float model; static */
+    unsigned optimize;    /* the IMGCLASS_OPT_* flags actually applied */
+} ic_engine_description;
 
 /* Loads an uncompressed TorchScript archive from `size` bytes at `data` (read
  * only during the call). `source` names it in error messages. Runs a forward
@@ -55,6 +65,9 @@ imgclass_status ic_engine_forward(const ic_engine *engine, const float *input, s
                                   float *out);
 
 void ic_engine_free(ic_engine *engine);
+
+/* Fills *out for a loaded engine; never fails. */
+void ic_engine_describe(const ic_engine *engine, ic_engine_description *out);
 
 /* The engine's process-wide intra-op thread pool. */
 imgclass_status ic_engine_set_num_threads(int n);

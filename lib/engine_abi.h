@@ -20,7 +20,8 @@
 extern "C" {
 #endif
 
-#define IC_ENGINE_ABI_VERSION 1u
+#define IC_ENGINE_ABI_VERSION 3u /* 2: qengine in the config, describe();
+                                    * 3: the extra-file (recipe) callback */
 
 /* The symbol every engine module exports (and the only one it exports). */
 #define IC_ENGINE_ENTRY_SYMBOL "imgclass_engine_module"
@@ -48,6 +49,7 @@ typedef struct ic_engine_module {
     imgclass_status (*set_num_threads)(int n);
     int (*get_num_threads)(void);
     const char *(*version)(void);
+    void (*describe)(const ic_engine *engine, ic_engine_description *out);
 } ic_engine_module;
 
 /* The exported entry point. `host` outlives the module. Returns the

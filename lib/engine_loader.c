@@ -186,6 +186,11 @@ imgclass_status ic_engine_forward(const ic_engine *engine, const float *input, s
     return current()->forward(engine, input, count, out);
 }
 
+void ic_engine_describe(const ic_engine *engine, ic_engine_description *out)
+{
+    current()->describe(engine, out);
+}
+
 void ic_engine_free(ic_engine *engine)
 {
     if (engine)

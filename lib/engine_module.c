@@ -47,6 +47,7 @@ static const ic_engine_module table = {
     .set_num_threads = ic_engine_set_num_threads,
     .get_num_threads = ic_engine_get_num_threads,
     .version = ic_engine_version,
+    .describe = ic_engine_describe,
 };
 
 __attribute__((visibility("default"))) const ic_engine_module *

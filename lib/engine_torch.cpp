@@ -8,9 +8,11 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <caffe2/serialize/read_adapter_interface.h>
+#include <torch/csrc/jit/runtime/print_handler.h>
 
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 
@@ -31,6 +33,9 @@ struct ic_engine {
     bool softmax = true;
     bool channels_last = false;
     bool bfloat16 = false;
+    bool quantized = false;       // the graph runs quantized (int8) operators
+    at::QEngine qengine = at::QEngine::NoQEngine; // the engine it runs on
+    unsigned optimize_applied = 0; // IMGCLASS_OPT_* flags actually applied
 };
 
 namespace {
@@ -80,6 +85,139 @@ imgclass_status guarded(const char *source, imgclass_status status_on_error, Fn 
     }
 }
 
+// Quantized engines. libtorch keeps ONE quantized engine per process: a
+// quantized model's packed weights are built for the engine current when it
+// is loaded, and its kernels dispatch on the engine current when it runs
+// (with another one the scores change). So every live quantized model shares
+// one engine: loads are serialised by this mutex, the first quantized model
+// sets the engine, and a later one that asks for another is refused while
+// any model on the first is alive.
+std::mutex qengine_mutex;
+int qengine_users = 0;                                 // live quantized models
+at::QEngine qengine_in_use = at::QEngine::NoQEngine;   // valid while users > 0
+
+const char *qengine_name(at::QEngine q)
+{
+    switch (q) {
+    case at::QEngine::ONEDNN: return "onednn";
+    case at::QEngine::QNNPACK: return "qnnpack";
+    case at::QEngine::FBGEMM: return "fbgemm";
+    default: return "none";
+    }
+}
+
+bool qengine_supported(at::QEngine q)
+{
+    for (at::QEngine have : at::globalContext().supportedQEngines())
+        if (have == q)
+            return true;
+    return false;
+}
+
+// oneDNN's int8 kernels are its fast path on x86 with AVX2 (about 20x
+// qnnpack's speed on ResNet-18 here, docs/engine.md); qnnpack is written for
+// ARM and is the choice everywhere else.
+bool cpu_suits_onednn()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_cpu_supports("avx2");
+#else
+    return false;
+#endif
+}
+
+// The engine a quantized model loads with: the named one (model.c has
+// checked the name), or onednn where the CPU suits it, else qnnpack, else
+// whatever this libtorch has. NoQEngine when it has none (float models
+// still load).
+imgclass_status choose_qengine(const char *name, const char *source, at::QEngine *out)
+{
+    if (name) {
+        at::QEngine q = !std::strcmp(name, "onednn")    ? at::QEngine::ONEDNN
+                        : !std::strcmp(name, "qnnpack") ? at::QEngine::QNNPACK
+                                                         : at::QEngine::FBGEMM;
+        if (!qengine_supported(q)) {
+            std::string have;
+            for (at::QEngine h : at::globalContext().supportedQEngines())
+                if (h != at::QEngine::NoQEngine)
+                    have += std::string(have.empty() ? "" : ", ") + qengine_name(h);
+            return ic_error(IMGCLASS_ERR_UNSUPPORTED,
+                            "%s: not supported: quantized engine \"%s\" is not in this "
+                            "libtorch (it has: %s)",
+                            source, name, have.empty() ? "none" : have.c_str());
+        }
+        *out = q;
+        return IMGCLASS_OK;
+    }
+    if (cpu_suits_onednn() && qengine_supported(at::QEngine::ONEDNN))
+        *out = at::QEngine::ONEDNN;
+    else if (qengine_supported(at::QEngine::QNNPACK))
+        *out = at::QEngine::QNNPACK;
+    else if (qengine_supported(at::QEngine::FBGEMM))
+        *out = at::QEngine::FBGEMM;
+    else
+        *out = at::QEngine::NoQEngine;
+    return IMGCLASS_OK;
+}
+
+bool block_is_quantized(torch::jit::Block *block)
+{
+    for (torch::jit::Node *node : block->nodes()) {
+        const char *kind = node->kind().toQualString();
+        if (!std::strncmp(kind, "quantized::", 11) ||
+            !std::strcmp(kind, "aten::quantize_per_tensor") ||
+            !std::strcmp(kind, "aten::quantize_per_channel"))
+            return true;
+        for (torch::jit::Block *sub : node->blocks())
+            if (block_is_quantized(sub))
+                return true;
+    }
+    return false;
+}
+
+// A model is quantized when any method of it or of a submodule (a traced,
+// unfrozen model keeps its layers as submodules) runs a quantized operator.
+bool module_is_quantized(const torch::jit::Module &module)
+{
+    for (const torch::jit::Module &m : module.modules())
+        for (const torch::jit::Method &method : m.get_methods())
+            if (block_is_quantized(method.graph()->block()))
+                return true;
+    return false;
+}
+
+// Applies the optimisation flags. For a quantized model, flags that do not
+// apply are skipped: optimize_for_inference folds and converts float
+// operators for MKLDNN and bfloat16 would feed bfloat16 to quantize; freeze
+// is kept where it works (an already frozen model refuses it, and that is
+// no reason to refuse the model). e.optimize_applied records what ran.
+torch::jit::Module optimise(ic_engine &e, torch::jit::Module module, unsigned optimize)
+{
+    if (e.quantized) {
+        e.channels_last = (optimize & IMGCLASS_OPT_CHANNELS_LAST) != 0;
+        e.bfloat16 = false;
+        e.optimize_applied = optimize & IMGCLASS_OPT_CHANNELS_LAST;
+        if (optimize & (IMGCLASS_OPT_FREEZE | IMGCLASS_OPT_FOR_INFERENCE)) {
+            try {
+                module = torch::jit::freeze(module);
+                e.optimize_applied |= IMGCLASS_OPT_FREEZE;
+            } catch (const std::exception &) {
+                // Frozen at export (tools/export_model.py --quantize does).
+            }
+        }
+        return module;
+    }
+    e.optimize_applied = optimize;
+    if (e.bfloat16)
+        module.to(at::kBFloat16);
+    // optimize_for_inference freezes first when the module is not frozen.
+    if (optimize & IMGCLASS_OPT_FOR_INFERENCE)
+        module = torch::jit::optimize_for_inference(module);
+    else if (optimize & IMGCLASS_OPT_FREEZE)
+        module = torch::jit::freeze(module);
+    return module;
+}
+
 // The forward pass proper: input tensor in, float [N, K] tensor on the CPU
 // out (softmax applied if asked). Throws on any engine failure.
 at::Tensor run_forward(const ic_engine &e, at::Tensor input)
@@ -107,6 +245,23 @@ at::Tensor run_forward(const ic_engine &e, at::Tensor input)
     return out.contiguous();
 }
 
+// TorchScript's print() goes to libtorch's print handler, which writes to
+// std::cout by default: a model that prints would corrupt the host's
+// standard output (imgclass classify's JSON Lines). The library never
+// prints, so model output is dropped. The handler is process-wide: it is
+// replaced only while it is still libtorch's default, so a host that set
+// its own (to log model output) keeps it.
+void discard_print(const std::string &) {}
+
+void silence_model_print()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (torch::jit::getPrintHandler() == torch::jit::getDefaultPrintHandler())
+            torch::jit::setPrintHandler(discard_print);
+    });
+}
+
 } // namespace
 
 extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const char *source,
@@ -120,9 +275,19 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
                         "cuda:%d: device unavailable: this libtorch was built without CUDA "
                         "(only \"cpu\" works)",
                         config->device_index);
+    silence_model_print();
     std::unique_ptr<ic_engine> e;
     std::unique_ptr<std::string> extra_file;
-    imgclass_status st = guarded(source, IMGCLASS_ERR_MODEL, [&]() -> imgclass_status {
+    // Held until the model is loaded and checked (see qengine_mutex).
+    std::unique_lock<std::mutex> qlock(qengine_mutex);
+    at::QEngine wanted = at::QEngine::NoQEngine;
+    imgclass_status st = choose_qengine(config->qengine, source, &wanted);
+    if (st != IMGCLASS_OK)
+        return st;
+    if (qengine_users > 0 && !config->qengine)
+        wanted = qengine_in_use; // "any engine that works": the one in use
+    at::QEngine previous = at::QEngine::NoQEngine;
+    st = guarded(source, IMGCLASS_ERR_MODEL, [&]() -> imgclass_status {
         e.reset(new ic_engine);
         e->source = source;
         e->channels = config->input_channels;
@@ -133,6 +298,11 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
         e->bfloat16 = (config->optimize & IMGCLASS_OPT_BFLOAT16) != 0;
         if (config->device_is_cuda)
             e->device = c10::Device(c10::kCUDA, (c10::DeviceIndex)config->device_index);
+        // Packed int8 weights are built for the engine current at load.
+        previous = at::globalContext().qEngine();
+        at::QEngine load_with = qengine_users > 0 ? qengine_in_use : wanted;
+        if (load_with != at::QEngine::NoQEngine && load_with != previous)
+            at::globalContext().setQEngine(load_with);
         auto reader = std::make_shared<MemoryReadAdapter>(data, size);
         // load() overwrites the value only when the archive holds the file,
         // so a sentinel no real recipe holds tells "absent" from "empty".
@@ -143,16 +313,29 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
         if (config->extra_file && extra[config->extra_file] != kAbsent)
             extra_file.reset(new std::string(std::move(extra[config->extra_file])));
         module.eval();
-        if (e->bfloat16)
-            module.to(at::kBFloat16);
-        // optimize_for_inference freezes first when the module is not frozen.
-        if (config->optimize & IMGCLASS_OPT_FOR_INFERENCE)
-            module = torch::jit::optimize_for_inference(module);
-        else if (config->optimize & IMGCLASS_OPT_FREEZE)
-            module = torch::jit::freeze(module);
-        e->module = module;
+        e->quantized = module_is_quantized(module);
+        if (e->quantized) {
+            if (wanted == at::QEngine::NoQEngine)
+                throw std::runtime_error("the model is quantized but this libtorch has no "
+                                         "quantized engine");
+            if (load_with != wanted)
+                return ic_error(IMGCLASS_ERR_UNSUPPORTED,
+                                "%s: not supported: quantized engine \"%s\" asked for while a "
+                                "loaded quantized model runs on \"%s\" (libtorch has one "
+                                "quantized engine per process)",
+                                source, qengine_name(wanted), qengine_name(qengine_in_use));
+            e->qengine = wanted;
+        }
+        e->module = optimise(*e, module, config->optimize);
         return IMGCLASS_OK;
     });
+    // A float model leaves the process's engine as it found it.
+    if (qengine_users == 0 && (!e || !e->quantized || st != IMGCLASS_OK))
+        guarded(source, IMGCLASS_ERR_ENGINE, [&]() -> imgclass_status {
+            if (previous != at::QEngine::NoQEngine && at::globalContext().qEngine() != previous)
+                at::globalContext().setQEngine(previous);
+            return IMGCLASS_OK;
+        });
     if (st != IMGCLASS_OK)
         return st;
     if (config->on_extra_file) {
@@ -173,8 +356,19 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
             run_forward(*e, one);
         return IMGCLASS_OK;
     });
-    if (st != IMGCLASS_OK)
+    if (st != IMGCLASS_OK) {
+        if (e->quantized && qengine_users == 0)
+            guarded(source, IMGCLASS_ERR_ENGINE, [&]() -> imgclass_status {
+                if (previous != at::QEngine::NoQEngine)
+                    at::globalContext().setQEngine(previous);
+                return IMGCLASS_OK;
+            });
         return st;
+    }
+    if (e->quantized) {
+        qengine_in_use = e->qengine;
+        qengine_users++;
+    }
     *num_classes = e->num_classes;
     *out = e.release();
     return IMGCLASS_OK;
@@ -201,8 +395,19 @@ extern "C" imgclass_status ic_engine_forward(const ic_engine *engine, const floa
     });
 }
 
+extern "C" void ic_engine_describe(const ic_engine *engine, ic_engine_description *out)
+{
+    out->quantized = engine->quantized;
+    out->qengine = engine->quantized ? qengine_name(engine->qengine) : nullptr;
+    out->optimize = engine->optimize_applied;
+}
+
 extern "C" void ic_engine_free(ic_engine *engine)
 {
+    if (engine && engine->quantized) {
+        std::lock_guard<std::mutex> lock(qengine_mutex);
+        qengine_users--;
+    }
     try {
         delete engine;
     } catch (...) {

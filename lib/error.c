@@ -3,6 +3,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Long enough for a path plus a reason; longer messages are truncated. */
 #define IC_ERROR_CAPACITY 1024
@@ -36,10 +38,24 @@ IMGCLASS_API const char *imgclass_last_error(void)
 
 imgclass_status ic_error(imgclass_status status, const char *fmt, ...)
 {
-    va_list ap;
+    va_list ap, again;
     va_start(ap, fmt);
-    vsnprintf(ic_last_error, sizeof ic_last_error, fmt, ap);
+    va_copy(again, ap);
+    int n = vsnprintf(ic_last_error, sizeof ic_last_error, fmt, ap);
     va_end(ap);
+    /* Too long (a path deeper than PATH_MAX): keep the head and the tail,
+     * where the reason is, and cut the middle, instead of losing the
+     * reason. */
+    char *full = n >= (int)sizeof ic_last_error ? malloc((size_t)n + 1) : NULL;
+    if (full) {
+        vsnprintf(full, (size_t)n + 1, fmt, again);
+        const size_t half = sizeof ic_last_error / 2 - 4;
+        memcpy(ic_last_error, full, half);
+        memcpy(ic_last_error + half, " ...", 4);
+        memcpy(ic_last_error + half + 4, full + (size_t)n - half, half + 1);
+        free(full);
+    }
+    va_end(again);
     return status;
 }
 

@@ -4,6 +4,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,16 @@
 imgclass_status ic_read_file(const char *path, size_t max_size, unsigned char **data,
                              size_t *size)
 {
+    return ic_read_file_checked(path, max_size, NULL, data, size);
+}
+
+imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_check check,
+                                     unsigned char **data, size_t *size)
+{
     if (!path || !data || !size)
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass: invalid argument: NULL path");
+    if (!*path)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass: invalid argument: empty path");
     FILE *f = fopen(path, "rb");
     if (!f)
         return ic_error(IMGCLASS_ERR_IO, "%s: i/o error: cannot open: %s", path, strerror(errno));
@@ -29,21 +38,52 @@ imgclass_status ic_read_file(const char *path, size_t max_size, unsigned char **
     }
     if (max_size && (unsigned long long)st.st_size > max_size) {
         fclose(f);
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: %lld bytes, limit %zu", path,
-                        (long long)st.st_size, max_size);
+        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: %lld bytes, the limit is %zu",
+                        path, (long long)st.st_size, max_size);
     }
     /* Regular files are read in one go; pipes and the like (st_size 0)
-     * grow the buffer as they are read. */
+     * grow the buffer as they are read. The buffer never grows past
+     * max_size + 1 bytes: one byte more than the limit is enough to know
+     * that the input is over it, so /dev/zero or an endless pipe costs at
+     * most the limit in memory, never a doubling beyond it. */
+    size_t ceiling = max_size && max_size < SIZE_MAX ? max_size + 1 : SIZE_MAX;
     size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+    if (cap > ceiling)
+        cap = ceiling;
     size_t len = 0;
     unsigned char *buf = malloc(cap);
     if (!buf) {
         fclose(f);
         return ic_error_oom(path, "the file contents");
     }
-    for (;;) {
-        size_t n = fread(buf + len, 1, cap - len, f);
+    /* The first bytes alone can tell that this is not what the caller
+     * reads (a model from /dev/zero): refuse before reading on. */
+    size_t head = check ? (cap < IC_HEAD_BYTES ? cap : IC_HEAD_BYTES) : 0;
+    while (len < head) {
+        size_t n = fread(buf + len, 1, head - len, f);
+        if (n == 0)
+            break;
         len += n;
+    }
+    if (check && !ferror(f)) {
+        imgclass_status st = check(buf, len, path);
+        if (st != IMGCLASS_OK) {
+            free(buf);
+            fclose(f);
+            return st;
+        }
+    }
+    for (;;) {
+        size_t n = ferror(f) ? 0 : fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (max_size && len > max_size) {
+            free(buf);
+            fclose(f);
+            return ic_error(IMGCLASS_ERR_TOO_LARGE,
+                            "%s: too large: more than %zu bytes (the size limit; a caller that "
+                            "trusts its input can raise it)",
+                            path, max_size);
+        }
         if (n == 0) {
             if (ferror(f)) {
                 int e = errno;
@@ -55,20 +95,17 @@ imgclass_status ic_read_file(const char *path, size_t max_size, unsigned char **
             break;
         }
         if (len == cap) {
-            if (max_size && len > max_size) {
-                free(buf);
-                fclose(f);
-                return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: over %zu bytes", path,
-                                max_size);
-            }
-            unsigned char *bigger = cap < ((size_t)-1) / 2 ? realloc(buf, cap * 2) : NULL;
+            size_t bigger_cap = cap < SIZE_MAX / 2 ? cap * 2 : SIZE_MAX;
+            if (bigger_cap > ceiling)
+                bigger_cap = ceiling;
+            unsigned char *bigger = bigger_cap > cap ? realloc(buf, bigger_cap) : NULL;
             if (!bigger) {
                 free(buf);
                 fclose(f);
                 return ic_error_oom(path, "the file contents");
             }
             buf = bigger;
-            cap *= 2;
+            cap = bigger_cap;
         }
     }
     fclose(f);

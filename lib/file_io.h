@@ -5,11 +5,23 @@
 #include "imgclass.h"
 
 /* Reads the whole file at `path` into a new malloc'd buffer (*data, free()
- * it) of *size bytes. Files over `max_size` bytes (0: no limit) fail with
- * IMGCLASS_ERR_TOO_LARGE before reading. Errors name the path and the
+ * it) of *size bytes. Input over `max_size` bytes (0: no limit) fails with
+ * IMGCLASS_ERR_TOO_LARGE: a regular file before reading, a pipe or device
+ * as soon as max_size + 1 bytes have arrived (memory never exceeds that). Errors name the path and the
  * reason (errno text). An empty file succeeds with *size == 0 and a
  * non-NULL *data. */
 imgclass_status ic_read_file(const char *path, size_t max_size, unsigned char **data,
                              size_t *size);
+
+/* Judges the first bytes of a file (at most IC_HEAD_BYTES, fewer when
+ * the file is shorter): IMGCLASS_OK to read on, or an error status (with
+ * its message set, naming `path`) to stop at once. */
+#define IC_HEAD_BYTES 16
+typedef imgclass_status (*ic_head_check)(const unsigned char *head, size_t n, const char *path);
+
+/* As ic_read_file(), with `check` (may be NULL) called on the first bytes
+ * before the rest is read. */
+imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_check check,
+                                     unsigned char **data, size_t *size);
 
 #endif

@@ -29,11 +29,35 @@ static int grow(unsigned char **buf, size_t *cap, size_t need, size_t limit)
     return 1;
 }
 
-imgclass_status ic_gunzip(const void *data, size_t size, size_t max_size, const char *source,
-                          unsigned char **out, size_t *out_size)
+/* Non-zero when the n bytes at p are all zero. */
+static int all_zero(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+imgclass_status ic_gunzip(const void *data, size_t size, size_t max_size, unsigned max_ratio,
+                          const char *source, unsigned char **out, size_t *out_size)
 {
     if (!source)
         source = "memory buffer";
+    /* The ratio guard: real data (model weights, text) inflates a few
+     * times; a file of zeros a thousand times. Refusing at the ratio stops
+     * a bomb after a few times its own size, not at the absolute limit. */
+    int by_ratio = 0;
+    if (max_ratio) {
+        size_t slack = (size_t)1 << 20;
+        size_t allowed = size < (SIZE_MAX - slack) / max_ratio ? size * max_ratio + slack
+                                                               : SIZE_MAX;
+        if (!max_size || allowed < max_size) {
+            max_size = allowed;
+            by_ratio = 1;
+        }
+    }
+    if (!max_size)
+        max_size = SIZE_MAX;
     if (!ic_is_gzip(data, size))
         return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: not gzip data", source);
     z_stream zs = {0};
@@ -63,9 +87,15 @@ imgclass_status ic_gunzip(const void *data, size_t size, size_t max_size, const 
         }
         if (len == cap) {
             if (cap >= max_size) {
-                st = ic_error(IMGCLASS_ERR_TOO_LARGE,
-                              "%s: too large: decompressed size exceeds %zu bytes", source,
-                              max_size);
+                if (by_ratio)
+                    st = ic_error(IMGCLASS_ERR_TOO_LARGE,
+                                  "%s: too large: gzip data inflates more than %u times its "
+                                  "%zu bytes (a decompression bomb? the ratio limit can be raised)",
+                                  source, max_ratio, size);
+                else
+                    st = ic_error(IMGCLASS_ERR_TOO_LARGE,
+                                  "%s: too large: decompressed size exceeds %zu bytes", source,
+                                  max_size);
                 break;
             }
             if (!grow(&buf, &cap, cap + 1, max_size)) {
@@ -80,8 +110,12 @@ imgclass_status ic_gunzip(const void *data, size_t size, size_t max_size, const 
         ret = inflate(&zs, Z_NO_FLUSH);
         len += before - zs.avail_out;
         if (ret == Z_STREAM_END) {
-            /* Concatenated members (as `cat a.gz b.gz` makes) continue. */
+            /* Concatenated members (as `cat a.gz b.gz` makes) continue;
+             * zero padding after the last member (tape blocks, dd) is
+             * ignored, as gzip -d ignores it. */
             if (zs.avail_in == 0 && in_left == 0)
+                break;
+            if (zs.avail_in > 0 && all_zero(zs.next_in, zs.avail_in) && all_zero(in, in_left))
                 break;
             if (inflateReset(&zs) != Z_OK) {
                 st = ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: bad gzip member", source);

@@ -3,6 +3,7 @@
 #include "imgclass.h"
 
 #include "decode.h"
+#include "decode_common.h"
 #include "error.h"
 #include "file_io.h"
 #include "image_internal.h"
@@ -16,6 +17,9 @@ IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void)
     imgclass_decode_options options;
     memset(&options, 0, sizeof options);
     options.max_pixels = IMGCLASS_DEFAULT_MAX_PIXELS;
+    options.max_file_bytes = IMGCLASS_DEFAULT_MAX_FILE_BYTES;
+    options.max_decode_memory = IMGCLASS_DEFAULT_MAX_DECODE_MEMORY;
+    options.max_jpeg_scans = IMGCLASS_DEFAULT_MAX_JPEG_SCANS;
     return options;
 }
 
@@ -71,7 +75,8 @@ IMGCLASS_API imgclass_status imgclass_image_load(const char *path,
                         "imgclass_image_load: invalid argument: NULL %s", path ? "out" : "path");
     unsigned char *data = NULL;
     size_t size = 0;
-    imgclass_status st = ic_read_file(path, 0, &data, &size);
+    imgclass_status st = ic_read_file_checked(path, ic_decode_max_file_bytes(options),
+                                              ic_decode_head_check, &data, &size);
     if (st != IMGCLASS_OK)
         return st;
     st = load(data, size, path, options, out);

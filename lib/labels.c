@@ -92,7 +92,7 @@ imgclass_status ic_labels_from_lines(const char *const *lines, int count, const 
 }
 
 static imgclass_status parse_text(const char *text, size_t size, const char *source,
-                                  ic_labels **out)
+                                  int expected, ic_labels **out)
 {
     if (memchr(text, '\0', size))
         return ic_error(IMGCLASS_ERR_LABELS, "%s: invalid labels: NUL byte in a text file",
@@ -111,6 +111,12 @@ static imgclass_status parse_text(const char *text, size_t size, const char *sou
             lines++;
     if (lines > INT_MAX)
         return ic_error(IMGCLASS_ERR_LABELS, "%s: invalid labels: too many lines", source);
+    /* Refused before anything is allocated per line: a small gzip of
+     * newlines must not become millions of labels first. */
+    if (expected > 0 && lines > (size_t)expected)
+        return ic_error(IMGCLASS_ERR_LABELS,
+                        "%s: invalid labels: %zu labels but the model has %d classes", source,
+                        lines, expected);
     ic_labels *l = labels_new((int)lines);
     if (!l)
         return ic_error_oom(source, "labels");
@@ -148,11 +154,52 @@ static int parse_index(const char *key, long *index)
 
 /* TorchServe's index_to_name.json: {"0": ["n01440764", "tench"], ...} or
  * {"0": "tench", ...}; the keys must be exactly 0..K-1. */
+/* The number of members of the top-level JSON object (commas at depth 1,
+ * outside strings, plus one), counted without building anything. With it
+ * the parser is never run on more entries than the model has classes, and
+ * a key given twice (which json-c resolves silently, the last one winning)
+ * shows up as fewer distinct keys than members. Only meaningful for text
+ * that then parses as JSON. */
+static size_t count_members(const char *text, size_t size)
+{
+    size_t members = 0;
+    int depth = 0, in_string = 0, escaped = 0, any = 0;
+    for (size_t i = 0; i < size; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = 0;
+            else if (c == '\\')
+                escaped = 1;
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        if (c == '"') {
+            in_string = 1;
+            if (depth == 1)
+                any = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        } else if (c == ',' && depth == 1) {
+            members++;
+        }
+    }
+    return any ? members + 1 : 0;
+}
+
 static imgclass_status parse_json(const char *text, size_t size, const char *source,
-                                  ic_labels **out)
+                                  int expected, ic_labels **out)
 {
     if (size > INT_MAX)
         return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: JSON labels", source);
+    size_t members = count_members(text, size);
+    if (expected > 0 && members > (size_t)expected)
+        return ic_error(IMGCLASS_ERR_LABELS,
+                        "%s: invalid labels: %zu labels but the model has %d classes", source,
+                        members, expected);
     json_tokener *tok = json_tokener_new();
     if (!tok)
         return ic_error_oom(source, "JSON parser");
@@ -174,14 +221,23 @@ static imgclass_status parse_json(const char *text, size_t size, const char *sou
         }
     }
     if (!json_object_is_type(root, json_type_object)) {
+        const char *type = json_type_to_name(json_object_get_type(root)); /* static */
         json_object_put(root);
         return ic_error(IMGCLASS_ERR_LABELS,
-                        "%s: invalid labels: JSON labels must be an object {\"0\": ...}", source);
+                        "%s: invalid labels: JSON labels must be an object {\"0\": ...}, not %s",
+                        source, type ? type : "another type");
     }
     int count = json_object_object_length(root);
     if (count <= 0) {
         json_object_put(root);
         return ic_error(IMGCLASS_ERR_LABELS, "%s: invalid labels: no labels", source);
+    }
+    if (members != (size_t)count) {
+        json_object_put(root);
+        return ic_error(IMGCLASS_ERR_LABELS,
+                        "%s: invalid labels: %zu members but %d distinct keys (a key appears "
+                        "twice, or a trailing comma)",
+                        source, members, count);
     }
     ic_labels *l = labels_new(count);
     if (!l) {
@@ -219,6 +275,18 @@ static imgclass_status parse_json(const char *text, size_t size, const char *sou
                           source, key);
             break;
         }
+        /* json-c keeps "\u0000" inside a string; C strings would cut the
+         * label there without a word. */
+        json_object *name_obj = id ? json_object_array_get_idx(val, 1) : val;
+        if (strlen(name) != (size_t)json_object_get_string_len(name_obj) ||
+            (id && strlen(id) !=
+                       (size_t)json_object_get_string_len(json_object_array_get_idx(val, 0)))) {
+            st = ic_error(IMGCLASS_ERR_LABELS,
+                          "%s: invalid labels: value of key \"%s\" contains a NUL character "
+                          "(\\u0000)",
+                          source, key);
+            break;
+        }
         l->label[index] = strdup(name);
         if (id)
             l->id[index] = strdup(id);
@@ -237,7 +305,8 @@ static imgclass_status parse_json(const char *text, size_t size, const char *sou
     return IMGCLASS_OK;
 }
 
-/* JSON when the first non-blank byte (after a UTF-8 BOM) is '{'. */
+/* JSON when the first non-blank byte (after a UTF-8 BOM) is '{' (or '[',
+ * so that an array is refused as JSON, not read as one text label). */
 static int looks_like_json(const char *text, size_t size)
 {
     size_t i = 0;
@@ -245,11 +314,17 @@ static int looks_like_json(const char *text, size_t size)
         i = 3;
     while (i < size && isspace((unsigned char)text[i]))
         i++;
-    return i < size && text[i] == '{';
+    return i < size && (text[i] == '{' || text[i] == '[');
 }
 
 imgclass_status ic_labels_parse(const void *data, size_t size, const char *source,
                                 ic_labels **out)
+{
+    return ic_labels_parse_expect(data, size, source, 0, out);
+}
+
+imgclass_status ic_labels_parse_expect(const void *data, size_t size, const char *source,
+                                       int expected, ic_labels **out)
 {
     if (!source)
         source = "memory buffer";
@@ -261,7 +336,8 @@ imgclass_status ic_labels_parse(const void *data, size_t size, const char *sourc
                         IC_LABELS_MAX_BYTES);
     unsigned char *plain = NULL;
     if (ic_is_gzip(data, size)) {
-        imgclass_status st = ic_gunzip(data, size, IC_LABELS_MAX_BYTES, source, &plain, &size);
+        imgclass_status st = ic_gunzip(data, size, IC_LABELS_MAX_BYTES, IC_LABELS_MAX_RATIO, source,
+                                       &plain, &size);
         if (st != IMGCLASS_OK)
             return st;
         data = plain;
@@ -269,8 +345,8 @@ imgclass_status ic_labels_parse(const void *data, size_t size, const char *sourc
     const char *text = data;
     size_t skip = (size >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
     imgclass_status st = looks_like_json(text, size)
-                             ? parse_json(text + skip, size - skip, source, out)
-                             : parse_text(text + skip, size - skip, source, out);
+                             ? parse_json(text + skip, size - skip, source, expected, out)
+                             : parse_text(text + skip, size - skip, source, expected, out);
     free(plain);
     return st;
 }

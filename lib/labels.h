@@ -13,8 +13,11 @@ typedef struct ic_labels {
 } ic_labels;
 
 /* The most label data accepted, compressed or not (ImageNet's 1000 labels
- * take about 30 KiB). */
-#define IC_LABELS_MAX_BYTES ((size_t)64 << 20)
+ * take about 30 KiB; 200,000 long labels fit), and the most a gzipped
+ * label file may inflate (text compresses 3-10 times; a file of newlines
+ * a thousand times). */
+#define IC_LABELS_MAX_BYTES ((size_t)16 << 20)
+#define IC_LABELS_MAX_RATIO 100u
 
 /* Parses `size` bytes at `data`; `source` names them in messages. Errors are
  * IMGCLASS_ERR_LABELS (empty, malformed JSON, keys not exactly 0..K-1),
@@ -28,6 +31,10 @@ imgclass_status ic_labels_parse(const void *data, size_t size, const char *sourc
  * of memory (IMGCLASS_ERR_OUT_OF_MEMORY, naming `source`). */
 imgclass_status ic_labels_from_lines(const char *const *lines, int count, const char *source,
                                      ic_labels **out);
+/* As ic_labels_parse(), refusing (IMGCLASS_ERR_LABELS, before building
+ * them) more than `expected` labels when expected > 0. */
+imgclass_status ic_labels_parse_expect(const void *data, size_t size, const char *source,
+                                       int expected, ic_labels **out);
 
 void ic_labels_free(ic_labels *labels);
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void)
     o.softmax = 1;
     o.optimize = IMGCLASS_OPT_DEFAULT;
     o.warmup_runs = 1;
+    o.max_model_bytes = IMGCLASS_DEFAULT_MAX_MODEL_BYTES;
+    o.max_gzip_ratio = IMGCLASS_DEFAULT_MAX_GZIP_RATIO;
     return o;
 }
 
@@ -71,6 +74,12 @@ static imgclass_status check_options(const imgclass_model_options *o, const char
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "%s: invalid argument: unknown optimisation flags 0x%x", source,
                         o->optimize & ~known);
+    if (o->qengine && strcmp(o->qengine, "onednn") != 0 && strcmp(o->qengine, "qnnpack") != 0 &&
+        strcmp(o->qengine, "fbgemm") != 0)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "%s: invalid argument: quantized engine \"%.32s\" is not \"onednn\", "
+                        "\"qnnpack\" or \"fbgemm\"",
+                        source, o->qengine);
     if (o->warmup_runs < 0 || o->warmup_runs > 1000)
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "%s: invalid argument: warmup_runs %d not in 0..1000", source,
@@ -118,6 +127,22 @@ static imgclass_status on_recipe(void *vctx, const char *data, size_t size, int 
     return IMGCLASS_OK;
 }
 
+/* A model file starts with the gzip or the zip magic: anything else (a
+ * photo, /dev/zero) is refused after its first bytes, before megabytes
+ * of it are read. Shorter files are left to load_model's own check. */
+static imgclass_status model_head(const unsigned char *head, size_t n, const char *path)
+{
+    if (n < 4 || ic_is_gzip(head, n) || memcmp(head, "PK\003\004", 4) == 0)
+        return IMGCLASS_OK;
+    return ic_error(IMGCLASS_ERR_MODEL,
+                    "%s: invalid model: not a TorchScript archive (no zip or gzip header)", path);
+}
+
+static size_t max_model_size(const imgclass_model_options *o)
+{
+    return o->max_model_bytes > SIZE_MAX ? SIZE_MAX : (size_t)o->max_model_bytes;
+}
+
 static imgclass_status load_model(const void *data, size_t size, const char *source,
                                   const imgclass_model_options *options, imgclass_model **out)
 {
@@ -145,12 +170,13 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     config.extra_file = IC_RECIPE_FILE;
     config.on_extra_file = on_recipe;
     config.extra_ctx = &rctx;
+    config.qengine = o->qengine;
 
     /* Recognised by content: gzip magic, then a TorchScript archive is a zip
      * whose first local header starts "PK\3\4". */
     unsigned char *plain = NULL;
     if (ic_is_gzip(data, size)) {
-        st = ic_gunzip(data, size, IC_MODEL_MAX_BYTES, source, &plain, &size);
+        st = ic_gunzip(data, size, max_model_size(o), o->max_gzip_ratio, source, &plain, &size);
         if (st != IMGCLASS_OK)
             return st;
         data = plain;
@@ -191,6 +217,7 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     m->width = rctx.width;
     m->num_classes = num_classes;
     m->softmax = o->softmax;
+    ic_engine_describe(m->engine, &m->described);
     memcpy(m->device, device, sizeof m->device);
     *out = m;
     return IMGCLASS_OK;
@@ -206,7 +233,9 @@ IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
     *out = NULL;
     unsigned char *data;
     size_t size;
-    imgclass_status st = ic_read_file(path, IC_MODEL_MAX_BYTES, &data, &size);
+    imgclass_model_options defaults = imgclass_model_options_default();
+    imgclass_status st = ic_read_file_checked(path, max_model_size(options ? options : &defaults),
+                                              model_head, &data, &size);
     if (st != IMGCLASS_OK)
         return st;
     st = load_model(data, size, path, options, out);
@@ -229,7 +258,7 @@ static imgclass_status attach_labels(imgclass_model *model, const void *data, si
                                      const char *source)
 {
     ic_labels *labels;
-    imgclass_status st = ic_labels_parse(data, size, source, &labels);
+    imgclass_status st = ic_labels_parse_expect(data, size, source, model->num_classes, &labels);
     if (st != IMGCLASS_OK)
         return st;
     if (labels->count != model->num_classes) {
@@ -288,6 +317,21 @@ IMGCLASS_API void imgclass_model_input_size(const imgclass_model *model, int *ch
 IMGCLASS_API const char *imgclass_model_device(const imgclass_model *model)
 {
     return model ? model->device : NULL;
+}
+
+IMGCLASS_API int imgclass_model_is_quantized(const imgclass_model *model)
+{
+    return model ? model->described.quantized : 0;
+}
+
+IMGCLASS_API const char *imgclass_model_qengine(const imgclass_model *model)
+{
+    return model ? model->described.qengine : NULL;
+}
+
+IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model)
+{
+    return model ? model->described.optimize : 0u;
 }
 
 IMGCLASS_API const char *imgclass_model_label(const imgclass_model *model, int index)

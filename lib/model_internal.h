@@ -13,11 +13,13 @@ struct imgclass_model {
     int num_classes;
     int softmax;
     char device[24]; /* "cpu", "cuda:0" */
+    ic_engine_description described; /* quantized?, its engine, flags applied */
     ic_labels *labels; /* NULL without labels */
     ic_recipe *recipe; /* imgclass.json from the archive; NULL without one */
 };
 
-/* The largest model archive accepted after gzip decompression. */
-#define IC_MODEL_MAX_BYTES ((size_t)4 << 30)
+/* The first of n scores that is NaN or infinite, or -1: such an image has
+ * no answer (imgclass_classify and the pipeline fail it). */
+int ic_first_non_finite(const float *scores, int n);
 
 #endif

@@ -30,7 +30,9 @@
 #include "pipeline_stats.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,7 +208,23 @@ static void deliver(imgclass_pipeline *p, pipe_job *j, const float *scores, int 
     r.status = j->status;
     r.error = j->status == IMGCLASS_OK ? "" : (j->error ? j->error : imgclass_status_str(j->status));
     r.num_classes = p->model->num_classes;
-    if (j->status == IMGCLASS_OK && scores) {
+    char why[512];
+    int bad = j->status == IMGCLASS_OK && scores
+                  ? ic_first_non_finite(scores, p->model->num_classes)
+                  : -1;
+    if (bad >= 0) {
+        /* No answer for this image: a per-image error naming the input and
+         * the class, not probabilities of null. */
+        char where[40];
+        snprintf(where, sizeof where, "input %llu", (unsigned long long)j->seq);
+        snprintf(why, sizeof why,
+                 "%s: engine error: the model gave a non-finite score (%s) for class %d",
+                 j->path ? j->path : where, isnan(scores[bad]) ? "NaN" : "infinity", bad);
+        r.status = IMGCLASS_ERR_ENGINE;
+        r.error = why;
+        scores = NULL;
+    }
+    if (r.status == IMGCLASS_OK && scores) {
         r.scores = scores;
         if (imgclass_topk(p->model, scores, p->model->num_classes, p->k, p->top, &r.k) ==
             IMGCLASS_OK)

@@ -33,6 +33,14 @@ IMGCLASS_API imgclass_status imgclass_predict(const imgclass_model *model,
     return ic_engine_forward(model->engine, batch->data, batch->count, out);
 }
 
+int ic_first_non_finite(const float *scores, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isfinite(scores[i]))
+            return i;
+    return -1;
+}
+
 /* Ranking: larger scores first; NaN ranks below every number (a NaN score
  * is never "best" while a real one exists); equal scores, and NaNs among
  * themselves, go to the lower index. */
@@ -44,6 +52,26 @@ static int ranks_before(float a, int ia, float b, int ib)
     if (!a_nan && a != b)
         return a > b;
     return ia < ib;
+}
+
+/* Puts `c` at the root of the heap out[0..n) (worst at the root) and
+ * moves it down to its place. */
+static void sift_down(imgclass_class *out, int n, imgclass_class c)
+{
+    int at = 0;
+    for (;;) {
+        int worst = -1, l = 2 * at + 1, r = l + 1;
+        const imgclass_class *w = &c;
+        if (l < n && ranks_before(w->probability, w->index, out[l].probability, out[l].index))
+            worst = l, w = &out[l];
+        if (r < n && ranks_before(w->probability, w->index, out[r].probability, out[r].index))
+            worst = r, w = &out[r];
+        if (worst < 0)
+            break;
+        out[at] = out[worst];
+        at = worst;
+    }
+    out[at] = c;
 }
 
 IMGCLASS_API imgclass_status imgclass_topk(const imgclass_model *model, const float *scores,
@@ -60,22 +88,31 @@ IMGCLASS_API imgclass_status imgclass_topk(const imgclass_model *model, const fl
                         k, num_classes);
     if (k > num_classes)
         k = num_classes;
-    /* Insertion into the sorted prefix out[0..n): O(num_classes * k), no
-     * allocation; scanning in index order keeps ties stable. */
+    /* A heap of the k best so far in out[0..n), the worst at the root:
+     * O(num_classes * log k) and no allocation (200,000 classes with
+     * k = 100,000 was 22 s per image by insertion). Then an in-place heap
+     * sort puts them best first. ranks_before is a strict total order
+     * (ties go to the lower index), so the result is the same as a stable
+     * sort. */
     int n = 0;
     for (int i = 0; i < num_classes; i++) {
-        float s = scores[i];
-        if (n == k && !ranks_before(s, i, out[n - 1].probability, out[n - 1].index))
-            continue;
-        int pos = n < k ? n : k - 1;
-        while (pos > 0 && ranks_before(s, i, out[pos - 1].probability, out[pos - 1].index)) {
-            out[pos] = out[pos - 1];
-            pos--;
+        imgclass_class c = {i, scores[i], NULL, NULL};
+        if (n < k) {
+            int at = n++;
+            while (at > 0 && ranks_before(out[(at - 1) / 2].probability, out[(at - 1) / 2].index,
+                                          c.probability, c.index)) {
+                out[at] = out[(at - 1) / 2];
+                at = (at - 1) / 2;
+            }
+            out[at] = c;
+        } else if (ranks_before(c.probability, c.index, out[0].probability, out[0].index)) {
+            sift_down(out, n, c);
         }
-        out[pos].index = i;
-        out[pos].probability = s;
-        if (n < k)
-            n++;
+    }
+    for (int end = n - 1; end > 0; end--) {
+        imgclass_class worst = out[0];
+        sift_down(out, end, out[end]);
+        out[end] = worst;
     }
     for (int j = 0; j < n; j++) {
         out[j].label = imgclass_model_label(model, out[j].index);

@@ -8,6 +8,7 @@
  * table straight into the CHW planes of the batch slot. */
 #include "batch_internal.h"
 #include "decode.h"
+#include "decode_common.h"
 #include "error.h"
 #include "file_io.h"
 #include "geometry.h"
@@ -358,7 +359,8 @@ IMGCLASS_API imgclass_status imgclass_preprocess_file(const char *path,
         return st;
     unsigned char *data;
     size_t size;
-    st = ic_read_file(path, 0, &data, &size);
+    st = ic_read_file_checked(path, ic_decode_max_file_bytes(decode_options),
+                              ic_decode_head_check, &data, &size);
     if (st != IMGCLASS_OK)
         return st;
     st = fused(data, size, path, decode_options, options, batch, index);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs the test suites and prints one closing line "N passed, N failed".
-#   sh test/run_all.sh [--unit] [--parity] [--integration] [--python]   (default: all)
+#   sh test/run_all.sh [--unit] [--parity] [--integration] [--python] [--hostile]
+#   (default: all)
 # Environment: BUILD (build folder), PYTHON (the interpreter with torch),
 # VALGRIND=1 runs the unit binaries under valgrind, leaks counted as errors.
 set -u
@@ -15,14 +16,15 @@ case "$BUILD" in /*) build_abs=$BUILD ;; *) build_abs=$(pwd)/$BUILD ;; esac
 IMGCLASS_ENGINE_PATH=${IMGCLASS_ENGINE_PATH:-$build_abs/libimgclass-torch.so}
 export IMGCLASS_ENGINE_PATH
 
-want_unit=0 want_parity=0 want_integration=0 want_python=0
-[ $# -eq 0 ] && { want_unit=1; want_parity=1; want_integration=1; want_python=1; }
+want_unit=0 want_parity=0 want_integration=0 want_python=0 want_hostile=0
+[ $# -eq 0 ] && { want_unit=1; want_parity=1; want_integration=1; want_python=1; want_hostile=1; }
 for a in "$@"; do
     case "$a" in
     --unit) want_unit=1 ;;
     --parity) want_parity=1 ;;
     --integration) want_integration=1 ;;
     --python) want_python=1 ;;
+    --hostile) want_hostile=1 ;;
     *) echo "run_all.sh: unknown option $a" >&2; exit 2 ;;
     esac
 done
@@ -85,6 +87,13 @@ fi
 # The Python binding (bindings/python), one pytest suite.
 if [ $want_python = 1 ]; then
     run_suite "python/pytest" sh test/python/run.sh
+fi
+# Hostile inputs under memory and CPU bounds (test/hostile/): not under
+# the sanitizers or valgrind, whose own memory use would hide the bound.
+if [ $want_hostile = 1 ]; then
+    for t in test/hostile/*.sh; do
+        [ -f "$t" ] && run_suite "hostile/$(basename "$t" .sh)" sh "$t"
+    done
 fi
 
 [ -n "${SUMMARY_FILE:-}" ] &&

@@ -1,25 +1,34 @@
 #!/usr/bin/env python3
-"""Export a torchvision classifier to TorchScript for imgclass.
+"""Export a classifier to TorchScript for imgclass.
 
-Writes MODEL.pt (or MODEL.pt.gz) and, beside it, a labels file with the 1000
-ImageNet category names torchvision ships (one per line). The archive carries
-its preprocessing recipe, "imgclass.json" in its extra files (resize, crop,
-interpolation, mean, std and the labels), so imgclass feeds the model the way
-it was evaluated without any option (docs/preprocessing.md):
+Writes MODEL.pt (or MODEL.pt.gz) and, beside it, a labels file (one name per
+line). The archive carries its preprocessing recipe, "imgclass.json" in its
+extra files (resize, crop, interpolation, mean, std and the labels), so
+imgclass feeds the model the way it was evaluated without any option
+(docs/preprocessing.md):
   - with --weights, or --recipe-weights NAME, the recipe is that torchvision
     weights' own transforms();
-  - otherwise (--state-dict, --random-seed, --module) it comes from the
-    recipe flags, whose defaults are torchvision's classic ImageNet recipe
-    Resize(256) CenterCrop(224) bilinear.
+  - otherwise (--state-dict, --random-seed, --module, --torchscript) it comes
+    from the recipe flags, whose defaults are torchvision's classic ImageNet
+    recipe Resize(256) CenterCrop(224) bilinear.
 
-  export_model.py [--arch resnet18] (--weights imagenet|NAME | --state-dict FILE |
-                  --random-seed N | --module FILE.pt) [--recipe-weights W.NAME]
+  export_model.py [--arch resnet18 | --module FILE.py:NAME]
+                  (--weights imagenet|NAME | --state-dict FILE | --random-seed N |
+                   --torchscript FILE.pt) [--recipe-weights W.NAME]
                   [--resize N|WxH] [--crop N|WxH|none] [--interpolation bilinear|bicubic]
                   [--mean R,G,B] [--std R,G,B] [--class-names FILE] [--no-recipe]
+                  [--quantize int8 --calibrate DIR [--calibrate-count N]
+                   [--qengine onednn|qnnpack] [--preprocess "ARGS"]]
                   [--gzip] [--labels FILE] OUTPUT
 
+--quantize int8 runs post-training static quantization (torch.ao FX graph
+mode) calibrated on images from DIR that imgclass itself preprocesses (its
+CLI's `preprocess --npy`, with ARGS), so calibration sees exactly the
+tensors inference will; it saves a frozen TorchScript model and prints the
+float32 vs int8 agreement on the calibration images (tools/quantize.py).
+
 Exit codes: 0 ok, 2 usage error, 3 no network for --weights, 4 bad state
-dict or module, 1 anything else.
+dict or TorchScript archive, 5 calibration images unusable, 1 anything else.
 Run it with /usr/bin/python3 (Debian's torch + torchvision).
 """
 import argparse
@@ -47,7 +56,7 @@ def parse_args(argv):
                      help="load local weights (a state dict saved with torch.save)")
     src.add_argument("--random-seed", type=int, metavar="N",
                      help="seeded RANDOM weights: for tests and benchmarks only")
-    src.add_argument("--module", metavar="FILE",
+    src.add_argument("--torchscript", metavar="FILE.pt",
                      help="an existing TorchScript archive to re-save with a recipe")
     r = p.add_argument_group("recipe (imgclass.json in the archive)")
     r.add_argument("--recipe-weights", metavar="W.NAME",
@@ -62,7 +71,7 @@ def parse_args(argv):
     r.add_argument("--std", default="0.229,0.224,0.225", metavar="R,G,B")
     r.add_argument("--class-names", metavar="FILE",
                    help="labels to store in the recipe, one per line (default: the "
-                        "weights' categories; none for --module)")
+                        "weights' categories; none for --module and --torchscript)")
     r.add_argument("--no-recipe", action="store_true",
                    help="store no recipe (imgclass then uses its defaults or your options)")
     p.add_argument("--gzip", action="store_true",
@@ -73,7 +82,35 @@ def parse_args(argv):
                    help="labels file to write (default: OUTPUT without .pt[.gz] + .labels.txt)")
     p.add_argument("--size", type=int,
                    help="input height and width for tracing (default: the recipe's crop)")
-    return p.parse_args(argv)
+    p.add_argument("--module", metavar="FILE.py:NAME",
+                   help="build the model from an nn.Module class or factory NAME in FILE.py "
+                        "(called with no arguments) instead of --arch; no labels file is "
+                        "written unless --labels names one")
+    q = p.add_argument_group("int8 quantization")
+    q.add_argument("--quantize", choices=["int8"],
+                   help="post-training static quantization (needs --calibrate)")
+    q.add_argument("--calibrate", metavar="DIR",
+                   help="calibration images (JPEG, PNG, ...), preprocessed by imgclass")
+    q.add_argument("--calibrate-count", type=int, default=100, metavar="N",
+                   help="calibration images to use, the first N by name (default 100)")
+    q.add_argument("--qengine", choices=["onednn", "qnnpack"], default="onednn",
+                   help="quantized engine the model is built for (default onednn; run it "
+                        "with the same one, docs/engine.md)")
+    q.add_argument("--preprocess", default="", metavar="ARGS",
+                   help="options for `imgclass preprocess` (default: the ImageNet recipe), "
+                        "e.g. \"--size 32x32 --crop none\"")
+    q.add_argument("--imgclass", metavar="PATH",
+                   help="the imgclass CLI (default: build/imgclass of this source tree, "
+                        "else imgclass on PATH)")
+    args = p.parse_args(argv)
+    if args.quantize and not args.calibrate:
+        p.error("--quantize int8 needs --calibrate DIR (static quantization calibrates "
+                "on images)")
+    if args.calibrate and not args.quantize:
+        p.error("--calibrate is for --quantize int8")
+    if args.calibrate_count < 1:
+        p.error("--calibrate-count must be at least 1")
+    return args
 
 
 def usage_error(message):
@@ -172,15 +209,66 @@ def imagenet_categories(models):
     return list(models.ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
 
 
+def build_module(args, torch):
+    """A model from --module FILE.py:NAME (a class or a factory)."""
+    import importlib.util
+    path, _, name = args.module.rpartition(":")
+    if not path or not name:
+        print(f"export_model.py: --module {args.module!r}: expected FILE.py:NAME",
+              file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    try:
+        spec = importlib.util.spec_from_file_location("export_user_module", path)
+        if spec is None:
+            raise ImportError("not a Python file")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        factory = getattr(mod, name)
+    except (OSError, ImportError, AttributeError, SyntaxError) as e:
+        print(f"export_model.py: --module {args.module}: {e}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    if args.random_seed is not None:
+        torch.manual_seed(args.random_seed)
+    model = factory()
+    if not isinstance(model, torch.nn.Module):
+        print(f"export_model.py: --module {args.module}: {name}() returned a "
+              f"{type(model).__name__}, not a torch.nn.Module", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    if args.weights:
+        print("export_model.py: --weights imagenet is for --arch; give --module a "
+              "--state-dict", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    if args.state_dict:
+        load_state(args, torch, model)
+    return model
+
+
+def load_state(args, torch, model):
+    try:
+        state = torch.load(args.state_dict, map_location="cpu")
+        if isinstance(state, dict) and "state_dict" in state:
+            state = state["state_dict"]
+        model.load_state_dict(state)
+    except Exception as e:  # noqa: BLE001 - reported, then a distinct exit code
+        print(f"export_model.py: {args.state_dict}: cannot load weights: {e}",
+              file=sys.stderr)
+        sys.exit(EXIT_BAD_STATE_DICT)
+
+
 def build(args, torch, models):
     """(model, weights or None, already scripted)."""
-    if args.module:
+    if args.torchscript:
+        if args.quantize:
+            usage_error("--quantize needs the Python model (--arch or --module), not "
+                        "--torchscript")
         try:
-            return torch.jit.load(args.module, map_location="cpu"), None, True
+            return torch.jit.load(args.torchscript, map_location="cpu"), None, True
         except Exception as e:  # noqa: BLE001 - reported, then a distinct exit code
-            print(f"export_model.py: {args.module}: not a TorchScript archive: {e}",
+            print(f"export_model.py: {args.torchscript}: not a TorchScript archive: {e}",
                   file=sys.stderr)
             sys.exit(EXIT_BAD_STATE_DICT)
+    if args.module:
+        return build_module(args, torch), None, False
     try:
         builder = models.get_model_builder(args.arch)
     except ValueError:
@@ -195,15 +283,7 @@ def build(args, torch, models):
         return builder(weights=None), None, False
     if args.state_dict:
         model = builder(weights=None)
-        try:
-            state = torch.load(args.state_dict, map_location="cpu")
-            if isinstance(state, dict) and "state_dict" in state:
-                state = state["state_dict"]
-            model.load_state_dict(state)
-        except Exception as e:  # noqa: BLE001 - reported, then a distinct exit code
-            print(f"export_model.py: {args.state_dict}: cannot load weights: {e}",
-                  file=sys.stderr)
-            sys.exit(EXIT_BAD_STATE_DICT)
+        load_state(args, torch, model)
         return model, None, False
     enum = models.get_model_weights(args.arch)
     if args.weights == "imagenet":
@@ -230,14 +310,19 @@ def main(argv=None):
 
     model, weights, scripted = build(args, torch, models)
     recipe = make_recipe(args, models, weights)
+    size = args.size
+    if size is None:  # trace at the size the recipe feeds the model
+        size = recipe["crop"][0] if recipe and recipe["crop"] else 224
+    example = torch.zeros(1, 3, size, size)
     if not scripted:
-        size = args.size
-        if size is None:  # trace at the size the recipe feeds the model
-            size = recipe["crop"][0] if recipe and recipe["crop"] else 224
-        example = torch.zeros(1, 3, size, size)
         model = model.eval()
-        with torch.no_grad():
-            scripted = torch.jit.script(model) if args.script else torch.jit.trace(model, example)
+        if args.quantize:
+            import quantize
+            scripted = quantize.quantize_int8(args, torch, model, example)
+        else:
+            with torch.no_grad():
+                scripted = (torch.jit.script(model) if args.script
+                            else torch.jit.trace(model, example))
     else:
         scripted = model
     extra = {}
@@ -258,17 +343,23 @@ def main(argv=None):
                 base = base[: -len(ext)]
         labels = base + ".labels.txt"
     names = recipe.get("labels") if recipe else None
-    if names is None and not args.module:
+    if names is None and args.module and args.labels:
+        # A custom model's classes have no names here: number them.
+        with torch.no_grad():
+            names = [str(i) for i in range(model(example).shape[1])]
+    elif names is None and not (args.module or args.torchscript):
         names = imagenet_categories(models)
     if names is not None:
         with open(labels, "w", encoding="utf-8") as f:
             f.write("\n".join(names) + "\n")
-    what = "module" if args.module else args.arch
+    what = args.module or ("TorchScript " + args.torchscript if args.torchscript else args.arch)
+    if args.quantize:
+        what += f", int8 {args.qengine}"
     how = ("no recipe" if recipe is None else
            f"recipe: {recipe['resize_mode']} {recipe['resize_size']}, crop {recipe['crop']}, "
            f"{recipe['interpolation']}")
     print(f"wrote {args.output} ({what}, {'gzip' if compress else 'plain'}, {how})"
-          + (f" and {labels}" if names is not None else ""), file=sys.stderr)
+          + (f" and {labels}" if names is not None else " (no labels file)"), file=sys.stderr)
     return 0
 
 

@@ -17,7 +17,9 @@
 
 #include <imgclass.h>
 
+#include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +170,11 @@ static int parse_args(int argc, char **argv, classify_args *a)
         fprintf(stderr, PROG ": --model is required (see --help)\n");
         return -1;
     }
+    if (!*a->model_path || (a->labels_path && !*a->labels_path)) {
+        fprintf(stderr, PROG ": --%s needs a file name, not an empty value\n",
+                *a->model_path ? "labels" : "model");
+        return -1;
+    }
     if (a->ninputs == 0) {
         fprintf(stderr, PROG ": no INPUT given (files, folders, or - for standard input)\n");
         return -1;
@@ -187,6 +194,10 @@ typedef struct sink {
     long done, failed, batches;
     int in_batch;        /* results of the current batch printed so far */
     progress bar;
+    /* errno of the first failed write to standard output (a full disk,
+     * /dev/full, a closed pipe); from then on nothing more is printed or
+     * submitted, and the exit status is 1. */
+    atomic_int write_errno;
 } sink;
 
 static const char *cut_name(const sink *s, imgclass_cut_reason cut)
@@ -203,13 +214,15 @@ static const char *cut_name(const sink *s, imgclass_cut_reason cut)
 static void print_record(sink *s, const char *path, imgclass_status status, const char *error,
                          const imgclass_class *top, int k)
 {
-    if (status == IMGCLASS_OK) {
-        write_result(stdout, s->args->format, path, top, k);
-    } else {
+    if (status != IMGCLASS_OK)
         s->failed++;
-        write_failure(stdout, s->args->format, path, error);
-    }
     s->done++;
+    if (atomic_load(&s->write_errno))
+        return;
+    int rc = status == IMGCLASS_OK ? write_result(stdout, s->args->format, path, top, k)
+                                   : write_failure(stdout, s->args->format, path, error);
+    if (rc != 0)
+        atomic_store(&s->write_errno, errno ? errno : EIO);
 }
 
 /* The pipeline's callback: in input order, on its engine thread. */
@@ -238,6 +251,8 @@ static int feed(const classify_args *a, path_source *src, imgclass_pipeline *p, 
 {
     long since_flush = 0;
     for (;;) {
+        if (atomic_load(&s->write_errno))
+            return -1; /* reported by cmd_classify */
         char *path, *error;
         int r = path_source_next(src, -1, &path, &error);
         if (r == PATH_SOURCE_END)
@@ -276,6 +291,27 @@ static imgclass_model *load_model(classify_args *a)
 {
     return cli_model_open_pp(PROG, a->model_path, a->labels_path, a->device, a->threads, &a->pa,
                              &a->pp);
+}
+
+/* The pipeline makes its batch tensors up front (two of them, so that one
+ * fills while the other runs): --batch 4096 at 224 x 224 would take 4.9 GB
+ * before the first image. Refused with the largest batch that fits. */
+#define BATCH_MEMORY_LIMIT ((uint64_t)1 << 30)
+
+static int check_batch_memory(const classify_args *a, const imgclass_model *model)
+{
+    int c, h, w;
+    imgclass_model_input_size(model, &c, &h, &w);
+    uint64_t per_image = (uint64_t)c * (uint64_t)h * (uint64_t)w * sizeof(float) * 2;
+    if (per_image == 0 || (uint64_t)a->batch * per_image <= BATCH_MEMORY_LIMIT)
+        return 0;
+    fprintf(stderr,
+            PROG ": --batch %d needs %llu MiB of batch tensors at %dx%d, over the %llu MiB "
+                 "limit; at most --batch %llu\n",
+            a->batch, (unsigned long long)(((uint64_t)a->batch * per_image) >> 20), w, h,
+            (unsigned long long)(BATCH_MEMORY_LIMIT >> 20),
+            (unsigned long long)(BATCH_MEMORY_LIMIT / per_image));
+    return -1;
 }
 
 static imgclass_pipeline *start_pipeline(const classify_args *a, const imgclass_model *model,
@@ -322,7 +358,8 @@ int cmd_classify(int argc, char **argv)
         return pr > 0 ? 0 : 1;
     }
     imgclass_model *model = load_model(&a);
-    if (!model) {
+    if (!model || check_batch_memory(&a, model)) {
+        imgclass_model_free(model);
         free(a.inputs);
         return 1;
     }
@@ -330,6 +367,7 @@ int cmd_classify(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.args = &a;
     atomic_init(&s.ending, 0);
+    atomic_init(&s.write_errno, 0);
     path_source *src = path_source_new(a.inputs, a.ninputs, STDIN_FILENO, a.delim);
     s.stream = path_source_total(src) < 0;
     imgclass_pipeline *p = src ? start_pipeline(&a, model, &s) : NULL;
@@ -344,10 +382,17 @@ int cmd_classify(int argc, char **argv)
         imgclass_pipeline_flush(p);
         double secs = (double)(monotonic_ns() - t0) / 1e9;
         progress_finish(&s.bar, s.done, s.failed);
-        if (fatal)
+        if (fflush(stdout) != 0 && !atomic_load(&s.write_errno))
+            atomic_store(&s.write_errno, errno ? errno : EIO);
+        int write_errno = atomic_load(&s.write_errno);
+        if (write_errno)
+            fprintf(stderr, PROG ": standard output: write failed: %s; the records before it "
+                            "are whole, the rest were not written\n",
+                    strerror(write_errno));
+        else if (fatal)
             fprintf(stderr, PROG ": stopped\n");
         print_summary(&a, &s, p, secs);
-        status = fatal ? 1 : s.failed ? 2 : 0;
+        status = fatal || write_errno ? 1 : s.failed ? 2 : 0;
     }
     imgclass_pipeline_free(p);
     path_source_free(src);

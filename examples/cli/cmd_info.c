@@ -14,7 +14,9 @@ static void usage(FILE *out)
 {
     fputs("usage: imgclass info --model M.pt [--labels L] [OPTIONS]\n\n"
           "Prints the library and engine versions, the model's input size, class\n"
-          "count and device, the engine's thread count and the first labels.\n\n"
+          "count and device, whether it is quantized (int8) and on which engine,\n"
+          "the optimisations applied or skipped, the engine's thread count and\n"
+          "the first labels. IMGCLASS_QENGINE=onednn|qnnpack picks the int8 engine.\n\n"
           "  -m, --model PATH    TorchScript model (plain or gzip) (required)\n"
           "  -l, --labels PATH   labels file (text or index_to_name.json)\n"
           "      --size WxH      input size to load the model with (default: the\n"
@@ -52,6 +54,32 @@ static void print_recipe(const imgclass_model *model)
     printf(" --mean %.9g,%.9g,%.9g --std %.9g,%.9g,%.9g\n", (double)o.mean[0],
            (double)o.mean[1], (double)o.mean[2], (double)o.std[0], (double)o.std[1],
            (double)o.std[2]);
+}
+
+/* The flags asked for and those applied; the rest were skipped because they
+ * do not apply to this model (a quantized one, docs/engine.md). */
+static void print_optimize(unsigned applied, unsigned asked)
+{
+    static const struct {
+        unsigned flag;
+        const char *name;
+    } names[] = {{IMGCLASS_OPT_FREEZE, "freeze"},
+                 {IMGCLASS_OPT_FOR_INFERENCE, "optimize_for_inference"},
+                 {IMGCLASS_OPT_CHANNELS_LAST, "channels_last"},
+                 {IMGCLASS_OPT_BFLOAT16, "bfloat16"}};
+    printf("optimise:");
+    int any = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (applied & names[i].flag) {
+            printf(" %s", names[i].name);
+            any = 1;
+        }
+    if (!any)
+        printf(" (none)");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if ((asked & names[i].flag) && !(applied & names[i].flag))
+            printf(" [skipped %s: does not apply]", names[i].name);
+    printf("\n");
 }
 
 int cmd_info(int argc, char **argv)
@@ -102,6 +130,11 @@ int cmd_info(int argc, char **argv)
     printf("input:    %d x %d x %d (channels x height x width)\n", c, ih, iw);
     printf("classes:  %d\n", k);
     printf("device:   %s\n", imgclass_model_device(model));
+    if (imgclass_model_is_quantized(model))
+        printf("weights:  int8 (quantized engine %s)\n", imgclass_model_qengine(model));
+    else
+        printf("weights:  float\n");
+    print_optimize(imgclass_model_optimize(model), cli_model_optimize_asked());
     printf("threads:  %d\n", imgclass_get_num_threads());
     print_recipe(model);
     int have_labels = imgclass_model_label(model, 0) != NULL;

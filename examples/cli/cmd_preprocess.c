@@ -8,9 +8,12 @@
 #include <imgclass.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PROG "imgclass preprocess"
 
@@ -29,12 +32,67 @@ static void help(FILE *out)
           "reason and skipped: the array then holds only the images that succeeded,\n"
           "in command-line order (N counts them; stderr says how many were left out),\n"
           "and the exit status is 2. Exit status 1: usage error or the output could\n"
-          "not be written.\n",
+          "not be written. The array is written to a temporary file beside OUT.npy\n"
+          "and renamed over it only when complete: on any failure, or SIGINT/SIGTERM,\n"
+          "OUT.npy is left as it was.\n",
           out);
 }
 
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+/* Where the array is written before it replaces the target: a new file
+ * beside it (same folder, so rename() is atomic), or the target itself
+ * when that is not a regular file (/dev/stdout, a pipe), which cannot be
+ * replaced. *temp_path is malloc'd, or NULL when writing in place. */
+static FILE *open_output(const char *npy_path, char **temp_path)
+{
+    *temp_path = NULL;
+    struct stat st;
+    if (stat(npy_path, &st) == 0 && !S_ISREG(st.st_mode))
+        return fopen(npy_path, "wb");
+    const char *slash = strrchr(npy_path, '/');
+    size_t dir_len = slash ? (size_t)(slash - npy_path) + 1 : 0;
+    const char *base = npy_path + dir_len;
+    size_t n = dir_len + strlen(base) + sizeof ".tmp.XXXXXX" + 1;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return NULL;
+    snprintf(tmp, n, "%.*s.%s.tmp.XXXXXX", (int)dir_len, npy_path, base);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        errno = e;
+        return NULL;
+    }
+    /* mkstemp makes it 0600; a finished array gets the usual 0666 & ~umask. */
+    mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(fd, 0666 & ~mask);
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        errno = e;
+        return NULL;
+    }
+    *temp_path = tmp;
+    return f;
+}
+
 /* Streams one slot at a time, so memory does not grow with the file
- * count; the header is rewritten with the final N at the end. */
+ * count; the header is rewritten with the final N at the end. The array
+ * goes to a temporary file renamed over `npy_path` only once it is whole
+ * and flushed to disk: an input named as the output is read before it is
+ * replaced, and a full disk, a write error or a signal leaves the old
+ * target as it was and no partial array. */
 static int run(const char *npy_path, char **files, int nfiles,
                const imgclass_preprocess_options *opts, int height, int width)
 {
@@ -43,34 +101,60 @@ static int run(const char *npy_path, char **files, int nfiles,
         fprintf(stderr, "%s: %s\n", PROG, imgclass_last_error());
         return 1;
     }
-    FILE *f = fopen(npy_path, "wb");
+    char *temp = NULL;
+    FILE *f = open_output(npy_path, &temp);
     if (!f) {
-        fprintf(stderr, "%s: %s: %s\n", PROG, npy_path, strerror(errno));
+        fprintf(stderr, "%s: %s: cannot create: %s\n", PROG, npy_path, strerror(errno));
         imgclass_batch_free(batch);
         return 1;
     }
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
     size_t shape[4] = {0, 3, (size_t)height, (size_t)width};
     const size_t floats = 3 * (size_t)height * (size_t)width;
     size_t ok = 0, failed = 0;
-    int io_error = npy_write_header_f32(f, shape, 4) != 0;
-    for (int i = 0; i < nfiles && !io_error; i++) {
+    int write_errno = 0;
+    if (npy_write_header_f32(f, shape, 4) != 0)
+        write_errno = errno ? errno : EIO;
+    for (int i = 0; i < nfiles && !write_errno && !stop_signal; i++) {
         if (imgclass_preprocess_file(files[i], NULL, opts, batch, 0) != IMGCLASS_OK) {
             fprintf(stderr, "%s: %s\n", PROG, imgclass_last_error());
             failed++;
             continue;
         }
         if (fwrite(imgclass_batch_data_const(batch), sizeof(float), floats, f) != floats)
-            io_error = 1;
+            write_errno = errno ? errno : EIO;
         ok++;
     }
     shape[0] = ok;
-    if (!io_error)
-        io_error = fseek(f, 0, SEEK_SET) != 0 || npy_write_header_f32(f, shape, 4) != 0;
-    if (fclose(f) != 0)
-        io_error = 1;
+    if (!write_errno && !stop_signal &&
+        (fseek(f, 0, SEEK_SET) != 0 || npy_write_header_f32(f, shape, 4) != 0 || fflush(f) != 0 ||
+         (temp && fsync(fileno(f)) != 0)))
+        write_errno = errno ? errno : EIO;
+    if (fclose(f) != 0 && !write_errno)
+        write_errno = errno ? errno : EIO;
+    if (temp && !write_errno && !stop_signal && rename(temp, npy_path) != 0)
+        write_errno = errno ? errno : EIO;
+    int failed_write = write_errno || stop_signal;
+    if (temp && failed_write)
+        unlink(temp);
+    free(temp);
     imgclass_batch_free(batch);
-    if (io_error) {
-        fprintf(stderr, "%s: %s: write failed: %s\n", PROG, npy_path, strerror(errno));
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (stop_signal) {
+        fprintf(stderr, "%s: %s: interrupted by signal %d; nothing written\n", PROG, npy_path,
+                (int)stop_signal);
+        return 128 + (int)stop_signal;
+    }
+    if (write_errno) {
+        fprintf(stderr, "%s: %s: write failed: %s; nothing written\n", PROG, npy_path,
+                strerror(write_errno));
         return 1;
     }
     if (failed) {

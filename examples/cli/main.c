@@ -4,6 +4,7 @@
 
 #include <imgclass.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +44,10 @@ int main(int argc, char **argv)
         printf("imgclass %s (%s)\n", imgclass_version(), imgclass_engine_version());
         return 0;
     }
+    /* Past a file size limit (ulimit -f), a write fails with EFBIG and is
+     * reported like a full disk (every output is checked), instead of
+     * SIGXFSZ killing the process in the middle of a record. */
+    signal(SIGXFSZ, SIG_IGN);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);

@@ -26,14 +26,9 @@ int has_image_extension(const char *name)
     return 0;
 }
 
-int has_image_signature(const char *path)
+/* A known image signature at the start of `b` (n bytes). */
+static int signature_is_image(const unsigned char *b, size_t n)
 {
-    unsigned char b[8] = {0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, b, sizeof b);
-    close(fd);
     if (n < 2)
         return 0;
     if (b[0] == 0xFF && b[1] == 0xD8)
@@ -48,6 +43,17 @@ int has_image_signature(const char *path)
         (b[2] == ' ' || b[2] == '\n' || b[2] == '\r' || b[2] == '\t'))
         return 1; /* PNM */
     return 0;
+}
+
+int has_image_signature(const char *path)
+{
+    unsigned char b[8] = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, b, sizeof b);
+    close(fd);
+    return n > 0 && signature_is_image(b, (size_t)n);
 }
 
 static int list_push(walk_list *list, const char *path, const char *error)
@@ -86,42 +92,70 @@ static char *join(const char *a, const char *b)
     return s;
 }
 
-/* Walks `full` (the path to open), recording relative paths `rel` below the
- * root; entries go to `found` with their relative paths, sorted later. */
-static int walk_rec(const char *full, const char *rel, walk_list *found)
+/* Does the file `name` in folder `dir_fd` start with an image signature? */
+static int has_image_signature_at(int dir_fd, const char *name)
 {
-    DIR *d = opendir(full);
+    int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    unsigned char b[8] = {0};
+    ssize_t n = read(fd, b, sizeof b);
+    close(fd);
+    return n > 0 && signature_is_image(b, (size_t)n);
+}
+
+static int push_error(walk_list *found, const char *rel, const char *what, int err)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+    return list_push(found, rel[0] ? rel : ".", msg);
+}
+
+/* Walks the folder open as `dir_fd` (taken over: closed here), recording
+ * relative paths `rel` below the root. Entries are reached by descriptor
+ * (openat, fstatat), so any depth works, however long the joined path;
+ * an entry that cannot be examined or a folder that cannot be read becomes
+ * an error entry, never a silent skip. One descriptor is held per level. */
+static int walk_rec(int dir_fd, const char *rel, walk_list *found)
+{
+    DIR *d = fdopendir(dir_fd);
     if (!d) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "cannot read folder: %s", strerror(errno));
-        return list_push(found, rel[0] ? rel : ".", msg);
+        int e = errno;
+        close(dir_fd);
+        return push_error(found, rel, "cannot read folder", e);
     }
     int rc = 0;
     struct dirent *de;
+    errno = 0;
     while (rc == 0 && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
+        if (de->d_name[0] == '.') {
+            errno = 0;
             continue; /* hidden, "." and ".." */
-        char *child = join(full, de->d_name);
+        }
         char *child_rel = rel[0] ? join(rel, de->d_name) : strdup(de->d_name);
-        if (!child || !child_rel) {
-            free(child);
-            free(child_rel);
+        if (!child_rel) {
             rc = -1;
             break;
         }
         struct stat lst, st;
-        if (lstat(child, &lst) == 0) {
-            if (S_ISDIR(lst.st_mode)) {
-                rc = walk_rec(child, child_rel, found);
-            } else if (S_ISREG(lst.st_mode) ||
-                       (S_ISLNK(lst.st_mode) && stat(child, &st) == 0 && S_ISREG(st.st_mode))) {
-                if (has_image_extension(de->d_name) || has_image_signature(child))
-                    rc = list_push(found, child_rel, NULL);
-            }
+        if (fstatat(dirfd(d), de->d_name, &lst, AT_SYMLINK_NOFOLLOW) != 0) {
+            rc = push_error(found, child_rel, "cannot examine", errno);
+        } else if (S_ISDIR(lst.st_mode)) {
+            int fd = openat(dirfd(d), de->d_name,
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            rc = fd < 0 ? push_error(found, child_rel, "cannot read folder", errno)
+                        : walk_rec(fd, child_rel, found);
+        } else if (S_ISREG(lst.st_mode) ||
+                   (S_ISLNK(lst.st_mode) && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+                    S_ISREG(st.st_mode))) {
+            if (has_image_extension(de->d_name) || has_image_signature_at(dirfd(d), de->d_name))
+                rc = list_push(found, child_rel, NULL);
         }
-        free(child);
         free(child_rel);
+        errno = 0;
     }
+    if (rc == 0 && errno != 0)
+        rc = push_error(found, rel, "cannot read folder", errno);
     closedir(d);
     return rc;
 }
@@ -134,7 +168,10 @@ static int cmp_entry(const void *a, const void *b)
 int dir_walk(const char *dir, walk_list *list)
 {
     walk_list found = {0};
-    if (walk_rec(dir, "", &found)) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc0 = fd < 0 ? push_error(&found, "", "cannot read folder", errno)
+                     : walk_rec(fd, "", &found);
+    if (rc0) {
         walk_list_free(&found);
         return -1;
     }

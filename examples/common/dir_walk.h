@@ -14,8 +14,11 @@
  *    reproducible whatever the file system's order;
  *  - each path is the argument joined with the relative path by one '/'
  *    (none added when the argument already ends with '/').
- * A sub-folder that cannot be read becomes an entry with an error message,
- * in its sorted place, instead of stopping the walk. */
+ * A sub-folder that cannot be read, or an entry that cannot be examined,
+ * becomes an entry with an error message, in its sorted place, instead of
+ * stopping the walk or being skipped. The walk goes by folder descriptors
+ * (openat/fstatat), so any depth works; a file whose full path is longer
+ * than PATH_MAX is listed and then fails when opened, with that reason. */
 #ifndef IMGCLASS_CLI_DIR_WALK_H
 #define IMGCLASS_CLI_DIR_WALK_H
 

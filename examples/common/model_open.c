@@ -2,6 +2,12 @@
 #include "model_open.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+unsigned cli_model_optimize_asked(void)
+{
+    return imgclass_model_options_default().optimize;
+}
 
 imgclass_model *cli_model_open(const char *prog, const char *path, const char *labels_path,
                                const char *device, int threads, int height, int width)
@@ -15,6 +21,10 @@ imgclass_model *cli_model_open(const char *prog, const char *path, const char *l
         mo.device = device;
     mo.input_height = height;
     mo.input_width = width;
+    /* The int8 engine, for every subcommand alike (docs/engine.md). */
+    const char *qengine = getenv("IMGCLASS_QENGINE");
+    if (qengine && *qengine)
+        mo.qengine = qengine;
     imgclass_model *model = NULL;
     if (imgclass_model_load(path, &mo, &model) != IMGCLASS_OK) {
         fprintf(stderr, "%s: %s\n", prog, imgclass_last_error());

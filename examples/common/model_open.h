@@ -22,5 +22,10 @@ imgclass_model *cli_model_open(const char *prog, const char *path, const char *l
 imgclass_model *cli_model_open_pp(const char *prog, const char *path, const char *labels_path,
                                   const char *device, int threads, const pp_args *pa,
                                   imgclass_preprocess_options *pp);
+/* The optimisation flags cli_model_open() asks for (the library's default). */
+unsigned cli_model_optimize_asked(void);
+
+/* IMGCLASS_QENGINE in the environment ("onednn", "qnnpack") sets the
+ * quantized engine of int8 models (imgclass_model_options.qengine). */
 
 #endif

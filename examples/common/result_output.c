@@ -3,7 +3,11 @@
 
 #include "text_escape.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void text_label(FILE *out, const imgclass_class *c)
 {
@@ -21,15 +25,57 @@ static void json_number(FILE *out, float v)
         fputs("null", out);
 }
 
-void write_result(FILE *out, out_format format, const char *path, const imgclass_class *top, int k)
+int write_result(FILE *out, out_format format, const char *path, const imgclass_class *top, int k)
 {
-    write_result_timed(out, format, path, NULL, top, k);
+    return write_result_timed(out, format, path, NULL, top, k);
 }
 
-void write_failure(FILE *out, out_format format, const char *path, const char *message)
+int write_failure(FILE *out, out_format format, const char *path, const char *message)
 {
-    write_failure_timed(out, format, path, NULL, message);
+    return write_failure_timed(out, format, path, NULL, message);
 }
+
+/* Writes one rendered record whole, or not at all: it is flushed at once,
+ * and when the write fails (a full disk, /dev/full, a closed pipe) on a
+ * regular file, the file is cut back to where the record began, so a
+ * reader never sees half a record. Returns 0, or -1 with errno set. */
+static int emit(FILE *out, const char *record, size_t len)
+{
+    if (fflush(out) != 0)
+        return -1;
+    int fd = fileno(out);
+    struct stat st;
+    off_t start = -1;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        start = lseek(fd, 0, SEEK_CUR);
+    if (fwrite(record, 1, len, out) == len && fflush(out) == 0)
+        return 0;
+    int e = errno ? errno : EIO;
+    if (start >= 0 && ftruncate(fd, start) == 0)
+        (void)lseek(fd, start, SEEK_SET);
+    errno = e;
+    return -1;
+}
+
+/* Renders a record with `render` into memory, then emits it. */
+#define RENDERED(out, render)                                                                  \
+    do {                                                                                       \
+        char *buf_ = NULL;                                                                     \
+        size_t len_ = 0;                                                                       \
+        FILE *m_ = open_memstream(&buf_, &len_);                                               \
+        if (!m_)                                                                               \
+            return -1;                                                                         \
+        render;                                                                                \
+        int bad_ = ferror(m_);                                                                 \
+        if (fclose(m_) != 0 || bad_) {                                                         \
+            free(buf_);                                                                        \
+            errno = ENOMEM;                                                                    \
+            return -1;                                                                         \
+        }                                                                                      \
+        int rc_ = emit(out, buf_, len_);                                                       \
+        free(buf_);                                                                            \
+        return rc_;                                                                            \
+    } while (0)
 
 /* The "time" member (JSON) or first column (TSV) of a timed record. */
 static void json_time(FILE *out, const char *time)
@@ -48,8 +94,8 @@ static void tsv_time(FILE *out, const char *time)
     }
 }
 
-void write_result_timed(FILE *out, out_format format, const char *path, const char *time,
-                        const imgclass_class *top, int k)
+static void render_result(FILE *out, out_format format, const char *path, const char *time,
+                          const imgclass_class *top, int k)
 {
     switch (format) {
     case OUT_TEXT:
@@ -96,8 +142,8 @@ void write_result_timed(FILE *out, out_format format, const char *path, const ch
     }
 }
 
-void write_failure_timed(FILE *out, out_format format, const char *path, const char *time,
-                         const char *message)
+static void render_failure(FILE *out, out_format format, const char *path, const char *time,
+                           const char *message)
 {
     switch (format) {
     case OUT_TEXT:
@@ -122,4 +168,16 @@ void write_failure_timed(FILE *out, out_format format, const char *path, const c
         fputs("\tnan\n", out);
         break;
     }
+}
+
+int write_result_timed(FILE *out, out_format format, const char *path, const char *time,
+                       const imgclass_class *top, int k)
+{
+    RENDERED(out, render_result(m_, format, path, time, top, k));
+}
+
+int write_failure_timed(FILE *out, out_format format, const char *path, const char *time,
+                        const char *message)
+{
+    RENDERED(out, render_failure(m_, format, path, time, message));
 }

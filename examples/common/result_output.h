@@ -22,12 +22,16 @@
 
 typedef enum out_format { OUT_TEXT, OUT_JSON, OUT_TSV } out_format;
 
-void write_result(FILE *out, out_format format, const char *path, const imgclass_class *top,
-                  int k);
-void write_failure(FILE *out, out_format format, const char *path, const char *message);
-void write_result_timed(FILE *out, out_format format, const char *path, const char *time,
-                        const imgclass_class *top, int k);
-void write_failure_timed(FILE *out, out_format format, const char *path, const char *time,
-                         const char *message);
+/* Each writer renders the whole record first and writes it with one
+ * flush: 0 when it is out, -1 (errno set) when the write failed, in which
+ * case nothing of it is left in a regular file (cut back to where it
+ * began). A caller stops at the first failure and exits non-zero. */
+int write_result(FILE *out, out_format format, const char *path, const imgclass_class *top,
+                 int k);
+int write_failure(FILE *out, out_format format, const char *path, const char *message);
+int write_result_timed(FILE *out, out_format format, const char *path, const char *time,
+                       const imgclass_class *top, int k);
+int write_failure_timed(FILE *out, out_format format, const char *path, const char *time,
+                        const char *message);
 
 #endif

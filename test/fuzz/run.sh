@@ -1,42 +1,105 @@
 #!/bin/sh
-# Long-running decoder fuzzing (make fuzz; not part of make check).
-# Builds the decoders alone (no libtorch) with ASan + UBSan and runs:
-#   libFuzzer for FUZZ_SECONDS (default 300) when clang is there,
-#   else the standalone mutator for FUZZ_ITERATIONS (default 200000).
-# Seeds: small images made by Python/Pillow (every format we read) and a
-# few sample photos. Env: BUILD, PYTHON.
+# Fuzzing (issue 11). Builds five targets from the library sources with
+# ASan + UBSan (no libtorch: the model target uses engine_stub.c):
+#   decode  ic_decode, every decoder, with regions and DCT scales
+#   image   imgclass_image_load_memory + imgclass_preprocess_memory
+#   labels  label parsing, text and JSON, plain and gzip
+#   gzip    gzip inflation under the size and ratio limits
+#   model   model loading up to the engine (sniffing, gzip, options)
+# and runs each with libFuzzer (clang) under the bounds: -malloc_limit_mb=512
+# (no single allocation above 512 MiB) and -timeout=FUZZ_TIMEOUT (default
+# 10 s: the 2 s bound of docs/hostile-input.md times ASan's cost, which
+# fills every freed buffer, on a shared machine; an input that times out is
+# kept as an artifact to replay on the plain build), or, without libFuzzer,
+# with standalone.c's mutator.
+#   sh test/fuzz/run.sh [--smoke] [TARGET...]
+# --smoke: FUZZ_SMOKE_RUNS inputs each from seed 1 (make check; the same
+# verdict every run); otherwise FUZZ_SECONDS each
+# (default 300; make fuzz). FUZZ_RUNS=N runs N inputs instead (the long
+# campaign). The corpora grow in $BUILD/fuzz/corpus/TARGET across runs.
+# Env: BUILD, PYTHON, IMGCLASS_TEST_MODELS, FUZZ_SECONDS, FUZZ_SMOKE_RUNS.
 set -eu
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
+smoke=0
+[ "${1:-}" = "--smoke" ] && { smoke=1; shift; }
+targets=${*:-decode image labels gzip model}
 out="$BUILD/fuzz"
-mkdir -p "$out/seeds" "$out/corpus"
-"$PYTHON" - "$out/seeds" <<'PY'
-import io, sys, numpy as np
-from PIL import Image
-d = sys.argv[1]
-rng = np.random.default_rng(1)
-img = Image.fromarray(rng.integers(0, 256, (23, 31, 3)).astype(np.uint8))
-for name, im, kw in [("a.jpg", img, {}), ("p.jpg", img, {"progressive": True}),
-                     ("g.jpg", img.convert("L"), {}), ("c.jpg", img.convert("CMYK"), {}),
-                     ("a.png", img.convert("RGBA"), {}), ("p.png", img.convert("P"), {}),
-                     ("a.bmp", img, {}), ("a.gif", img.convert("P"), {}), ("a.tga", img, {"compression": "tga_rle"}),
-                     ("a.ppm", img, {}), ("a.pgm", img.convert("L"), {})]:
-    im.save(f"{d}/{name}", **kw)
-PY
-src="lib/decode.c lib/decode_jpeg.c lib/decode_stb.c lib/decode_pnm.c lib/error.c test/fuzz/fuzz_decode.c"
-flags="-std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -Iinclude -Ilib -I/usr/include/stb -fsanitize=address,undefined -fno-sanitize-recover=undefined"
+mkdir -p "$out/obj"
+rm -rf "$out/seeds"
+"$PYTHON" test/fuzz/seeds.py "$out/seeds" "${IMGCLASS_TEST_MODELS:-$BUILD/test-models}"
+
 if command -v clang >/dev/null 2>&1 && clang -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null <<'C'
 #include <stdint.h>
 #include <stddef.h>
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }
 C
 then
-    # shellcheck disable=SC2086
-    clang $flags -fsanitize=fuzzer -o "$out/fuzz_decode" $src -ljpeg -lm
-    cp "$out"/seeds/* "$out/corpus/"
-    "$out/fuzz_decode" -max_total_time="${FUZZ_SECONDS:-300}" -max_len=65536 -rss_limit_mb=2048 "$out/corpus"
+    cc=clang libfuzzer=1
+    obj_san="-fsanitize=fuzzer-no-link,address,undefined"
+    link_san="-fsanitize=fuzzer,address,undefined"
 else
-    # shellcheck disable=SC2086
-    ${CC:-cc} $flags -DFUZZ_STANDALONE -o "$out/fuzz_decode" $src -ljpeg -lm
-    "$out/fuzz_decode" "${FUZZ_ITERATIONS:-200000}" "$out"/seeds/*
+    cc=${CC:-cc} libfuzzer=0
+    obj_san="-fsanitize=address,undefined"
+    link_san="$obj_san"
+    echo "fuzz: clang's libFuzzer not found; using the standalone mutator"
 fi
+cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+        -Iinclude -Ilib -I/usr/include/stb $(pkg-config --cflags json-c 2>/dev/null || echo -I/usr/include/json-c)"
+libs="-ljpeg -lz -ljson-c -lm -lpthread"
+
+# The library sources a target can need, compiled once into an archive
+# (rebuilt when a source is newer); the linker takes what each target uses.
+lib_src="batch decode decode_complete decode_jpeg decode_pnm decode_stb error file_io geometry
+         gzip image labels model normalize preprocess resample version"
+objs=""
+for s in $lib_src; do
+    o="$out/obj/$s.o"
+    if [ ! -f "$o" ] || [ "lib/$s.c" -nt "$o" ] || [ include/imgclass.h -nt "$o" ]; then
+        # shellcheck disable=SC2086
+        $cc $cflags $obj_san -c "lib/$s.c" -o "$o"
+    fi
+    objs="$objs $o"
+done
+rm -f "$out/libfuzzlib.a"
+# shellcheck disable=SC2086
+ar rcs "$out/libfuzzlib.a" $objs
+
+status=0
+for t in $targets; do
+    extra=""
+    [ "$t" = model ] && extra="test/fuzz/engine_stub.c"
+    main=""
+    [ $libfuzzer = 0 ] && main="test/fuzz/standalone.c"
+    # shellcheck disable=SC2086
+    $cc $cflags $link_san -o "$out/fuzz_$t" "test/fuzz/fuzz_$t.c" $extra $main \
+        "$out/libfuzzlib.a" $libs
+    mkdir -p "$out/corpus/$t"
+    if [ $libfuzzer = 1 ]; then
+        if [ $smoke = 1 ]; then
+            # A fixed seed and count: the smoke run in make check must give
+            # the same verdict every time (the long runs explore instead).
+            limit="-runs=${FUZZ_SMOKE_RUNS:-4000} -seed=1"
+        elif [ -n "${FUZZ_RUNS:-}" ]; then
+            limit="-runs=$FUZZ_RUNS"
+        else
+            limit="-max_total_time=${FUZZ_SECONDS:-300}"
+        fi
+        echo "=== fuzz $t ($limit)"
+        if ! "$out/fuzz_$t" $limit -max_len=65536 -timeout="${FUZZ_TIMEOUT:-10}" -malloc_limit_mb=512 \
+            -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crash-$t-" \
+            "$out/corpus/$t" "$out/seeds/$t" 2>"$out/$t.log"; then
+            echo "FAIL: fuzz $t: see $out/$t.log and $out/crash-$t-*"
+            tail -30 "$out/$t.log"
+            status=1
+        fi
+        grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$out/$t.log" | tr '\n' ' '
+        echo
+    else
+        n=${FUZZ_ITERATIONS:-200000}
+        [ $smoke = 1 ] && n=${FUZZ_SMOKE_ITERATIONS:-3000}
+        echo "=== fuzz $t (standalone, $n inputs)"
+        "$out/fuzz_$t" "$n" "$out/seeds/$t"/* || { echo "FAIL: fuzz $t"; status=1; }
+    fi
+done
+exit $status

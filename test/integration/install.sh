@@ -43,7 +43,7 @@ unset IMGCLASS_ENGINE_PATH
 make -s BUILD="$build" PREFIX="$prefix" install >/dev/null
 
 for f in include/imgclass.h lib/libimgclass.so lib/libimgclass.so.0 lib/libimgclass.a \
-         lib/imgclass/libimgclass-torch.so bin/imgclass bin/imgclass-watch \
+         lib/imgclass/libimgclass-torch.so bin/imgclass bin/imgclass-serve bin/imgclass-watch \
          lib/pkgconfig/imgclass.pc share/man/man1/imgclass.1; do
     [ -e "$prefix/$f" ] || fail "missing $prefix/$f"
 done
@@ -51,7 +51,8 @@ done
     fail "libimgclass.so.0 does not point at libimgclass.so.0.1.0"
 
 # The core is pure C: no libtorch (nor C++ runtime) behind it.
-for f in "$prefix/bin/imgclass" "$prefix/bin/imgclass-watch" "$prefix/lib/libimgclass.so"; do
+for f in "$prefix/bin/imgclass" "$prefix/bin/imgclass-serve" "$prefix/bin/imgclass-watch" \
+         "$prefix/lib/libimgclass.so"; do
     if ldd "$f" | grep -E 'libtorch|libc10|libstdc\+\+'; then
         fail "$f links libtorch or the C++ runtime"
     fi

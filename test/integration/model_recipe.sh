@@ -39,14 +39,14 @@ expect_rc 0 "classify with a 224 preset" "$IC" classify --model "$TMP/b4.pt" --j
 expect_rc 0 "bench with the recipe" "$IC" bench --model "$TMP/b4.pt" --runs 1 --batch 1 "$G"
 grep -q "input 380x380" "$TMP/out" || fail "bench does not run at the recipe's size"
 
-# --module: an existing TorchScript archive re-saved with a recipe from flags.
-expect_rc 0 "--module re-export with flags" $EXPORT --module "$TMP/b4.pt" \
+# --torchscript: an existing TorchScript archive re-saved with a recipe from flags.
+expect_rc 0 "--torchscript re-export with flags" $EXPORT --torchscript "$TMP/b4.pt" \
     --resize 300x200 --crop none --interpolation bicubic --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5 \
     "$TMP/m.pt"
-expect_rc 0 "info on the --module export" "$IC" info --model "$TMP/m.pt"
+expect_rc 0 "info on the --torchscript export" "$IC" info --model "$TMP/m.pt"
 grep -q -- "--resize-mode exact --size 300x200 --crop none --interpolation bicubic --mean 0.5,0.5,0.5" \
-    "$TMP/out" || fail "the --module recipe: $(grep recipe "$TMP/out")"
-grep -q "input:    3 x 200 x 300" "$TMP/out" || fail "--module: input size not 200 x 300"
+    "$TMP/out" || fail "the --torchscript recipe: $(grep recipe "$TMP/out")"
+grep -q "input:    3 x 200 x 300" "$TMP/out" || fail "--torchscript: input size not 200 x 300"
 expect_rc 0 "--no-recipe export" $EXPORT --random-seed 3 --no-recipe "$TMP/plain.pt"
 expect_rc 0 "info without a recipe" "$IC" info --model "$TMP/plain.pt"
 grep -q "recipe:   none" "$TMP/out" && grep -q "input:    3 x 224 x 224" "$TMP/out" ||

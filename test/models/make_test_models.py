@@ -28,6 +28,8 @@ test/unit/model_fixtures.h:
                    14, crop 12x10, bicubic, mean 0.5, std 0.25, labels a..e
   tiny_recipe_*.pt the same with a broken recipe (bad field, not JSON, 6 labels,
                    no fixed input size)
+  tiny_int8.pt     tiny.pt quantized to int8 for onednn (FX graph mode, frozen)
+  tiny_int8_probs.f32  4x5 softmax PyTorch computes for tiny_input.f32 with it
 """
 import gzip
 import os
@@ -143,6 +145,22 @@ def main():
         probs16 = torch.softmax(loaded16(inp16), 1)
     write_f32(p("tiny16_input.f32"), inp16)
     write_f32(p("tiny16_probs.f32"), probs16)
+
+    # int8: tiny.pt's network quantized for onednn, calibrated on random
+    # inputs, and its expected scores from Python running the saved file.
+    if "onednn" in torch.backends.quantized.supported_engines:
+        from torch.ao.quantization import get_default_qconfig_mapping
+        from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+        torch.backends.quantized.engine = "onednn"
+        prepared = prepare_fx(make(TinyNet, 5, 1), get_default_qconfig_mapping("onednn"),
+                              (x8,))
+        with torch.no_grad():
+            prepared(torch.randn(16, 3, 8, 8, generator=g))
+            q = torch.jit.freeze(torch.jit.trace(convert_fx(prepared), x8).eval())
+        q.save(p("tiny_int8.pt"))
+        reloaded = torch.jit.load(p("tiny_int8.pt"))
+        with torch.inference_mode():
+            write_f32(p("tiny_int8_probs.f32"), torch.softmax(reloaded(inp), 1))
 
     # Labels for the 5-class model in every accepted form.
     synsets = ["n01440764 tench, Tinca tinca", "n01443537 goldfish, Carassius auratus",

@@ -1,6 +1,7 @@
 """Decoding parity with Pillow 9.4: imgclass_image_load_memory() must give
 the same RGB bytes as Image.open(f).convert("RGB"), and must fail exactly
-where Pillow fails on truncated JPEGs ("image file is truncated").
+where Pillow fails on truncated JPEG, BMP, TGA and GIF files ("image file
+is truncated").
 
 Usage: decode_parity.py path/to/libimgclass.so [sample-photo-folder]
 Files: Pillow-written JPEG (baseline, progressive, 4:4:4, 4:2:2, gray,
@@ -120,6 +121,39 @@ for name in ["q75.jpg", "progressive.jpg", "cmyk.jpg"] + [n for n in cases if n.
         if ref_ok != got_ok:
             print(f"FAIL {name} cut at {cut}/{n}: pillow {'ok' if ref_ok else 'error'}, "
                   f"imgclass {'ok' if got_ok else 'error'}")
+            bad += 1
+
+# Truncated BMP, TGA and GIF (stb_image would fill the missing pixels with
+# zeros; Pillow refuses them): the same verdict as Pillow for every prefix
+# of small files (uncompressed, RLE, palette, LZW with and without the code
+# table filling up), and for a spread of cuts of the larger ones.
+small = Image.fromarray(rng.integers(0, 256, (11, 13, 3)).astype(np.uint8))
+flat = Image.fromarray((np.zeros((11, 13, 3)) + [10, 20, 30]).astype(np.uint8))
+wide = Image.fromarray(rng.integers(0, 256, (150, 200, 3)).astype(np.uint8))
+prefix_cases = {
+    "small.bmp": encoded(small, format="BMP"), "small-p.bmp": encoded(small.convert("P"), format="BMP"),
+    "small.tga": encoded(small, format="TGA"),
+    "small-rle.tga": encoded(small, format="TGA", compression="tga_rle"),
+    "flat-rle.tga": encoded(flat, format="TGA", compression="tga_rle"),
+    "small-rgba.tga": encoded(small.convert("RGBA"), format="TGA"),
+    "small-p.gif": encoded(small.convert("P"), format="GIF"),
+    "small-l.gif": encoded(small.convert("L"), format="GIF"),
+    "flat.gif": encoded(flat.convert("P"), format="GIF"),
+}
+sampled_cases = {name: data for name, data in cases.items()
+                 if name.endswith((".bmp", ".tga", ".gif"))}
+sampled_cases["noise.gif"] = encoded(wide.convert("P"), format="GIF")  # full code tables
+for name, data in list(prefix_cases.items()) + list(sampled_cases.items()):
+    n = len(data)
+    cuts = range(n) if name in prefix_cases else sorted(
+        set(list(range(max(0, n - 40), n)) + list(range(0, n, max(1, n // 150)))))
+    for cut in cuts:
+        ref_ok = pillow(data[:cut]) is not None
+        got, err = ours(data[:cut])
+        verdicts += 1
+        if ref_ok != (got is not None):
+            print(f"FAIL {name} cut at {cut}/{n}: pillow {'ok' if ref_ok else 'error'}, "
+                  f"imgclass {err or 'ok'}")
             bad += 1
 
 print(f"decode parity: {len(cases)} files, {verdicts} truncation verdicts, {bad} failures")

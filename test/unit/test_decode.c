@@ -304,7 +304,7 @@ static void test_pnm(void **state)
 static void expect_error(const unsigned char *d, size_t n, uint64_t max_pixels,
                          imgclass_status want)
 {
-    imgclass_decode_options o = {max_pixels};
+    imgclass_decode_options o = {max_pixels, 0, 0, 0};
     ic_decoded out;
     memset(&out, 0xAB, sizeof out);
     ic_decoded before = out;
@@ -367,6 +367,67 @@ static void test_truncated_files(void **state)
     free(px);
 }
 
+/* BMP, TGA and PSD cut anywhere before their last pixel are refused as
+ * truncated (stb_image alone would fill the rest with zeros), as Pillow
+ * refuses them; whole files decode. */
+static void expect_whole_and_cut(const unsigned char *d, size_t n, size_t last_needed)
+{
+    ic_decoded out;
+    assert_int_equal(ic_decode(d, n, "whole", NULL, NULL, &out), IMGCLASS_OK);
+    free(out.pixels);
+    for (size_t len = 1; len < last_needed; len += 1 + len / 64) {
+        imgclass_status st = ic_decode(d, len, "cut", NULL, NULL, &out);
+        if (st == IMGCLASS_OK)
+            free(out.pixels);
+        /* Too short to be recognised at all: unsupported. */
+        assert_true(st == IMGCLASS_ERR_CORRUPT || (len < 26 && st == IMGCLASS_ERR_UNSUPPORTED));
+    }
+    assert_int_equal(ic_decode(d, last_needed - 1, "cut", NULL, NULL, &out), IMGCLASS_ERR_CORRUPT);
+    assert_non_null(strstr(imgclass_last_error(), "truncated"));
+}
+
+static void test_truncated_bmp_tga_psd(void **state)
+{
+    (void)state;
+    size_t n;
+    unsigned char *px = fx_pattern(13, 11, 3, 3);
+    unsigned char *bmp = fx_encode_stb('b', px, 13, 11, 3, &n);
+    expect_whole_and_cut(bmp, n, n - 1); /* the last row's padding is not needed */
+    free(bmp);
+    unsigned char *tga = fx_encode_stb('t', px, 13, 11, 3, &n);
+    expect_whole_and_cut(tga, n, n);
+    free(tga);
+    free(px);
+    /* An 8-bit RGB PSD, raw: 26-byte header, three empty sections,
+     * compression 0, then 3 planes of 4 x 3. */
+    unsigned char psd[26 + 12 + 2 + 36] = {'8', 'B', 'P', 'S', 0, 1};
+    psd[13] = 3;               /* channels */
+    psd[17] = 3, psd[21] = 4;  /* height 3, width 4 */
+    psd[23] = 8, psd[25] = 3;  /* 8 bits, RGB */
+    for (size_t i = 40; i < sizeof psd; i++)
+        psd[i] = (unsigned char)(i * 7);
+    expect_whole_and_cut(psd, sizeof psd, sizeof psd);
+}
+
+/* A PSD with a fourth channel is refused: stb would un-premultiply it with
+ * an out-of-range float cast (undefined behaviour the fuzzer found), where
+ * Pillow leaves the colour as it is. */
+static void test_psd_with_alpha_refused(void **state)
+{
+    (void)state;
+    unsigned char psd[26 + 12 + 2 + 48] = {'8', 'B', 'P', 'S', 0, 1};
+    psd[13] = 4;               /* channels: RGB + alpha */
+    psd[17] = 3, psd[21] = 4;  /* height 3, width 4 */
+    psd[23] = 8, psd[25] = 3;  /* 8 bits, RGB */
+    for (size_t i = 40; i < sizeof psd; i++)
+        psd[i] = (unsigned char)(i * 7);
+    imgclass_image *img = NULL;
+    assert_int_equal(imgclass_image_load_memory(psd, sizeof psd, NULL, &img),
+                     IMGCLASS_ERR_UNSUPPORTED);
+    assert_null(img);
+    assert_non_null(strstr(imgclass_last_error(), "PSD with 4 channels"));
+}
+
 /* A region at the top of a file whose bottom is missing is still an error:
  * the full decode (and Pillow) fail on it. */
 static void test_truncated_jpeg_region(void **state)
@@ -398,7 +459,7 @@ static void test_too_large(void **state)
     size_t n;
     unsigned char *jpg = make_jpeg(&jpeg_cases[0], 40, 30, &n);
     expect_error(jpg, n, 1199, IMGCLASS_ERR_TOO_LARGE);
-    imgclass_decode_options o = {1200};
+    imgclass_decode_options o = {1200, 0, 0, 0};
     ic_decoded out;
     assert_int_equal(ic_decode(jpg, n, "t", &o, NULL, &out), IMGCLASS_OK);
     free(out.pixels);
@@ -422,10 +483,14 @@ static void test_too_large(void **state)
     png[16] = 0, png[17] = 0, png[18] = 0x27, png[19] = 0x10;
     png[20] = 0, png[21] = 0, png[22] = 0x27, png[23] = 0x10;
     expect_error(png, n, IMGCLASS_DEFAULT_MAX_PIXELS, IMGCLASS_ERR_TOO_LARGE);
-    /* 60000 x 60000: stb_image itself refuses it from the header (over its
-     * 2^30-byte limit) as corrupt; either way nothing large is allocated. */
+    /* 60000 x 60000 and 0x7fffffff square: "too large" from our own read
+     * of the IHDR (stb_image would call it corrupt or unknown). */
     png[18] = 0xEA, png[19] = 0x60, png[22] = 0xEA, png[23] = 0x60;
-    expect_error(png, n, IMGCLASS_DEFAULT_MAX_PIXELS, IMGCLASS_ERR_CORRUPT);
+    expect_error(png, n, IMGCLASS_DEFAULT_MAX_PIXELS, IMGCLASS_ERR_TOO_LARGE);
+    png[16] = 0x7F, png[17] = png[18] = png[19] = 0xFF;
+    png[20] = 0x7F, png[21] = png[22] = png[23] = 0xFF;
+    expect_error(png, n, IMGCLASS_DEFAULT_MAX_PIXELS, IMGCLASS_ERR_TOO_LARGE);
+    assert_non_null(strstr(imgclass_last_error(), "too large"));
     free(png);
     free(px);
 }
@@ -490,6 +555,8 @@ int main(void)
         cmocka_unit_test(test_pnm),
         cmocka_unit_test(test_garbage_and_empty),
         cmocka_unit_test(test_truncated_files),
+        cmocka_unit_test(test_truncated_bmp_tga_psd),
+        cmocka_unit_test(test_psd_with_alpha_refused),
         cmocka_unit_test(test_truncated_jpeg_region),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_threads),

@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "gzip.h"
+#include "imgclass.h"
 
 /* gzip-compresses `size` bytes with zlib into a malloc'd buffer. */
 static unsigned char *gz(const void *data, size_t size, size_t *out_size)
@@ -39,12 +40,12 @@ static void test_round_trip(void **state)
         src[i] = (unsigned char)((i * 7) ^ (i >> 5));
     unsigned char *z = gz(src, n, &zsize);
     assert_true(ic_is_gzip(z, zsize));
-    assert_int_equal(ic_gunzip(z, zsize, n, "t.gz", &out, &size), IMGCLASS_OK);
+    assert_int_equal(ic_gunzip(z, zsize, n, 0, "t.gz", &out, &size), IMGCLASS_OK);
     assert_int_equal(size, n);
     assert_memory_equal(out, src, n);
     free(out);
     /* One byte under the real size: refused, not truncated. */
-    assert_int_equal(ic_gunzip(z, zsize, n - 1, "t.gz", &out, &size), IMGCLASS_ERR_TOO_LARGE);
+    assert_int_equal(ic_gunzip(z, zsize, n - 1, 0, "t.gz", &out, &size), IMGCLASS_ERR_TOO_LARGE);
     assert_non_null(strstr(imgclass_last_error(), "t.gz: too large"));
     free(z);
     free(src);
@@ -59,7 +60,7 @@ static void test_bomb_is_refused(void **state)
     unsigned char *z = gz(zeros, n, &zsize);
     free(zeros);
     assert_true(zsize < 100000);
-    assert_int_equal(ic_gunzip(z, zsize, 1 << 20, "bomb.gz", &out, &size),
+    assert_int_equal(ic_gunzip(z, zsize, 1 << 20, 0, "bomb.gz", &out, &size),
                      IMGCLASS_ERR_TOO_LARGE);
     assert_null(out);
     free(z);
@@ -74,7 +75,7 @@ static void test_concatenated_members(void **state)
     assert_non_null(ab);
     memcpy(ab, a, a_size);
     memcpy(ab + a_size, b, b_size);
-    assert_int_equal(ic_gunzip(ab, a_size + b_size, 100, NULL, &out, &size), IMGCLASS_OK);
+    assert_int_equal(ic_gunzip(ab, a_size + b_size, 100, 0, NULL, &out, &size), IMGCLASS_OK);
     assert_int_equal(size, 11);
     assert_memory_equal(out, "hello world", 11);
     free(out);
@@ -88,7 +89,7 @@ static void test_empty_content(void **state)
     (void)state;
     size_t zsize, size = 99;
     unsigned char *z = gz("", 0, &zsize), *out = NULL;
-    assert_int_equal(ic_gunzip(z, zsize, 100, NULL, &out, &size), IMGCLASS_OK);
+    assert_int_equal(ic_gunzip(z, zsize, 100, 0, NULL, &out, &size), IMGCLASS_OK);
     assert_non_null(out);
     assert_int_equal(size, 0);
     free(out);
@@ -102,16 +103,16 @@ static void test_truncated_and_corrupt(void **state)
     size_t zsize, size;
     unsigned char *z = gz(text, strlen(text), &zsize), *out = NULL;
     for (size_t cut = 2; cut < zsize; cut += 3) {
-        assert_int_equal(ic_gunzip(z, cut, 1000, "cut.gz", &out, &size), IMGCLASS_ERR_CORRUPT);
+        assert_int_equal(ic_gunzip(z, cut, 1000, 0, "cut.gz", &out, &size), IMGCLASS_ERR_CORRUPT);
         assert_null(out);
     }
     assert_non_null(strstr(imgclass_last_error(), "cut.gz: corrupt data"));
     z[12] ^= 0xff; /* inside the deflate stream or the header flags */
-    imgclass_status st = ic_gunzip(z, zsize, 1000, "bad.gz", &out, &size);
+    imgclass_status st = ic_gunzip(z, zsize, 1000, 0, "bad.gz", &out, &size);
     assert_int_not_equal(st, IMGCLASS_OK);
     z[zsize - 6] ^= 0x55; /* the CRC-32 */
     z[12] ^= 0xff;
-    assert_int_equal(ic_gunzip(z, zsize, 1000, "crc.gz", &out, &size), IMGCLASS_ERR_CORRUPT);
+    assert_int_equal(ic_gunzip(z, zsize, 1000, 0, "crc.gz", &out, &size), IMGCLASS_ERR_CORRUPT);
     free(z);
 }
 
@@ -123,8 +124,56 @@ static void test_not_gzip(void **state)
     assert_false(ic_is_gzip("PK\3\4", 4));
     assert_false(ic_is_gzip("\x1f", 1));
     assert_false(ic_is_gzip(NULL, 0));
-    assert_int_equal(ic_gunzip("PK\3\4", 4, 100, "m.pt", &out, &size), IMGCLASS_ERR_CORRUPT);
+    assert_int_equal(ic_gunzip("PK\3\4", 4, 100, 0, "m.pt", &out, &size), IMGCLASS_ERR_CORRUPT);
     assert_null(out);
+}
+
+/* Zero padding after the last member is ignored, as gzip -d ignores it;
+ * anything else after it is still a member (and must be valid). */
+static void test_zero_padding(void **state)
+{
+    (void)state;
+    size_t zsize, size;
+    unsigned char *z = gz("hello", 5, &zsize);
+    unsigned char *padded = calloc(zsize + 512, 1);
+    assert_non_null(padded);
+    memcpy(padded, z, zsize);
+    unsigned char *out = NULL;
+    assert_int_equal(ic_gunzip(padded, zsize + 512, 100, 0, "pad.gz", &out, &size), IMGCLASS_OK);
+    assert_int_equal(size, 5);
+    assert_memory_equal(out, "hello", 5);
+    free(out);
+    out = NULL;
+    padded[zsize + 100] = 1; /* not zero: junk, refused */
+    assert_int_not_equal(ic_gunzip(padded, zsize + 512, 100, 0, "pad.gz", &out, &size),
+                         IMGCLASS_OK);
+    assert_null(out);
+    free(padded);
+    free(z);
+}
+
+/* The ratio guard stops a bomb at ratio * input + 1 MiB, well before the
+ * absolute limit, and names the ratio. */
+static void test_ratio_guard(void **state)
+{
+    (void)state;
+    size_t n = 8u << 20, zsize, size;
+    unsigned char *zeros = calloc(n, 1);
+    assert_non_null(zeros);
+    unsigned char *z = gz(zeros, n, &zsize); /* about 8 KB */
+    unsigned char *out = NULL;
+    assert_int_equal(ic_gunzip(z, zsize, 0, 32, "ratio.gz", &out, &size), IMGCLASS_ERR_TOO_LARGE);
+    assert_null(out);
+    assert_non_null(strstr(imgclass_last_error(), "more than 32 times"));
+    assert_non_null(strstr(imgclass_last_error(), "ratio.gz"));
+    /* Without the ratio (or with a high one) the same data inflates. */
+    assert_int_equal(ic_gunzip(z, zsize, n, 0, "ratio.gz", &out, &size), IMGCLASS_OK);
+    assert_int_equal(size, n);
+    free(out);
+    assert_int_equal(ic_gunzip(z, zsize, 0, 100000, "ratio.gz", &out, &size), IMGCLASS_OK);
+    free(out);
+    free(z);
+    free(zeros);
 }
 
 int main(void)
@@ -136,6 +185,8 @@ int main(void)
         cmocka_unit_test(test_empty_content),
         cmocka_unit_test(test_truncated_and_corrupt),
         cmocka_unit_test(test_not_gzip),
+        cmocka_unit_test(test_zero_padding),
+        cmocka_unit_test(test_ratio_guard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,7 +53,8 @@ static void test_load_file_and_memory(void **state)
     imgclass_image_free(b);
 
     /* Over the pixel limit: refused, the message names the path. */
-    imgclass_decode_options small = {100};
+    imgclass_decode_options small = imgclass_decode_options_default();
+    small.max_pixels = 100;
     a = (imgclass_image *)1;
     assert_int_equal(imgclass_image_load(path, &small, &a), IMGCLASS_ERR_TOO_LARGE);
     assert_null(a);

@@ -180,6 +180,44 @@ static void test_attach_to_model(void **state)
     imgclass_model_free(m);
 }
 
+/* Hostile label data: more lines than the model has classes is refused
+ * before anything is built; JSON arrays, duplicate keys and \u0000 are
+ * refused with their reason. */
+static void test_hostile_labels(void **state)
+{
+    (void)state;
+    ic_labels *l = NULL;
+    assert_int_equal(ic_labels_parse_expect("a\nb\nc\n", 6, "three.txt", 2, &l),
+                     IMGCLASS_ERR_LABELS);
+    assert_null(l);
+    assert_non_null(strstr(imgclass_last_error(), "3 labels but the model has 2 classes"));
+    assert_int_equal(ic_labels_parse_expect("a\nb\n", 4, "two.txt", 2, &l), IMGCLASS_OK);
+    ic_labels_free(l);
+    l = NULL;
+    const char *json = "{\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}";
+    assert_int_equal(ic_labels_parse_expect(json, strlen(json), "j.json", 2, &l),
+                     IMGCLASS_ERR_LABELS);
+    assert_non_null(strstr(imgclass_last_error(), "3 labels but the model has 2 classes"));
+    const char *array = "[\"a\", \"b\"]";
+    assert_int_equal(ic_labels_parse(array, strlen(array), "arr.json", &l), IMGCLASS_ERR_LABELS);
+    assert_non_null(strstr(imgclass_last_error(), "must be an object"));
+    const char *dup = "{\"0\": \"a\", \"1\": \"b\", \"1\": \"c\"}";
+    assert_int_equal(ic_labels_parse(dup, strlen(dup), "dup.json", &l), IMGCLASS_ERR_LABELS);
+    assert_non_null(strstr(imgclass_last_error(), "appears twice"));
+    const char *nul = "{\"0\": \"a\\u0000b\", \"1\": \"c\"}";
+    assert_int_equal(ic_labels_parse(nul, strlen(nul), "nul.json", &l), IMGCLASS_ERR_LABELS);
+    assert_non_null(strstr(imgclass_last_error(), "NUL"));
+    const char *nul_id = "{\"0\": [\"n1\\u0000\", \"a\"], \"1\": \"c\"}";
+    assert_int_equal(ic_labels_parse(nul_id, strlen(nul_id), "nul.json", &l), IMGCLASS_ERR_LABELS);
+    /* Braces and commas inside strings do not count as members. */
+    const char *tricky = "{\"0\": \"a, {b}\", \"1\": [\"n1\", \"c,\\\"d\"]}";
+    assert_int_equal(ic_labels_parse_expect(tricky, strlen(tricky), "t.json", 2, &l), IMGCLASS_OK);
+    assert_string_equal(l->label[0], "a, {b}");
+    assert_string_equal(l->label[1], "c,\"d");
+    ic_labels_free(l);
+    assert_null(l = NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_empty_lines),    cmocka_unit_test(test_json_forms),
         cmocka_unit_test(test_json_errors),    cmocka_unit_test(test_files_and_gzip),
         cmocka_unit_test(test_attach_to_model),
+        cmocka_unit_test(test_hostile_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

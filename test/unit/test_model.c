@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -94,6 +95,75 @@ static void test_every_optimisation_loads(void **state)
         assert_int_equal(imgclass_model_num_classes(m), 5);
         imgclass_model_free(m);
     }
+}
+
+/* int8: detected, run on a quantized engine that works, equal to PyTorch
+ * running the same file; flags that do not apply skipped, never fatal; one
+ * quantized engine per process; engine names checked. */
+static void test_quantized(void **state)
+{
+    (void)state;
+    FILE *f = fopen(fx_model_path("tiny_int8.pt"), "rb");
+    if (!f)
+        skip(); /* this torch has no onednn: make_test_models.py made none */
+    fclose(f);
+    imgclass_model_options o = tiny_options();
+    o.optimize = IMGCLASS_OPT_DEFAULT | IMGCLASS_OPT_BFLOAT16 | IMGCLASS_OPT_CHANNELS_LAST;
+    imgclass_model *m = NULL;
+    if (imgclass_model_load(fx_model_path("tiny_int8.pt"), &o, &m) != IMGCLASS_OK)
+        fail_msg("tiny_int8.pt: %s", imgclass_last_error());
+    assert_int_equal(imgclass_model_is_quantized(m), 1);
+    const char *engine = imgclass_model_qengine(m);
+    assert_non_null(engine);
+    assert_true(!strcmp(engine, "onednn") || !strcmp(engine, "qnnpack"));
+    assert_int_equal(imgclass_model_optimize(m) & (IMGCLASS_OPT_FOR_INFERENCE | IMGCLASS_OPT_BFLOAT16),
+                     0);
+    assert_true(imgclass_model_optimize(m) & IMGCLASS_OPT_CHANNELS_LAST);
+
+    if (!strcmp(engine, "onednn")) { /* the engine the file was built and checked with */
+        float *input = fx_model_floats("tiny_input.f32", 4 * 3 * 8 * 8);
+        float *expect = fx_model_floats("tiny_int8_probs.f32", 4 * 5);
+        float out[4 * 5];
+        imgclass_batch *b = NULL;
+        assert_int_equal(imgclass_batch_wrap(input, 4, 8, 8, &b), IMGCLASS_OK);
+        assert_int_equal(imgclass_predict(m, b, out, 4 * 5), IMGCLASS_OK);
+        imgclass_batch_free(b);
+        fx_model_assert_close(out, expect, 4 * 5, 1e-6f);
+        free(input);
+        free(expect);
+    }
+
+    /* A float model beside it reports no quantization and keeps its flags. */
+    imgclass_model_options fo = tiny_options();
+    imgclass_model *fm = NULL;
+    assert_int_equal(imgclass_model_load(fx_model_path("tiny.pt"), &fo, &fm), IMGCLASS_OK);
+    assert_int_equal(imgclass_model_is_quantized(fm), 0);
+    assert_null(imgclass_model_qengine(fm));
+    assert_int_equal(imgclass_model_optimize(fm), IMGCLASS_OPT_DEFAULT);
+    imgclass_model_free(fm);
+
+    /* Another engine while this one lives: refused, the model still works. */
+    imgclass_model_options other = tiny_options();
+    other.qengine = strcmp(engine, "onednn") ? "onednn" : "qnnpack";
+    load_fails("tiny_int8.pt", &other, IMGCLASS_ERR_UNSUPPORTED, "one quantized engine");
+    imgclass_model_free(m);
+    /* ... and accepted once no quantized model is left. */
+    m = NULL;
+    if (imgclass_model_load(fx_model_path("tiny_int8.pt"), &other, &m) != IMGCLASS_OK)
+        fail_msg("tiny_int8.pt on %s: %s", other.qengine, imgclass_last_error());
+    assert_string_equal(imgclass_model_qengine(m), other.qengine);
+    imgclass_model_free(m);
+
+    other.qengine = "mkldnn";
+    load_fails("tiny_int8.pt", &other, IMGCLASS_ERR_INVALID_ARGUMENT, "\"mkldnn\"");
+    other.qengine = "fbgemm"; /* Debian's libtorch lacks it; other builds may have it */
+    m = NULL;
+    if (imgclass_model_load(fx_model_path("tiny_int8.pt"), &other, &m) != IMGCLASS_OK)
+        assert_non_null(strstr(imgclass_last_error(), "not in this libtorch"));
+    imgclass_model_free(m);
+    assert_int_equal(imgclass_model_is_quantized(NULL), 0);
+    assert_null(imgclass_model_qengine(NULL));
+    assert_int_equal(imgclass_model_optimize(NULL), 0);
 }
 
 static void test_bad_files(void **state)
@@ -219,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_load_plain_gzip_memory),
         cmocka_unit_test(test_every_optimisation_loads),
+        cmocka_unit_test(test_quantized),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_bad_buffers),
         cmocka_unit_test(test_devices),

@@ -105,6 +105,45 @@ static void test_labels_from_model(void **state)
     imgclass_model_free(m);
 }
 
+/* The heap selection against a plain full ranking (a stable sort by
+ * score, NaN last, ties to the lower index), on random scores with many
+ * ties and NaNs, for every k. */
+static int rank_cmp(const void *pa, const void *pb)
+{
+    const imgclass_class *a = pa, *b = pb;
+    int an = isnan(a->probability), bn = isnan(b->probability);
+    if (an != bn)
+        return an - bn;
+    if (!an && a->probability != b->probability)
+        return a->probability > b->probability ? -1 : 1;
+    return a->index - b->index;
+}
+
+static void test_matches_full_sort(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    float s[N];
+    imgclass_class want[N], got[N];
+    unsigned seed = 12345;
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < N; i++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = (seed >> 16) % 50;
+            s[i] = r == 0 ? NAN : (float)(r % 17); /* many ties */
+            want[i] = (imgclass_class){i, s[i], NULL, NULL};
+        }
+        qsort(want, N, sizeof want[0], rank_cmp);
+        for (int k = 1; k <= N; k += 1 + k / 3) {
+            int n = -1;
+            assert_int_equal(imgclass_topk(NULL, s, N, k, got, &n), IMGCLASS_OK);
+            assert_int_equal(n, k);
+            for (int j = 0; j < k; j++)
+                assert_int_equal(got[j].index, want[j].index);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_nan_ranks_last),
         cmocka_unit_test(test_labels_from_model),
+        cmocka_unit_test(test_matches_full_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

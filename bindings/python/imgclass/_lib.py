@@ -39,7 +39,12 @@ class VersionMismatch(ImportError):
 
 
 class DecodeOptions(ctypes.Structure):
-    _fields_ = [("max_pixels", ctypes.c_uint64)]
+    _fields_ = [
+        ("max_pixels", ctypes.c_uint64),
+        ("max_file_bytes", ctypes.c_uint64),
+        ("max_decode_memory", ctypes.c_uint64),
+        ("max_jpeg_scans", ctypes.c_int),
+    ]
 
 
 class PreprocessOptionsC(ctypes.Structure):
@@ -66,6 +71,9 @@ class ModelOptions(ctypes.Structure):
         ("softmax", ctypes.c_int),
         ("optimize", ctypes.c_uint),
         ("warmup_runs", ctypes.c_int),
+        ("qengine", ctypes.c_char_p),
+        ("max_model_bytes", ctypes.c_uint64),
+        ("max_gzip_ratio", ctypes.c_uint),
     ]
 
 
@@ -205,6 +213,8 @@ _PROTOTYPES = {
     "imgclass_model_num_classes": (_INT, [_VP]),
     "imgclass_model_input_size": (None, [_VP, _INTP, _INTP, _INTP]),
     "imgclass_model_device": (ctypes.c_char_p, [_VP]),
+    "imgclass_model_is_quantized": (_INT, [_VP]),
+    "imgclass_model_qengine": (ctypes.c_char_p, [_VP]),
     "imgclass_model_label": (ctypes.c_char_p, [_VP, _INT]),
     "imgclass_model_label_id": (ctypes.c_char_p, [_VP, _INT]),
     "imgclass_model_free": (None, [_VP]),

@@ -102,6 +102,7 @@ class Model:
                  device: str = "cpu", threads: Optional[int] = None, *,
                  input_size: Union[int, tuple] = 224, softmax: bool = True,
                  optimize: Optional[int] = None, warmup_runs: int = 1,
+                 qengine: Optional[str] = None,
                  preprocess: Optional[PreprocessOptions] = None,
                  preprocess_threads: int = 0):
         self._handle = None
@@ -119,6 +120,10 @@ class Model:
         if optimize is not None:
             opts.optimize = _int_arg(optimize, "optimize", 0)
         opts.warmup_runs = _int_arg(warmup_runs, "warmup_runs", 0)
+        if qengine is not None:
+            if not isinstance(qengine, str):
+                raise TypeError(f"qengine must be a str such as 'onednn', got {qengine!r}")
+            opts.qengine = qengine.encode()
         self._preprocess_threads = _int_arg(preprocess_threads, "preprocess_threads", 0)
         if preprocess is None:
             resize = 256 if (h, w) == (224, 224) else round(min(h, w) * 256 / 224)
@@ -145,6 +150,8 @@ class Model:
         self._input_size = (c.value, hh.value, ww.value)
         self._classes = lib.imgclass_model_num_classes(handle)
         self._device = lib.imgclass_model_device(handle).decode()
+        qe = lib.imgclass_model_qengine(handle)
+        self._qengine = None if qe is None else qe.decode()
         self._labels = self._read_labels(lib.imgclass_model_label)
         self._label_ids = self._read_labels(lib.imgclass_model_label_id)
 
@@ -220,6 +227,15 @@ class Model:
     @property
     def device(self) -> str:
         return self._device
+
+    @property
+    def qengine(self) -> Optional[str]:
+        """The quantized engine running an int8 model ('onednn'), None for float."""
+        return self._qengine
+
+    @property
+    def quantized(self) -> bool:
+        return self._qengine is not None
 
     # --- work ---------------------------------------------------------------
 

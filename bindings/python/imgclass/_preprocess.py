@@ -100,7 +100,10 @@ class PreprocessOptions:
         o.interpolation = _lib.INTERPOLATIONS[self.interpolation]
         if not isinstance(self.max_pixels, (int, np.integer)) or self.max_pixels < 0:
             raise ValueError(f"max_pixels must be an int >= 0, got {self.max_pixels!r}")
-        d = _lib.DecodeOptions(int(self.max_pixels))
+        # The library's defaults for the other limits (file size, decode
+        # memory, JPEG scans), then the caller's pixel limit.
+        d = _lib.lib.imgclass_decode_options_default()
+        d.max_pixels = int(self.max_pixels)
         return o, d
 
 

@@ -74,6 +74,14 @@ static void fake_free(ic_engine *engine)
     free(engine);
 }
 
+static void fake_describe(const ic_engine *engine, ic_engine_description *out)
+{
+    (void)engine;
+    out->quantized = 0;
+    out->qengine = NULL;
+    out->optimize = 0;
+}
+
 static imgclass_status fake_set_num_threads(int n)
 {
     threads = n;
@@ -99,6 +107,7 @@ static const ic_engine_module table = {
     .set_num_threads = fake_set_num_threads,
     .get_num_threads = fake_get_num_threads,
     .version = fake_version,
+    .describe = fake_describe,
 };
 
 #ifdef FAKE_ENGINE_NO_ENTRY

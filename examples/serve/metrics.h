@@ -1,0 +1,45 @@
+/* The Prometheus text exposition (format 0.0.4) of GET /metrics.
+ *
+ * TorchServe's names where it has them, labelled as TorchServe labels them
+ * (model_name, model_version):
+ *   ts_inference_requests_total        images delivered by the pipeline
+ *   ts_inference_latency_microseconds  their summed latency, submit to result
+ *   ts_queue_latency_microseconds      their summed time waiting for a worker
+ * and imgclass_* for what TorchServe does not have: batches and images per
+ * batch (by why the batch was cut), the largest batch seen, failed images,
+ * queue depth and capacity, a latency histogram and recent quantiles, and
+ * HTTP responses by status code. Every figure except the largest batch and
+ * the HTTP counts comes from imgclass_pipeline_stats_get(). */
+#ifndef IMGCLASS_SERVE_METRICS_H
+#define IMGCLASS_SERVE_METRICS_H
+
+#include <imgclass.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct metrics_model {
+    const char *name;
+    const char *version;
+    imgclass_pipeline_stats stats;
+    int max_batch_seen;
+} metrics_model;
+
+/* HTTP responses sent, by status code. */
+#define METRICS_HTTP_CODES 9
+extern const int metrics_http_codes[METRICS_HTTP_CODES]; /* 200 400 404 405 408 413 500 503 other(0) */
+
+typedef struct metrics_http {
+    uint64_t responses[METRICS_HTTP_CODES];
+} metrics_http;
+
+/* Index of a status code in metrics_http_codes (the "other" slot for codes
+ * not listed). */
+int metrics_http_index(int code);
+
+/* Renders the whole exposition; NULL when out of memory. The caller frees
+ * the text. */
+char *metrics_render(const metrics_model *models, int count, const metrics_http *http,
+                     size_t *len);
+
+#endif

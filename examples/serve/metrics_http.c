@@ -1,0 +1,49 @@
+/* GET /metrics on the metrics address. */
+#include "server.h"
+
+#include "router.h"
+
+#include <string.h>
+
+enum MHD_Result http_metrics_handler(void *cls, struct MHD_Connection *connection,
+                                     const char *url, const char *method, const char *version,
+                                     const char *upload_data, size_t *upload_data_size,
+                                     void **con_cls)
+{
+    server *s = cls;
+    (void)version;
+    (void)upload_data;
+    /* First call: headers only. Answering now means a body, if any, is
+     * never read (libmicrohttpd closes the connection after). */
+    if (*upload_data_size)
+        return MHD_NO;
+    (void)con_cls;
+    route r = route_metrics(method, url);
+    if (r.kind == ROUTE_NOT_FOUND)
+        return server_reply_error(s, connection, 404, "ResourceNotFoundException",
+                                  "Requested resource is not found, please refer to API document.",
+                                  NULL, 0);
+    if (r.kind == ROUTE_METHOD_NOT_ALLOWED)
+        return server_reply_error(s, connection, 405, "MethodNotAllowedException",
+                                  "Requested method is not allowed, please refer to API document.",
+                                  r.allow, 0);
+    metrics_model ms[SERVE_MAX_MODELS];
+    int n = 0;
+    for (int i = 0; i < s->models.count; i++) {
+        const served_model *m = &s->models.items[i];
+        memset(&ms[n], 0, sizeof ms[n]);
+        ms[n].name = m->name;
+        ms[n].version = SERVE_MODEL_VERSION;
+        ms[n].stats.struct_size = sizeof ms[n].stats;
+        ms[n].max_batch_seen = atomic_load(&m->max_batch_seen);
+        if (m->pipeline && imgclass_pipeline_stats_get(m->pipeline, &ms[n].stats) == IMGCLASS_OK)
+            n++;
+    }
+    metrics_http http;
+    for (int i = 0; i < METRICS_HTTP_CODES; i++)
+        http.responses[i] = atomic_load(&s->responses[i]);
+    size_t len = 0;
+    char *text = metrics_render(ms, n, &http, &len);
+    return server_reply(s, connection, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
+                        NULL, 0);
+}

@@ -1,0 +1,275 @@
+/* Command-line parsing of imgclass-serve; see serve_config.h. */
+#include "serve_config.h"
+
+#include "cli_args.h"
+#include "pp_options.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define PROG "imgclass-serve"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: imgclass-serve --model NAME=PATH[:LABELS] [--model ...] [options]\n\n"
+        "An HTTP inference server speaking TorchServe's inference API, with dynamic\n"
+        "batching across requests.\n\n"
+        "  --model NAME=PATH[:LABELS]  serve the TorchScript model PATH as\n"
+        "                        /predictions/NAME (labels: a text file or\n"
+        "                        index_to_name.json); repeat for more models\n"
+        "  --listen ADDR:PORT    inference API address (default 127.0.0.1:8080);\n"
+        "                        another address than loopback exposes the server\n"
+        "  --metrics-listen ADDR:PORT  Prometheus /metrics (default 127.0.0.1:8082)\n"
+        "  --batch N             images per forward pass (default 8)\n"
+        "  --max-batch-delay-ms T  longest wait for a batch to fill (default 5)\n"
+        "  --queue N             images waiting per model before 503 (default 4 x batch)\n"
+        "  --max-request-bytes B largest request body (default 6553500, TorchServe's)\n"
+        "  --max-connections C   open connections at most (default 1024)\n"
+        "  --timeout-s S         idle connection timeout, and how long SIGTERM waits\n"
+        "                        for requests in flight (default 30)\n"
+        "  --threads N           engine (libtorch) threads (default: libtorch's)\n"
+        "  --preprocess-threads N  decode/preprocess threads per model (default: auto)\n"
+        "  --topk K              classes per answer when ?topk= is absent (default 5)\n"
+        "  --device DEV          cpu (default), cuda, cuda:N\n"
+        "  --quiet               no request log on stderr\n"
+        "  --version, --help\n\n"
+        "Preprocessing (as in imgclass classify):\n");
+    pp_args_help(out);
+}
+
+static int bad(const char *what, const char *value)
+{
+    fprintf(stderr, PROG ": invalid %s '%s' (see --help)\n", what, value ? value : "");
+    return -1;
+}
+
+static int parse_model(serve_config *cfg, const char *spec)
+{
+    if (cfg->num_models >= SERVE_MAX_MODELS) {
+        fprintf(stderr, PROG ": at most %d models\n", SERVE_MAX_MODELS);
+        return -1;
+    }
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec || !eq[1])
+        return bad("--model (want NAME=PATH[:LABELS])", spec);
+    for (const char *p = spec; p < eq; p++)
+        if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.'))
+            return bad("model name (letters, digits, '_', '-', '.')", spec);
+    serve_model_spec *m = &cfg->models[cfg->num_models];
+    const char *path = eq + 1;
+    /* The last ':' separates the labels, unless what follows it is empty. */
+    const char *colon = strrchr(path, ':');
+    m->name = strndup(spec, (size_t)(eq - spec));
+    m->path = colon && colon[1] ? strndup(path, (size_t)(colon - path)) : strdup(path);
+    m->labels = colon && colon[1] ? strdup(colon + 1) : NULL;
+    if (!m->name || !m->path || (colon && colon[1] && !m->labels)) {
+        fprintf(stderr, PROG ": out of memory\n");
+        return -1;
+    }
+    for (int i = 0; i < cfg->num_models; i++)
+        if (!strcmp(cfg->models[i].name, m->name)) {
+            fprintf(stderr, PROG ": model name '%s' given twice\n", m->name);
+            free(m->name), free(m->path), free(m->labels);
+            memset(m, 0, sizeof *m);
+            return -1;
+        }
+    cfg->num_models++;
+    return 0;
+}
+
+int serve_parse_address(const char *s, struct sockaddr_storage *out, size_t *out_len)
+{
+    char host[64];
+    const char *port_s;
+    memset(out, 0, sizeof *out);
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof host)
+            return -1;
+        memcpy(host, s + 1, (size_t)(end - s - 1));
+        host[end - s - 1] = '\0';
+        port_s = end + 2;
+    } else {
+        const char *colon = strrchr(s, ':');
+        if (!colon || (size_t)(colon - s) >= sizeof host)
+            return -1;
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = '\0';
+        port_s = colon + 1;
+    }
+    int port;
+    if (cli_parse_int(port_s, 0, 65535, &port))
+        return -1;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        *out_len = sizeof *v4;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *out_len = sizeof *v6;
+        return 0;
+    }
+    return -1;
+}
+
+static int set_string(char **field, const char *value)
+{
+    char *copy = strdup(value);
+    if (!copy) {
+        fprintf(stderr, PROG ": out of memory\n");
+        return -1;
+    }
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+int serve_config_parse(serve_config *cfg, int argc, char **argv)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->batch = 8;
+    cfg->max_batch_delay_ms = 5;
+    cfg->max_request_bytes = 6553500; /* TorchServe's max_request_size */
+    cfg->max_connections = 1024;
+    cfg->timeout_s = 30;
+    cfg->default_topk = 5;
+    if (set_string(&cfg->listen, "127.0.0.1:8080") ||
+        set_string(&cfg->metrics_listen, "127.0.0.1:8082"))
+        return -1;
+    pp_args pp = pp_args_init();
+/* Matches --NAME (moving i past its value); a missing value was reported. */
+#define OPTION(name) ((v = cli_option_value(argc, argv, &i, name, NULL, &matched, PROG)), matched)
+    int i = 1;
+    while (i < argc) {
+        const char *a = argv[i], *v = NULL;
+        int matched = 0;
+        int r = pp_args_parse(&pp, argc, argv, &i, PROG);
+        if (r < 0)
+            return -1;
+        if (r > 0)
+            continue; /* it moved i past what it consumed */
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--version")) {
+            printf("imgclass-serve %s (%s)\n", imgclass_version(), imgclass_engine_version());
+            return 1;
+        } else if (!strcmp(a, "--quiet")) {
+            cfg->quiet = 1;
+            i++;
+        } else if (OPTION("--model")) {
+            if (!v || parse_model(cfg, v))
+                return -1;
+        } else if (OPTION("--listen")) {
+            struct sockaddr_storage ss;
+            size_t len;
+            if (!v)
+                return -1;
+            if (serve_parse_address(v, &ss, &len))
+                return bad("--listen (want ADDR:PORT, numeric)", v);
+            if (set_string(&cfg->listen, v))
+                return -1;
+        } else if (OPTION("--metrics-listen")) {
+            struct sockaddr_storage ss;
+            size_t len;
+            if (!v)
+                return -1;
+            if (serve_parse_address(v, &ss, &len))
+                return bad("--metrics-listen (want ADDR:PORT, numeric)", v);
+            if (set_string(&cfg->metrics_listen, v))
+                return -1;
+        } else if (OPTION("--batch")) {
+            if (!v)
+                return -1;
+            if (cli_parse_int(v, 1, 1024, &cfg->batch))
+                return bad("--batch (1-1024)", v);
+        } else if (OPTION("--max-batch-delay-ms")) {
+            if (!v)
+                return -1;
+            if (cli_parse_int(v, 0, 60000, &cfg->max_batch_delay_ms))
+                return bad("--max-batch-delay-ms (0-60000)", v);
+        } else if (OPTION("--queue")) {
+            if (!v)
+                return -1;
+            if (cli_parse_int(v, 1, 1 << 20, &cfg->queue))
+                return bad("--queue (1-1048576)", v);
+        } else if (OPTION("--max-request-bytes")) {
+            char *end;
+            errno = 0;
+            unsigned long long b = v ? strtoull(v, &end, 10) : 0;
+            if (!v)
+                return -1;
+            if (errno || *end || b < 1 || b > (1ull << 32) || v[0] == '-')
+                return bad("--max-request-bytes (1-4294967296)", v);
+            cfg->max_request_bytes = b;
+        } else if (OPTION("--max-connections")) {
+            if (!v)
+                return -1;
+            if (cli_parse_int(v, 1, 1 << 20, &cfg->max_connections))
+                return bad("--max-connections (1-1048576)", v);
+        } else if (OPTION("--timeout-s")) {
+            if (!v)
+                return -1;
+            if (cli_parse_int(v, 1, 86400, &cfg->timeout_s))
+                return bad("--timeout-s (1-86400)", v);
+        } else if (OPTION("--threads")) {
+            if (!v)
+                return -1;
+            if (cli_parse_int(v, 1, 1024, &cfg->threads))
+                return bad("--threads (1-1024)", v);
+        } else if (OPTION("--preprocess-threads")) {
+            if (!v)
+                return -1;
+            if (cli_parse_int(v, 1, 1024, &cfg->preprocess_threads))
+                return bad("--preprocess-threads (1-1024)", v);
+        } else if (OPTION("--topk")) {
+            if (!v)
+                return -1;
+            if (cli_parse_int(v, 1, 100000, &cfg->default_topk))
+                return bad("--topk (>= 1)", v);
+        } else if (OPTION("--device")) {
+            if (!v)
+                return -1;
+            cfg->device = v;
+        } else {
+            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            return -1;
+        }
+    }
+#undef OPTION
+    if (cfg->num_models == 0) {
+        fprintf(stderr, PROG ": no --model NAME=PATH given (see --help)\n");
+        return -1;
+    }
+    if (pp_args_finish(&pp, &cfg->preprocess, PROG) ||
+        pp_fixed_output_size(&cfg->preprocess, &cfg->input_height, &cfg->input_width, PROG))
+        return -1;
+    if (cfg->queue == 0)
+        cfg->queue = 4 * cfg->batch;
+    return 0;
+}
+
+void serve_config_free(serve_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (int i = 0; i < cfg->num_models; i++) {
+        free(cfg->models[i].name);
+        free(cfg->models[i].path);
+        free(cfg->models[i].labels);
+    }
+    free(cfg->listen);
+    free(cfg->metrics_listen);
+    memset(cfg, 0, sizeof *cfg);
+}

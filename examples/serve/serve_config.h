@@ -1,0 +1,52 @@
+/* imgclass-serve's command line: what to serve, where, and the limits. */
+#ifndef IMGCLASS_SERVE_CONFIG_H
+#define IMGCLASS_SERVE_CONFIG_H
+
+#include <imgclass.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SERVE_MAX_MODELS 16
+#define SERVE_MODEL_VERSION "1.0" /* TorchServe's default modelVersion */
+
+typedef struct serve_model_spec {
+    char *name;   /* the {name} of /predictions/{name} */
+    char *path;   /* TorchScript file */
+    char *labels; /* labels file, or NULL */
+} serve_model_spec;
+
+typedef struct serve_config {
+    serve_model_spec models[SERVE_MAX_MODELS];
+    int num_models;
+    char *listen;          /* "ADDR:PORT" of the inference API */
+    char *metrics_listen;  /* "ADDR:PORT" of /metrics */
+    int batch;             /* --batch: images per forward pass */
+    int max_batch_delay_ms;
+    int queue;             /* --queue: images accepted and not yet answered, per model */
+    uint64_t max_request_bytes;
+    int max_connections;
+    int timeout_s;         /* idle connection timeout, and the shutdown grace period */
+    int threads;           /* engine threads; 0 = the library's default */
+    int preprocess_threads;
+    int default_topk;
+    const char *device;
+    imgclass_preprocess_options preprocess;
+    int input_height, input_width;
+    int quiet;             /* no request log */
+} serve_config;
+
+/* Parses argv. Returns 0 when the server should run, 1 when it should exit
+ * 0 at once (--help, --version, already printed), -1 after printing
+ * "imgclass-serve: reason" to stderr. */
+int serve_config_parse(serve_config *cfg, int argc, char **argv);
+void serve_config_free(serve_config *cfg);
+
+/* Splits "ADDR:PORT" ("127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0") into a
+ * socket address. 0 on success, -1 when it is not a numeric address and a
+ * port (no name lookups: the operator says exactly where to listen). */
+struct sockaddr_storage;
+int serve_parse_address(const char *s, struct sockaddr_storage *out, size_t *out_len);
+
+#endif

@@ -1,0 +1,200 @@
+/* Daemon lifecycle and replies; see server.h. */
+#include "server.h"
+
+#include "responses.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char out_of_memory_json[] =
+    "{\n  \"code\": 500,\n  \"type\": \"InternalServerException\",\n"
+    "  \"message\": \"out of memory\"\n}\n";
+
+static void count(server *s, int code)
+{
+    atomic_fetch_add(&s->responses[metrics_http_index(code)], 1);
+}
+
+static enum MHD_Result queue(server *s, struct MHD_Connection *c, int code,
+                             struct MHD_Response *resp, const char *content_type,
+                             const char *allow, int close)
+{
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)code, resp);
+    MHD_destroy_response(resp);
+    count(s, code);
+    return ok;
+}
+
+enum MHD_Result server_reply(server *s, struct MHD_Connection *c, int code,
+                             const char *content_type, char *body, size_t len, const char *allow,
+                             int close)
+{
+    if (!body)
+        return server_reply_static(s, c, 500, "application/json", out_of_memory_json);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp)
+        free(body);
+    return queue(s, c, code, resp, content_type, allow, close);
+}
+
+enum MHD_Result server_reply_static(server *s, struct MHD_Connection *c, int code,
+                                    const char *content_type, const char *text)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+    return queue(s, c, code, resp, content_type, NULL, 0);
+}
+
+enum MHD_Result server_reply_error(server *s, struct MHD_Connection *c, int code,
+                                   const char *type, const char *message, const char *allow,
+                                   int close)
+{
+    size_t len = 0;
+    char *body = resp_error(code, type, message, &len);
+    return server_reply(s, c, code, "application/json", body, len, allow, close);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    fputs("imgclass-serve: http: ", stderr);
+    vfprintf(stderr, fmt, ap);
+}
+
+/* "http://ADDR:PORT" of a daemon, with the port it actually bound. */
+static void describe(struct MHD_Daemon *d, const struct sockaddr_storage *ss, char *out,
+                     size_t n)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = info ? info->port : 0;
+    if (ss->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, host, sizeof host);
+        snprintf(out, n, "http://[%s]:%u", host, port);
+    } else {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, sizeof host);
+        snprintf(out, n, "http://%s:%u", host, port);
+    }
+}
+
+static struct MHD_Daemon *start_daemon(server *s, const char *address, int api,
+                                       struct sockaddr_storage *ss)
+{
+    size_t len;
+    if (serve_parse_address(address, ss, &len)) {
+        fprintf(stderr, "imgclass-serve: invalid address '%s'\n", address);
+        return NULL;
+    }
+    /* One polling thread per daemon, epoll where available; suspend and
+     * resume for the API (server.h says why). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | (api ? MHD_ALLOW_SUSPEND_RESUME : 0) |
+                     (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    const serve_config *cfg = s->cfg;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, 0, NULL, NULL, api ? http_api_handler : http_metrics_handler, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, to see every message */
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(api ? cfg->max_connections : 64),
+        /* Idle and slow (slowloris) clients are dropped after this long
+         * without progress. */
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
+        /* Request line and headers must fit here (431/414 otherwise). */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_NOTIFY_COMPLETED, api ? http_api_completed : NULL, s,
+        MHD_OPTION_END);
+    if (!d)
+        fprintf(stderr, "imgclass-serve: cannot listen on %s (in use, or not an address of "
+                        "this machine?)\n",
+                address);
+    return d;
+}
+
+int server_start(server *s, const serve_config *cfg)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    atomic_init(&s->draining, 0);
+    for (int i = 0; i < METRICS_HTTP_CODES; i++)
+        atomic_init(&s->responses[i], 0);
+    pthread_condattr_t ca;
+    if (pthread_mutex_init(&s->lock, NULL) || pthread_condattr_init(&ca) ||
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) || pthread_cond_init(&s->idle, &ca)) {
+        fprintf(stderr, "imgclass-serve: cannot create a lock\n");
+        return -1;
+    }
+    pthread_condattr_destroy(&ca);
+    if (served_models_open(&s->models, cfg, http_api_deliver))
+        goto fail;
+    struct sockaddr_storage api_addr, metrics_addr;
+    s->api = start_daemon(s, cfg->listen, 1, &api_addr);
+    if (!s->api)
+        goto fail;
+    s->metrics = start_daemon(s, cfg->metrics_listen, 0, &metrics_addr);
+    if (!s->metrics)
+        goto fail;
+    char a[128], m[128];
+    describe(s->api, &api_addr, a, sizeof a);
+    describe(s->metrics, &metrics_addr, m, sizeof m);
+    for (int i = 0; i < s->models.count; i++) {
+        const served_model *sm = &s->models.items[i];
+        fprintf(stderr, "imgclass-serve: model %s: %s, %d classes, input %dx%d, batch %d, "
+                        "delay %d ms, queue %d\n",
+                sm->name, sm->path, sm->num_classes, sm->width, sm->height, sm->batch,
+                sm->max_batch_delay_ms, sm->queue);
+    }
+    fprintf(stderr, "imgclass-serve: listening on %s, metrics on %s/metrics\n", a, m);
+    return 0;
+fail:
+    if (s->api)
+        MHD_stop_daemon(s->api);
+    served_models_close(&s->models);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->lock);
+    return -1;
+}
+
+void server_stop(server *s, int timeout_s)
+{
+    atomic_store(&s->draining, 1);
+    /* Stop accepting: close the listening socket now. */
+    MHD_socket fd = MHD_quiesce_daemon(s->api);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_s;
+    pthread_mutex_lock(&s->lock);
+    while (s->inflight > 0)
+        if (pthread_cond_timedwait(&s->idle, &s->lock, &deadline) == ETIMEDOUT)
+            break;
+    int left = s->inflight;
+    pthread_mutex_unlock(&s->lock);
+    if (left)
+        fprintf(stderr, "imgclass-serve: %d request(s) still open after %d s; closing them\n",
+                left, timeout_s);
+    /* Pipelines first: each delivers what it accepted (resuming those
+     * connections) before its threads end, so no callback can reach a
+     * request the daemon has closed. */
+    served_models_stop(&s->models);
+    MHD_stop_daemon(s->api);
+    MHD_stop_daemon(s->metrics);
+    served_models_close(&s->models);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->lock);
+}

@@ -1,0 +1,11 @@
+#!/bin/sh
+# int8 with real trained weights, offline: a small CNN trained here on
+# scikit-learn's digits, exported in float32 and int8, classified through
+# imgclass; int8 within 1 point of float32 and equal to Python running the
+# same file to 1e-6 (helpers/int8_digits.py says how).
+. "$(dirname "$0")/helpers/common.sh"
+$PYTHON "$HERE/helpers/int8_digits.py" "$IC" "$TMP"
+rc=$?
+[ $rc -eq 77 ] && exit 77
+[ $rc -eq 0 ] && ok "int8 digits accuracy and parity" || fail "int8 digits (exit $rc)"
+finish
