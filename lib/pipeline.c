@@ -26,6 +26,7 @@
  * no memory (a --batch 4096 pipeline fed one image stays small). */
 #include "batch_internal.h"
 #include "error.h"
+#include "struct_size.h"
 #include "model_internal.h"
 #include "pipeline_stats.h"
 
@@ -434,12 +435,9 @@ static int pick_preprocess_threads(int requested)
 static imgclass_status check_options(const imgclass_model *model,
                                      const imgclass_pipeline_options *o)
 {
-    if (o->struct_size != sizeof *o)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_pipeline_create: invalid argument: options struct of %zu bytes, "
-                        "this library's has %zu (built against another imgclass.h? fill it with "
-                        "imgclass_pipeline_options_default())",
-                        o->struct_size, sizeof *o);
+    imgclass_status st = ic_check_pipeline_options_size(o);
+    if (st != IMGCLASS_OK)
+        return st;
     const char *bad = NULL;
     if (o->max_batch < 1)
         bad = "max_batch must be >= 1";
@@ -778,12 +776,11 @@ IMGCLASS_API imgclass_status imgclass_pipeline_stats_get(const imgclass_pipeline
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "imgclass_pipeline_stats_get: invalid argument: NULL %s",
                         !pipeline ? "pipeline" : "out");
-    if (out->struct_size != sizeof *out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_pipeline_stats_get: invalid argument: stats struct of %zu "
-                        "bytes, this library's has %zu (set struct_size = sizeof(imgclass_"
-                        "pipeline_stats))",
-                        out->struct_size, sizeof *out);
+    imgclass_status st = ic_struct_size_check(out->struct_size, sizeof *out,
+                                              "imgclass_pipeline_stats",
+                                              "set it to sizeof(imgclass_pipeline_stats)");
+    if (st != IMGCLASS_OK)
+        return st;
     imgclass_pipeline *p = (imgclass_pipeline *)pipeline; /* the lock is not state */
     pthread_mutex_lock(&p->lock);
     ic_pipe_stats_snapshot(&p->stats, p->outstanding, out);
