@@ -214,6 +214,19 @@ static void classify_options(void **state)
                        "imgclass_classify_options.preprocess", o.preprocess.struct_size);
         assert_null(r);
     }
+    /* An output struct the library writes whole: its size is checked too. */
+    for (size_t i = 0; i < N_BAD; i++) {
+        imgclass_preprocess_options out;
+        memset(&out, 0x33, sizeof out);
+        out.struct_size = bad_size(sizeof out, i);
+        imgclass_preprocess_options before = out;
+        assert_refused_how(imgclass_model_preprocess_options(m, &out),
+                           "imgclass_model_preprocess_options: out", before.struct_size,
+                           "imgclass_preprocess_options_default()");
+        assert_memory_equal(&out, &before, sizeof out); /* nothing written */
+    }
+    imgclass_preprocess_options out = imgclass_preprocess_options_default();
+    assert_int_equal(imgclass_model_preprocess_options(m, &out), IMGCLASS_OK);
     imgclass_model_free(m);
 }
 
