@@ -2,7 +2,7 @@
  * pipeline (or of the bare forward pass it is compared with) per run.
  *
  *   pipeline_bench MODE MODEL LISTFILE [--count N] [--batch N] [--delay-us D]
- *                  [--threads T] [--pp-threads P] [--interval-ms I]
+ *                  [--threads T] [--pp-threads P] [--pp-nice N] [--interval-ms I]
  *                  [--latencies FILE]
  *
  * MODE forward: imgclass_predict on one ready batch of --batch images,
@@ -110,7 +110,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *mode = argv[1], *lat_file = NULL;
-    int count = 400, batch = 8, threads = 2, pp_threads = 0, interval_ms = 100;
+    int count = 400, batch = 8, threads = 2, pp_threads = 0, pp_nice = -1, interval_ms = 100;
     long delay_us = 5000;
     for (int i = 4; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
@@ -119,6 +119,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--delay-us")) delay_us = atol(v);
         else if (!strcmp(k, "--threads")) threads = atoi(v);
         else if (!strcmp(k, "--pp-threads")) pp_threads = atoi(v);
+        else if (!strcmp(k, "--pp-nice")) pp_nice = atoi(v);
         else if (!strcmp(k, "--interval-ms")) interval_ms = atoi(v);
         else if (!strcmp(k, "--latencies")) lat_file = v;
     }
@@ -153,6 +154,8 @@ int main(int argc, char **argv)
     o.max_batch = batch;
     o.max_delay_us = delay_us;
     o.preprocess_threads = pp_threads;
+    if (pp_nice >= 0) /* else the library's default */
+        o.preprocess_nice = pp_nice;
     o.on_result = on_result;
     o.on_result_ctx = &x;
     imgclass_pipeline *p = NULL;
@@ -200,10 +203,10 @@ int main(int argc, char **argv)
     }
     double p50 = quantile(x.lat_us, x.n, 0.5) / 1e3, p99 = quantile(x.lat_us, x.n, 0.99) / 1e3;
     printf("{\"mode\": \"%s\", \"batch\": %d, \"delay_us\": %ld, \"threads\": %d, "
-           "\"pp_threads\": %d, \"images\": %zu, \"images_per_s\": %.3f, \"p50_ms\": %.3f, "
+           "\"pp_threads\": %d, \"pp_nice\": %d, \"images\": %zu, \"images_per_s\": %.3f, \"p50_ms\": %.3f, "
            "\"p99_ms\": %.3f, \"mean_batch\": %.2f, \"forward_b1_ms\": %.3f, "
            "\"preprocess_ms\": %.3f, \"load_s\": %.3f}\n",
-           mode, batch, delay_us, threads, o.preprocess_threads, x.n, (double)count / secs, p50,
+           mode, batch, delay_us, threads, o.preprocess_threads, o.preprocess_nice, x.n, (double)count / secs, p50,
            p99, st.batches ? (double)st.batched_images / (double)st.batches : 0.0, fwd1, prep,
            t_load);
     imgclass_batch_free(ready);
