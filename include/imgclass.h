@@ -165,7 +165,10 @@ IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void);
  * PNM, PSD; recognised by content, not by name) into 8-bit RGB exactly as
  * Pillow's Image.open(path).convert("RGB"). `options` may be NULL for the
  * defaults. On success *out owns a new image; free it with
- * imgclass_image_free(). Thread-safe (no shared state). */
+ * imgclass_image_free(). Thread-safe (no shared state).
+ * `path` may name a pipe or another file that is not regular: it is read
+ * to its end, up to max_file_bytes. Opening a FIFO that no process writes
+ * to blocks, as open(2) does for any reader (docs/hostile-input.md). */
 IMGCLASS_API imgclass_status imgclass_image_load(const char *path,
                                                  const imgclass_decode_options *options,
                                                  imgclass_image **out);
@@ -402,7 +405,10 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void);
  * in $(libdir)/imgclass/ of the install, then in the build tree. When it is
  * missing, does not load (libtorch absent) or was built for another ABI,
  * the load fails with IMGCLASS_ERR_ENGINE and a message naming the module,
- * the reason and every place looked at; later loads search again. */
+ * the reason and every place looked at; later loads search again.
+ * `path` (and that of imgclass_model_load_labels()) may be a pipe, such
+ * as a process substitution of zcat, read up to max_model_bytes; opening a
+ * FIFO with no writer blocks, as for imgclass_image_load(). */
 IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
                                                  const imgclass_model_options *options,
                                                  imgclass_model **out);
@@ -668,6 +674,15 @@ typedef struct imgclass_pipeline_options {
     imgclass_result_fn on_result; /* required */
     void *on_result_ctx;
     int ordered;              /* deliver in submission order; default 1 */
+    /* The nice value (0..19) the preprocessing threads give themselves,
+     * each on its own (Linux keeps one per thread). Default 19: the engine
+     * comes first. The forward pass's OpenMP threads then keep their cores
+     * and preprocessing runs on what they leave idle, instead of preempting
+     * one of them in the middle of a parallel region while the others spin
+     * at its barrier (docs/engine.md, "Thread budget"). On an otherwise
+     * idle core a nice thread runs at full speed. 0 keeps the priority of
+     * the thread that created the pipeline. */
+    int preprocess_nice;
 } imgclass_pipeline_options;
 
 IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void);

@@ -29,6 +29,7 @@
 #include "struct_size.h"
 #include "model_internal.h"
 #include "pipeline_stats.h"
+#include "thread_priority.h"
 
 #include <errno.h>
 #include <math.h>
@@ -132,6 +133,7 @@ IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void)
     o.max_batch = 8;
     o.max_delay_us = 5000;
     o.preprocess_threads = 0;
+    o.preprocess_nice = 19;
     o.queue_capacity = 0;
     o.topk = 5;
     o.decode = imgclass_decode_options_default();
@@ -273,6 +275,8 @@ static imgclass_status preprocess_job(imgclass_pipeline *p, pipe_job *j)
 static void *worker_main(void *arg)
 {
     imgclass_pipeline *p = arg;
+    /* The engine first (imgclass_pipeline_options.preprocess_nice). */
+    ic_thread_lower_priority(p->o.preprocess_nice);
     pthread_mutex_lock(&p->lock);
     for (;;) {
         pipe_batch *b = NULL;
@@ -449,6 +453,8 @@ static imgclass_status check_options(const imgclass_model *model,
         bad = "preprocess_threads must be 0..1024";
     else if (o->queue_capacity < 0)
         bad = "queue_capacity must be >= 0";
+    else if (o->preprocess_nice < 0 || o->preprocess_nice > 19)
+        bad = "preprocess_nice must be 0..19";
     else if (o->topk < 1)
         bad = "topk must be >= 1";
     else if (!o->on_result)

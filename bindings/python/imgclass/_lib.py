@@ -145,6 +145,7 @@ class PipelineOptionsC(ctypes.Structure):
         ("on_result", RESULT_FN),
         ("on_result_ctx", ctypes.c_void_p),
         ("ordered", ctypes.c_int),
+        ("preprocess_nice", ctypes.c_int),
     ]
 
 
