@@ -4,6 +4,7 @@
 
 #include "batch_internal.h"
 #include "error.h"
+#include "struct_size.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -33,6 +34,7 @@ IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void)
 {
     imgclass_classify_options o;
     memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
     o.topk = 5;
     o.decode = imgclass_decode_options_default();
     o.preprocess = imgclass_preprocess_options_default();
@@ -190,6 +192,9 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
     *out = NULL;
     if (count == 0)
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify: invalid argument: no inputs");
+    imgclass_status st = ic_check_classify_options_size(options);
+    if (st != IMGCLASS_OK)
+        return st;
     imgclass_classify_options defaults;
     if (!options) {
         defaults = imgclass_classify_options_for_model(model);
@@ -221,7 +226,7 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
         imgclass_results_free(r);
         return ic_error_oom("imgclass_classify", "results");
     }
-    imgclass_status st = imgclass_batch_create(count, model->height, model->width, &batch);
+    st = imgclass_batch_create(count, model->height, model->width, &batch);
     if (st != IMGCLASS_OK) {
         imgclass_results_free(r);
         return st;
