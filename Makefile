@@ -2,6 +2,7 @@
 #
 #   make              library (shared + static), the imgclass CLI, imgclass-serve
 #                     and imgclass-watch
+#   make api-examples the small programs of examples/api (also built by check)
 #   make check        install missing Debian packages, build, run every test
 #                     (the suites, then under ASan + UBSan, then valgrind)
 #   make test         only the suites: unit, parity, integration (quick)
@@ -87,6 +88,9 @@ MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
 WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
+# examples/api/*.c: one small program each, built against imgclass.h alone.
+API_EXAMPLE_SRC := $(sort $(wildcard examples/api/*.c))
+API_EXAMPLES := $(API_EXAMPLE_SRC:examples/api/%.c=$(BUILD)/examples/api/%)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard test/unit/*.c)))
@@ -102,7 +106,7 @@ ENGINE_MODULE := $(BUILD)/libimgclass-torch.so
 FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so \
                 $(BUILD)/test/fake_engine_no_entry.so
 
-.PHONY: all lib cli serve watch tests test check check-asan check-tsan check-valgrind deps demo bench \
+.PHONY: all lib cli serve watch api-examples tests test check check-asan check-tsan check-valgrind deps demo bench \
         bench-startup fuzz install uninstall install-python uninstall-python clean FORCE
 
 all: lib cli serve watch
@@ -111,7 +115,8 @@ lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE)
 cli: $(CLI)
 serve: $(SERVE)
 watch: $(WATCH)
-tests: $(UNIT_BIN) $(FAKE_ENGINES) $(BUILD)/test-models/.stamp
+api-examples: $(API_EXAMPLES)
+tests: $(UNIT_BIN) $(FAKE_ENGINES) $(BUILD)/test-models/.stamp $(API_EXAMPLES)
 
 # Tiny TorchScript models with known outputs, made by PyTorch itself for the
 # unit and integration tests (seconds to build).
@@ -184,6 +189,11 @@ $(BUILD)/examples/serve/page_html.o: $(BUILD)/examples/serve/page_html.c
 
 $(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
 	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
+
+# Only include/ on the include path: the examples may use nothing else.
+$(BUILD)/examples/api/%: examples/api/%.c $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -std=c11 $(WARN) $(OPT) $(SAN) $(CFLAGS) -o $@ $< $(STLIB) $(CORE_LIBS)
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 	@mkdir -p $(dir $@)
