@@ -576,7 +576,8 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
 IMGCLASS_API size_t imgclass_results_count(const imgclass_results *results);
 /* Status of input i; IMGCLASS_OK when it was classified. */
 IMGCLASS_API imgclass_status imgclass_results_status(const imgclass_results *results, size_t i);
-/* Error message of input i ("" when it succeeded). Valid while results live. */
+/* Error message of input i ("" when it succeeded); NULL when results is NULL
+ * or i is out of range, as the accessors below. Valid while results live. */
 IMGCLASS_API const char *imgclass_results_error(const imgclass_results *results, size_t i);
 /* Top-k classes of input i, best first; *k receives their number (0 for a
  * failed input). Valid while results and model live. */

@@ -24,14 +24,14 @@ static imgclass_status check_shape(size_t count, int height, int width, imgclass
                                    size_t *bytes)
 {
     if (!out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "batch: invalid argument: NULL out");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "batch", "NULL out");
     if (count == 0 || height <= 0 || width <= 0)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "batch: invalid argument: shape %zu x 3 x %d x %d", count, height, width);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "batch", "shape %zu x 3 x %d x %d", count,
+                       height, width);
     *bytes = batch_bytes(count, height, width);
     if (*bytes == 0 || *bytes > SIZE_MAX - IC_BATCH_ALIGN)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "batch: too large: %zu x 3 x %d x %d floats",
-                        count, height, width);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, "batch", "%zu x 3 x %d x %d floats", count, height,
+                       width);
     return IMGCLASS_OK;
 }
 
@@ -67,7 +67,7 @@ IMGCLASS_API imgclass_status imgclass_batch_wrap(float *data, size_t count, int 
     if (st != IMGCLASS_OK)
         return st;
     if (!data)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "batch: invalid argument: NULL data");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "batch", "NULL data");
     imgclass_batch *b = malloc(sizeof *b);
     if (!b)
         return ic_error_oom("batch", "batch handle");

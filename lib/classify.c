@@ -72,26 +72,25 @@ static imgclass_status preprocess_one(const imgclass_input *in,
                                       const imgclass_classify_options *o, imgclass_batch *batch,
                                       size_t i)
 {
+    char source[32]; /* "input N" names the slot in the messages below */
+    snprintf(source, sizeof source, "input %zu", i);
     switch (in->kind) {
     case IMGCLASS_INPUT_PATH:
         if (!in->path)
-            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "input %zu: invalid argument: NULL path",
-                            i);
+            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL path");
         return imgclass_preprocess_file(in->path, &o->decode, &o->preprocess, batch, i);
     case IMGCLASS_INPUT_MEMORY:
         if (!in->data)
-            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                            "memory buffer: invalid argument: input %zu has NULL data", i);
+            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer",
+                           "input %zu has NULL data", i);
         return imgclass_preprocess_memory(in->data, in->size, &o->decode, &o->preprocess, batch,
                                           i);
     case IMGCLASS_INPUT_IMAGE:
         if (!in->image)
-            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                            "input %zu: invalid argument: NULL image", i);
+            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL image");
         return imgclass_preprocess(in->image, &o->preprocess, batch, i);
     }
-    return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "input %zu: invalid argument: unknown kind %d",
-                    i, (int)in->kind);
+    return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "unknown kind %d", (int)in->kind);
 }
 
 static void *preprocess_worker(void *arg)
@@ -167,11 +166,10 @@ static imgclass_status non_finite_score(const imgclass_model *model, result_slot
     if (c >= 0) {
         char where[48];
         snprintf(where, sizeof where, "input %zu", i);
-        s->status = ic_error(IMGCLASS_ERR_ENGINE,
-                             "%s: engine error: the model gave a non-finite score (%s) for "
-                             "class %d",
-                             in->kind == IMGCLASS_INPUT_PATH && in->path ? in->path : where,
-                             isnan(s->scores[c]) ? "NaN" : "infinity", c);
+        s->status = ic_fail(IMGCLASS_ERR_ENGINE,
+                            in->kind == IMGCLASS_INPUT_PATH && in->path ? in->path : where,
+                            "the model gave a non-finite score (%s) for class %d",
+                            isnan(s->scores[c]) ? "NaN" : "infinity", c);
         s->error = copy_last_error();
         s->scores = NULL;
         s->k = 0;
@@ -186,12 +184,11 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
                                                imgclass_results **out)
 {
     if (!model || !inputs || !out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_classify: invalid argument: NULL %s",
-                        !model ? "model" : !inputs ? "inputs" : "out");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify", "NULL %s",
+                       !model ? "model" : !inputs ? "inputs" : "out");
     *out = NULL;
     if (count == 0)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify: invalid argument: no inputs");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify", "no inputs");
     imgclass_status st = ic_check_classify_options_size(options);
     if (st != IMGCLASS_OK)
         return st;
@@ -201,18 +198,15 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
         options = &defaults;
     }
     if (options->topk <= 0)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_classify: invalid argument: topk = %d (must be >= 1)",
-                        options->topk);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify",
+                       "topk = %d (must be >= 1)", options->topk);
     if (model->channels != 3)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_classify: invalid argument: the model takes %d channels; "
-                        "images give 3",
-                        model->channels);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify",
+                       "the model takes %d channels; images give 3", model->channels);
     size_t k = (size_t)(options->topk < model->num_classes ? options->topk : model->num_classes);
     size_t nc = (size_t)model->num_classes;
     if (count > SIZE_MAX / (nc * sizeof(float)) || count > SIZE_MAX / (k * sizeof(imgclass_class)))
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "imgclass_classify: too large: %zu inputs", count);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, "imgclass_classify", "%zu inputs", count);
 
     imgclass_results *r = calloc(1, sizeof *r);
     imgclass_batch *batch = NULL;
@@ -293,7 +287,7 @@ IMGCLASS_API imgclass_status imgclass_results_status(const imgclass_results *res
 IMGCLASS_API const char *imgclass_results_error(const imgclass_results *results, size_t i)
 {
     if (!results || i >= results->count)
-        return "invalid argument: no such result";
+        return NULL; /* as imgclass_results_top() and _scores() */
     return results->slots[i].error ? results->slots[i].error : "";
 }
 

@@ -37,12 +37,12 @@ imgclass_status ic_decode_check_memory(const char *source, const char *format, l
     /* width and height are below 2^32 here: no overflow below 2^64. */
     uint64_t pixels = (uint64_t)width * (uint64_t)height;
     if (pixels > limits->max_memory / bytes_per_pixel)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE,
-                        "%s: too large: decoding this %lldx%lld %s needs about %llu MiB, over the "
-                        "decode memory limit of %llu MiB",
-                        source, width, height, format,
-                        (unsigned long long)((pixels * bytes_per_pixel) >> 20),
-                        (unsigned long long)(limits->max_memory >> 20));
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, source,
+                       "decoding this %lldx%lld %s needs about %llu MiB, over the decode memory "
+                       "limit of %llu MiB",
+                       width, height, format,
+                       (unsigned long long)((pixels * bytes_per_pixel) >> 20),
+                       (unsigned long long)(limits->max_memory >> 20));
     return IMGCLASS_OK;
 }
 
@@ -50,16 +50,15 @@ imgclass_status ic_decode_check_size(const char *source, const char *format, lon
                                      long long height, uint64_t max_pixels)
 {
     if (width <= 0 || height <= 0)
-        return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: %s header gives size %lldx%lld",
-                        source, format, width, height);
+        return ic_fail(IMGCLASS_ERR_CORRUPT, source, "%s header gives size %lldx%lld", format,
+                       width, height);
     /* Both fit in 32 bits here (the decoders report ints), so the product
      * cannot overflow 64 bits. */
     uint64_t pixels = (uint64_t)width * (uint64_t)height;
     if (max_pixels && pixels > max_pixels)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE,
-                        "%s: too large: %s image is %lldx%lld = %llu pixels, limit %llu", source,
-                        format, width, height, (unsigned long long)pixels,
-                        (unsigned long long)max_pixels);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, source,
+                       "%s image is %lldx%lld = %llu pixels, limit %llu", format, width, height,
+                       (unsigned long long)pixels, (unsigned long long)max_pixels);
     return IMGCLASS_OK;
 }
 
@@ -121,10 +120,10 @@ imgclass_status ic_decode_head_check(const unsigned char *head, size_t n, const 
     if (head[1] <= 1 && (head[2] == 1 || head[2] == 2 || head[2] == 3 || head[2] == 9 ||
                          head[2] == 10 || head[2] == 11))
         return IMGCLASS_OK;
-    return ic_error(IMGCLASS_ERR_UNSUPPORTED,
-                    "%s: unsupported format: not a JPEG, PNG, BMP, GIF, TGA, PNM or PSD image "
-                    "(judged from its first %d bytes)",
-                    path, IC_HEAD_BYTES);
+    return ic_fail(IMGCLASS_ERR_UNSUPPORTED, path,
+                   "not a JPEG, PNG, BMP, GIF, TGA, PNM or PSD image (judged from its first %d "
+                   "bytes)",
+                   IC_HEAD_BYTES);
 }
 
 imgclass_status ic_decode(const unsigned char *data, size_t size, const char *source,
@@ -134,10 +133,9 @@ imgclass_status ic_decode(const unsigned char *data, size_t size, const char *so
     if (!source)
         source = "memory buffer";
     if (!out || (!data && size))
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "%s: invalid argument: NULL %s", source,
-                        out ? "data" : "output");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL %s", out ? "data" : "output");
     if (size == 0)
-        return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: empty (0 bytes)", source);
+        return ic_fail(IMGCLASS_ERR_CORRUPT, source, "empty (0 bytes)");
     ic_decode_limits limits = ic_decode_limits_from(options);
     switch (sniff(data, size)) {
     case SNIFF_JPEG:
@@ -147,17 +145,14 @@ imgclass_status ic_decode(const unsigned char *data, size_t size, const char *so
     case SNIFF_PNM:
         return ic_decode_pnm(data, size, source, &limits, request, out);
     case SNIFF_PNM_TEXT:
-        return ic_error(IMGCLASS_ERR_UNSUPPORTED,
-                        "%s: unsupported format: PNM variant P%c (only binary P5/P6 are read)",
-                        source, data[1]);
+        return ic_fail(IMGCLASS_ERR_UNSUPPORTED, source,
+                       "PNM variant P%c (only binary P5/P6 are read)", data[1]);
     case SNIFF_UNKNOWN:
         break;
     }
     /* TGA has no signature: let stb_image's own test decide. */
     if (ic_stb_is_tga(data, size))
         return ic_decode_stb(data, size, source, &limits, request, out);
-    return ic_error(IMGCLASS_ERR_UNSUPPORTED,
-                    "%s: unsupported format: not a JPEG, PNG, BMP, GIF, TGA, PNM or PSD image "
-                    "(%zu bytes)",
-                    source, size);
+    return ic_fail(IMGCLASS_ERR_UNSUPPORTED, source,
+                   "not a JPEG, PNG, BMP, GIF, TGA, PNM or PSD image (%zu bytes)", size);
 }

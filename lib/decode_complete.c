@@ -311,12 +311,9 @@ imgclass_status ic_check_complete(const unsigned char *data, size_t size, const 
     else if (!strcmp(format, "PSD"))
         v = psd(data, size, (uint64_t)w, (uint64_t)h);
     if (v == TRUNCATED)
-        return ic_error(IMGCLASS_ERR_CORRUPT,
-                        "%s: corrupt data: %s image is truncated (the data ends before the last "
-                        "pixel)",
-                        source, format);
+        return ic_fail(IMGCLASS_ERR_CORRUPT, source,
+                       "%s image is truncated (the data ends before the last pixel)", format);
     if (v == BROKEN)
-        return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: broken %s data stream", source,
-                        format);
+        return ic_fail(IMGCLASS_ERR_CORRUPT, source, "broken %s data stream", format);
     return IMGCLASS_OK;
 }

@@ -175,9 +175,8 @@ static int rest_is_truncated(jpeg_job *job, unsigned char *row)
 
 static imgclass_status truncated(jpeg_job *job)
 {
-    return ic_error(IMGCLASS_ERR_CORRUPT,
-                    "%s: corrupt data: JPEG image is truncated (data ends before the last row)",
-                    job->source);
+    return ic_fail(IMGCLASS_ERR_CORRUPT, job->source,
+                   "JPEG image is truncated (data ends before the last row)");
 }
 
 static imgclass_status decode(jpeg_job *job, ic_decoded *out)
@@ -189,17 +188,16 @@ static imgclass_status decode(jpeg_job *job, ic_decoded *out)
     job->err.pub.output_message = on_output_message;
     if (setjmp(job->err.jump)) {
         if (job->scan_limit_hit)
-            return ic_error(IMGCLASS_ERR_TOO_LARGE,
-                            "%s: too large: progressive JPEG has more than %d scans (the scan "
-                            "limit; Pillow would decode it, slowly)",
-                            job->source, job->limits.max_jpeg_scans);
+            return ic_fail(IMGCLASS_ERR_TOO_LARGE, job->source,
+                           "progressive JPEG has more than %d scans (the scan limit; Pillow "
+                           "would decode it, slowly)",
+                           job->limits.max_jpeg_scans);
         char reason[JMSG_LENGTH_MAX];
         int code = job->err.pub.msg_code;
         if (code == JERR_NO_BACKING_STORE)
-            return ic_error(IMGCLASS_ERR_TOO_LARGE,
-                            "%s: too large: decoding this JPEG needs more than the decode memory "
-                            "limit of %llu MiB",
-                            job->source, (unsigned long long)(job->limits.max_memory >> 20));
+            return ic_fail(IMGCLASS_ERR_TOO_LARGE, job->source,
+                           "decoding this JPEG needs more than the decode memory limit of %llu MiB",
+                           (unsigned long long)(job->limits.max_memory >> 20));
         (*job->err.pub.format_message)((j_common_ptr)cinfo, reason);
         imgclass_status st = IMGCLASS_ERR_CORRUPT;
         if (code == JERR_OUT_OF_MEMORY)
@@ -207,7 +205,7 @@ static imgclass_status decode(jpeg_job *job, ic_decoded *out)
         else if (code == JERR_CONVERSION_NOTIMPL || code == JERR_NOT_COMPILED ||
                  code == JERR_BAD_J_COLORSPACE || code == JERR_NOTIMPL)
             st = IMGCLASS_ERR_UNSUPPORTED;
-        return ic_error(st, "%s: %s: JPEG: %s", job->source, imgclass_status_str(st), reason);
+        return ic_fail(st, job->source, "JPEG: %s", reason);
     }
     jpeg_create_decompress(cinfo);
     job->created = 1;
@@ -243,11 +241,11 @@ static imgclass_status decode(jpeg_job *job, ic_decoded *out)
     if (job->limits.max_memory) {
         uint64_t block = (uint64_t)full_w * 3u * (uint64_t)want.height;
         if (block >= job->limits.max_memory)
-            return ic_error(IMGCLASS_ERR_TOO_LARGE,
-                            "%s: too large: %dx%d JPEG pixels need %llu MiB, over the decode "
-                            "memory limit of %llu MiB",
-                            job->source, full_w, want.height, (unsigned long long)(block >> 20),
-                            (unsigned long long)(job->limits.max_memory >> 20));
+            return ic_fail(IMGCLASS_ERR_TOO_LARGE, job->source,
+                           "%dx%d JPEG pixels need %llu MiB, over the decode memory limit of "
+                           "%llu MiB",
+                           full_w, want.height, (unsigned long long)(block >> 20),
+                           (unsigned long long)(job->limits.max_memory >> 20));
         uint64_t rest = job->limits.max_memory - block; /* > 0; 0 would mean no limit */
         cinfo->mem->max_memory_to_use = rest > (uint64_t)LONG_MAX ? LONG_MAX : (long)rest;
     }
@@ -285,8 +283,7 @@ static imgclass_status decode(jpeg_job *job, ic_decoded *out)
     size_t stride = width * 3;
     size_t rows = (size_t)want.height;
     if (rows && stride > (size_t)-1 / rows)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: JPEG block overflows memory",
-                        job->source);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, job->source, "JPEG block overflows memory");
     job->pixels = malloc(stride * rows);
     if (!job->pixels)
         return ic_error_oom(job->source, "decoded JPEG pixels");

@@ -72,18 +72,17 @@ imgclass_status ic_decode_pnm(const unsigned char *data, size_t size, const char
 {
     int channels = data[1] == '6' ? 3 : 1;
     if (size < 3 || !is_space(data[2]))
-        return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: bad PNM signature", source);
+        return ic_fail(IMGCLASS_ERR_CORRUPT, source, "bad PNM signature");
     size_t pos = 3;
     long w = read_token(data, size, &pos);
     long h = w < 0 ? -1 : read_token(data, size, &pos);
     long maxval = h < 0 ? -1 : read_token(data, size, &pos);
     if (w < 0 || h < 0 || maxval < 0)
-        return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: bad PNM header", source);
+        return ic_fail(IMGCLASS_ERR_CORRUPT, source, "bad PNM header");
     if (maxval < 1 || maxval > 65535)
-        return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: PNM maxval %ld not in 1..65535",
-                        source, maxval);
+        return ic_fail(IMGCLASS_ERR_CORRUPT, source, "PNM maxval %ld not in 1..65535", maxval);
     if (w > INT32_MAX || h > INT32_MAX)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: PNM %ldx%ld", source, w, h);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, source, "PNM %ldx%ld", w, h);
     imgclass_status st = ic_decode_check_size(source, "PNM", w, h, limits->max_pixels);
     if (st == IMGCLASS_OK)
         st = ic_decode_check_memory(source, "PNM", w, h, 3, limits);
@@ -92,12 +91,12 @@ imgclass_status ic_decode_pnm(const unsigned char *data, size_t size, const char
     size_t bytes = maxval > 255 ? 2 : 1;
     size_t pixels = (size_t)w * (size_t)h; /* < 2^62 */
     if (pixels > (SIZE_MAX / 8) / (size_t)channels)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: PNM %ldx%ld", source, w, h);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, source, "PNM %ldx%ld", w, h);
     size_t samples = pixels * (size_t)channels;
     if (size - pos < samples * bytes)
-        return ic_error(IMGCLASS_ERR_CORRUPT,
-                        "%s: corrupt data: PNM image is truncated (%zu of %zu data bytes)", source,
-                        size - pos, samples * bytes);
+        return ic_fail(IMGCLASS_ERR_CORRUPT, source,
+                       "PNM image is truncated (%zu of %zu data bytes)", size - pos,
+                       samples * bytes);
     unsigned char *rgb = malloc(pixels * 3);
     if (!rgb)
         return ic_error_oom(source, "decoded PNM pixels");

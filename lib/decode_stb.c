@@ -159,26 +159,23 @@ static imgclass_status stb_failed(const char *source, const char *format, int w,
                                   const stb_budget *b)
 {
     if (b && b->over_one)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE,
-                        "%s: too large: %s data expands to more than its %dx%d header allows "
-                        "(a decompression bomb?)",
-                        source, format, w, h);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, source,
+                       "%s data expands to more than its %dx%d header allows (a decompression "
+                       "bomb?)",
+                       format, w, h);
     if (b && b->over_live)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE,
-                        "%s: too large: decoding this %dx%d %s needs more than the decode memory "
-                        "limit of %zu MiB",
-                        source, w, h, format, b->max_live >> 20);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, source,
+                       "decoding this %dx%d %s needs more than the decode memory limit of %zu MiB",
+                       w, h, format, b->max_live >> 20);
     const char *why = stbi_failure_reason();
     if (why && strcmp(why, "outofmem") == 0)
         return ic_error_oom(source, "decoded pixels");
     if (why && strcmp(why, "too large") == 0)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: %s image of %dx%d", source,
-                        format, w, h);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, source, "%s image of %dx%d", format, w, h);
     if (!why || !*why)
         why = strcmp(format, "GIF") == 0 ? "no image in the file (it ends before a first frame)"
                                          : "the decoder gave no reason";
-    return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: cannot decode %s: %s", source, format,
-                    why);
+    return ic_fail(IMGCLASS_ERR_CORRUPT, source, "cannot decode %s: %s", format, why);
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -259,8 +256,7 @@ imgclass_status ic_decode_stb(const unsigned char *data, size_t size, const char
 {
     const char *format = format_name(data, size);
     if (size > INT_MAX)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: %s data of %zu bytes", source,
-                        format, size);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, source, "%s data of %zu bytes", format, size);
     long long hw, hh;
     if (header_size(format, data, size, &hw, &hh) && hw > 0 && hh > 0) {
         imgclass_status st = ic_decode_check_size(source, format, hw, hh, limits->max_pixels);
@@ -284,10 +280,9 @@ imgclass_status ic_decode_stb(const unsigned char *data, size_t size, const char
      * convert("RGB") drops that channel untouched instead: such a PSD can be
      * neither safe nor exact here. */
     if (strcmp(format, "PSD") == 0 && size >= 14 && ((data[12] << 8) | data[13]) >= 4)
-        return ic_error(IMGCLASS_ERR_UNSUPPORTED,
-                        "%s: unsupported format: PSD with %d channels (only 1 to 3 are read "
-                        "exactly)",
-                        source, (data[12] << 8) | data[13]);
+        return ic_fail(IMGCLASS_ERR_UNSUPPORTED, source,
+                       "PSD with %d channels (only 1 to 3 are read exactly)",
+                       (data[12] << 8) | data[13]);
 
     /* One buffer never needs more than 10 bytes a pixel (16-bit RGBA plus
      * PNG filter bytes and interlacing) or the input size, plus tables. */
@@ -305,8 +300,7 @@ imgclass_status ic_decode_stb(const unsigned char *data, size_t size, const char
             return stb_failed(source, format, w, h, &budget);
         if (dw != w || dh != h || dcomp < 1 || dcomp > 4) {
             stbi_image_free(wide);
-            return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: inconsistent %s header",
-                            source, format);
+            return ic_fail(IMGCLASS_ERR_CORRUPT, source, "inconsistent %s header", format);
         }
         if (budget.max_live && budget.live + (size_t)dw * (size_t)dh * 3u > budget.max_live) {
             stbi_image_free(wide);
@@ -325,8 +319,7 @@ imgclass_status ic_decode_stb(const unsigned char *data, size_t size, const char
             return stb_failed(source, format, w, h, &budget);
         if (dw != w || dh != h) {
             stbi_image_free(rgb);
-            return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: inconsistent %s header",
-                            source, format);
+            return ic_fail(IMGCLASS_ERR_CORRUPT, source, "inconsistent %s header", format);
         }
     }
     /* The caller may still want to learn the size and name a region; the

@@ -74,29 +74,26 @@ static imgclass_status open_module(const char *source, const char *path, const c
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char *why = dlerror();
-        return ic_error(IMGCLASS_ERR_ENGINE,
-                        "%s: engine error: cannot load the engine module %s (%s): %s", source,
-                        path, found_by, why ? why : "unknown dlopen failure");
+        return ic_fail(IMGCLASS_ERR_ENGINE, source, "cannot load the engine module %s (%s): %s",
+                       path, found_by, why ? why : "unknown dlopen failure");
     }
     ic_engine_entry_fn entry;
     void *sym = dlsym(handle, IC_ENGINE_ENTRY_SYMBOL);
     memcpy(&entry, &sym, sizeof entry); /* object to function pointer, as POSIX allows */
     if (!sym) {
         dlclose(handle);
-        return ic_error(IMGCLASS_ERR_ENGINE,
-                        "%s: engine error: %s (%s) is not an imgclass engine module: it has "
-                        "no %s symbol",
-                        source, path, found_by, IC_ENGINE_ENTRY_SYMBOL);
+        return ic_fail(IMGCLASS_ERR_ENGINE, source,
+                       "%s (%s) is not an imgclass engine module: it has no %s symbol", path,
+                       found_by, IC_ENGINE_ENTRY_SYMBOL);
     }
     const ic_engine_module *m = entry(&host);
     if (!m || m->abi_version != IC_ENGINE_ABI_VERSION) {
         unsigned abi = m ? m->abi_version : 0;
         dlclose(handle);
-        return ic_error(IMGCLASS_ERR_ENGINE,
-                        "%s: engine error: the engine module %s (%s) has ABI version %u, but "
-                        "this imgclass %s needs ABI version %u: install the engine module "
-                        "built with this library",
-                        source, path, found_by, abi, IMGCLASS_VERSION, IC_ENGINE_ABI_VERSION);
+        return ic_fail(IMGCLASS_ERR_ENGINE, source,
+                       "the engine module %s (%s) has ABI version %u, but this imgclass %s "
+                       "needs ABI version %u: install the engine module built with this library",
+                       path, found_by, abi, IMGCLASS_VERSION, IC_ENGINE_ABI_VERSION);
     }
     snprintf(loaded_path, sizeof loaded_path, "%s", path);
     loaded_handle = handle;
@@ -119,9 +116,9 @@ static imgclass_status search_locked(const char *source)
         }
         struct stat st;
         if (stat(path, &st) != 0)
-            return ic_error(IMGCLASS_ERR_ENGINE,
-                            "%s: engine error: the engine module %s named by %s is missing: %s",
-                            source, path, IC_ENGINE_PATH_ENV, strerror(errno));
+            return ic_fail(IMGCLASS_ERR_ENGINE, source,
+                           "the engine module %s named by %s is missing: %s", path,
+                           IC_ENGINE_PATH_ENV, strerror(errno));
         return open_module(source, path, "named by " IC_ENGINE_PATH_ENV);
     }
     struct stat st;
@@ -129,13 +126,13 @@ static imgclass_status search_locked(const char *source)
         return open_module(source, install_path, "the install location");
     if (build_path && *build_path && stat(build_path, &st) == 0)
         return open_module(source, build_path, "the build tree");
-    return ic_error(IMGCLASS_ERR_ENGINE,
-                    "%s: engine error: the engine module %s is not installed: looked in %s "
-                    "(%s unset), %s (install location) and %s (build tree); loading models "
-                    "needs it, everything else works without it",
-                    source, IC_ENGINE_MODULE_NAME, IC_ENGINE_PATH_ENV, IC_ENGINE_PATH_ENV,
-                    install_path && *install_path ? install_path : "(none)",
-                    build_path && *build_path ? build_path : "(none)");
+    return ic_fail(IMGCLASS_ERR_ENGINE, source,
+                   "the engine module %s is not installed: looked in %s (%s unset), %s (install "
+                   "location) and %s (build tree); loading models needs it, everything else "
+                   "works without it",
+                   IC_ENGINE_MODULE_NAME, IC_ENGINE_PATH_ENV, IC_ENGINE_PATH_ENV,
+                   install_path && *install_path ? install_path : "(none)",
+                   build_path && *build_path ? build_path : "(none)");
 }
 
 imgclass_status ic_engine_loader_require(const char *source)

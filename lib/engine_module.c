@@ -1,8 +1,8 @@
 /* The module side of lib/engine_abi.h: linked into the engine module
  * (libimgclass-torch.so) with lib/engine_torch.cpp, never into the core.
  *
- * It provides the entry point the core's loader looks up, and the two core
- * functions engine_torch.cpp calls (ic_error and imgclass_status_str): here
+ * It provides the entry point the core's loader looks up, and the core
+ * functions engine_torch.cpp calls (ic_fail, ic_error, imgclass_status_str): here
  * they forward to the host, so an engine error lands in the core's
  * thread-local message exactly as it did when the engine was linked in. The
  * module's version script exports only the entry point, so these copies
@@ -27,10 +27,22 @@ imgclass_status ic_error(imgclass_status status, const char *fmt, ...)
     return status;
 }
 
+/* The detail is formatted first; ic_error() then keeps the head and the
+ * tail of an overlong whole (a deep path as the source). */
+imgclass_status ic_fail(imgclass_status status, const char *source, const char *fmt, ...)
+{
+    char detail[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return ic_error(status, "%s: %s: %s", source ? source : "imgclass",
+                    imgclass_status_str(status), detail);
+}
+
 imgclass_status ic_error_oom(const char *source, const char *what)
 {
-    return ic_error(IMGCLASS_ERR_OUT_OF_MEMORY, "%s: out of memory: cannot allocate %s",
-                    source ? source : "imgclass", what);
+    return ic_fail(IMGCLASS_ERR_OUT_OF_MEMORY, source, "cannot allocate %s", what);
 }
 
 const char *imgclass_status_str(imgclass_status status)

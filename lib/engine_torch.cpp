@@ -10,10 +10,12 @@
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/csrc/jit/runtime/print_handler.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <cstdio>
 #include <string>
 
 extern "C" {
@@ -65,23 +67,20 @@ private:
     size_t size_;
 };
 
-// Runs `fn`, turning any exception into ic_error(status_on_error, ...).
+// Runs `fn`, turning any exception into ic_fail(status_on_error, source, ...).
 template <typename Fn>
 imgclass_status guarded(const char *source, imgclass_status status_on_error, Fn fn)
 {
     try {
         return fn();
     } catch (const c10::Error &e) {
-        return ic_error(status_on_error, "%s: %s: %s", source, imgclass_status_str(status_on_error),
-                        e.what_without_backtrace());
+        return ic_fail(status_on_error, source, "%s", e.what_without_backtrace());
     } catch (const std::bad_alloc &) {
         return ic_error_oom(source, "engine memory");
     } catch (const std::exception &e) {
-        return ic_error(status_on_error, "%s: %s: %s", source, imgclass_status_str(status_on_error),
-                        e.what());
+        return ic_fail(status_on_error, source, "%s", e.what());
     } catch (...) {
-        return ic_error(status_on_error, "%s: %s: unknown C++ exception", source,
-                        imgclass_status_str(status_on_error));
+        return ic_fail(status_on_error, source, "unknown C++ exception");
     }
 }
 
@@ -141,10 +140,9 @@ imgclass_status choose_qengine(const char *name, const char *source, at::QEngine
             for (at::QEngine h : at::globalContext().supportedQEngines())
                 if (h != at::QEngine::NoQEngine)
                     have += std::string(have.empty() ? "" : ", ") + qengine_name(h);
-            return ic_error(IMGCLASS_ERR_UNSUPPORTED,
-                            "%s: not supported: quantized engine \"%s\" is not in this "
-                            "libtorch (it has: %s)",
-                            source, name, have.empty() ? "none" : have.c_str());
+            return ic_fail(IMGCLASS_ERR_UNSUPPORTED, source,
+                           "quantized engine \"%s\" is not in this libtorch (it has: %s)", name,
+                           have.empty() ? "none" : have.c_str());
         }
         *out = q;
         return IMGCLASS_OK;
@@ -270,11 +268,12 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
 {
     if (!source)
         source = "memory buffer";
-    if (config->device_is_cuda && !at::hasCUDA())
-        return ic_error(IMGCLASS_ERR_DEVICE,
-                        "cuda:%d: device unavailable: this libtorch was built without CUDA "
-                        "(only \"cpu\" works)",
-                        config->device_index);
+    if (config->device_is_cuda && !at::hasCUDA()) {
+        char device[32]; // the source of the message: the device asked for
+        snprintf(device, sizeof device, "cuda:%d", config->device_index);
+        return ic_fail(IMGCLASS_ERR_DEVICE, device,
+                       "this libtorch was built without CUDA (only \"cpu\" works)");
+    }
     silence_model_print();
     std::unique_ptr<ic_engine> e;
     std::unique_ptr<std::string> extra_file;
@@ -319,11 +318,11 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
                 throw std::runtime_error("the model is quantized but this libtorch has no "
                                          "quantized engine");
             if (load_with != wanted)
-                return ic_error(IMGCLASS_ERR_UNSUPPORTED,
-                                "%s: not supported: quantized engine \"%s\" asked for while a "
-                                "loaded quantized model runs on \"%s\" (libtorch has one "
-                                "quantized engine per process)",
-                                source, qengine_name(wanted), qengine_name(qengine_in_use));
+                return ic_fail(IMGCLASS_ERR_UNSUPPORTED, source,
+                               "quantized engine \"%s\" asked for while a loaded quantized "
+                               "model runs on \"%s\" (libtorch has one quantized engine per "
+                               "process)",
+                               qengine_name(wanted), qengine_name(qengine_in_use));
             e->qengine = wanted;
         }
         e->module = optimise(*e, module, config->optimize);

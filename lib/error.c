@@ -59,8 +59,20 @@ imgclass_status ic_error(imgclass_status status, const char *fmt, ...)
     return status;
 }
 
+/* The detail is formatted first; ic_error() then keeps the head and the
+ * tail of an overlong whole (a deep path as the source). */
+imgclass_status ic_fail(imgclass_status status, const char *source, const char *fmt, ...)
+{
+    char detail[IC_ERROR_CAPACITY];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return ic_error(status, "%s: %s: %s", source ? source : "imgclass",
+                    imgclass_status_str(status), detail);
+}
+
 imgclass_status ic_error_oom(const char *source, const char *what)
 {
-    return ic_error(IMGCLASS_ERR_OUT_OF_MEMORY, "%s: out of memory: cannot allocate %s",
-                    source ? source : "imgclass", what);
+    return ic_fail(IMGCLASS_ERR_OUT_OF_MEMORY, source, "cannot allocate %s", what);
 }

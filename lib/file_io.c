@@ -19,27 +19,30 @@ imgclass_status ic_read_file(const char *path, size_t max_size, unsigned char **
 imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_check check,
                                      unsigned char **data, size_t *size)
 {
+    /* Name the argument that was NULL: "NULL path" for a NULL output
+     * pointer would send the caller looking in the wrong place. */
     if (!path || !data || !size)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass: invalid argument: NULL path");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, path ? path : "imgclass", "NULL %s",
+                       !path ? "path" : !data ? "data" : "size");
     if (!*path)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass: invalid argument: empty path");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass", "empty path");
     FILE *f = fopen(path, "rb");
     if (!f)
-        return ic_error(IMGCLASS_ERR_IO, "%s: i/o error: cannot open: %s", path, strerror(errno));
+        return ic_fail(IMGCLASS_ERR_IO, path, "cannot open: %s", strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0) {
         int e = errno;
         fclose(f);
-        return ic_error(IMGCLASS_ERR_IO, "%s: i/o error: cannot stat: %s", path, strerror(e));
+        return ic_fail(IMGCLASS_ERR_IO, path, "cannot stat: %s", strerror(e));
     }
     if (S_ISDIR(st.st_mode)) {
         fclose(f);
-        return ic_error(IMGCLASS_ERR_IO, "%s: i/o error: is a directory", path);
+        return ic_fail(IMGCLASS_ERR_IO, path, "is a directory");
     }
     if (max_size && (unsigned long long)st.st_size > max_size) {
         fclose(f);
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: %lld bytes, the limit is %zu",
-                        path, (long long)st.st_size, max_size);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, path, "%lld bytes, the limit is %zu",
+                       (long long)st.st_size, max_size);
     }
     /* Regular files are read in one go; pipes and the like (st_size 0)
      * grow the buffer as they are read. The buffer never grows past
@@ -79,18 +82,17 @@ imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_
         if (max_size && len > max_size) {
             free(buf);
             fclose(f);
-            return ic_error(IMGCLASS_ERR_TOO_LARGE,
-                            "%s: too large: more than %zu bytes (the size limit; a caller that "
-                            "trusts its input can raise it)",
-                            path, max_size);
+            return ic_fail(IMGCLASS_ERR_TOO_LARGE, path,
+                           "more than %zu bytes (the size limit; a caller that trusts its input "
+                           "can raise it)",
+                           max_size);
         }
         if (n == 0) {
             if (ferror(f)) {
                 int e = errno;
                 free(buf);
                 fclose(f);
-                return ic_error(IMGCLASS_ERR_IO, "%s: i/o error: read failed: %s", path,
-                                strerror(e));
+                return ic_fail(IMGCLASS_ERR_IO, path, "read failed: %s", strerror(e));
             }
             break;
         }

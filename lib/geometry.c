@@ -19,45 +19,43 @@ imgclass_status ic_options_check(const imgclass_preprocess_options *o, const cha
     switch (o->resize_mode) {
     case IMGCLASS_RESIZE_SHORTER:
         if (o->resize_size <= 0)
-            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                            "%s: invalid argument: resize_size must be positive (got %d)", src,
-                            o->resize_size);
+            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, src,
+                           "resize_size must be positive (got %d)", o->resize_size);
         break;
     case IMGCLASS_RESIZE_EXACT:
         if (o->resize_width <= 0 || o->resize_height <= 0)
-            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                            "%s: invalid argument: resize size must be positive (got %dx%d)",
-                            src, o->resize_width, o->resize_height);
+            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, src,
+                           "resize size must be positive (got %dx%d)", o->resize_width,
+                           o->resize_height);
         break;
     case IMGCLASS_RESIZE_NONE:
         break;
     default:
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: unknown resize_mode %d", src, (int)o->resize_mode);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, src, "unknown resize_mode %d",
+                       (int)o->resize_mode);
     }
     if (o->interpolation != IMGCLASS_INTERP_BILINEAR &&
         o->interpolation != IMGCLASS_INTERP_BICUBIC)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: unknown interpolation %d (bilinear %d, bicubic %d)",
-                        src, (int)o->interpolation, (int)IMGCLASS_INTERP_BILINEAR,
-                        (int)IMGCLASS_INTERP_BICUBIC);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, src,
+                       "unknown interpolation %d (bilinear %d, bicubic %d)", (int)o->interpolation,
+                       (int)IMGCLASS_INTERP_BILINEAR, (int)IMGCLASS_INTERP_BICUBIC);
     if (o->crop_width < 0 || o->crop_height < 0 || (o->crop_width == 0) != (o->crop_height == 0))
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: crop must be positive, or 0x0 for none (got %dx%d)",
-                        src, o->crop_width, o->crop_height);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, src,
+                       "crop must be positive, or 0x0 for none (got %dx%d)", o->crop_width,
+                       o->crop_height);
     /* Without a crop the output of a SHORTER resize depends on the image's
      * aspect ratio, so images could not share a batch. NONE without crop
      * gives the image's own size: fine for one image, the caller sizes the
      * batch from imgclass_preprocess_output_size(). */
     if (o->crop_width == 0 && o->resize_mode == IMGCLASS_RESIZE_SHORTER)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: a 0x0 crop (no crop) needs an exact resize", src);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, src,
+                       "a 0x0 crop (no crop) needs an exact resize");
     for (int c = 0; c < 3; c++) {
         if (!isfinite(o->mean[c]) || !isfinite(o->std[c]) || o->std[c] == 0.0f)
-            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                            "%s: invalid argument: mean and std must be finite and std non-zero "
-                            "(channel %d: mean %g, std %g)",
-                            src, c, (double)o->mean[c], (double)o->std[c]);
+            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, src,
+                           "mean and std must be finite and std non-zero (channel %d: mean %g, "
+                           "std %g)",
+                           c, (double)o->mean[c], (double)o->std[c]);
     }
     return IMGCLASS_OK;
 }
@@ -82,9 +80,9 @@ imgclass_status ic_resize_target(const imgclass_preprocess_options *o, int width
         }
     }
     if (w > INT_MAX || h > INT_MAX)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE,
-                        "%s: too large: a %dx%d image would resize to %lldx%lld",
-                        source ? source : "image", width, height, (long long)w, (long long)h);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, source ? source : "image",
+                       "a %dx%d image would resize to %lldx%lld", width, height, (long long)w,
+                       (long long)h);
     *out_width = (int)w;
     *out_height = (int)h;
     return IMGCLASS_OK;
@@ -123,8 +121,8 @@ imgclass_status ic_plan_compute(const imgclass_preprocess_options *o, int width,
                                 const char *source, ic_plan *plan)
 {
     if (width <= 0 || height <= 0)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "%s: invalid argument: image size %dx%d",
-                        source ? source : "image", width, height);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source ? source : "image",
+                       "image size %dx%d", width, height);
     int rw, rh;
     imgclass_status st = ic_resize_target(o, width, height, source, &rw, &rh);
     if (st != IMGCLASS_OK)

@@ -59,7 +59,7 @@ imgclass_status ic_gunzip(const void *data, size_t size, size_t max_size, unsign
     if (!max_size)
         max_size = SIZE_MAX;
     if (!ic_is_gzip(data, size))
-        return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: not gzip data", source);
+        return ic_fail(IMGCLASS_ERR_CORRUPT, source, "not gzip data");
     z_stream zs = {0};
     /* 16 + MAX_WBITS: gzip wrapper only (not raw zlib). */
     if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
@@ -88,14 +88,13 @@ imgclass_status ic_gunzip(const void *data, size_t size, size_t max_size, unsign
         if (len == cap) {
             if (cap >= max_size) {
                 if (by_ratio)
-                    st = ic_error(IMGCLASS_ERR_TOO_LARGE,
-                                  "%s: too large: gzip data inflates more than %u times its "
-                                  "%zu bytes (a decompression bomb? the ratio limit can be raised)",
-                                  source, max_ratio, size);
+                    st = ic_fail(IMGCLASS_ERR_TOO_LARGE, source,
+                                 "gzip data inflates more than %u times its %zu bytes (a "
+                                 "decompression bomb? the ratio limit can be raised)",
+                                 max_ratio, size);
                 else
-                    st = ic_error(IMGCLASS_ERR_TOO_LARGE,
-                                  "%s: too large: decompressed size exceeds %zu bytes", source,
-                                  max_size);
+                    st = ic_fail(IMGCLASS_ERR_TOO_LARGE, source,
+                                 "decompressed size exceeds %zu bytes", max_size);
                 break;
             }
             if (!grow(&buf, &cap, cap + 1, max_size)) {
@@ -118,13 +117,13 @@ imgclass_status ic_gunzip(const void *data, size_t size, size_t max_size, unsign
             if (zs.avail_in > 0 && all_zero(zs.next_in, zs.avail_in) && all_zero(in, in_left))
                 break;
             if (inflateReset(&zs) != Z_OK) {
-                st = ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: bad gzip member", source);
+                st = ic_fail(IMGCLASS_ERR_CORRUPT, source, "bad gzip member");
                 break;
             }
             continue;
         }
         if (ret == Z_BUF_ERROR && zs.avail_in == 0 && in_left == 0) {
-            st = ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: truncated gzip data", source);
+            st = ic_fail(IMGCLASS_ERR_CORRUPT, source, "truncated gzip data");
             break;
         }
         if (ret == Z_MEM_ERROR) {
@@ -132,8 +131,8 @@ imgclass_status ic_gunzip(const void *data, size_t size, size_t max_size, unsign
             break;
         }
         if (ret != Z_OK && ret != Z_BUF_ERROR) {
-            st = ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: gzip: %s", source,
-                          zs.msg ? zs.msg : "inflate failed");
+            st = ic_fail(IMGCLASS_ERR_CORRUPT, source, "gzip: %s",
+                         zs.msg ? zs.msg : "inflate failed");
             break;
         }
     }

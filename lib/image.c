@@ -73,8 +73,8 @@ IMGCLASS_API imgclass_status imgclass_image_load(const char *path,
     if (out)
         *out = NULL;
     if (!path || !out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_image_load: invalid argument: NULL %s", path ? "out" : "path");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_load", "NULL %s",
+                       path ? "out" : "path");
     imgclass_status st = ic_check_decode_options_size(options, "imgclass_decode_options");
     if (st != IMGCLASS_OK)
         return st;
@@ -96,8 +96,8 @@ IMGCLASS_API imgclass_status imgclass_image_load_memory(const void *data, size_t
     if (out)
         *out = NULL;
     if (!out || (!data && size))
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer: invalid argument: NULL %s",
-                        out ? "data" : "out");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer", "NULL %s",
+                       out ? "data" : "out");
     imgclass_status st = ic_check_decode_options_size(options, "imgclass_decode_options");
     if (st != IMGCLASS_OK)
         return st;
@@ -111,33 +111,28 @@ IMGCLASS_API imgclass_status imgclass_image_wrap(const void *pixels, int width, 
     if (out)
         *out = NULL;
     if (!pixels || !out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap: invalid argument: "
-                                                       "NULL %s",
-                        pixels ? "out" : "pixels");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap", "NULL %s",
+                       pixels ? "out" : "pixels");
     int bpp = imgclass_pixel_format_bytes(format);
     if (bpp == 0)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_image_wrap: invalid argument: unknown pixel format %d",
-                        (int)format);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap",
+                       "unknown pixel format %d", (int)format);
     if (width <= 0 || height <= 0)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_image_wrap: invalid argument: size %dx%d", width, height);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap", "size %dx%d", width,
+                       height);
     size_t row = (size_t)width * (size_t)bpp; /* cannot overflow: int * 4 */
     if (stride == 0)
         stride = row;
     if (stride < row)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_image_wrap: invalid argument: stride %zu < width * %d = %zu",
-                        stride, bpp, row);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap",
+                       "stride %zu < width * %d = %zu", stride, bpp, row);
     /* The last row ends at stride * (height - 1) + row: must fit in size_t
      * (also for borrowed pixels: preprocessing indexes them). */
     if ((size_t)(height - 1) > (SIZE_MAX - row) / stride)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_image_wrap: invalid argument: %dx%d with stride %zu overflows",
-                        width, height, stride);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap",
+                       "%dx%d with stride %zu overflows", width, height, stride);
     if (copy && row > SIZE_MAX / (size_t)height)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "imgclass_image_wrap: too large: %dx%d", width,
-                        height);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, "imgclass_image_wrap", "%dx%d", width, height);
 
     imgclass_image *image = malloc(sizeof *image);
     if (!image)

@@ -95,8 +95,7 @@ static imgclass_status parse_text(const char *text, size_t size, const char *sou
                                   int expected, ic_labels **out)
 {
     if (memchr(text, '\0', size))
-        return ic_error(IMGCLASS_ERR_LABELS, "%s: invalid labels: NUL byte in a text file",
-                        source);
+        return ic_fail(IMGCLASS_ERR_LABELS, source, "NUL byte in a text file");
     /* Trailing empty lines (the usual final newline, or a few more) are not
      * labels; an empty line between labels is one (an empty label), so the
      * indices of the lines after it stay right. */
@@ -104,19 +103,18 @@ static imgclass_status parse_text(const char *text, size_t size, const char *sou
     while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == '\r'))
         end--;
     if (end == 0)
-        return ic_error(IMGCLASS_ERR_LABELS, "%s: invalid labels: no labels", source);
+        return ic_fail(IMGCLASS_ERR_LABELS, source, "no labels");
     size_t lines = 1;
     for (size_t i = 0; i < end; i++)
         if (text[i] == '\n')
             lines++;
     if (lines > INT_MAX)
-        return ic_error(IMGCLASS_ERR_LABELS, "%s: invalid labels: too many lines", source);
+        return ic_fail(IMGCLASS_ERR_LABELS, source, "too many lines");
     /* Refused before anything is allocated per line: a small gzip of
      * newlines must not become millions of labels first. */
     if (expected > 0 && lines > (size_t)expected)
-        return ic_error(IMGCLASS_ERR_LABELS,
-                        "%s: invalid labels: %zu labels but the model has %d classes", source,
-                        lines, expected);
+        return ic_fail(IMGCLASS_ERR_LABELS, source, "%zu labels but the model has %d classes",
+                       lines, expected);
     ic_labels *l = labels_new((int)lines);
     if (!l)
         return ic_error_oom(source, "labels");
@@ -194,12 +192,11 @@ static imgclass_status parse_json(const char *text, size_t size, const char *sou
                                   int expected, ic_labels **out)
 {
     if (size > INT_MAX)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: JSON labels", source);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, source, "JSON labels");
     size_t members = count_members(text, size);
     if (expected > 0 && members > (size_t)expected)
-        return ic_error(IMGCLASS_ERR_LABELS,
-                        "%s: invalid labels: %zu labels but the model has %d classes", source,
-                        members, expected);
+        return ic_fail(IMGCLASS_ERR_LABELS, source, "%zu labels but the model has %d classes",
+                       members, expected);
     json_tokener *tok = json_tokener_new();
     if (!tok)
         return ic_error_oom(source, "JSON parser");
@@ -209,35 +206,34 @@ static imgclass_status parse_json(const char *text, size_t size, const char *sou
     json_tokener_free(tok);
     if (!root || jerr != json_tokener_success) {
         json_object_put(root);
-        return ic_error(IMGCLASS_ERR_LABELS, "%s: invalid labels: bad JSON: %s", source,
-                        jerr == json_tokener_continue ? "unexpected end of data"
+        return ic_fail(IMGCLASS_ERR_LABELS, source, "bad JSON: %s",
+                       jerr == json_tokener_continue ? "unexpected end of data"
                                                       : json_tokener_error_desc(jerr));
     }
     for (size_t i = consumed; i < size; i++) {
         if (!isspace((unsigned char)text[i])) {
             json_object_put(root);
-            return ic_error(IMGCLASS_ERR_LABELS, "%s: invalid labels: data after the JSON object",
-                            source);
+            return ic_fail(IMGCLASS_ERR_LABELS, source, "data after the JSON object");
         }
     }
     if (!json_object_is_type(root, json_type_object)) {
         const char *type = json_type_to_name(json_object_get_type(root)); /* static */
         json_object_put(root);
-        return ic_error(IMGCLASS_ERR_LABELS,
-                        "%s: invalid labels: JSON labels must be an object {\"0\": ...}, not %s",
-                        source, type ? type : "another type");
+        return ic_fail(IMGCLASS_ERR_LABELS, source,
+                       "JSON labels must be an object {\"0\": ...}, not %s",
+                       type ? type : "another type");
     }
     int count = json_object_object_length(root);
     if (count <= 0) {
         json_object_put(root);
-        return ic_error(IMGCLASS_ERR_LABELS, "%s: invalid labels: no labels", source);
+        return ic_fail(IMGCLASS_ERR_LABELS, source, "no labels");
     }
     if (members != (size_t)count) {
         json_object_put(root);
-        return ic_error(IMGCLASS_ERR_LABELS,
-                        "%s: invalid labels: %zu members but %d distinct keys (a key appears "
-                        "twice, or a trailing comma)",
-                        source, members, count);
+        return ic_fail(IMGCLASS_ERR_LABELS, source,
+                       "%zu members but %d distinct keys (a key appears twice, or a trailing "
+                       "comma)",
+                       members, count);
     }
     ic_labels *l = labels_new(count);
     if (!l) {
@@ -249,14 +245,12 @@ static imgclass_status parse_json(const char *text, size_t size, const char *sou
     {
         long index;
         if (!parse_index(key, &index) || index >= count) {
-            st = ic_error(IMGCLASS_ERR_LABELS,
-                          "%s: invalid labels: key \"%s\" is not an index in 0..%d", source, key,
-                          count - 1);
+            st = ic_fail(IMGCLASS_ERR_LABELS, source, "key \"%s\" is not an index in 0..%d", key,
+                         count - 1);
             break;
         }
         if (l->label[index]) {
-            st = ic_error(IMGCLASS_ERR_LABELS, "%s: invalid labels: key \"%s\" appears twice",
-                          source, key);
+            st = ic_fail(IMGCLASS_ERR_LABELS, source, "key \"%s\" appears twice", key);
             break;
         }
         const char *id = NULL, *name = NULL;
@@ -269,10 +263,8 @@ static imgclass_status parse_json(const char *text, size_t size, const char *sou
             id = json_object_get_string(json_object_array_get_idx(val, 0));
             name = json_object_get_string(json_object_array_get_idx(val, 1));
         } else {
-            st = ic_error(IMGCLASS_ERR_LABELS,
-                          "%s: invalid labels: value of key \"%s\" must be a string or "
-                          "[id, label]",
-                          source, key);
+            st = ic_fail(IMGCLASS_ERR_LABELS, source,
+                         "value of key \"%s\" must be a string or [id, label]", key);
             break;
         }
         /* json-c keeps "\u0000" inside a string; C strings would cut the
@@ -281,10 +273,8 @@ static imgclass_status parse_json(const char *text, size_t size, const char *sou
         if (strlen(name) != (size_t)json_object_get_string_len(name_obj) ||
             (id && strlen(id) !=
                        (size_t)json_object_get_string_len(json_object_array_get_idx(val, 0)))) {
-            st = ic_error(IMGCLASS_ERR_LABELS,
-                          "%s: invalid labels: value of key \"%s\" contains a NUL character "
-                          "(\\u0000)",
-                          source, key);
+            st = ic_fail(IMGCLASS_ERR_LABELS, source,
+                         "value of key \"%s\" contains a NUL character (\\u0000)", key);
             break;
         }
         l->label[index] = strdup(name);
@@ -329,11 +319,10 @@ imgclass_status ic_labels_parse_expect(const void *data, size_t size, const char
     if (!source)
         source = "memory buffer";
     if (!data || !out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "%s: invalid argument: NULL labels data",
-                        source);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL labels data");
     if (size > IC_LABELS_MAX_BYTES)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: labels over %zu bytes", source,
-                        IC_LABELS_MAX_BYTES);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, source, "labels over %zu bytes",
+                       IC_LABELS_MAX_BYTES);
     unsigned char *plain = NULL;
     if (ic_is_gzip(data, size)) {
         imgclass_status st = ic_gunzip(data, size, IC_LABELS_MAX_BYTES, IC_LABELS_MAX_RATIO, source,

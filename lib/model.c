@@ -54,10 +54,8 @@ static imgclass_status parse_device(const char *device, const char *source,
             return IMGCLASS_OK;
         }
     }
-    return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                    "%s: invalid argument: device \"%.64s\" is not \"cpu\", \"cuda\" or "
-                    "\"cuda:N\"",
-                    source, device);
+    return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source,
+                   "device \"%.64s\" is not \"cpu\", \"cuda\" or \"cuda:N\"", device);
 }
 
 static imgclass_status check_options(const imgclass_model_options *o, const char *source)
@@ -67,25 +65,22 @@ static imgclass_status check_options(const imgclass_model_options *o, const char
     const int auto_size = o->input_height == 0 && o->input_width == 0;
     if (o->input_channels < 1 || (!auto_size && (o->input_height < 1 || o->input_width < 1)) ||
         o->input_channels > 64 || o->input_height > 16384 || o->input_width > 16384)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: input size %d x %d x %d (each dimension must be "
-                        "positive, or height and width both 0 for the model's own; at most 64 "
-                        "channels and 16384 pixels a side)",
-                        source, o->input_channels, o->input_height, o->input_width);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source,
+                       "input size %d x %d x %d (each dimension must be positive, or height and "
+                       "width both 0 for the model's own; at most 64 channels and 16384 pixels "
+                       "a side)",
+                       o->input_channels, o->input_height, o->input_width);
     if (o->optimize & ~known)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: unknown optimisation flags 0x%x", source,
-                        o->optimize & ~known);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "unknown optimisation flags 0x%x",
+                       o->optimize & ~known);
     if (o->qengine && strcmp(o->qengine, "onednn") != 0 && strcmp(o->qengine, "qnnpack") != 0 &&
         strcmp(o->qengine, "fbgemm") != 0)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: quantized engine \"%.32s\" is not \"onednn\", "
-                        "\"qnnpack\" or \"fbgemm\"",
-                        source, o->qengine);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source,
+                       "quantized engine \"%.32s\" is not \"onednn\", \"qnnpack\" or \"fbgemm\"",
+                       o->qengine);
     if (o->warmup_runs < 0 || o->warmup_runs > 1000)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: warmup_runs %d not in 0..1000", source,
-                        o->warmup_runs);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "warmup_runs %d not in 0..1000",
+                       o->warmup_runs);
     return IMGCLASS_OK;
 }
 
@@ -111,16 +106,14 @@ static imgclass_status on_recipe(void *vctx, const char *data, size_t size, int 
     if (ctx->auto_size && ctx->recipe) { /* else the 224 x 224 already set */
         int h, w;
         if (!ic_recipe_input_size(ctx->recipe, &h, &w))
-            return ic_error(IMGCLASS_ERR_MODEL,
-                            "%s: invalid model: recipe " IC_RECIPE_FILE " gives no fixed input "
-                            "size (no crop, no exact resize); give the input size in the model "
-                            "options",
-                            ctx->source);
+            return ic_fail(IMGCLASS_ERR_MODEL, ctx->source,
+                           "recipe " IC_RECIPE_FILE " gives no fixed input size (no crop, "
+                           "no exact resize); give the input size in the model options");
         if (h > 16384 || w > 16384)
-            return ic_error(IMGCLASS_ERR_MODEL,
-                            "%s: invalid model: recipe " IC_RECIPE_FILE " gives an input of "
-                            "%d x %d (at most 16384 a side)",
-                            ctx->source, h, w);
+            return ic_fail(IMGCLASS_ERR_MODEL, ctx->source,
+                           "recipe " IC_RECIPE_FILE " gives an input of %d x %d (at most "
+                           "16384 a side)",
+                           h, w);
         *height = h;
         *width = w;
     }
@@ -136,8 +129,7 @@ static imgclass_status model_head(const unsigned char *head, size_t n, const cha
 {
     if (n < 4 || ic_is_gzip(head, n) || memcmp(head, "PK\003\004", 4) == 0)
         return IMGCLASS_OK;
-    return ic_error(IMGCLASS_ERR_MODEL,
-                    "%s: invalid model: not a TorchScript archive (no zip or gzip header)", path);
+    return ic_fail(IMGCLASS_ERR_MODEL, path, "not a TorchScript archive (no zip or gzip header)");
 }
 
 static size_t max_model_size(const imgclass_model_options *o)
@@ -185,9 +177,8 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     }
     if (size < 4 || memcmp(data, "PK\003\004", 4) != 0) {
         free(plain);
-        return ic_error(IMGCLASS_ERR_MODEL,
-                        "%s: invalid model: not a TorchScript archive (no zip or gzip header)",
-                        source);
+        return ic_fail(IMGCLASS_ERR_MODEL, source,
+                       "not a TorchScript archive (no zip or gzip header)");
     }
     imgclass_model *m = calloc(1, sizeof *m);
     if (!m) {
@@ -199,10 +190,10 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     free(plain);
     if (st == IMGCLASS_OK && rctx.recipe && rctx.recipe->labels &&
         rctx.recipe->labels->count != num_classes)
-        st = ic_error(IMGCLASS_ERR_MODEL,
-                      "%s: invalid model: recipe " IC_RECIPE_FILE ": field \"labels\": %d "
-                      "labels but the model has %d classes",
-                      source, rctx.recipe->labels->count, num_classes);
+        st = ic_fail(IMGCLASS_ERR_MODEL, source,
+                     "recipe " IC_RECIPE_FILE ": field \"labels\": %d labels but the model "
+                     "has %d classes",
+                     rctx.recipe->labels->count, num_classes);
     if (st != IMGCLASS_OK) {
         ic_engine_free(m->engine);
         ic_recipe_free(rctx.recipe);
@@ -230,8 +221,8 @@ IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
                                                  imgclass_model **out)
 {
     if (!path || !out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_model_load: invalid argument: NULL %s", path ? "out" : "path");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_model_load", "NULL %s",
+                       path ? "out" : "path");
     *out = NULL;
     imgclass_status st = ic_check_model_options_size(options, "imgclass_model_options");
     if (st != IMGCLASS_OK)
@@ -253,8 +244,8 @@ IMGCLASS_API imgclass_status imgclass_model_load_memory(const void *data, size_t
                                                         imgclass_model **out)
 {
     if (!data || !out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "memory buffer: invalid argument: NULL %s", data ? "out" : "data");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer", "NULL %s",
+                       data ? "out" : "data");
     *out = NULL;
     imgclass_status st = ic_check_model_options_size(options, "imgclass_model_options");
     if (st != IMGCLASS_OK)
@@ -272,9 +263,8 @@ static imgclass_status attach_labels(imgclass_model *model, const void *data, si
     if (labels->count != model->num_classes) {
         int n = labels->count;
         ic_labels_free(labels);
-        return ic_error(IMGCLASS_ERR_LABELS,
-                        "%s: invalid labels: %d labels but the model has %d classes", source, n,
-                        model->num_classes);
+        return ic_fail(IMGCLASS_ERR_LABELS, source, "%d labels but the model has %d classes", n,
+                       model->num_classes);
     }
     ic_labels_free(model->labels);
     model->labels = labels;
@@ -284,9 +274,8 @@ static imgclass_status attach_labels(imgclass_model *model, const void *data, si
 IMGCLASS_API imgclass_status imgclass_model_load_labels(imgclass_model *model, const char *path)
 {
     if (!model || !path)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_model_load_labels: invalid argument: NULL %s",
-                        model ? "path" : "model");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_model_load_labels", "NULL %s",
+                       model ? "path" : "model");
     unsigned char *data;
     size_t size;
     imgclass_status st = ic_read_file(path, IC_LABELS_MAX_BYTES, &data, &size);
@@ -301,8 +290,8 @@ IMGCLASS_API imgclass_status imgclass_model_load_labels_memory(imgclass_model *m
                                                                const void *data, size_t size)
 {
     if (!model || !data)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "memory buffer: invalid argument: NULL %s", model ? "data" : "model");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer", "NULL %s",
+                       model ? "data" : "model");
     return attach_labels(model, data, size, "memory buffer");
 }
 
@@ -370,9 +359,8 @@ IMGCLASS_API imgclass_status imgclass_model_preprocess_options(const imgclass_mo
                                                                imgclass_preprocess_options *out)
 {
     if (!model || !out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_model_preprocess_options: invalid argument: NULL %s",
-                        model ? "out" : "model");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_model_preprocess_options",
+                       "NULL %s", model ? "out" : "model");
     /* The whole struct is written: the caller's must be as large. */
     imgclass_status st = ic_struct_size_check(
         out->struct_size, sizeof *out, "imgclass_model_preprocess_options: out",
@@ -397,9 +385,8 @@ IMGCLASS_API void imgclass_model_free(imgclass_model *model)
 IMGCLASS_API imgclass_status imgclass_set_num_threads(int n)
 {
     if (n < 1)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_set_num_threads: invalid argument: %d threads (must be >= 1)",
-                        n);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_set_num_threads",
+                       "%d threads (must be >= 1)", n);
     return ic_engine_set_num_threads(n);
 }
 

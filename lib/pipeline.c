@@ -268,8 +268,7 @@ static imgclass_status preprocess_job(imgclass_pipeline *p, pipe_job *j)
     case IMGCLASS_INPUT_IMAGE:
         return imgclass_preprocess(in->image, &p->o.preprocess, t, j->slot);
     }
-    return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "pipeline: invalid argument: input kind %d",
-                    (int)in->kind);
+    return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "pipeline", "input kind %d", (int)in->kind);
 }
 
 static void *worker_main(void *arg)
@@ -460,13 +459,10 @@ static imgclass_status check_options(const imgclass_model *model,
     else if (!o->on_result)
         bad = "on_result is NULL";
     if (bad)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_create: invalid argument: %s",
-                        bad);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_create", "%s", bad);
     if (model->channels != 3)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_pipeline_create: invalid argument: the model takes %d channels; "
-                        "images give 3",
-                        model->channels);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_create",
+                       "the model takes %d channels; images give 3", model->channels);
     /* Where the output size does not depend on the image, it must be the
      * model's input size; otherwise each image is checked as it comes. */
     int h, w;
@@ -475,10 +471,9 @@ static imgclass_status check_options(const imgclass_model *model,
     int fixed = o->preprocess.resize_mode == IMGCLASS_RESIZE_EXACT ||
                 (o->preprocess.crop_width > 0 && o->preprocess.crop_height > 0);
     if (fixed && (h != model->height || w != model->width))
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_pipeline_create: invalid argument: preprocessing gives %d x %d, "
-                        "the model takes %d x %d",
-                        h, w, model->height, model->width);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_create",
+                       "preprocessing gives %d x %d, the model takes %d x %d", h, w, model->height,
+                       model->width);
     return IMGCLASS_OK;
 }
 
@@ -501,8 +496,7 @@ static imgclass_status allocate(imgclass_pipeline *p)
     size_t nc = (size_t)m->num_classes;
     p->slot_floats = (size_t)3 * (size_t)m->height * (size_t)m->width;
     if (mb > SIZE_MAX / sizeof(float) / p->slot_floats || mb > SIZE_MAX / sizeof(float) / nc)
-        return ic_error(IMGCLASS_ERR_TOO_LARGE, "imgclass_pipeline_create: too large: batches of %zu",
-                        mb);
+        return ic_fail(IMGCLASS_ERR_TOO_LARGE, "imgclass_pipeline_create", "batches of %zu", mb);
     p->jobs = calloc(cap, sizeof *p->jobs);
     p->scores = alloc_lazy(mb * nc * sizeof(float));
     p->top = calloc((size_t)p->k, sizeof *p->top);
@@ -564,9 +558,8 @@ IMGCLASS_API imgclass_status imgclass_pipeline_create(const imgclass_model *mode
                                                       imgclass_pipeline **out)
 {
     if (!model || !options || !out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_pipeline_create: invalid argument: NULL %s",
-                        !model ? "model" : !options ? "options" : "out");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_create", "NULL %s",
+                       !model ? "model" : !options ? "options" : "out");
     *out = NULL;
     imgclass_status st = check_options(model, options);
     if (st != IMGCLASS_OK)
@@ -595,14 +588,13 @@ IMGCLASS_API imgclass_status imgclass_pipeline_create(const imgclass_model *mode
     if (st == IMGCLASS_OK && !p->workers)
         st = ic_error_oom("imgclass_pipeline_create", "thread handles");
     if (st == IMGCLASS_OK && pthread_create(&p->engine_thread, NULL, engine_main, p) != 0)
-        st = ic_error(IMGCLASS_ERR_OUT_OF_MEMORY,
-                      "imgclass_pipeline_create: out of memory: cannot start the engine thread");
+        st = ic_fail(IMGCLASS_ERR_OUT_OF_MEMORY, "imgclass_pipeline_create",
+                     "cannot start the engine thread");
     p->engine_started = st == IMGCLASS_OK;
     for (; st == IMGCLASS_OK && p->nworkers < nworkers; p->nworkers++)
         if (pthread_create(&p->workers[p->nworkers], NULL, worker_main, p) != 0)
-            st = ic_error(IMGCLASS_ERR_OUT_OF_MEMORY,
-                          "imgclass_pipeline_create: out of memory: cannot start worker %d of %d",
-                          p->nworkers + 1, nworkers);
+            st = ic_fail(IMGCLASS_ERR_OUT_OF_MEMORY, "imgclass_pipeline_create",
+                         "cannot start worker %d of %d", p->nworkers + 1, nworkers);
     if (st != IMGCLASS_OK) {
         destroy(p);
         return st;
@@ -619,23 +611,19 @@ static imgclass_status check_input(const imgclass_input *in)
     switch (in->kind) {
     case IMGCLASS_INPUT_PATH:
         if (!in->path)
-            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                            "imgclass_pipeline_submit: invalid argument: NULL path");
+            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_submit", "NULL path");
         return IMGCLASS_OK;
     case IMGCLASS_INPUT_MEMORY:
         if (!in->data)
-            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                            "memory buffer: invalid argument: NULL data");
+            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer", "NULL data");
         return IMGCLASS_OK;
     case IMGCLASS_INPUT_IMAGE:
         if (!in->image)
-            return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                            "imgclass_pipeline_submit: invalid argument: NULL image");
+            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_submit", "NULL image");
         return IMGCLASS_OK;
     }
-    return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                    "imgclass_pipeline_submit: invalid argument: unknown input kind %d",
-                    (int)in->kind);
+    return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_submit",
+                   "unknown input kind %d", (int)in->kind);
 }
 
 /* The copies a job owns, made before the lock is taken. */
@@ -679,12 +667,11 @@ IMGCLASS_API imgclass_status imgclass_pipeline_submit(imgclass_pipeline *p,
                                                       unsigned flags, uint64_t *seq)
 {
     if (!p || !input)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_pipeline_submit: invalid argument: NULL %s",
-                        !p ? "pipeline" : "input");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_submit", "NULL %s",
+                       !p ? "pipeline" : "input");
     if (flags & ~(IMGCLASS_SUBMIT_NONBLOCK | IMGCLASS_SUBMIT_COPY))
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_pipeline_submit: invalid argument: unknown flags 0x%x", flags);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_submit",
+                       "unknown flags 0x%x", flags);
     imgclass_status st = check_input(input);
     job_copies c;
     if (st == IMGCLASS_OK)
@@ -703,11 +690,10 @@ IMGCLASS_API imgclass_status imgclass_pipeline_submit(imgclass_pipeline *p,
         pthread_mutex_unlock(&p->lock);
         free_copies(&c);
         if (closing)
-            return ic_error(IMGCLASS_ERR_CLOSED,
-                            "imgclass_pipeline_submit: closed: the pipeline is shutting down");
-        return ic_error(IMGCLASS_ERR_BUSY,
-                        "imgclass_pipeline_submit: busy: %d images queued (queue_capacity)",
-                        p->o.queue_capacity);
+            return ic_fail(IMGCLASS_ERR_CLOSED, "imgclass_pipeline_submit",
+                           "the pipeline is shutting down");
+        return ic_fail(IMGCLASS_ERR_BUSY, "imgclass_pipeline_submit",
+                       "%d images queued (queue_capacity)", p->o.queue_capacity);
     }
     pipe_job *j = p->free_jobs;
     p->free_jobs = j->next;
@@ -767,8 +753,7 @@ static void drain_locked(imgclass_pipeline *p)
 IMGCLASS_API imgclass_status imgclass_pipeline_flush(imgclass_pipeline *p)
 {
     if (!p)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_pipeline_flush: invalid argument: NULL pipeline");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_flush", "NULL pipeline");
     pthread_mutex_lock(&p->lock);
     drain_locked(p);
     pthread_mutex_unlock(&p->lock);
@@ -779,9 +764,8 @@ IMGCLASS_API imgclass_status imgclass_pipeline_stats_get(const imgclass_pipeline
                                                          imgclass_pipeline_stats *out)
 {
     if (!pipeline || !out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_pipeline_stats_get: invalid argument: NULL %s",
-                        !pipeline ? "pipeline" : "out");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_stats_get", "NULL %s",
+                       !pipeline ? "pipeline" : "out");
     imgclass_status st = ic_struct_size_check(out->struct_size, sizeof *out,
                                               "imgclass_pipeline_stats",
                                               "set it to sizeof(imgclass_pipeline_stats)");

@@ -12,24 +12,19 @@ IMGCLASS_API imgclass_status imgclass_predict(const imgclass_model *model,
                                               size_t out_count)
 {
     if (!model || !batch || !out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_predict: invalid argument: NULL %s",
-                        !model ? "model" : !batch ? "batch" : "out");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_predict", "NULL %s",
+                       !model ? "model" : !batch ? "batch" : "out");
     if (batch->count == 0)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_predict: invalid argument: empty batch");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_predict", "empty batch");
     /* Batches always hold 3 channels. */
     if (model->channels != 3 || batch->height != model->height || batch->width != model->width)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_predict: invalid argument: batch of 3 x %d x %d images, the "
-                        "model takes %d x %d x %d",
-                        batch->height, batch->width, model->channels, model->height,
-                        model->width);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_predict",
+                       "batch of 3 x %d x %d images, the model takes %d x %d x %d", batch->height,
+                       batch->width, model->channels, model->height, model->width);
     size_t k = (size_t)model->num_classes;
     if (batch->count > SIZE_MAX / k || out_count < batch->count * k)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_predict: invalid argument: output holds %zu floats, %zu x %zu "
-                        "needed",
-                        out_count, batch->count, k);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_predict",
+                       "output holds %zu floats, %zu x %zu needed", out_count, batch->count, k);
     return ic_engine_forward(model->engine, batch->data, batch->count, out);
 }
 
@@ -79,13 +74,11 @@ IMGCLASS_API imgclass_status imgclass_topk(const imgclass_model *model, const fl
                                            int *out_k)
 {
     if (!scores || !out || !out_k)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_topk: invalid argument: NULL %s",
-                        !scores ? "scores" : !out ? "out" : "out_k");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_topk", "NULL %s",
+                       !scores ? "scores" : !out ? "out" : "out_k");
     if (num_classes <= 0 || k <= 0)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_topk: invalid argument: k = %d, num_classes = %d (both must be "
-                        ">= 1)",
-                        k, num_classes);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_topk",
+                       "k = %d, num_classes = %d (both must be >= 1)", k, num_classes);
     if (k > num_classes)
         k = num_classes;
     /* A heap of the k best so far in out[0..n), the worst at the root:

@@ -58,8 +58,8 @@ IMGCLASS_API imgclass_status imgclass_preprocess_output_size(const imgclass_prep
     if (!options)
         options = &defaults;
     if (!out_height || !out_width)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_preprocess_output_size: invalid argument: NULL output pointer");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_preprocess_output_size",
+                       "NULL output pointer");
     imgclass_status st = ic_options_check(options, "preprocess options");
     if (st != IMGCLASS_OK)
         return st;
@@ -109,9 +109,8 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
                           &sy1);
     if (sx0 < src->x0 || sx1 > src->x0 + src->width || sy0 < src->y0 ||
         sy1 > src->y0 + src->height)
-        return ic_error(IMGCLASS_ERR_CORRUPT,
-                        "%s: corrupt data: decoded block misses the region the crop needs",
-                        source);
+        return ic_fail(IMGCLASS_ERR_CORRUPT, source,
+                       "decoded block misses the region the crop needs");
 
     const size_t bx = round8(ic_resample_axis_bytes(src->image_width, px->resized, cx, interp));
     const size_t by =
@@ -186,12 +185,10 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
 static imgclass_status check_slot(const imgclass_batch *batch, size_t index, const char *source)
 {
     if (!batch)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "%s: invalid argument: NULL batch",
-                        source);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL batch");
     if (index >= batch->count)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: batch index %zu out of range (count %zu)", source,
-                        index, batch->count);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source,
+                       "batch index %zu out of range (count %zu)", index, batch->count);
     return IMGCLASS_OK;
 }
 
@@ -199,10 +196,9 @@ static imgclass_status check_size(const imgclass_batch *batch, const ic_plan *pl
                                   const char *source)
 {
     if (plan->y.output != batch->height || plan->x.output != batch->width)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: preprocessed size %dx%d (WxH) does not match the "
-                        "batch's %dx%d",
-                        source, plan->x.output, plan->y.output, batch->width, batch->height);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source,
+                       "preprocessed size %dx%d (WxH) does not match the batch's %dx%d",
+                       plan->x.output, plan->y.output, batch->width, batch->height);
     return IMGCLASS_OK;
 }
 
@@ -220,12 +216,10 @@ IMGCLASS_API imgclass_status imgclass_preprocess(const imgclass_image *image,
     if (!options)
         options = &defaults;
     if (!image || !image->pixels)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "%s: invalid argument: NULL image",
-                        source);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL image");
     if (imgclass_pixel_format_bytes(image->format) == 0)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: unknown pixel format %d", source,
-                        (int)image->format);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "unknown pixel format %d",
+                       (int)image->format);
     imgclass_status st = check_slot(batch, index, source);
     if (st == IMGCLASS_OK)
         st = ic_options_check(options, source);
@@ -358,8 +352,7 @@ IMGCLASS_API imgclass_status imgclass_preprocess_file(const char *path,
                                                       imgclass_batch *batch, size_t index)
 {
     if (!path)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_preprocess_file: invalid "
-                                                       "argument: NULL path");
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_preprocess_file", "NULL path");
     imgclass_preprocess_options defaults;
     imgclass_status st = fused_args(path, decode_options, &options, &defaults, batch, index);
     if (st != IMGCLASS_OK)
@@ -382,8 +375,7 @@ IMGCLASS_API imgclass_status imgclass_preprocess_memory(const void *data, size_t
 {
     const char *source = "memory buffer";
     if (!data)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "%s: invalid argument: NULL data",
-                        source);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL data");
     imgclass_preprocess_options defaults;
     imgclass_status st = fused_args(source, decode_options, &options, &defaults, batch, index);
     if (st != IMGCLASS_OK)

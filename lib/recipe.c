@@ -35,9 +35,8 @@ void ic_recipe_free(ic_recipe *r)
 /* The error every malformed field gives. */
 static imgclass_status bad_field(const char *source, const char *field, const char *expected)
 {
-    return ic_error(IMGCLASS_ERR_MODEL,
-                    "%s: invalid model: recipe " IC_RECIPE_FILE ": field \"%s\": %s", source,
-                    field, expected);
+    return ic_fail(IMGCLASS_ERR_MODEL, source, "recipe " IC_RECIPE_FILE ": field \"%s\": %s",
+                   field, expected);
 }
 
 static json_object *get(json_object *root, const char *key)
@@ -216,9 +215,9 @@ imgclass_status ic_recipe_parse(const char *data, size_t size, const char *sourc
                                 ic_recipe **out)
 {
     if (size > IC_RECIPE_MAX_BYTES)
-        return ic_error(IMGCLASS_ERR_MODEL,
-                        "%s: invalid model: recipe " IC_RECIPE_FILE " is %zu bytes (at most %zu)",
-                        source, size, IC_RECIPE_MAX_BYTES);
+        return ic_fail(IMGCLASS_ERR_MODEL, source,
+                       "recipe " IC_RECIPE_FILE " is %zu bytes (at most %zu)", size,
+                       IC_RECIPE_MAX_BYTES);
     ic_recipe *r = calloc(1, sizeof *r);
     if (!r)
         return ic_error_oom(source, "recipe");
@@ -238,17 +237,13 @@ imgclass_status ic_recipe_parse(const char *data, size_t size, const char *sourc
     json_tokener_free(tok);
     imgclass_status st = IMGCLASS_OK;
     if (!root || jerr != json_tokener_success || strspn(r->json + end, " \t\r\n") != size - end)
-        st = ic_error(IMGCLASS_ERR_MODEL,
-                      "%s: invalid model: recipe " IC_RECIPE_FILE " is not valid JSON: %s",
-                      source,
-                      !root || jerr != json_tokener_success
+        st = ic_fail(IMGCLASS_ERR_MODEL, source, "recipe " IC_RECIPE_FILE " is not valid JSON: %s",
+                     !root || jerr != json_tokener_success
                           ? (jerr == json_tokener_continue ? "unexpected end of data"
                                                            : json_tokener_error_desc(jerr))
                           : "data after the object");
     else if (!json_object_is_type(root, json_type_object))
-        st = ic_error(IMGCLASS_ERR_MODEL,
-                      "%s: invalid model: recipe " IC_RECIPE_FILE " is not a JSON object",
-                      source);
+        st = ic_fail(IMGCLASS_ERR_MODEL, source, "recipe " IC_RECIPE_FILE " is not a JSON object");
     else
         st = parse_fields(root, source, r);
     json_object_put(root);

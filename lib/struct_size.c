@@ -9,14 +9,12 @@ imgclass_status ic_struct_size_check(size_t given, size_t expected, const char *
     if (given == expected)
         return IMGCLASS_OK;
     if (given == 0)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "%s: invalid argument: struct_size is 0 (a zero-initialised struct); "
-                        "%s",
-                        what, fix);
-    return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                    "%s: invalid argument: struct_size is %zu bytes, this library's is %zu "
-                    "(built against another imgclass.h? %s)",
-                    what, given, expected, fix);
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, what,
+                       "struct_size is 0 (a zero-initialised struct); %s", fix);
+    return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, what,
+                   "struct_size is %zu bytes, this library's is %zu (built against another "
+                   "imgclass.h? %s)",
+                   given, expected, fix);
 }
 
 imgclass_status ic_check_decode_options_size(const imgclass_decode_options *o, const char *what)
@@ -52,7 +50,8 @@ imgclass_status ic_check_classify_options_size(const imgclass_classify_options *
      * ones where this library looks for them. */
     imgclass_status st = ic_struct_size_check(o->struct_size, sizeof *o,
                                               "imgclass_classify_options",
-                                              "start from imgclass_classify_options_default(), which sets it");
+                                              "start from imgclass_classify_options_default(), "
+                                              "which sets it");
     if (st == IMGCLASS_OK)
         st = ic_check_decode_options_size(&o->decode, "imgclass_classify_options.decode");
     if (st == IMGCLASS_OK)
@@ -67,7 +66,8 @@ imgclass_status ic_check_pipeline_options_size(const imgclass_pipeline_options *
         return IMGCLASS_OK;
     imgclass_status st = ic_struct_size_check(o->struct_size, sizeof *o,
                                               "imgclass_pipeline_options",
-                                              "start from imgclass_pipeline_options_default(), which sets it");
+                                              "start from imgclass_pipeline_options_default(), "
+                                              "which sets it");
     if (st == IMGCLASS_OK)
         st = ic_check_decode_options_size(&o->decode, "imgclass_pipeline_options.decode");
     if (st == IMGCLASS_OK)

@@ -15,7 +15,7 @@ imgclass_status ic_engine_load(const void *data, size_t size, const char *source
     if (size < 4 || memcmp(data, "PK\003\004", 4) != 0)
         abort(); /* model.c must not pass anything else on */
     *out = NULL;
-    return ic_error(IMGCLASS_ERR_MODEL, "%s: invalid model: (fuzz stub engine)", source);
+    return ic_fail(IMGCLASS_ERR_MODEL, source, "(fuzz stub engine)");
 }
 
 void ic_engine_free(ic_engine *engine)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "file_io.h"
 #include "imgclass.h"
 #include "model_fixtures.h"
 
@@ -151,6 +152,8 @@ static void test_all_fail_and_topk_clamp(void **state)
     assert_null(imgclass_results_top(r, 1, &k));
     assert_int_equal(k, 0);
     assert_null(imgclass_results_scores(r, 7));
+    assert_null(imgclass_results_error(r, 7)); /* as its siblings: NULL */
+    assert_null(imgclass_results_error(NULL, 0));
     assert_int_equal(imgclass_results_status(r, 1), IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_int_equal(imgclass_results_count(NULL), 0);
     imgclass_results_free(r);
@@ -202,10 +205,30 @@ static void test_many_inputs_many_threads(void **state)
     imgclass_model_free(m);
 }
 
+/* Every message has the form "<source>: <status text>: <detail>", and a
+ * NULL argument is named. */
+static void test_error_messages(void **state)
+{
+    (void)state;
+    unsigned char *data = NULL;
+    size_t size = 0;
+    assert_int_equal(ic_read_file("/some/file", 0, NULL, &size), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_string_equal(imgclass_last_error(), "/some/file: invalid argument: NULL data");
+    assert_int_equal(ic_read_file("/some/file", 0, &data, NULL), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_string_equal(imgclass_last_error(), "/some/file: invalid argument: NULL size");
+    assert_int_equal(ic_read_file(NULL, 0, &data, &size), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_string_equal(imgclass_last_error(), "imgclass: invalid argument: NULL path");
+    assert_int_equal(ic_read_file("/nonexistent/x.png", 0, &data, &size), IMGCLASS_ERR_IO);
+    assert_string_equal(imgclass_last_error(),
+                        "/nonexistent/x.png: i/o error: cannot open: No such file or directory");
+    assert_null(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_error_messages),
         cmocka_unit_test(test_mixed_inputs_and_failures),
         cmocka_unit_test(test_all_fail_and_topk_clamp),
         cmocka_unit_test(test_many_inputs_many_threads),
