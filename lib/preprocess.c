@@ -1,6 +1,6 @@
 /* imgclass_preprocess*(): Resize -> CenterCrop -> ToTensor -> Normalize,
- * bit-exact with torchvision 0.14 + Pillow 9.4 (see
- * ../shared/docs/preprocessing-reference.md and docs/preprocessing.md).
+ * bit-exact with torchvision 0.14 + Pillow 9.4 (the rules, and how this
+ * file follows them: docs/preprocessing.md).
  *
  * Only the output pixels that survive the crop are computed: the
  * horizontal pass over the source rows and columns their windows read,
