@@ -82,6 +82,21 @@ ic_region ic_decode_region(const ic_decode_request *request, int width, int heig
     return clamped;
 }
 
+int ic_decode_header_only(const ic_decode_request *request)
+{
+    return request && request->header_only;
+}
+
+imgclass_status ic_decode_header_done(int width, int height, ic_decoded *out)
+{
+    out->image_width = width;
+    out->image_height = height;
+    out->block = (ic_region){0, 0, 0, 0};
+    out->stride = 0;
+    out->pixels = NULL;
+    return IMGCLASS_OK;
+}
+
 /* What the first bytes say. */
 typedef enum sniffed {
     SNIFF_UNKNOWN,
@@ -124,6 +139,28 @@ imgclass_status ic_decode_head_check(const unsigned char *head, size_t n, const 
                    "not a JPEG, PNG, BMP, GIF, TGA, PNM or PSD image (judged from its first %d "
                    "bytes)",
                    IC_HEAD_BYTES);
+}
+
+imgclass_file_format ic_decode_format(const unsigned char *data, size_t size)
+{
+    if (!data)
+        return IMGCLASS_FILE_UNKNOWN;
+    switch (sniff(data, size)) {
+    case SNIFF_JPEG: return IMGCLASS_FILE_JPEG;
+    case SNIFF_PNM: return IMGCLASS_FILE_PNM;
+    case SNIFF_PNM_TEXT: return IMGCLASS_FILE_UNKNOWN; /* refused by ic_decode */
+    case SNIFF_STB:
+        if (data[0] == 0x89)
+            return IMGCLASS_FILE_PNG;
+        if (data[0] == 'B')
+            return IMGCLASS_FILE_BMP;
+        if (data[0] == 'G')
+            return IMGCLASS_FILE_GIF;
+        return IMGCLASS_FILE_PSD;
+    case SNIFF_UNKNOWN:
+        break;
+    }
+    return ic_stb_is_tga(data, size) ? IMGCLASS_FILE_TGA : IMGCLASS_FILE_UNKNOWN;
 }
 
 imgclass_status ic_decode(const unsigned char *data, size_t size, const char *source,

@@ -338,7 +338,7 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
     if (st != IMGCLASS_OK)
         return st;
     if (config->on_extra_file) {
-        // C code: reports through ic_error() and never throws.
+        // C code: reports through ic_fail() and never throws.
         st = config->on_extra_file(config->extra_ctx, extra_file ? extra_file->data() : NULL,
                                    extra_file ? extra_file->size() : 0, &e->height, &e->width);
         if (st != IMGCLASS_OK)

@@ -307,7 +307,7 @@ static imgclass_status fused(const unsigned char *data, size_t size, const char 
                              size_t index)
 {
     fused_ctx ctx = {options, batch, source, 0, 0, IMGCLASS_OK};
-    ic_decode_request req = {&ctx, options->fast ? choose_scale_cb : NULL, choose_region_cb};
+    ic_decode_request req = {&ctx, options->fast ? choose_scale_cb : NULL, choose_region_cb, 0};
     ic_decoded dec;
     memset(&dec, 0, sizeof dec);
     imgclass_status st = ic_decode(data, size, source, decode_options, &req, &dec);
