@@ -478,13 +478,52 @@ typedef struct imgclass_input {
     const imgclass_image *image;
 } imgclass_input;
 
+/* Which classes a result may report, applied to the scores before top-k
+ * (as TFLite Task's score_threshold and category allow/deny lists). */
+typedef struct imgclass_filter {
+    /* Classes whose score is below this are omitted; a score equal to it is
+     * kept. Compared with the score as reported (a probability, or a logit
+     * for a model loaded with softmax = 0). An image may then have fewer
+     * than topk classes, or none: that is a success with k = 0, not an
+     * error. Default -INFINITY (no threshold); NaN is
+     * IMGCLASS_ERR_INVALID_ARGUMENT. */
+    float score_threshold;
+    /* Allow list: only these classes may be reported. Deny list: these are
+     * never reported. At most one of the two may be given (both:
+     * IMGCLASS_ERR_INVALID_ARGUMENT). Each is given by class indices and/or
+     * by labels; a label matches a class whose label or id (the synset
+     * "n01440764") is exactly that text. An index out of range, a label the
+     * model does not have, or labels on a model without labels is
+     * IMGCLASS_ERR_INVALID_ARGUMENT naming it. The arrays are read only
+     * during the call that takes the options (imgclass_classify(),
+     * imgclass_pipeline_create()); the caller keeps them. Default: none. */
+    const int *allow_indices;
+    size_t allow_index_count;
+    const char *const *allow_labels;
+    size_t allow_label_count;
+    const int *deny_indices;
+    size_t deny_index_count;
+    const char *const *deny_labels;
+    size_t deny_label_count;
+} imgclass_filter;
+
+/* No threshold, no lists. */
+IMGCLASS_API imgclass_filter imgclass_filter_default(void);
+
+/* Means "every class" in the topk of imgclass_classify_options and
+ * imgclass_pipeline_options (the filter still applies). */
+#define IMGCLASS_TOPK_ALL (-1)
+
 typedef struct imgclass_classify_options {
-    int topk;                               /* default 5 */
+    /* Classes per result, clamped to the model's; IMGCLASS_TOPK_ALL (-1)
+     * for all of them. Default 5. */
+    int topk;
     imgclass_decode_options decode;         /* default imgclass_decode_options_default() */
     imgclass_preprocess_options preprocess; /* default imgclass_preprocess_options_default() */
     /* Threads that decode and preprocess in parallel; 0 (default) picks
      * from the number of CPUs. Separate from the engine's pool. */
     int preprocess_threads;
+    imgclass_filter filter; /* default imgclass_filter_default(): none */
 } imgclass_classify_options;
 
 IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void);
@@ -508,8 +547,9 @@ IMGCLASS_API size_t imgclass_results_count(const imgclass_results *results);
 IMGCLASS_API imgclass_status imgclass_results_status(const imgclass_results *results, size_t i);
 /* Error message of input i ("" when it succeeded). Valid while results live. */
 IMGCLASS_API const char *imgclass_results_error(const imgclass_results *results, size_t i);
-/* Top-k classes of input i, best first; *k receives their number (0 for a
- * failed input). Valid while results and model live. */
+/* Top-k classes of input i, best first, after the filter; *k receives
+ * their number (0 for a failed input, and for a successful one whose every
+ * class the filter removed). Valid while results and model live. */
 IMGCLASS_API const imgclass_class *imgclass_results_top(const imgclass_results *results, size_t i,
                                                         int *k);
 /* All K scores of input i (NULL for a failed input). */
@@ -550,7 +590,9 @@ typedef struct imgclass_pipeline_result {
     uint64_t seq;            /* the sequence number submit returned (0, 1, 2, ...) */
     imgclass_status status;  /* IMGCLASS_OK, or why this image failed */
     const char *error;       /* "" on success, else "<source>: <status>: <reason>" */
-    const imgclass_class *top; /* best first; k entries (0 when failed) */
+    /* Best first, after the filter; k entries (0 when failed, or when the
+     * filter removed every class: still a success). */
+    const imgclass_class *top;
     int k;
     const float *scores;     /* all num_classes scores; NULL when failed */
     int num_classes;
@@ -597,12 +639,17 @@ typedef struct imgclass_pipeline_options {
     /* Images accepted but not yet delivered; submit blocks (or reports
      * IMGCLASS_ERR_BUSY) beyond it. 0 (default) means 4 * max_batch. */
     int queue_capacity;
-    int topk;                 /* classes per result, clamped to the model's; default 5 */
+    /* Classes per result, clamped to the model's; IMGCLASS_TOPK_ALL (-1)
+     * for all. Default 5. */
+    int topk;
     imgclass_decode_options decode;         /* default imgclass_decode_options_default() */
     imgclass_preprocess_options preprocess; /* default imgclass_preprocess_options_default() */
     imgclass_result_fn on_result; /* required */
     void *on_result_ctx;
     int ordered;              /* deliver in submission order; default 1 */
+    /* Threshold and allow/deny list (see imgclass_filter), resolved against
+     * the model's labels once, at creation. Default: none. */
+    imgclass_filter filter;
 } imgclass_pipeline_options;
 
 IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void);

@@ -96,12 +96,27 @@ class InputC(ctypes.Structure):
     ]
 
 
+class FilterC(ctypes.Structure):
+    _fields_ = [
+        ("score_threshold", ctypes.c_float),
+        ("allow_indices", ctypes.POINTER(ctypes.c_int)),
+        ("allow_index_count", ctypes.c_size_t),
+        ("allow_labels", ctypes.POINTER(ctypes.c_char_p)),
+        ("allow_label_count", ctypes.c_size_t),
+        ("deny_indices", ctypes.POINTER(ctypes.c_int)),
+        ("deny_index_count", ctypes.c_size_t),
+        ("deny_labels", ctypes.POINTER(ctypes.c_char_p)),
+        ("deny_label_count", ctypes.c_size_t),
+    ]
+
+
 class ClassifyOptions(ctypes.Structure):
     _fields_ = [
         ("topk", ctypes.c_int),
         ("decode", DecodeOptions),
         ("preprocess", PreprocessOptionsC),
         ("preprocess_threads", ctypes.c_int),
+        ("filter", FilterC),
     ]
 
 
@@ -141,6 +156,7 @@ class PipelineOptionsC(ctypes.Structure):
         ("on_result", RESULT_FN),
         ("on_result_ctx", ctypes.c_void_p),
         ("ordered", ctypes.c_int),
+        ("filter", FilterC),
     ]
 
 
@@ -223,6 +239,7 @@ _PROTOTYPES = {
     "imgclass_engine_version": (ctypes.c_char_p, []),
     "imgclass_predict": (_INT, [_VP, _VP, c_float_p, _SZ]),
     "imgclass_topk": (_INT, [_VP, c_float_p, _INT, _INT, ctypes.POINTER(ClassC), _INTP]),
+    "imgclass_filter_default": (FilterC, []),
     "imgclass_classify_options_default": (ClassifyOptions, []),
     "imgclass_classify": (_INT, [_VP, ctypes.POINTER(InputC), _SZ,
                                  ctypes.POINTER(ClassifyOptions), _VPP]),
