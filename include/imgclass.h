@@ -103,10 +103,17 @@ typedef enum imgclass_pixel_format {
     IMGCLASS_PIXEL_BGR = 1,  /* B,G,R (OpenCV's default) */
     IMGCLASS_PIXEL_RGBA = 2, /* R,G,B,A; alpha is dropped, not composited */
     IMGCLASS_PIXEL_BGRA = 3, /* B,G,R,A; alpha is dropped */
-    IMGCLASS_PIXEL_GRAY = 4  /* one byte, replicated to R=G=B */
+    IMGCLASS_PIXEL_GRAY = 4, /* one byte, replicated to R=G=B */
+    /* 8-bit YUV 4:2:0 camera frames, made only by imgclass_image_wrap_yuv()
+     * (planar: imgclass_image_wrap() refuses them). */
+    IMGCLASS_PIXEL_NV12 = 5, /* Y plane, then interleaved U,V (V4L2, MediaCodec) */
+    IMGCLASS_PIXEL_NV21 = 6, /* Y plane, then interleaved V,U (Android camera) */
+    IMGCLASS_PIXEL_I420 = 7, /* Y, U, V planes (also called IYUV, YUV420p) */
+    IMGCLASS_PIXEL_YV12 = 8  /* Y, V, U planes */
 } imgclass_pixel_format;
 
-/* Bytes per pixel of a format (3, 3, 4, 4, 1), or 0 for an unknown format. */
+/* Bytes per pixel of an interleaved format (3, 3, 4, 4, 1), or 0 for an
+ * unknown or a planar YUV format. */
 IMGCLASS_API int imgclass_pixel_format_bytes(imgclass_pixel_format format);
 
 /* Default: Pillow's Image.MAX_IMAGE_PIXELS. */
@@ -170,6 +177,56 @@ IMGCLASS_API imgclass_status imgclass_image_load_memory(const void *data, size_t
 IMGCLASS_API imgclass_status imgclass_image_wrap(const void *pixels, int width, int height,
                                                  size_t stride, imgclass_pixel_format format,
                                                  int copy, imgclass_image **out);
+
+/* The colour matrix and range of a YUV frame. */
+typedef enum imgclass_yuv_matrix {
+    IMGCLASS_YUV_BT601 = 0, /* SD video, most cameras and JPEG-style pipelines */
+    IMGCLASS_YUV_BT709 = 1  /* HD video */
+} imgclass_yuv_matrix;
+
+typedef enum imgclass_yuv_range {
+    IMGCLASS_YUV_LIMITED = 0, /* "video" range: Y 16..235, U/V 16..240 */
+    IMGCLASS_YUV_FULL = 1     /* "JPEG" range: 0..255 */
+} imgclass_yuv_range;
+
+/* A YUV 4:2:0 frame: one chroma sample per 2 x 2 pixels. Chroma planes are
+ * ceil(width / 2) x ceil(height / 2) samples (odd sizes allowed: the last
+ * column / row of pixels uses the last chroma sample, as V4L2 and libyuv
+ * lay it out). */
+typedef struct imgclass_yuv_frame {
+    imgclass_pixel_format layout; /* IMGCLASS_PIXEL_NV12, NV21, I420 or YV12 */
+    int width, height;            /* in pixels (the Y plane's size) */
+    /* The planes in the layout's storage order: planes[0] is Y; NV12/NV21:
+     * planes[1] the interleaved chroma plane (planes[2] unused); I420:
+     * planes[1] U, planes[2] V; YV12: planes[1] V, planes[2] U. So for one
+     * contiguous buffer, each plane starts where the previous one ends. */
+    const uint8_t *planes[3];
+    /* Bytes between row starts of each plane; 0 means tightly packed
+     * (width for Y, 2 * ceil(width / 2) for NV chroma, ceil(width / 2) for
+     * I420/YV12 chroma). */
+    size_t strides[3];
+    imgclass_yuv_matrix matrix;   /* default IMGCLASS_YUV_BT601 */
+    imgclass_yuv_range range;     /* default IMGCLASS_YUV_LIMITED */
+} imgclass_yuv_frame;
+
+/* NV12, BT.601, limited range, no planes: set layout (if not NV12), size,
+ * planes and strides. */
+IMGCLASS_API imgclass_yuv_frame imgclass_yuv_frame_default(void);
+
+/* Wraps a YUV 4:2:0 frame as an image. Preprocessing converts it to RGB
+ * row by row as it reads it (no full-size RGB copy), with the fixed-point
+ * arithmetic of OpenCV's cvtColor: BT.601 limited range gives the same RGB
+ * bytes as cv2.cvtColor(frame, COLOR_YUV2RGB_NV12 / _NV21 / _I420 / _YV12).
+ * OpenCV has no BT.709 or full-range 4:2:0 conversion; those use the same
+ * arithmetic with the exact coefficients of the standard
+ * (docs/preprocessing.md). copy and ownership as imgclass_image_wrap(): with
+ * copy != 0 all planes are copied; with copy == 0 they are borrowed and
+ * must outlive the image. imgclass_image_pixels() gives the Y plane.
+ * Errors (IMGCLASS_ERR_INVALID_ARGUMENT): a NULL plane, a layout that is not
+ * YUV, a non-positive size, a stride below the row's bytes, an unknown
+ * matrix or range. Thread-safe. */
+IMGCLASS_API imgclass_status imgclass_image_wrap_yuv(const imgclass_yuv_frame *frame, int copy,
+                                                     imgclass_image **out);
 
 IMGCLASS_API int imgclass_image_width(const imgclass_image *image);   /* 0 for NULL */
 IMGCLASS_API int imgclass_image_height(const imgclass_image *image);  /* 0 for NULL */

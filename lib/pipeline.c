@@ -27,6 +27,7 @@
 #include "batch_internal.h"
 #include "error.h"
 #include "filter.h"
+#include "image_internal.h"
 #include "model_internal.h"
 #include "pipeline_stats.h"
 
@@ -667,11 +668,7 @@ static imgclass_status make_copies(const imgclass_input *in, unsigned flags, job
             return ic_error_oom("memory buffer", "a copy of the buffer");
         memcpy(c->data, in->data, in->size);
     } else if (in->kind == IMGCLASS_INPUT_IMAGE && (flags & IMGCLASS_SUBMIT_COPY)) {
-        size_t stride;
-        const uint8_t *px = imgclass_image_pixels(in->image, &stride);
-        return imgclass_image_wrap(px, imgclass_image_width(in->image),
-                                   imgclass_image_height(in->image), stride,
-                                   imgclass_image_format(in->image), 1, &c->image);
+        return ic_image_copy(in->image, &c->image);
     }
     return IMGCLASS_OK;
 }
