@@ -147,6 +147,16 @@ typedef struct imgclass_decode_options {
      * what Pillow accepts (IMGCLASS_ERR_TOO_LARGE). 0 means no limit.
      * Default IMGCLASS_DEFAULT_MAX_JPEG_SCANS. */
     int max_jpeg_scans;
+    /* 1: apply the image's EXIF orientation (tags 2-8) after decoding,
+     * exactly as Pillow 9.4's ImageOps.exif_transpose(), so the result and
+     * everything preprocessed from it equals that pipeline. Read from JPEG
+     * (APP1 Exif) and PNG (eXIf); docs/preprocessing.md says what else is
+     * not covered. An absent, malformed or out-of-range tag leaves the
+     * image as it is (not an error). A rotated image is decoded whole (the
+     * JPEG region and DCT-scaling shortcuts are skipped for it), and a
+     * rotation (5-8) holds the image twice, within max_decode_memory.
+     * Default 0: pixels as stored, as Pillow's Image.open(). */
+    int exif_transpose;
 } imgclass_decode_options;
 
 IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void);

@@ -7,9 +7,11 @@
 #include "decode_pnm.h"
 #include "decode_stb.h"
 #include "error.h"
+#include "exif.h"
 #include "file_io.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 ic_decode_limits ic_decode_limits_from(const imgclass_decode_options *options)
@@ -127,6 +129,10 @@ imgclass_status ic_decode_head_check(const unsigned char *head, size_t n, const 
                     path, IC_HEAD_BYTES);
 }
 
+static imgclass_status decode_format(const unsigned char *data, size_t size, const char *source,
+                                     const ic_decode_limits *limits,
+                                     const ic_decode_request *request, ic_decoded *out);
+
 imgclass_status ic_decode(const unsigned char *data, size_t size, const char *source,
                           const imgclass_decode_options *options,
                           const ic_decode_request *request, ic_decoded *out)
@@ -139,13 +145,37 @@ imgclass_status ic_decode(const unsigned char *data, size_t size, const char *so
     if (size == 0)
         return ic_error(IMGCLASS_ERR_CORRUPT, "%s: corrupt data: empty (0 bytes)", source);
     ic_decode_limits limits = ic_decode_limits_from(options);
+    int orientation = options && options->exif_transpose ? ic_exif_orientation(data, size) : 0;
+    if (orientation < 2)
+        return decode_format(data, size, source, &limits, request, out);
+    /* Rotated or flipped: the caller's region and scale are in the
+     * transposed image's coordinates, so decode all of it, exactly, and
+     * transpose it; the caller then takes what it needs from the whole. */
+    ic_decoded whole;
+    memset(&whole, 0, sizeof whole);
+    imgclass_status st = decode_format(data, size, source, &limits, NULL, &whole);
+    if (st == IMGCLASS_OK)
+        st = ic_exif_transpose(&whole, orientation, source, &limits);
+    if (st != IMGCLASS_OK) {
+        free(whole.pixels);
+        return st;
+    }
+    *out = whole;
+    return IMGCLASS_OK;
+}
+
+static imgclass_status decode_format(const unsigned char *data, size_t size, const char *source,
+                                     const ic_decode_limits *limits,
+                                     const ic_decode_request *request, ic_decoded *out)
+{
+    const ic_decode_limits *lim = limits;
     switch (sniff(data, size)) {
     case SNIFF_JPEG:
-        return ic_decode_jpeg(data, size, source, &limits, request, out);
+        return ic_decode_jpeg(data, size, source, lim, request, out);
     case SNIFF_STB:
-        return ic_decode_stb(data, size, source, &limits, request, out);
+        return ic_decode_stb(data, size, source, lim, request, out);
     case SNIFF_PNM:
-        return ic_decode_pnm(data, size, source, &limits, request, out);
+        return ic_decode_pnm(data, size, source, lim, request, out);
     case SNIFF_PNM_TEXT:
         return ic_error(IMGCLASS_ERR_UNSUPPORTED,
                         "%s: unsupported format: PNM variant P%c (only binary P5/P6 are read)",
@@ -155,7 +185,7 @@ imgclass_status ic_decode(const unsigned char *data, size_t size, const char *so
     }
     /* TGA has no signature: let stb_image's own test decide. */
     if (ic_stb_is_tga(data, size))
-        return ic_decode_stb(data, size, source, &limits, request, out);
+        return ic_decode_stb(data, size, source, lim, request, out);
     return ic_error(IMGCLASS_ERR_UNSUPPORTED,
                     "%s: unsupported format: not a JPEG, PNG, BMP, GIF, TGA, PNM or PSD image "
                     "(%zu bytes)",

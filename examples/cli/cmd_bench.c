@@ -235,7 +235,7 @@ int cmd_bench(int argc, char **argv)
     float *scores = malloc((size_t)maxb * (size_t)K * sizeof *scores);
     samples s = {calloc((size_t)runs, sizeof(double)), 0};
     imgclass_input *in = calloc((size_t)maxb, sizeof *in);
-    imgclass_decode_options dopt = imgclass_decode_options_default();
+    imgclass_decode_options dopt = pp_args_decode(&pa);
     if (!scores || !s.ms || !in || imgclass_batch_create(1, h, w, &one) ||
         imgclass_batch_create((size_t)maxb, h, w, &many)) {
         fprintf(stderr, PROG ": out of memory\n");

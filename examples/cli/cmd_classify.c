@@ -37,6 +37,7 @@ typedef struct classify_args {
     char delim;
     out_format format;
     imgclass_preprocess_options pp;
+    imgclass_decode_options decode; /* --exif-transpose */
     char **inputs;
     int ninputs;
     /* --threshold, --allow, --deny; the lists point into argv. */
@@ -248,6 +249,7 @@ static int parse_args(int argc, char **argv, classify_args *a)
     }
     if (pp_args_finish(&pa, &a->pp, PROG))
         return -1;
+    a->decode = pp_args_decode(&pa);
     if (a->progress < 0)
         a->progress = isatty(STDERR_FILENO);
     return 0;
@@ -405,6 +407,7 @@ static imgclass_pipeline *start_pipeline(const classify_args *a, const imgclass_
         o.filter.deny_label_count = (size_t)a->nclass_labels;
     }
     o.preprocess = a->pp;
+    o.decode = a->decode;
     o.on_result = on_result;
     o.on_result_ctx = s;
     imgclass_pipeline *p = NULL;

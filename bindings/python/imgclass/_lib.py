@@ -44,6 +44,7 @@ class DecodeOptions(ctypes.Structure):
         ("max_file_bytes", ctypes.c_uint64),
         ("max_decode_memory", ctypes.c_uint64),
         ("max_jpeg_scans", ctypes.c_int),
+        ("exif_transpose", ctypes.c_int),
     ]
 
 
