@@ -81,6 +81,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "predict_bench: %s\n", imgclass_last_error());
         return 1;
     }
+    imgclass_model_input_size(m, NULL, &o.input_height, &o.input_width); /* 0 x 0: resolved */
     imgclass_batch *b = NULL;
     if (imgclass_batch_create((size_t)batch, o.input_height, o.input_width, &b) != IMGCLASS_OK) {
         fprintf(stderr, "predict_bench: %s\n", imgclass_last_error());

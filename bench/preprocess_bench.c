@@ -1,6 +1,7 @@
 /* Preprocessing-only benchmark: decode + Resize + CenterCrop + Normalize of
  * encoded images held in memory (so the disk is not measured), one thread.
- *   preprocess_bench [--fast] [--reps N] FILE...
+ *   preprocess_bench [--fast] [--bicubic] [--reps N] FILE...
+ * --bicubic: EfficientNet-B0's recipe, Resize(256, BICUBIC) CenterCrop(224)
  * Prints the median over repetitions of the mean time per image, in ms. */
 #include <imgclass.h>
 
@@ -48,16 +49,18 @@ int main(int argc, char **argv)
     for (; first < argc && argv[first][0] == '-'; first++) {
         if (!strcmp(argv[first], "--fast"))
             opts.fast = 1;
+        else if (!strcmp(argv[first], "--bicubic"))
+            opts.interpolation = IMGCLASS_INTERP_BICUBIC;
         else if (!strcmp(argv[first], "--reps") && first + 1 < argc)
             reps = atoi(argv[++first]);
         else {
-            fprintf(stderr, "usage: preprocess_bench [--fast] [--reps N] FILE...\n");
+            fprintf(stderr, "usage: preprocess_bench [--fast] [--bicubic] [--reps N] FILE...\n");
             return 1;
         }
     }
     int n = argc - first;
     if (n <= 0 || reps <= 0) {
-        fprintf(stderr, "usage: preprocess_bench [--fast] [--reps N] FILE...\n");
+        fprintf(stderr, "usage: preprocess_bench [--fast] [--bicubic] [--reps N] FILE...\n");
         return 1;
     }
     unsigned char **data = calloc((size_t)n, sizeof *data);

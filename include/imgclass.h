@@ -394,7 +394,11 @@ typedef struct imgclass_model_options {
     /* "cpu" (default), "cuda" or "cuda:N". A device libtorch cannot use is
      * an error (IMGCLASS_ERR_DEVICE), never a silent fallback to the CPU. */
     const char *device;
-    /* Input tensor size the model is run with; default 3 x 224 x 224. */
+    /* Input tensor size the model is run with. Height and width 0 x 0
+     * (the default) take the size the model's recipe produces (its crop,
+     * see imgclass_model_preprocess_options()), or 224 x 224 for a model
+     * without a recipe; read the result with imgclass_model_input_size().
+     * Default channels 3. */
     int input_channels;
     int input_height;
     int input_width;
@@ -483,6 +487,32 @@ IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model);
  * labels are not replaced. */
 IMGCLASS_API const char *imgclass_model_label(const imgclass_model *model, int index);
 IMGCLASS_API const char *imgclass_model_label_id(const imgclass_model *model, int index);
+
+/* The recipe: a model exported by tools/export_model.py carries its
+ * evaluation preprocessing (resize mode and size, crop, interpolation,
+ * mean, std, and optionally its labels) as "imgclass.json" in the
+ * TorchScript archive's extra files. imgclass_model_load() reads and
+ * validates it (a malformed recipe is IMGCLASS_ERR_MODEL naming the field);
+ * it then becomes the model's default preprocessing and its labels (which
+ * imgclass_model_load_labels() replaces). Options passed explicitly
+ * (imgclass_classify() with non-NULL options, imgclass_preprocess*())
+ * override it. A model without a recipe behaves as before: the defaults of
+ * imgclass_preprocess_options_default().
+ * The format: docs/preprocessing.md. */
+
+/* 1 when the model carries a recipe, else 0 (also for NULL). Thread-safe. */
+IMGCLASS_API int imgclass_model_has_recipe(const imgclass_model *model);
+
+/* The model's default preprocessing, copied into *out (the caller owns
+ * the copy): its recipe, or imgclass_preprocess_options_default() for a
+ * model without one. imgclass_classify() with NULL options uses it.
+ * Thread-safe. */
+IMGCLASS_API imgclass_status imgclass_model_preprocess_options(const imgclass_model *model,
+                                                               imgclass_preprocess_options *out);
+
+/* The recipe's JSON text as stored in the model (NUL-terminated), or NULL
+ * without one. Owned by the model: valid while it lives. Thread-safe. */
+IMGCLASS_API const char *imgclass_model_recipe_json(const imgclass_model *model);
 
 /* Frees the model. NULL is a no-op. Must not race with any use of it. */
 IMGCLASS_API void imgclass_model_free(imgclass_model *model);
@@ -594,6 +624,10 @@ typedef struct imgclass_classify_options {
 } imgclass_classify_options;
 
 IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void);
+/* The defaults with the model's own preprocessing (its recipe, see
+ * imgclass_model_preprocess_options()); a NULL model gives the plain
+ * defaults. Thread-safe. */
+IMGCLASS_API imgclass_classify_options imgclass_classify_options_for_model(const imgclass_model *model);
 
 /* Per-image results of imgclass_classify(). */
 typedef struct imgclass_results imgclass_results;
@@ -603,7 +637,8 @@ typedef struct imgclass_results imgclass_results;
  * does an image for which the model gives a NaN or infinite score
  * (IMGCLASS_ERR_ENGINE, naming the input and the class); the call
  * itself fails only for bad arguments, out of memory, or an engine error.
- * `options` may be NULL. Thread-safe on one model. */
+ * `options` may be NULL: imgclass_classify_options_for_model(model), so the
+ * model's recipe when it has one. Thread-safe on one model. */
 IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
                                                const imgclass_input *inputs, size_t count,
                                                const imgclass_classify_options *options,

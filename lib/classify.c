@@ -42,6 +42,14 @@ IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void)
     return o;
 }
 
+IMGCLASS_API imgclass_classify_options imgclass_classify_options_for_model(const imgclass_model *model)
+{
+    imgclass_classify_options o = imgclass_classify_options_default();
+    if (model)
+        imgclass_model_preprocess_options(model, &o.preprocess);
+    return o;
+}
+
 /* Shared by the preprocessing workers: inputs are claimed one at a time
  * from `next`, so a slow image does not hold back a whole share. */
 typedef struct work {
@@ -186,7 +194,7 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify: invalid argument: no inputs");
     imgclass_classify_options defaults;
     if (!options) {
-        defaults = imgclass_classify_options_default();
+        defaults = imgclass_classify_options_for_model(model);
         options = &defaults;
     }
     int topk = ic_filter_resolve_topk(options->topk, model->num_classes);

@@ -25,6 +25,17 @@ typedef struct ic_engine_config {
     int softmax;          /* apply softmax over the classes after forward */
     unsigned optimize;    /* IMGCLASS_OPT_* flags */
     int warmup_runs;      /* extra forward passes after the shape check */
+    /* An extra file of the archive to read (torch.jit.save's _extra_files;
+     * NULL: none), handed to on_extra_file after the archive is read and
+     * before the shape check: data is its content, NULL when the archive
+     * lacks it. The callback may set *height and *width (the input size of
+     * the shape check and of every forward pass), which start as
+     * input_height and input_width. A status other than IMGCLASS_OK, with
+     * its ic_error() message, aborts the load. */
+    const char *extra_file;
+    imgclass_status (*on_extra_file)(void *ctx, const char *data, size_t size, int *height,
+                                     int *width);
+    void *extra_ctx;
     const char *qengine;  /* quantized engine for an int8 model: "onednn",
                            * "qnnpack", or NULL to choose (lib/engine_torch.cpp) */
 } ic_engine_config;

@@ -20,7 +20,8 @@
 extern "C" {
 #endif
 
-#define IC_ENGINE_ABI_VERSION 2u /* 2: qengine in the config, describe() */
+#define IC_ENGINE_ABI_VERSION 3u /* 2: qengine in the config, describe();
+                                    * 3: the extra-file (recipe) callback */
 
 /* The symbol every engine module exports (and the only one it exports). */
 #define IC_ENGINE_ENTRY_SYMBOL "imgclass_engine_module"

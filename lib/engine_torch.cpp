@@ -40,6 +40,9 @@ struct ic_engine {
 
 namespace {
 
+// The value of an extra file the archive does not hold (see ic_engine_load).
+const std::string kAbsent("\x01imgclass: absent\x01");
+
 // Lets torch::jit::load read an archive straight from the caller's buffer,
 // without copying it into a stream.
 class MemoryReadAdapter : public caffe2::serialize::ReadAdapterInterface {
@@ -274,6 +277,7 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
                         config->device_index);
     silence_model_print();
     std::unique_ptr<ic_engine> e;
+    std::unique_ptr<std::string> extra_file;
     // Held until the model is loaded and checked (see qengine_mutex).
     std::unique_lock<std::mutex> qlock(qengine_mutex);
     at::QEngine wanted = at::QEngine::NoQEngine;
@@ -300,7 +304,14 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
         if (load_with != at::QEngine::NoQEngine && load_with != previous)
             at::globalContext().setQEngine(load_with);
         auto reader = std::make_shared<MemoryReadAdapter>(data, size);
-        torch::jit::Module module = torch::jit::load(reader, e->device);
+        // load() overwrites the value only when the archive holds the file,
+        // so a sentinel no real recipe holds tells "absent" from "empty".
+        torch::jit::ExtraFilesMap extra;
+        if (config->extra_file)
+            extra[config->extra_file] = kAbsent;
+        torch::jit::Module module = torch::jit::load(reader, e->device, extra);
+        if (config->extra_file && extra[config->extra_file] != kAbsent)
+            extra_file.reset(new std::string(std::move(extra[config->extra_file])));
         module.eval();
         e->quantized = module_is_quantized(module);
         if (e->quantized) {
@@ -327,6 +338,13 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
         });
     if (st != IMGCLASS_OK)
         return st;
+    if (config->on_extra_file) {
+        // C code: reports through ic_error() and never throws.
+        st = config->on_extra_file(config->extra_ctx, extra_file ? extra_file->data() : NULL,
+                                   extra_file ? extra_file->size() : 0, &e->height, &e->width);
+        if (st != IMGCLASS_OK)
+            return st;
+    }
     // The shape check: batch 2, so a model that drops or hard-codes the
     // batch dimension is caught, then the warm-up runs at batch 1.
     st = guarded(source, IMGCLASS_ERR_MODEL, [&]() -> imgclass_status {

@@ -75,6 +75,22 @@ static int set_from_line(ic_labels *l, int i, const char *line, size_t n)
     return l->label[i] != NULL;
 }
 
+imgclass_status ic_labels_from_lines(const char *const *lines, int count, const char *source,
+                                     ic_labels **out)
+{
+    ic_labels *l = labels_new(count);
+    if (!l)
+        return ic_error_oom(source, "labels");
+    for (int i = 0; i < count; i++) {
+        if (!set_from_line(l, i, lines[i], strlen(lines[i]))) {
+            ic_labels_free(l);
+            return ic_error_oom(source, "labels");
+        }
+    }
+    *out = l;
+    return IMGCLASS_OK;
+}
+
 static imgclass_status parse_text(const char *text, size_t size, const char *source,
                                   int expected, ic_labels **out)
 {

@@ -26,6 +26,11 @@ typedef struct ic_labels {
 imgclass_status ic_labels_parse(const void *data, size_t size, const char *source,
                                 ic_labels **out);
 
+/* Labels from `count` (>= 1) lines already split, each read as a line of
+ * a labels file ("n01440764 tench" gives id + label). Only fails for lack
+ * of memory (IMGCLASS_ERR_OUT_OF_MEMORY, naming `source`). */
+imgclass_status ic_labels_from_lines(const char *const *lines, int count, const char *source,
+                                     ic_labels **out);
 /* As ic_labels_parse(), refusing (IMGCLASS_ERR_LABELS, before building
  * them) more than `expected` labels when expected > 0. */
 imgclass_status ic_labels_parse_expect(const void *data, size_t size, const char *source,

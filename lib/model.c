@@ -19,8 +19,8 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void)
     memset(&o, 0, sizeof o);
     o.device = "cpu";
     o.input_channels = 3;
-    o.input_height = 224;
-    o.input_width = 224;
+    o.input_height = 0; /* 0 x 0: from the recipe, else 224 x 224 */
+    o.input_width = 0;
     o.softmax = 1;
     o.optimize = IMGCLASS_OPT_DEFAULT;
     o.warmup_runs = 1;
@@ -62,11 +62,13 @@ static imgclass_status check_options(const imgclass_model_options *o, const char
 {
     const unsigned known = IMGCLASS_OPT_FREEZE | IMGCLASS_OPT_FOR_INFERENCE |
                            IMGCLASS_OPT_CHANNELS_LAST | IMGCLASS_OPT_BFLOAT16;
-    if (o->input_channels < 1 || o->input_height < 1 || o->input_width < 1 ||
+    const int auto_size = o->input_height == 0 && o->input_width == 0;
+    if (o->input_channels < 1 || (!auto_size && (o->input_height < 1 || o->input_width < 1)) ||
         o->input_channels > 64 || o->input_height > 16384 || o->input_width > 16384)
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "%s: invalid argument: input size %d x %d x %d (each dimension must be "
-                        "positive; at most 64 channels and 16384 pixels a side)",
+                        "positive, or height and width both 0 for the model's own; at most 64 "
+                        "channels and 16384 pixels a side)",
                         source, o->input_channels, o->input_height, o->input_width);
     if (o->optimize & ~known)
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
@@ -82,6 +84,46 @@ static imgclass_status check_options(const imgclass_model_options *o, const char
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "%s: invalid argument: warmup_runs %d not in 0..1000", source,
                         o->warmup_runs);
+    return IMGCLASS_OK;
+}
+
+/* What the engine's extra-file callback needs and finds. */
+typedef struct recipe_ctx {
+    const char *source;
+    int auto_size;     /* the caller left the input size to the model */
+    ic_recipe *recipe; /* parsed, or NULL */
+    int height, width; /* the input size the engine runs at */
+} recipe_ctx;
+
+/* Parses the archive's imgclass.json (when present) before the shape
+ * check, so the check already runs at the size the recipe produces. */
+static imgclass_status on_recipe(void *vctx, const char *data, size_t size, int *height,
+                                 int *width)
+{
+    recipe_ctx *ctx = vctx;
+    if (data) {
+        imgclass_status st = ic_recipe_parse(data, size, ctx->source, &ctx->recipe);
+        if (st != IMGCLASS_OK)
+            return st;
+    }
+    if (ctx->auto_size && ctx->recipe) { /* else the 224 x 224 already set */
+        int h, w;
+        if (!ic_recipe_input_size(ctx->recipe, &h, &w))
+            return ic_error(IMGCLASS_ERR_MODEL,
+                            "%s: invalid model: recipe " IC_RECIPE_FILE " gives no fixed input "
+                            "size (no crop, no exact resize); give the input size in the model "
+                            "options",
+                            ctx->source);
+        if (h > 16384 || w > 16384)
+            return ic_error(IMGCLASS_ERR_MODEL,
+                            "%s: invalid model: recipe " IC_RECIPE_FILE " gives an input of "
+                            "%d x %d (at most 16384 a side)",
+                            ctx->source, h, w);
+        *height = h;
+        *width = w;
+    }
+    ctx->height = *height;
+    ctx->width = *width;
     return IMGCLASS_OK;
 }
 
@@ -116,11 +158,18 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     if (st != IMGCLASS_OK)
         return st;
     config.input_channels = o->input_channels;
-    config.input_height = o->input_height;
-    config.input_width = o->input_width;
+    /* 0 x 0: the recipe's size, which on_recipe() sets; 224 x 224 for a
+     * model without one (or an engine that reads no extra files). */
+    const int auto_size = o->input_height == 0 && o->input_width == 0;
+    config.input_height = auto_size ? 224 : o->input_height;
+    config.input_width = auto_size ? 224 : o->input_width;
     config.softmax = o->softmax;
     config.optimize = o->optimize;
     config.warmup_runs = o->warmup_runs;
+    recipe_ctx rctx = {source, auto_size, NULL, config.input_height, config.input_width};
+    config.extra_file = IC_RECIPE_FILE;
+    config.on_extra_file = on_recipe;
+    config.extra_ctx = &rctx;
     config.qengine = o->qengine;
 
     /* Recognised by content: gzip magic, then a TorchScript archive is a zip
@@ -146,13 +195,26 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     int num_classes = 0;
     st = ic_engine_load(data, size, source, &config, &m->engine, &num_classes);
     free(plain);
+    if (st == IMGCLASS_OK && rctx.recipe && rctx.recipe->labels &&
+        rctx.recipe->labels->count != num_classes)
+        st = ic_error(IMGCLASS_ERR_MODEL,
+                      "%s: invalid model: recipe " IC_RECIPE_FILE ": field \"labels\": %d "
+                      "labels but the model has %d classes",
+                      source, rctx.recipe->labels->count, num_classes);
     if (st != IMGCLASS_OK) {
+        ic_engine_free(m->engine);
+        ic_recipe_free(rctx.recipe);
         free(m);
         return st;
     }
+    m->recipe = rctx.recipe;
+    if (m->recipe) { /* its labels become the model's; load_labels replaces them */
+        m->labels = m->recipe->labels;
+        m->recipe->labels = NULL;
+    }
     m->channels = o->input_channels;
-    m->height = o->input_height;
-    m->width = o->input_width;
+    m->height = rctx.height; /* as resolved by on_recipe() */
+    m->width = rctx.width;
     m->num_classes = num_classes;
     m->softmax = o->softmax;
     ic_engine_describe(m->engine, &m->described);
@@ -286,12 +348,34 @@ IMGCLASS_API const char *imgclass_model_label_id(const imgclass_model *model, in
     return model->labels->id[index];
 }
 
+IMGCLASS_API int imgclass_model_has_recipe(const imgclass_model *model)
+{
+    return model && model->recipe ? 1 : 0;
+}
+
+IMGCLASS_API const char *imgclass_model_recipe_json(const imgclass_model *model)
+{
+    return model && model->recipe ? model->recipe->json : NULL;
+}
+
+IMGCLASS_API imgclass_status imgclass_model_preprocess_options(const imgclass_model *model,
+                                                               imgclass_preprocess_options *out)
+{
+    if (!model || !out)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass_model_preprocess_options: invalid argument: NULL %s",
+                        model ? "out" : "model");
+    *out = model->recipe ? model->recipe->options : imgclass_preprocess_options_default();
+    return IMGCLASS_OK;
+}
+
 IMGCLASS_API void imgclass_model_free(imgclass_model *model)
 {
     if (!model)
         return;
     ic_engine_free(model->engine);
     ic_labels_free(model->labels);
+    ic_recipe_free(model->recipe);
     free(model);
 }
 

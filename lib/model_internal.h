@@ -5,6 +5,7 @@
 
 #include "engine.h"
 #include "labels.h"
+#include "recipe.h"
 
 struct imgclass_model {
     ic_engine *engine;
@@ -14,6 +15,7 @@ struct imgclass_model {
     char device[24]; /* "cpu", "cuda:0" */
     ic_engine_description described; /* quantized?, its engine, flags applied */
     ic_labels *labels; /* NULL without labels */
+    ic_recipe *recipe; /* imgclass.json from the archive; NULL without one */
 };
 
 /* The first of n scores that is NaN or infinite, or -1: such an image has

@@ -190,10 +190,6 @@ int cmd_bench(int argc, char **argv)
         free(inputs);
         return 1;
     }
-    if (pp_args_finish(&pa, &pp, PROG) || pp_fixed_output_size(&pp, &h, &w, PROG)) {
-        free(inputs);
-        return 1;
-    }
 
     /* The list of image files. */
     char **files = NULL;
@@ -218,9 +214,11 @@ int cmd_bench(int argc, char **argv)
         goto out;
     }
 
-    imgclass_model *model = cli_model_open(PROG, model_path, NULL, device, threads, h, w);
+    /* The model's recipe, with the options given on top. */
+    imgclass_model *model = cli_model_open_pp(PROG, model_path, NULL, device, threads, &pa, &pp);
     if (!model)
         goto out;
+    imgclass_model_input_size(model, NULL, &h, &w);
     int K = imgclass_model_num_classes(model);
     int maxb = batch;
     if (sweep)

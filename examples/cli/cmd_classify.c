@@ -36,7 +36,8 @@ typedef struct classify_args {
     int batch, window_ms, topk, threads, pp_threads, pipeline, progress, verbose;
     char delim;
     out_format format;
-    imgclass_preprocess_options pp;
+    pp_args pa;                     /* the preprocessing options given */
+    imgclass_preprocess_options pp; /* settled once the model (its recipe) is open */
     imgclass_decode_options decode; /* --exif-transpose */
     char **inputs;
     int ninputs;
@@ -247,8 +248,7 @@ static int parse_args(int argc, char **argv, classify_args *a)
         fprintf(stderr, PROG ": no INPUT given (files, folders, or - for standard input)\n");
         return -1;
     }
-    if (pp_args_finish(&pa, &a->pp, PROG))
-        return -1;
+    a->pa = pa; /* finished on the model's recipe in load_model() */
     a->decode = pp_args_decode(&pa);
     if (a->progress < 0)
         a->progress = isatty(STDERR_FILENO);
@@ -357,12 +357,10 @@ static int feed(const classify_args *a, path_source *src, imgclass_pipeline *p, 
 
 /* ---- setup ------------------------------------------------------------- */
 
-static imgclass_model *load_model(const classify_args *a)
+static imgclass_model *load_model(classify_args *a)
 {
-    int h, w;
-    if (pp_fixed_output_size(&a->pp, &h, &w, PROG))
-        return NULL;
-    return cli_model_open(PROG, a->model_path, a->labels_path, a->device, a->threads, h, w);
+    return cli_model_open_pp(PROG, a->model_path, a->labels_path, a->device, a->threads, &a->pa,
+                             &a->pp);
 }
 
 /* The pipeline makes its batch tensors up front (two of them, so that one

@@ -19,11 +19,41 @@ static void usage(FILE *out)
           "the first labels. IMGCLASS_QENGINE=onednn|qnnpack picks the int8 engine.\n\n"
           "  -m, --model PATH    TorchScript model (plain or gzip) (required)\n"
           "  -l, --labels PATH   labels file (text or index_to_name.json)\n"
-          "      --size WxH      input size to load the model with (default 224x224)\n"
+          "      --size WxH      input size to load the model with (default: the\n"
+          "                      recipe's, else 224x224)\n"
           "      --device DEV    cpu (default), cuda, cuda:N\n"
           "  -t, --threads N     engine threads to set before loading\n"
           "  -n, --show N        labels to list (default 5)\n",
           out);
+}
+
+/* The preprocessing the model asks for (its imgclass.json), in the CLI's
+ * own option names, so it can be repeated by hand. */
+static void print_recipe(const imgclass_model *model)
+{
+    imgclass_preprocess_options o;
+    if (imgclass_model_preprocess_options(model, &o) != IMGCLASS_OK)
+        return;
+    if (!imgclass_model_has_recipe(model)) {
+        printf("recipe:   none (preprocessing defaults to the imagenet preset)\n");
+        return;
+    }
+    printf("recipe:   imgclass.json:");
+    if (o.resize_mode == IMGCLASS_RESIZE_SHORTER)
+        printf(" --resize-mode short --size %d", o.resize_size);
+    else if (o.resize_mode == IMGCLASS_RESIZE_EXACT)
+        printf(" --resize-mode exact --size %dx%d", o.resize_width, o.resize_height);
+    else
+        printf(" --resize-mode none");
+    if (o.crop_width > 0)
+        printf(" --crop %dx%d", o.crop_width, o.crop_height);
+    else
+        printf(" --crop none");
+    printf(" --interpolation %s",
+           o.interpolation == IMGCLASS_INTERP_BICUBIC ? "bicubic" : "bilinear");
+    printf(" --mean %.9g,%.9g,%.9g --std %.9g,%.9g,%.9g\n", (double)o.mean[0],
+           (double)o.mean[1], (double)o.mean[2], (double)o.std[0], (double)o.std[1],
+           (double)o.std[2]);
 }
 
 /* The flags asked for and those applied; the rest were skipped because they
@@ -55,7 +85,7 @@ static void print_optimize(unsigned applied, unsigned asked)
 int cmd_info(int argc, char **argv)
 {
     const char *model_path = NULL, *labels_path = NULL, *device = "cpu";
-    int threads = 0, show = 5, w = 224, h = 224, wh;
+    int threads = 0, show = 5, w = 0, h = 0, wh; /* 0 x 0: the recipe's, else 224 */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -106,8 +136,11 @@ int cmd_info(int argc, char **argv)
         printf("weights:  float\n");
     print_optimize(imgclass_model_optimize(model), cli_model_optimize_asked());
     printf("threads:  %d\n", imgclass_get_num_threads());
-    printf("labels:   %s\n", labels_path ? labels_path : "(none: give --labels)");
-    if (labels_path && show > 0) {
+    print_recipe(model);
+    int have_labels = imgclass_model_label(model, 0) != NULL;
+    printf("labels:   %s\n", labels_path ? labels_path
+                             : have_labels ? "(from the recipe)" : "(none: give --labels)");
+    if (have_labels && show > 0) {
         for (int i = 0; i < k && i < show; i++) {
             const char *id = imgclass_model_label_id(model, i);
             printf("  %5d  %s%s%s\n", i, id ? id : "", id ? " " : "",

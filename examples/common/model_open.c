@@ -37,3 +37,31 @@ imgclass_model *cli_model_open(const char *prog, const char *path, const char *l
     }
     return model;
 }
+
+imgclass_model *cli_model_open_pp(const char *prog, const char *path, const char *labels_path,
+                                  const char *device, int threads, const pp_args *pa,
+                                  imgclass_preprocess_options *pp)
+{
+    int h = 0, w = 0; /* 0 x 0: the model's recipe tells */
+    if (!pp_args_known_size(pa, &h, &w))
+        h = w = 0;
+    imgclass_model *model = cli_model_open(prog, path, labels_path, device, threads, h, w);
+    if (!model)
+        return NULL;
+    imgclass_preprocess_options base, o;
+    int oh, ow, mh, mw;
+    if (imgclass_model_preprocess_options(model, &base) != IMGCLASS_OK ||
+        pp_args_finish_base(pa, &base, &o, prog) || pp_fixed_output_size(&o, &oh, &ow, prog)) {
+        imgclass_model_free(model);
+        return NULL;
+    }
+    imgclass_model_input_size(model, NULL, &mh, &mw);
+    if (oh != mh || ow != mw) {
+        imgclass_model_free(model);
+        model = cli_model_open(prog, path, labels_path, device, threads, oh, ow);
+        if (!model)
+            return NULL;
+    }
+    *pp = o;
+    return model;
+}

@@ -115,11 +115,23 @@ int pp_args_parse(pp_args *a, int argc, char **argv, int *i, const char *prog)
     if (take_value(argc, argv, i, "--preset", &v, &missing)) {
         if (missing)
             goto no_value;
+        a->have_preset = 1;
+        a->tv = NULL;
+        a->preset_djl = 0;
         if (!strcmp(v, "imagenet") || !strcmp(v, "torchvision"))
             a->preset_djl = 0;
         else if (!strcmp(v, "djl"))
             a->preset_djl = 1;
-        else
+        else if (!strncmp(v, "torchvision:", 12)) {
+            a->tv = tv_preset_find(v + 12);
+            if (!a->tv) {
+                fprintf(stderr,
+                        "%s: unknown torchvision weights '%s' (names as torchvision 0.14 gives "
+                        "them, e.g. torchvision:EfficientNet_B0_Weights.IMAGENET1K_V1)\n",
+                        prog, v + 12);
+                return -1;
+            }
+        } else
             goto bad;
         return 1;
     }
@@ -201,18 +213,67 @@ bad:
     return -1;
 }
 
+/* The base the overrides apply to. */
+static imgclass_preprocess_options base_options(const pp_args *a,
+                                                const imgclass_preprocess_options *base)
+{
+    if (a->tv) {
+        imgclass_preprocess_options o = imgclass_preprocess_options_default();
+        o.resize_mode = IMGCLASS_RESIZE_SHORTER;
+        o.resize_size = a->tv->resize;
+        o.crop_width = o.crop_height = a->tv->crop;
+        o.interpolation = a->tv->interpolation;
+        for (int c = 0; c < 3; c++) {
+            o.mean[c] = a->tv->mean[c];
+            o.std[c] = a->tv->std[c];
+        }
+        return o;
+    }
+    if (base && !a->have_preset)
+        return *base;
+    return a->preset_djl ? imgclass_preprocess_options_djl()
+                         : imgclass_preprocess_options_default();
+}
+
+int pp_args_known_size(const pp_args *a, int *height, int *width)
+{
+    imgclass_preprocess_options o;
+    if (!a->have_preset && !a->have_crop)
+        return 0; /* the crop comes from the model's recipe */
+    if (pp_args_finish_base(a, NULL, &o, NULL))
+        return 0;
+    if (o.crop_width > 0) {
+        *height = o.crop_height;
+        *width = o.crop_width;
+        return 1;
+    }
+    if (o.resize_mode == IMGCLASS_RESIZE_EXACT && (a->have_preset || a->have_size)) {
+        *height = o.resize_height;
+        *width = o.resize_width;
+        return 1;
+    }
+    return 0;
+}
+
 int pp_args_finish(const pp_args *a, imgclass_preprocess_options *out, const char *prog)
 {
-    imgclass_preprocess_options o =
-        a->preset_djl ? imgclass_preprocess_options_djl() : imgclass_preprocess_options_default();
+    return pp_args_finish_base(a, NULL, out, prog);
+}
+
+int pp_args_finish_base(const pp_args *a, const imgclass_preprocess_options *base,
+                        imgclass_preprocess_options *out, const char *prog)
+{
+    imgclass_preprocess_options o = base_options(a, base);
     if (a->have_mode)
         o.resize_mode = (imgclass_resize_mode)a->mode;
     else if (a->have_size && a->size_is_wh)
         o.resize_mode = IMGCLASS_RESIZE_EXACT; /* "--size 256x256" means exactly that */
     if (a->have_size) {
         if (o.resize_mode == IMGCLASS_RESIZE_SHORTER && a->size_is_wh) {
-            fprintf(stderr, "%s: --size WxH needs --resize-mode exact (short takes one number)\n",
-                    prog);
+            if (prog)
+                fprintf(stderr,
+                        "%s: --size WxH needs --resize-mode exact (short takes one number)\n",
+                        prog);
             return -1;
         }
         o.resize_size = a->size;
@@ -233,8 +294,9 @@ int pp_args_finish(const pp_args *a, imgclass_preprocess_options *out, const cha
     int h, w;
     /* Validates the whole set (the library knows the rules). */
     if (imgclass_preprocess_output_size(&o, 640, 480, &h, &w) != IMGCLASS_OK) {
-        fprintf(stderr, "%s: inconsistent preprocessing options: %s\n", prog,
-                imgclass_last_error());
+        if (prog)
+            fprintf(stderr, "%s: inconsistent preprocessing options: %s\n", prog,
+                    imgclass_last_error());
         return -1;
     }
     *out = o;
@@ -265,9 +327,13 @@ int pp_fixed_output_size(const imgclass_preprocess_options *o, int *height, int 
 void pp_args_help(FILE *out)
 {
     fputs("preprocessing (default: torchvision's ImageNet recipe, bit-exact):\n"
-          "  --preset NAME        imagenet: Resize(256) CenterCrop(224) (default)\n"
+          "  --preset NAME        the base the options below override; default: the\n"
+          "                       model's own recipe when it carries one, else imagenet\n"
+          "                       imagenet: Resize(256) CenterCrop(224)\n"
           "                       djl: Resize((256,256)) CenterCrop(224), as the Deep Java\n"
-          "                       Library's ResNet-18; the options below override it\n"
+          "                       Library's ResNet-18\n"
+          "                       torchvision:W.NAME: that torchvision 0.14 weights'\n"
+          "                       transforms(), e.g. EfficientNet_B0_Weights.IMAGENET1K_V1\n"
           "  --resize-mode MODE   short (shorter side to --size), exact (to WxH), none\n"
           "  --size N|WxH         resize target (256); WxH implies --resize-mode exact\n"
           "  --crop N|WxH|none    center crop (224); none only with exact resize\n"

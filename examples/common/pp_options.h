@@ -1,18 +1,25 @@
 /* Command-line options that choose the preprocessing recipe, shared by the
  * subcommands that preprocess (classify, bench, preprocess):
- *   --preset imagenet|djl  --resize-mode shorter|exact|none  --size N|WxH
+ *   --preset imagenet|djl|torchvision:Weights.NAME
+ *   --resize-mode shorter|exact|none  --size N|WxH
  *   --crop N|WxH|none  --interpolation bilinear|bicubic  --mean R,G,B
  *   --std R,G,B  --fast  --exif-transpose
  * The preset is the base whatever its position; the other options override
- * it field by field, so "--crop 200 --preset djl" means djl with a 200 crop. */
+ * it field by field, so "--crop 200 --preset djl" means djl with a 200 crop.
+ * Without --preset the base is the model's recipe when it carries one
+ * (pp_args_finish_base), else the imagenet preset. */
 #ifndef IMGCLASS_CLI_PP_OPTIONS_H
 #define IMGCLASS_CLI_PP_OPTIONS_H
 
 #include <imgclass.h>
 #include <stdio.h>
 
+#include "torchvision_presets.h"
+
 typedef struct pp_args {
-    int preset_djl; /* 0: imagenet (torchvision's recipe), 1: djl */
+    int have_preset; /* --preset given: it, not the model's recipe, is the base */
+    int preset_djl;  /* 0: imagenet (torchvision's recipe), 1: djl */
+    const tv_preset *tv; /* --preset torchvision:NAME, else NULL */
     int have_mode, mode;
     int have_size, size, size_w, size_h, size_is_wh;
     int have_crop, crop_w, crop_h;
@@ -39,6 +46,15 @@ int pp_args_finish(const pp_args *args, imgclass_preprocess_options *out, const 
 /* The decode options these arguments ask for (--exif-transpose) on top of
  * imgclass_decode_options_default(). */
 imgclass_decode_options pp_args_decode(const pp_args *args);
+
+/* As pp_args_finish(), on `base` (the model's own preprocessing) unless a
+ * --preset was given; base NULL means the imagenet preset. */
+int pp_args_finish_base(const pp_args *args, const imgclass_preprocess_options *base,
+                        imgclass_preprocess_options *out, const char *prog);
+
+/* 1 and the output size when the options given fix it whatever the base
+ * (a --preset, a crop, or an exact resize without crop), else 0. */
+int pp_args_known_size(const pp_args *args, int *height, int *width);
 
 /* The fixed output height and width of these options (the model's input),
  * or -1 with a message when it depends on the image (e.g. shorter-side

@@ -24,6 +24,10 @@ test/unit/model_fixtures.h:
   tiny_probs.f32   4x5 softmax of those
   tiny16_input.f32 / tiny16_probs.f32  3x3x16x16 / 3x10
   labels_*         label files for 5 classes (and a wrong count)
+  tiny_recipe.pt   tiny.pt's network carrying a recipe (imgclass.json): shorter
+                   14, crop 12x10, bicubic, mean 0.5, std 0.25, labels a..e
+  tiny_recipe_*.pt the same with a broken recipe (bad field, not JSON, 6 labels,
+                   no fixed input size)
   tiny_int8.pt     tiny.pt quantized to int8 for onednn (FX graph mode, frozen)
   tiny_int8_probs.f32  4x5 softmax PyTorch computes for tiny_input.f32 with it
 """
@@ -177,6 +181,20 @@ def main():
         f.write("a\nb\nc\nd\n")
     with open(p("labels_missing_key.json"), "w") as f:
         json.dump({"0": "a", "1": "b", "2": "c", "3": "d", "5": "f"}, f)
+    # Models that carry a recipe (imgclass.json in the archive's extra
+    # files, as tools/export_model.py writes it) and broken ones.
+    recipe = {"version": 1, "resize_mode": "shorter", "resize_size": 14, "crop": [12, 10],
+              "interpolation": "bicubic", "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25],
+              "labels": ["a", "b", "c", "d", "e"], "source": "make_test_models.py"}
+    traced_recipe = torch.jit.trace(make(TinyNet, 5, 1), torch.zeros(2, 3, 12, 10))
+    def save_recipe(name, text):
+        torch.jit.save(traced_recipe, p(name), _extra_files={"imgclass.json": text})
+    save_recipe("tiny_recipe.pt", json.dumps(recipe))
+    save_recipe("tiny_recipe_bad_interp.pt", json.dumps(dict(recipe, interpolation="lanczos")))
+    save_recipe("tiny_recipe_not_json.pt", '{"version": 1, "resize_mode": ')
+    save_recipe("tiny_recipe_labels6.pt", json.dumps(dict(recipe, labels=list("abcdef"))))
+    save_recipe("tiny_recipe_no_size.pt",
+                json.dumps(dict(recipe, resize_mode="none", crop=None)))
     print("test models written to", out)
 
 

@@ -14,6 +14,7 @@
 
 #include "../../examples/common/pp_options.c"
 #include "../../examples/common/text_escape.c"
+#include "../../examples/common/torchvision_presets.c"
 
 static char *capture(void (*fn)(FILE *, const char *), const char *s)
 {
@@ -155,6 +156,65 @@ static void resize_mode_names(void **state)
     }
 }
 
+/* --preset torchvision:NAME from the generated table; --interpolation;
+ * and without --preset the model's recipe is the base. */
+static void torchvision_presets_and_recipe_base(void **state)
+{
+    (void)state;
+    char *argv[] = {"x", "--preset", "torchvision:EfficientNet_B4_Weights.IMAGENET1K_V1",
+                    "--mean", "0.5,0.5,0.5"};
+    int i = 1;
+    pp_args a = pp_args_init();
+    while (i < 5 && pp_args_parse(&a, 5, argv, &i, "test") == 1)
+        ;
+    assert_int_equal(i, 5);
+    imgclass_preprocess_options o, base = imgclass_preprocess_options_djl();
+    /* an explicit preset wins over the model's recipe */
+    assert_int_equal(pp_args_finish_base(&a, &base, &o, "test"), 0);
+    assert_int_equal(o.resize_mode, IMGCLASS_RESIZE_SHORTER);
+    assert_int_equal(o.resize_size, 384); /* torchvision 0.14: Resize(384), CenterCrop(380) */
+    assert_int_equal(o.crop_width, 380);
+    assert_int_equal(o.interpolation, IMGCLASS_INTERP_BICUBIC);
+    assert_true(o.mean[0] == 0.5f && o.std[0] == 0.229f);
+    int h, w;
+    assert_int_equal(pp_args_known_size(&a, &h, &w), 1);
+    assert_int_equal(h, 380);
+    /* 0.5 mean/std weights, and an unknown name is a usage error */
+    const tv_preset *p = tv_preset_find("EfficientNet_V2_L_Weights.IMAGENET1K_V1");
+    assert_non_null(p);
+    assert_true(p->mean[1] == 0.5f && p->std[2] == 0.5f && p->crop == 480);
+    assert_null(tv_preset_find("EfficientNet_B0_Weights.NOPE"));
+    char *bad[] = {"x", "--preset", "torchvision:Nope_Weights.V1"};
+    i = 1;
+    a = pp_args_init();
+    assert_int_equal(pp_args_parse(&a, 3, bad, &i, "test"), -1);
+    size_t n = 0;
+    while (tv_preset_at(n))
+        n++;
+    assert_int_equal(n, 115);
+
+    /* no preset: the base (the model's recipe) with the overrides on top */
+    char *argv2[] = {"x", "--interpolation", "bilinear", "--crop", "300"};
+    i = 1;
+    a = pp_args_init();
+    while (i < 5 && pp_args_parse(&a, 5, argv2, &i, "test") == 1)
+        ;
+    base = imgclass_preprocess_options_default();
+    base.resize_size = 320;
+    base.interpolation = IMGCLASS_INTERP_BICUBIC;
+    assert_int_equal(pp_args_finish_base(&a, &base, &o, "test"), 0);
+    assert_int_equal(o.resize_size, 320);
+    assert_int_equal(o.crop_width, 300);
+    assert_int_equal(o.interpolation, IMGCLASS_INTERP_BILINEAR);
+    assert_int_equal(pp_args_known_size(&a, &h, &w), 1); /* the crop fixes it */
+    assert_int_equal(w, 300);
+    char *argv3[] = {"x", "--interpolation", "lanczos"};
+    i = 1;
+    a = pp_args_init();
+    assert_int_equal(pp_args_parse(&a, 3, argv3, &i, "test"), -1);
+    assert_int_equal(pp_args_known_size(&a, &h, &w), 0); /* only the model can tell */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +226,7 @@ int main(void)
         cmocka_unit_test(option_parsers),
         cmocka_unit_test(preset_then_overrides),
         cmocka_unit_test(resize_mode_names),
+        cmocka_unit_test(torchvision_presets_and_recipe_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,7 +187,7 @@ static void test_wrong_abi_refused(void **state)
 {
     (void)state;
     setenv(IC_ENGINE_PATH_ENV, fake_abi999, 1);
-    load_fails(fake_abi999, "has ABI version 999", "needs ABI version 2");
+    load_fails(fake_abi999, "has ABI version 999", "needs ABI version 3");
     assert_non_null(strstr(imgclass_last_error(), "imgclass " IMGCLASS_VERSION));
 }
 

@@ -39,8 +39,9 @@ static void test_defaults(void **state)
     imgclass_model_options o = imgclass_model_options_default();
     assert_string_equal(o.device, "cpu");
     assert_int_equal(o.input_channels, 3);
-    assert_int_equal(o.input_height, 224);
-    assert_int_equal(o.input_width, 224);
+    /* 0 x 0: the recipe's size, else 224 x 224 (test_recipe.c) */
+    assert_int_equal(o.input_height, 0);
+    assert_int_equal(o.input_width, 0);
     assert_int_equal(o.softmax, 1);
     assert_int_equal(o.optimize, IMGCLASS_OPT_DEFAULT);
     assert_int_equal(o.warmup_runs, 1);

@@ -114,7 +114,10 @@ def main():
 
     export = [sys.executable, os.path.join(ROOT, "tools", "export_model.py"),
               "--module", os.path.join(HERE, "digits_net.py") + ":DigitsNet",
-              "--state-dict", weights, "--size", "8"]
+              "--state-dict", weights, "--size", "8",
+              # the recipe stored in the archive: the preprocessing above
+              "--resize", "8x8", "--crop", "none", "--mean", "0.5,0.5,0.5",
+              "--std", "0.5,0.5,0.5"]
     f32 = os.path.join(workdir, "digits_f32.pt")
     i8 = os.path.join(workdir, "digits_int8.pt")
     run(export + [f32])
