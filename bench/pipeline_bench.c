@@ -2,7 +2,7 @@
  * pipeline (or of the bare forward pass it is compared with) per run.
  *
  *   pipeline_bench MODE MODEL LISTFILE [--count N] [--batch N] [--delay-us D]
- *                  [--threads T] [--pp-threads P] [--interval-ms I]
+ *                  [--threads T] [--pp-threads P] [--pp-nice N] [--interval-ms I]
  *                  [--latencies FILE]
  *
  * MODE forward: imgclass_predict on one ready batch of --batch images,
@@ -84,8 +84,10 @@ static void sleep_until(double t)
     nanosleep(&ts, NULL);
 }
 
-/* Median ms of `reps` forward passes of `b` ready images. */
-static double forward_ms(imgclass_model *m, imgclass_batch *batch, int b, int reps, float *scores)
+/* Median ms of `reps` forward passes of `b` ready images, each after a
+ * pause of pace_ms (0: back to back); *p99 (may be NULL) gets their p99. */
+static double forward_ms(imgclass_model *m, imgclass_batch *batch, int b, int reps, float *scores,
+                         int pace_ms, double *p99)
 {
     double *ms = calloc((size_t)reps, sizeof *ms);
     imgclass_batch *view = NULL;
@@ -93,11 +95,15 @@ static double forward_ms(imgclass_model *m, imgclass_batch *batch, int b, int re
                         imgclass_batch_width(batch), &view);
     imgclass_predict(m, view, scores, (size_t)b * 1000000); /* warm the shape */
     for (int r = 0; r < reps; r++) {
+        if (pace_ms > 0)
+            sleep_until(now_s() + pace_ms / 1e3);
         double t0 = now_s();
         imgclass_predict(m, view, scores, (size_t)b * 1000000);
         ms[r] = (now_s() - t0) * 1e3;
     }
     double med = quantile(ms, (size_t)reps, 0.5);
+    if (p99)
+        *p99 = quantile(ms, (size_t)reps, 0.99);
     imgclass_batch_free(view);
     free(ms);
     return med;
@@ -110,7 +116,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *mode = argv[1], *lat_file = NULL;
-    int count = 400, batch = 8, threads = 2, pp_threads = 0, interval_ms = 100;
+    int count = 400, batch = 8, threads = 2, pp_threads = 0, pp_nice = -1, interval_ms = 100;
     long delay_us = 5000;
     for (int i = 4; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
@@ -119,6 +125,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--delay-us")) delay_us = atol(v);
         else if (!strcmp(k, "--threads")) threads = atoi(v);
         else if (!strcmp(k, "--pp-threads")) pp_threads = atoi(v);
+        else if (!strcmp(k, "--pp-nice")) pp_nice = atoi(v);
         else if (!strcmp(k, "--interval-ms")) interval_ms = atoi(v);
         else if (!strcmp(k, "--latencies")) lat_file = v;
     }
@@ -141,7 +148,7 @@ int main(int argc, char **argv)
         imgclass_preprocess_file(files[i % nfiles], &dec, &pp, ready, (size_t)i);
 
     if (!strcmp(mode, "forward")) {
-        double ms = forward_ms(m, ready, batch, count / batch > 3 ? count / batch : 3, scores);
+        double ms = forward_ms(m, ready, batch, count / batch > 3 ? count / batch : 3, scores, 0, NULL);
         printf("{\"mode\": \"forward\", \"batch\": %d, \"threads\": %d, \"images_per_s\": %.3f, "
                "\"load_s\": %.3f}\n", batch, threads, batch * 1e3 / ms, t_load);
         return 0;
@@ -153,6 +160,8 @@ int main(int argc, char **argv)
     o.max_batch = batch;
     o.max_delay_us = delay_us;
     o.preprocess_threads = pp_threads;
+    if (pp_nice >= 0) /* else the library's default */
+        o.preprocess_nice = pp_nice;
     o.on_result = on_result;
     o.on_result_ctx = &x;
     imgclass_pipeline *p = NULL;
@@ -161,9 +170,12 @@ int main(int argc, char **argv)
         return 1;
     }
     imgclass_input in = {.kind = IMGCLASS_INPUT_PATH};
-    double fwd1 = 0, prep = 0;
+    double fwd1 = 0, prep = 0, fwd1_p99 = 0, fwd1_paced = 0, fwd1_paced_p99 = 0;
     if (!strcmp(mode, "lowload")) {
-        fwd1 = forward_ms(m, ready, 1, 30, scores);
+        fwd1 = forward_ms(m, ready, 1, 30, scores, 0, &fwd1_p99);
+        /* The same forward pass after the pause the low load leaves between
+         * images: what a lone image meets (idle OpenMP threads, colder caches). */
+        fwd1_paced = forward_ms(m, ready, 1, 30, scores, interval_ms, &fwd1_paced_p99);
         double *pms = calloc((size_t)nfiles, sizeof *pms);
         for (int i = 0; i < nfiles; i++) {
             double t0 = now_s();
@@ -200,11 +212,13 @@ int main(int argc, char **argv)
     }
     double p50 = quantile(x.lat_us, x.n, 0.5) / 1e3, p99 = quantile(x.lat_us, x.n, 0.99) / 1e3;
     printf("{\"mode\": \"%s\", \"batch\": %d, \"delay_us\": %ld, \"threads\": %d, "
-           "\"pp_threads\": %d, \"images\": %zu, \"images_per_s\": %.3f, \"p50_ms\": %.3f, "
+           "\"pp_threads\": %d, \"pp_nice\": %d, \"images\": %zu, \"images_per_s\": %.3f, \"p50_ms\": %.3f, "
            "\"p99_ms\": %.3f, \"mean_batch\": %.2f, \"forward_b1_ms\": %.3f, "
-           "\"preprocess_ms\": %.3f, \"load_s\": %.3f}\n",
-           mode, batch, delay_us, threads, o.preprocess_threads, x.n, (double)count / secs, p50,
-           p99, st.batches ? (double)st.batched_images / (double)st.batches : 0.0, fwd1, prep,
+           "\"forward_b1_p99_ms\": %.3f, \"forward_b1_paced_ms\": %.3f, "
+           "\"forward_b1_paced_p99_ms\": %.3f, \"preprocess_ms\": %.3f, \"load_s\": %.3f}\n",
+           mode, batch, delay_us, threads, o.preprocess_threads, o.preprocess_nice, x.n, (double)count / secs, p50,
+           p99, st.batches ? (double)st.batched_images / (double)st.batches : 0.0, fwd1, fwd1_p99,
+           fwd1_paced, fwd1_paced_p99, prep,
            t_load);
     imgclass_batch_free(ready);
     imgclass_model_free(m);

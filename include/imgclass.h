@@ -15,8 +15,16 @@
  *  - Option structs are filled by an imgclass_*_default() function that
  *    returns them by value; set the fields you care about afterwards. New
  *    fields are only ever appended, so code written this way keeps
- *    compiling. (Binary compatibility across a change of struct size is kept
- *    by bumping the soname.)
+ *    compiling.
+ *  - ABI guard: every options struct passed by pointer starts with
+ *    `size_t struct_size`, which *_default() sets to sizeof the struct as
+ *    the caller was compiled (nested option structs have their own). The
+ *    library reads that member first and refuses, with
+ *    IMGCLASS_ERR_INVALID_ARGUMENT, a size it does not know: a struct from
+ *    another version of this header is never read past its end. A
+ *    zero-initialised struct (struct_size 0) is refused the same way, with a
+ *    message saying to start from *_default(). A NULL options pointer still
+ *    means the defaults.
  *  - The library never prints, never calls exit() or abort(), and checks
  *    every allocation.
  *  - Thread-safety is stated next to each function. In short: functions that
@@ -55,6 +63,12 @@ extern "C" {
 /* The version of the library actually linked, e.g. "0.1.0". Static string;
  * thread-safe. Compare with IMGCLASS_VERSION to detect header/library skew. */
 IMGCLASS_API const char *imgclass_version(void);
+
+/* The version of the library actually linked as a number,
+ * IMGCLASS_VERSION_NUMBER of its header (0.1.0 gives 100). Thread-safe.
+ * A program can refuse a library older than the header it was built with:
+ * `if (imgclass_version_number() < IMGCLASS_VERSION_NUMBER) ...`. */
+IMGCLASS_API int imgclass_version_number(void);
 
 /* ------------------------------------------------------------------------ */
 /* Status codes and errors                                                  */
@@ -125,6 +139,9 @@ IMGCLASS_API int imgclass_pixel_format_bytes(imgclass_pixel_format format);
 #define IMGCLASS_DEFAULT_MAX_JPEG_SCANS 100
 
 typedef struct imgclass_decode_options {
+    /* sizeof(imgclass_decode_options) as the caller was compiled; set by
+     * imgclass_decode_options_default() (see "ABI guard" above). */
+    size_t struct_size;
     /* Images with more pixels (width * height) than this are refused with
      * IMGCLASS_ERR_TOO_LARGE, checked from the header before any large
      * allocation. 0 means no limit (only for trusted input).
@@ -165,7 +182,10 @@ IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void);
  * PNM, PSD; recognised by content, not by name) into 8-bit RGB exactly as
  * Pillow's Image.open(path).convert("RGB"). `options` may be NULL for the
  * defaults. On success *out owns a new image; free it with
- * imgclass_image_free(). Thread-safe (no shared state). */
+ * imgclass_image_free(). Thread-safe (no shared state).
+ * `path` may name a pipe or another file that is not regular: it is read
+ * to its end, up to max_file_bytes. Opening a FIFO that no process writes
+ * to blocks, as open(2) does for any reader (docs/hostile-input.md). */
 IMGCLASS_API imgclass_status imgclass_image_load(const char *path,
                                                  const imgclass_decode_options *options,
                                                  imgclass_image **out);
@@ -204,6 +224,9 @@ typedef enum imgclass_yuv_range {
  * column / row of pixels uses the last chroma sample, as V4L2 and libyuv
  * lay it out). */
 typedef struct imgclass_yuv_frame {
+    /* sizeof(imgclass_yuv_frame) as the caller was compiled; set by
+     * imgclass_yuv_frame_default() (see "ABI guard" above). */
+    size_t struct_size;
     imgclass_pixel_format layout; /* IMGCLASS_PIXEL_NV12, NV21, I420 or YV12 */
     int width, height;            /* in pixels (the Y plane's size) */
     /* The planes in the layout's storage order: planes[0] is Y; NV12/NV21:
@@ -232,7 +255,8 @@ IMGCLASS_API imgclass_yuv_frame imgclass_yuv_frame_default(void);
  * (docs/preprocessing.md). copy and ownership as imgclass_image_wrap(): with
  * copy != 0 all planes are copied; with copy == 0 they are borrowed and
  * must outlive the image. imgclass_image_pixels() gives the Y plane.
- * Errors (IMGCLASS_ERR_INVALID_ARGUMENT): a NULL plane, a layout that is not
+ * Errors (IMGCLASS_ERR_INVALID_ARGUMENT): an unknown struct_size, a NULL
+ * plane, a layout that is not
  * YUV, a non-positive size, a stride below the row's bytes, an unknown
  * matrix or range. Thread-safe. */
 IMGCLASS_API imgclass_status imgclass_image_wrap_yuv(const imgclass_yuv_frame *frame, int copy,
@@ -303,6 +327,9 @@ typedef enum imgclass_interpolation {
 } imgclass_interpolation;
 
 typedef struct imgclass_preprocess_options {
+    /* sizeof(imgclass_preprocess_options) as the caller was compiled; set
+     * by imgclass_preprocess_options_default() and _djl(). */
+    size_t struct_size;
     imgclass_resize_mode resize_mode; /* default IMGCLASS_RESIZE_SHORTER */
     int resize_size;                  /* SHORTER: target shorter side; default 256 */
     int resize_width;                 /* EXACT: target size; default 256 x 256 */
@@ -391,6 +418,9 @@ typedef struct imgclass_model imgclass_model;
 #define IMGCLASS_DEFAULT_MAX_GZIP_RATIO 32u
 
 typedef struct imgclass_model_options {
+    /* sizeof(imgclass_model_options) as the caller was compiled; set by
+     * imgclass_model_options_default(). */
+    size_t struct_size;
     /* "cpu" (default), "cuda" or "cuda:N". A device libtorch cannot use is
      * an error (IMGCLASS_ERR_DEVICE), never a silent fallback to the CPU. */
     const char *device;
@@ -446,7 +476,10 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void);
  * in $(libdir)/imgclass/ of the install, then in the build tree. When it is
  * missing, does not load (libtorch absent) or was built for another ABI,
  * the load fails with IMGCLASS_ERR_ENGINE and a message naming the module,
- * the reason and every place looked at; later loads search again. */
+ * the reason and every place looked at; later loads search again.
+ * `path` (and that of imgclass_model_load_labels()) may be a pipe, such
+ * as a process substitution of zcat, read up to max_model_bytes; opening a
+ * FIFO with no writer blocks, as for imgclass_image_load(). */
 IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
                                                  const imgclass_model_options *options,
                                                  imgclass_model **out);
@@ -506,7 +539,9 @@ IMGCLASS_API int imgclass_model_has_recipe(const imgclass_model *model);
 /* The model's default preprocessing, copied into *out (the caller owns
  * the copy): its recipe, or imgclass_preprocess_options_default() for a
  * model without one. imgclass_classify() with NULL options uses it.
- * Thread-safe. */
+ * The whole struct is written, so out->struct_size must be set first
+ * (start *out from imgclass_preprocess_options_default()); another size is
+ * IMGCLASS_ERR_INVALID_ARGUMENT and nothing is written. Thread-safe. */
 IMGCLASS_API imgclass_status imgclass_model_preprocess_options(const imgclass_model *model,
                                                                imgclass_preprocess_options *out);
 
@@ -612,6 +647,10 @@ IMGCLASS_API imgclass_filter imgclass_filter_default(void);
 #define IMGCLASS_TOPK_ALL (-1)
 
 typedef struct imgclass_classify_options {
+    /* sizeof(imgclass_classify_options) as the caller was compiled; set by
+     * imgclass_classify_options_default(). `decode` and `preprocess` carry
+     * their own struct_size, checked too. */
+    size_t struct_size;
     /* Classes per result, clamped to the model's; IMGCLASS_TOPK_ALL (-1)
      * for all of them. Default 5. */
     int topk;
@@ -725,7 +764,8 @@ typedef void (*imgclass_result_fn)(void *ctx, const imgclass_pipeline_result *re
 typedef struct imgclass_pipeline_options {
     /* sizeof(imgclass_pipeline_options) as the caller was compiled; set by
      * imgclass_pipeline_options_default(). A size the library does not know
-     * is refused (IMGCLASS_ERR_INVALID_ARGUMENT) instead of read past. */
+     * is refused (IMGCLASS_ERR_INVALID_ARGUMENT) instead of read past;
+     * `decode` and `preprocess` carry their own struct_size, checked too. */
     size_t struct_size;
     int max_batch;            /* images per forward pass, >= 1; default 8 */
     /* Longest wait, in microseconds, from the moment the first image of a
@@ -749,6 +789,15 @@ typedef struct imgclass_pipeline_options {
     imgclass_result_fn on_result; /* required */
     void *on_result_ctx;
     int ordered;              /* deliver in submission order; default 1 */
+    /* The nice value (0..19) the preprocessing threads give themselves,
+     * each on its own (Linux keeps one per thread). Default 19: the engine
+     * comes first. The forward pass's OpenMP threads then keep their cores
+     * and preprocessing runs on what they leave idle, instead of preempting
+     * one of them in the middle of a parallel region while the others spin
+     * at its barrier (docs/engine.md, "Thread budget"). On an otherwise
+     * idle core a nice thread runs at full speed. 0 keeps the priority of
+     * the thread that created the pipeline. */
+    int preprocess_nice;
     /* Threshold and allow/deny list (see imgclass_filter), resolved against
      * the model's labels once, at creation. Default: none. */
     imgclass_filter filter;

@@ -5,6 +5,7 @@
 #include "batch_internal.h"
 #include "error.h"
 #include "filter.h"
+#include "struct_size.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -34,6 +35,7 @@ IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void)
 {
     imgclass_classify_options o;
     memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
     o.topk = 5;
     o.decode = imgclass_decode_options_default();
     o.preprocess = imgclass_preprocess_options_default();
@@ -192,6 +194,9 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
     *out = NULL;
     if (count == 0)
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify: invalid argument: no inputs");
+    imgclass_status st = ic_check_classify_options_size(options);
+    if (st != IMGCLASS_OK)
+        return st;
     imgclass_classify_options defaults;
     if (!options) {
         defaults = imgclass_classify_options_for_model(model);
@@ -213,7 +218,7 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
     if (count > SIZE_MAX / (nc * sizeof(float)) || count > SIZE_MAX / (k * sizeof(imgclass_class)))
         return ic_error(IMGCLASS_ERR_TOO_LARGE, "imgclass_classify: too large: %zu inputs", count);
     ic_filter filter;
-    imgclass_status st = ic_filter_compile(model, &options->filter, "imgclass_classify", &filter);
+    st = ic_filter_compile(model, &options->filter, "imgclass_classify", &filter);
     if (st != IMGCLASS_OK)
         return st;
 

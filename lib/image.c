@@ -7,6 +7,7 @@
 #include "error.h"
 #include "file_io.h"
 #include "image_internal.h"
+#include "struct_size.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void)
 {
     imgclass_decode_options options;
     memset(&options, 0, sizeof options);
+    options.struct_size = sizeof options;
     options.max_pixels = IMGCLASS_DEFAULT_MAX_PIXELS;
     options.max_file_bytes = IMGCLASS_DEFAULT_MAX_FILE_BYTES;
     options.max_decode_memory = IMGCLASS_DEFAULT_MAX_DECODE_MEMORY;
@@ -77,9 +79,12 @@ IMGCLASS_API imgclass_status imgclass_image_load(const char *path,
     if (!path || !out)
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "imgclass_image_load: invalid argument: NULL %s", path ? "out" : "path");
+    imgclass_status st = ic_check_decode_options_size(options, "imgclass_decode_options");
+    if (st != IMGCLASS_OK)
+        return st;
     unsigned char *data = NULL;
     size_t size = 0;
-    imgclass_status st = ic_read_file_checked(path, ic_decode_max_file_bytes(options),
+    st = ic_read_file_checked(path, ic_decode_max_file_bytes(options),
                                               ic_decode_head_check, &data, &size);
     if (st != IMGCLASS_OK)
         return st;
@@ -97,6 +102,9 @@ IMGCLASS_API imgclass_status imgclass_image_load_memory(const void *data, size_t
     if (!out || (!data && size))
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer: invalid argument: NULL %s",
                         out ? "data" : "out");
+    imgclass_status st = ic_check_decode_options_size(options, "imgclass_decode_options");
+    if (st != IMGCLASS_OK)
+        return st;
     return load(data, size, "memory buffer", options, out);
 }
 

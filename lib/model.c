@@ -5,6 +5,7 @@
 #include "error.h"
 #include "file_io.h"
 #include "gzip.h"
+#include "struct_size.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,6 +18,7 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void)
 {
     imgclass_model_options o;
     memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
     o.device = "cpu";
     o.input_channels = 3;
     o.input_height = 0; /* 0 x 0: from the recipe, else 224 x 224 */
@@ -231,10 +233,13 @@ IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "imgclass_model_load: invalid argument: NULL %s", path ? "out" : "path");
     *out = NULL;
+    imgclass_status st = ic_check_model_options_size(options, "imgclass_model_options");
+    if (st != IMGCLASS_OK)
+        return st;
     unsigned char *data;
     size_t size;
     imgclass_model_options defaults = imgclass_model_options_default();
-    imgclass_status st = ic_read_file_checked(path, max_model_size(options ? options : &defaults),
+    st = ic_read_file_checked(path, max_model_size(options ? options : &defaults),
                                               model_head, &data, &size);
     if (st != IMGCLASS_OK)
         return st;
@@ -251,6 +256,9 @@ IMGCLASS_API imgclass_status imgclass_model_load_memory(const void *data, size_t
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "memory buffer: invalid argument: NULL %s", data ? "out" : "data");
     *out = NULL;
+    imgclass_status st = ic_check_model_options_size(options, "imgclass_model_options");
+    if (st != IMGCLASS_OK)
+        return st;
     return load_model(data, size, "memory buffer", options, out);
 }
 
@@ -365,6 +373,13 @@ IMGCLASS_API imgclass_status imgclass_model_preprocess_options(const imgclass_mo
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "imgclass_model_preprocess_options: invalid argument: NULL %s",
                         model ? "out" : "model");
+    /* The whole struct is written: the caller's must be as large. */
+    imgclass_status st = ic_struct_size_check(
+        out->struct_size, sizeof *out, "imgclass_model_preprocess_options: out",
+        "start from imgclass_preprocess_options_default() or set it to "
+        "sizeof(imgclass_preprocess_options)");
+    if (st != IMGCLASS_OK)
+        return st;
     *out = model->recipe ? model->recipe->options : imgclass_preprocess_options_default();
     return IMGCLASS_OK;
 }

@@ -28,8 +28,10 @@
 #include "error.h"
 #include "filter.h"
 #include "image_internal.h"
+#include "struct_size.h"
 #include "model_internal.h"
 #include "pipeline_stats.h"
+#include "thread_priority.h"
 
 #include <errno.h>
 #include <math.h>
@@ -134,6 +136,7 @@ IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void)
     o.max_batch = 8;
     o.max_delay_us = 5000;
     o.preprocess_threads = 0;
+    o.preprocess_nice = 19;
     o.queue_capacity = 0;
     o.topk = 5;
     o.decode = imgclass_decode_options_default();
@@ -275,6 +278,8 @@ static imgclass_status preprocess_job(imgclass_pipeline *p, pipe_job *j)
 static void *worker_main(void *arg)
 {
     imgclass_pipeline *p = arg;
+    /* The engine first (imgclass_pipeline_options.preprocess_nice). */
+    ic_thread_lower_priority(p->o.preprocess_nice);
     pthread_mutex_lock(&p->lock);
     for (;;) {
         pipe_batch *b = NULL;
@@ -437,12 +442,9 @@ static int pick_preprocess_threads(int requested)
 static imgclass_status check_options(const imgclass_model *model,
                                      const imgclass_pipeline_options *o)
 {
-    if (o->struct_size != sizeof *o)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_pipeline_create: invalid argument: options struct of %zu bytes, "
-                        "this library's has %zu (built against another imgclass.h? fill it with "
-                        "imgclass_pipeline_options_default())",
-                        o->struct_size, sizeof *o);
+    imgclass_status st = ic_check_pipeline_options_size(o);
+    if (st != IMGCLASS_OK)
+        return st;
     const char *bad = NULL;
     if (o->max_batch < 1)
         bad = "max_batch must be >= 1";
@@ -454,6 +456,8 @@ static imgclass_status check_options(const imgclass_model *model,
         bad = "preprocess_threads must be 0..1024";
     else if (o->queue_capacity < 0)
         bad = "queue_capacity must be >= 0";
+    else if (o->preprocess_nice < 0 || o->preprocess_nice > 19)
+        bad = "preprocess_nice must be 0..19";
     else if (ic_filter_resolve_topk(o->topk, model->num_classes) < 1)
         bad = "topk must be >= 1, or -1 for all classes";
     else if (!o->on_result)
@@ -788,12 +792,11 @@ IMGCLASS_API imgclass_status imgclass_pipeline_stats_get(const imgclass_pipeline
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "imgclass_pipeline_stats_get: invalid argument: NULL %s",
                         !pipeline ? "pipeline" : "out");
-    if (out->struct_size != sizeof *out)
-        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
-                        "imgclass_pipeline_stats_get: invalid argument: stats struct of %zu "
-                        "bytes, this library's has %zu (set struct_size = sizeof(imgclass_"
-                        "pipeline_stats))",
-                        out->struct_size, sizeof *out);
+    imgclass_status st = ic_struct_size_check(out->struct_size, sizeof *out,
+                                              "imgclass_pipeline_stats",
+                                              "set it to sizeof(imgclass_pipeline_stats)");
+    if (st != IMGCLASS_OK)
+        return st;
     imgclass_pipeline *p = (imgclass_pipeline *)pipeline; /* the lock is not state */
     pthread_mutex_lock(&p->lock);
     ic_pipe_stats_snapshot(&p->stats, p->outstanding, out);

@@ -15,6 +15,7 @@
 #include "image_internal.h"
 #include "normalize.h"
 #include "resample.h"
+#include "struct_size.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_default(voi
 {
     imgclass_preprocess_options o;
     memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
     o.resize_mode = IMGCLASS_RESIZE_SHORTER;
     o.resize_size = 256;
     o.resize_width = 256;
@@ -345,15 +347,20 @@ static imgclass_status fused(const unsigned char *data, size_t size, const char 
     return st;
 }
 
-static imgclass_status fused_args(const char *source, const imgclass_preprocess_options **options,
+static imgclass_status fused_args(const char *source,
+                                  const imgclass_decode_options *decode_options,
+                                  const imgclass_preprocess_options **options,
                                   imgclass_preprocess_options *defaults, imgclass_batch *batch,
                                   size_t index)
 {
+    imgclass_status st = ic_check_decode_options_size(decode_options, "imgclass_decode_options");
+    if (st != IMGCLASS_OK)
+        return st;
     if (!*options) {
         *defaults = imgclass_preprocess_options_default();
         *options = defaults;
     }
-    imgclass_status st = check_slot(batch, index, source);
+    st = check_slot(batch, index, source);
     if (st == IMGCLASS_OK)
         st = ic_options_check(*options, source);
     return st;
@@ -368,7 +375,7 @@ IMGCLASS_API imgclass_status imgclass_preprocess_file(const char *path,
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_preprocess_file: invalid "
                                                        "argument: NULL path");
     imgclass_preprocess_options defaults;
-    imgclass_status st = fused_args(path, &options, &defaults, batch, index);
+    imgclass_status st = fused_args(path, decode_options, &options, &defaults, batch, index);
     if (st != IMGCLASS_OK)
         return st;
     unsigned char *data;
@@ -392,7 +399,7 @@ IMGCLASS_API imgclass_status imgclass_preprocess_memory(const void *data, size_t
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "%s: invalid argument: NULL data",
                         source);
     imgclass_preprocess_options defaults;
-    imgclass_status st = fused_args(source, &options, &defaults, batch, index);
+    imgclass_status st = fused_args(source, decode_options, &options, &defaults, batch, index);
     if (st != IMGCLASS_OK)
         return st;
     return fused(data, size, source, decode_options, options, batch, index);

@@ -5,3 +5,8 @@ IMGCLASS_API const char *imgclass_version(void)
 {
     return IMGCLASS_VERSION;
 }
+
+IMGCLASS_API int imgclass_version_number(void)
+{
+    return IMGCLASS_VERSION_NUMBER;
+}

@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "image_internal.h"
+#include "struct_size.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -77,6 +78,7 @@ IMGCLASS_API imgclass_yuv_frame imgclass_yuv_frame_default(void)
 {
     imgclass_yuv_frame f;
     memset(&f, 0, sizeof f);
+    f.struct_size = sizeof f;
     f.layout = IMGCLASS_PIXEL_NV12;
     f.matrix = IMGCLASS_YUV_BT601;
     f.range = IMGCLASS_YUV_LIMITED;
@@ -121,6 +123,11 @@ IMGCLASS_API imgclass_status imgclass_image_wrap_yuv(const imgclass_yuv_frame *f
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "imgclass_image_wrap_yuv: invalid argument: NULL %s",
                         frame ? "out" : "frame");
+    imgclass_status size_st =
+        ic_struct_size_check(frame->struct_size, sizeof *frame, "imgclass_yuv_frame",
+                             "start from imgclass_yuv_frame_default(), which sets it");
+    if (size_st != IMGCLASS_OK)
+        return size_st;
     if (!ic_format_is_yuv(frame->layout))
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
                         "imgclass_image_wrap_yuv: invalid argument: layout %d is not NV12, "

@@ -31,7 +31,7 @@ static void usage(FILE *out)
  * own option names, so it can be repeated by hand. */
 static void print_recipe(const imgclass_model *model)
 {
-    imgclass_preprocess_options o;
+    imgclass_preprocess_options o = imgclass_preprocess_options_default();
     if (imgclass_model_preprocess_options(model, &o) != IMGCLASS_OK)
         return;
     if (!imgclass_model_has_recipe(model)) {

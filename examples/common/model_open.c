@@ -48,7 +48,7 @@ imgclass_model *cli_model_open_pp(const char *prog, const char *path, const char
     imgclass_model *model = cli_model_open(prog, path, labels_path, device, threads, h, w);
     if (!model)
         return NULL;
-    imgclass_preprocess_options base, o;
+    imgclass_preprocess_options base = imgclass_preprocess_options_default(), o;
     int oh, ow, mh, mw;
     if (imgclass_model_preprocess_options(model, &base) != IMGCLASS_OK ||
         pp_args_finish_base(pa, &base, &o, prog) || pp_fixed_output_size(&o, &oh, &ow, prog)) {

@@ -423,13 +423,20 @@ def main():
         return 1
     baseline = (base[3], base[4])
     print(f"baseline: classify of a 16x12 JPEG: {base[3]:.0f} MiB peak RSS, {base[4]:.2f} s CPU")
-    failed = 0
+    passed = failed = 0
     for c in CASES:
         if ONLY and c["name"] not in ONLY:
             continue
-        if not check_case(c, baseline):
+        if check_case(c, baseline):
+            passed += 1
+        else:
             failed += 1
-    print(f"hostile: {len(CASES) - failed} passed, {failed} failed")
+    left = len(CASES) - passed - failed
+    print(f"hostile: {passed} passed, {failed} failed"
+          + (f" ({left} not selected)" if left else ""))
+    if passed + failed == 0:
+        print("FAIL: no case matched the selection")
+        return 1
     return 1 if failed else 0
 
 

@@ -36,13 +36,15 @@ NAME = {NV12: "NV12", NV21: "NV21", I420: "I420", YV12: "YV12"}
 
 
 class YuvFrame(ctypes.Structure):
-    _fields_ = [("layout", ctypes.c_int), ("width", ctypes.c_int), ("height", ctypes.c_int),
+    _fields_ = [("struct_size", ctypes.c_size_t),
+                ("layout", ctypes.c_int), ("width", ctypes.c_int), ("height", ctypes.c_int),
                 ("planes", ctypes.c_void_p * 3), ("strides", ctypes.c_size_t * 3),
                 ("matrix", ctypes.c_int), ("range", ctypes.c_int)]
 
 
 class PreprocessOptions(ctypes.Structure):
-    _fields_ = [("resize_mode", ctypes.c_int), ("resize_size", ctypes.c_int),
+    _fields_ = [("struct_size", ctypes.c_size_t),
+                ("resize_mode", ctypes.c_int), ("resize_size", ctypes.c_int),
                 ("resize_width", ctypes.c_int), ("resize_height", ctypes.c_int),
                 ("crop_width", ctypes.c_int), ("crop_height", ctypes.c_int),
                 ("mean", ctypes.c_float * 3), ("std", ctypes.c_float * 3),

@@ -1,6 +1,7 @@
 /* imgclass_pipeline: ordering, cuts (full, deadline, flush), backpressure,
  * bad inputs, engine failures, many producers, shutdown, statistics. The
  * results are checked against imgclass_classify on the same inputs. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -666,6 +668,61 @@ static void test_unordered(void **state)
     imgclass_model_free(m);
 }
 
+/* The preprocessing threads give themselves the nice value of
+ * preprocess_nice (19 by default; 0 leaves the creator's): seen from a
+ * failure's callback, which ordered = 0 runs on the worker that saw it. */
+static void record_nice(void *ctx, const imgclass_pipeline_result *r)
+{
+    (void)r;
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0); /* Linux: the calling thread */
+    *(int *)ctx = errno == 0 ? nice : -100;
+}
+
+static int worker_nice_with(const imgclass_model *m, int preprocess_nice)
+{
+    imgclass_pipeline_options o = tiny_options(NULL);
+    int seen = -200;
+    o.on_result = record_nice;
+    o.on_result_ctx = &seen;
+    o.ordered = 0;
+    o.preprocess_threads = 1;
+    if (preprocess_nice >= 0)
+        o.preprocess_nice = preprocess_nice;
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    static const char bad[] = "GIF89a nonsense";
+    assert_int_equal(submit_memory(p, bad, sizeof bad, NULL, 0), IMGCLASS_OK);
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    imgclass_pipeline_free(p);
+    return seen;
+}
+
+static void test_preprocess_nice(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    errno = 0;
+    int mine = getpriority(PRIO_PROCESS, 0);
+    assert_int_equal(errno, 0);
+    assert_int_equal(imgclass_pipeline_options_default().preprocess_nice, 19);
+    assert_int_equal(worker_nice_with(m, -1), mine > 19 ? mine : 19); /* the default */
+    assert_int_equal(worker_nice_with(m, 0), mine);
+    assert_int_equal(worker_nice_with(m, 7), mine > 7 ? mine : 7);
+    /* the creating thread keeps its own */
+    assert_int_equal(getpriority(PRIO_PROCESS, 0), mine);
+    imgclass_pipeline_options o = tiny_options(NULL);
+    o.on_result = record_nice;
+    imgclass_pipeline *p = NULL;
+    o.preprocess_nice = 20;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(imgclass_last_error(), "preprocess_nice must be 0..19"));
+    o.preprocess_nice = -1;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_null(p);
+    imgclass_model_free(m);
+}
+
 /* IMGCLASS_SUBMIT_COPY: the caller may reuse its buffer at once. */
 static void test_submit_copy(void **state)
 {
@@ -757,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_many_producers),
         cmocka_unit_test(test_free_while_busy),
         cmocka_unit_test(test_unordered),
+        cmocka_unit_test(test_preprocess_nice),
         cmocka_unit_test(test_submit_copy),
         cmocka_unit_test(test_bad_options),
     };

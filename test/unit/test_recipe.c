@@ -178,7 +178,7 @@ static void test_model_with_recipe(void **state)
     imgclass_model_input_size(m, &c, &h, &w);
     assert_int_equal(h, 12);
     assert_int_equal(w, 10);
-    imgclass_preprocess_options got, want = tiny_recipe();
+    imgclass_preprocess_options got = imgclass_preprocess_options_default(), want = tiny_recipe();
     assert_int_equal(imgclass_model_preprocess_options(m, &got), IMGCLASS_OK);
     assert_memory_equal(&got, &want, sizeof got);
     imgclass_classify_options co = imgclass_classify_options_for_model(m);
@@ -254,7 +254,8 @@ static void test_model_without_recipe(void **state)
     imgclass_model_input_size(m, NULL, &h, &w);
     assert_int_equal(h, 224);
     assert_int_equal(w, 224);
-    imgclass_preprocess_options got, want = imgclass_preprocess_options_default();
+    imgclass_preprocess_options got = {.struct_size = sizeof got},
+                                want = imgclass_preprocess_options_default();
     assert_int_equal(imgclass_model_preprocess_options(m, &got), IMGCLASS_OK);
     assert_memory_equal(&got, &want, sizeof got);
     imgclass_model_free(m);

@@ -98,6 +98,10 @@ static void test_arguments(void **state)
     expect_refused(&f, "unknown matrix");
     f = fr.f, f.range = (imgclass_yuv_range)-1;
     expect_refused(&f, "range -1");
+    f = fr.f, f.struct_size = 0; /* not from imgclass_yuv_frame_default() */
+    expect_refused(&f, "imgclass_yuv_frame_default");
+    f = fr.f, f.struct_size = sizeof f + 8;
+    expect_refused(&f, "imgclass_yuv_frame");
     /* imgclass_image_wrap() sends planar formats to wrap_yuv. */
     assert_int_equal(imgclass_image_wrap(fr.buf, 6, 4, 0, IMGCLASS_PIXEL_NV12, 0, &img),
                      IMGCLASS_ERR_INVALID_ARGUMENT);

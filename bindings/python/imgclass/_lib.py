@@ -40,6 +40,7 @@ class VersionMismatch(ImportError):
 
 class DecodeOptions(ctypes.Structure):
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_default()
         ("max_pixels", ctypes.c_uint64),
         ("max_file_bytes", ctypes.c_uint64),
         ("max_decode_memory", ctypes.c_uint64),
@@ -50,6 +51,7 @@ class DecodeOptions(ctypes.Structure):
 
 class PreprocessOptionsC(ctypes.Structure):
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_default()
         ("resize_mode", ctypes.c_int),
         ("resize_size", ctypes.c_int),
         ("resize_width", ctypes.c_int),
@@ -65,6 +67,7 @@ class PreprocessOptionsC(ctypes.Structure):
 
 class ModelOptions(ctypes.Structure):
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_default()
         ("device", ctypes.c_char_p),
         ("input_channels", ctypes.c_int),
         ("input_height", ctypes.c_int),
@@ -113,6 +116,7 @@ class FilterC(ctypes.Structure):
 
 class ClassifyOptions(ctypes.Structure):
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_default()
         ("topk", ctypes.c_int),
         ("decode", DecodeOptions),
         ("preprocess", PreprocessOptionsC),
@@ -157,6 +161,7 @@ class PipelineOptionsC(ctypes.Structure):
         ("on_result", RESULT_FN),
         ("on_result_ctx", ctypes.c_void_p),
         ("ordered", ctypes.c_int),
+        ("preprocess_nice", ctypes.c_int),
         ("filter", FilterC),
     ]
 
@@ -204,6 +209,7 @@ _SZ = ctypes.c_size_t
 # name: (restype, argtypes). Statuses are plain ints.
 _PROTOTYPES = {
     "imgclass_version": (ctypes.c_char_p, []),
+    "imgclass_version_number": (_INT, []),
     "imgclass_status_str": (ctypes.c_char_p, [_INT]),
     "imgclass_last_error": (ctypes.c_char_p, []),
     "imgclass_decode_options_default": (DecodeOptions, []),
@@ -310,6 +316,25 @@ def _check_version(lib, where):
     return got
 
 
+def _check_struct_sizes(lib, where):
+    """Each options struct above must have the size the library's
+    *_default() puts in its struct_size: a field mirrored wrong would
+    otherwise be refused at every call (or, in the library, misread)."""
+    pairs = [("imgclass_decode_options_default", DecodeOptions),
+             ("imgclass_preprocess_options_default", PreprocessOptionsC),
+             ("imgclass_model_options_default", ModelOptions),
+             ("imgclass_classify_options_default", ClassifyOptions)]
+    if hasattr(lib, "imgclass_pipeline_options_default"):
+        pairs.append(("imgclass_pipeline_options_default", PipelineOptionsC))
+    for name, struct in pairs:
+        got = getattr(lib, name)().struct_size
+        if got != ctypes.sizeof(struct):
+            raise VersionMismatch(
+                f"imgclass: {name}() of the library {where} gives a struct of {got} bytes, "
+                f"this binding's mirror has {ctypes.sizeof(struct)}: the binding and "
+                "include/imgclass.h disagree")
+
+
 def load():
     """(CDLL, source, path, version) of the first usable library, or
     LibraryNotFound listing every place tried."""
@@ -333,6 +358,7 @@ def load():
         version = _check_version(lib, where)
         _declare(lib, _PROTOTYPES, required=True)
         _declare(lib, _PIPELINE_PROTOTYPES, required=False)
+        _check_struct_sizes(lib, where)
         return lib, source, target, version
     raise LibraryNotFound("imgclass: cannot load libimgclass; looked in order at:\n  "
                           + "\n  ".join(tried)
