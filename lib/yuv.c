@@ -50,7 +50,8 @@ int ic_format_is_yuv(imgclass_pixel_format format)
 
 static inline uint8_t sat8(int32_t v)
 {
-    return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    v = v < 0 ? 0 : v;
+    return (uint8_t)(v > 255 ? 255 : v);
 }
 
 void ic_yuv_row_to_rgb(const imgclass_image *image, int y, int x0, int n, uint8_t *rgb)
@@ -61,16 +62,25 @@ void ic_yuv_row_to_rgb(const imgclass_image *image, int y, int x0, int n, uint8_
     const uint8_t *vr = image->v + (size_t)(y / 2) * image->v_stride;
     const size_t step = (size_t)image->chroma_step;
     const int32_t half = 1 << (YUV_SHIFT - 1);
-    for (int x = x0; x < x0 + n; x++, rgb += 3) {
-        const int32_t u = (int32_t)ur[(size_t)(x / 2) * step] - 128;
-        const int32_t v = (int32_t)vr[(size_t)(x / 2) * step] - 128;
-        int32_t yy = (int32_t)yr[x] - k->y_offset;
-        yy = (yy > 0 ? yy : 0) * k->cy;
-        /* >> of a negative int is arithmetic with GCC and Clang, as OpenCV
-         * relies on too. */
-        rgb[0] = sat8((yy + half + k->cvr * v) >> YUV_SHIFT);
-        rgb[1] = sat8((yy + half + k->cvg * v + k->cug * u) >> YUV_SHIFT);
-        rgb[2] = sat8((yy + half + k->cub * u) >> YUV_SHIFT);
+    const int32_t cy = k->cy, off = k->y_offset;
+    const int end = x0 + n;
+    /* Two pixels share a chroma sample: its three terms are computed once
+     * per pair. */
+    for (int x = x0; x < end;) {
+        const size_t c = (size_t)(x >> 1) * step;
+        const int32_t u = (int32_t)ur[c] - 128, v = (int32_t)vr[c] - 128;
+        const int32_t ruv = half + k->cvr * v, guv = half + k->cvg * v + k->cug * u,
+                      buv = half + k->cub * u;
+        const int last = (x | 1) < end ? (x | 1) : end - 1;
+        for (; x <= last; x++, rgb += 3) {
+            int32_t yy = (int32_t)yr[x] - off;
+            yy = (yy & ~(yy >> 31)) * cy; /* max(0, yy) without a branch */
+            /* >> of a negative int is arithmetic with GCC and Clang, as
+             * OpenCV relies on too. */
+            rgb[0] = sat8((yy + ruv) >> YUV_SHIFT);
+            rgb[1] = sat8((yy + guv) >> YUV_SHIFT);
+            rgb[2] = sat8((yy + buv) >> YUV_SHIFT);
+        }
     }
 }
 
