@@ -2,6 +2,7 @@
 #
 #   make              library (shared + static), the imgclass CLI, imgclass-serve
 #                     and imgclass-watch
+#   make api-examples the small programs of examples/api (also built by check)
 #   make check        install missing Debian packages, build, run every test
 #                     (the suites, then under ASan + UBSan, then valgrind)
 #   make test         only the suites: unit, parity, integration (quick)
@@ -87,6 +88,9 @@ MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
 WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
+# examples/api/*.c: one small program each, built against imgclass.h alone.
+API_EXAMPLE_SRC := $(sort $(wildcard examples/api/*.c))
+API_EXAMPLES := $(API_EXAMPLE_SRC:examples/api/%.c=$(BUILD)/examples/api/%)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard test/unit/*.c)))
@@ -102,7 +106,7 @@ ENGINE_MODULE := $(BUILD)/libimgclass-torch.so
 FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so \
                 $(BUILD)/test/fake_engine_no_entry.so
 
-.PHONY: all lib cli serve watch tests test check check-asan check-tsan check-valgrind deps demo bench \
+.PHONY: all lib cli serve watch api-examples tests test check check-asan check-tsan check-valgrind deps demo bench \
         bench-startup fuzz install uninstall install-python uninstall-python clean FORCE
 
 all: lib cli serve watch
@@ -111,7 +115,8 @@ lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE)
 cli: $(CLI)
 serve: $(SERVE)
 watch: $(WATCH)
-tests: $(UNIT_BIN) $(FAKE_ENGINES) $(BUILD)/test-models/.stamp
+api-examples: $(API_EXAMPLES)
+tests: $(UNIT_BIN) $(FAKE_ENGINES) $(BUILD)/test-models/.stamp $(API_EXAMPLES)
 
 # Tiny TorchScript models with known outputs, made by PyTorch itself for the
 # unit and integration tests (seconds to build).
@@ -185,9 +190,22 @@ $(BUILD)/examples/serve/page_html.o: $(BUILD)/examples/serve/page_html.c
 $(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
 	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
+# Only include/ on the include path: the examples may use nothing else.
+$(BUILD)/examples/api/%: examples/api/%.c $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -std=c11 $(WARN) $(OPT) $(SAN) $(CFLAGS) -o $@ $< $(STLIB) $(CORE_LIBS)
+
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $< $(UNIT_HELPER_OBJ) $(STLIB) $(CORE_LIBS) -lcmocka
+	$(CC) $(SAN) -o $@ $(filter %.o,$^) $(STLIB) $(CORE_LIBS) -lcmocka
+
+# Unit tests of the example programs' own parts link those parts' objects,
+# as the programs do (a test never #includes a program's .c file).
+$(BUILD)/test/test_cli_escape: \
+    $(addprefix $(BUILD)/examples/common/,pp_options.o text_escape.o torchvision_presets.o)
+$(BUILD)/test/test_serve: $(BUILD)/examples/common/text_escape.o \
+    $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o router.o)
+$(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,journal.o key_set.o)
 
 $(BUILD)/test/fake_engine.so: test/unit/fake_engine/fake_engine.c lib/engine_abi.h
 	@mkdir -p $(dir $@)
@@ -209,7 +227,8 @@ $(BUILD)/test/valgrind_hwy_shim.so: test/valgrind_hwy_shim.c
 
 $(BUILD)/test/unit/%.o: test/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -Itest/unit -Iexamples/common -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -Itest/unit -Iexamples/common -Iexamples/serve \
+	    -Iexamples/watch -MMD -MP -c $< -o $@
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
@@ -227,16 +246,16 @@ deps:
 # Every test: the suites (unit, parity against torchvision, integration),
 # then the unit and integration suites again under ASan + UBSan, then the
 # unit suites under valgrind, then the threaded unit suites under TSan.
-# Each phase prints "N passed, N failed"; the last line totals them. `make test` runs only the first phase.
+# Each phase prints "N passed, N failed"; the closing lines total them per
+# phase and overall. `make test` runs only the first phase.
 SUMMARY = $(CURDIR)/build-test-summary.txt
 
+# Every phase runs even when an earlier one failed (test/check_phases.sh);
+# the totals per phase and overall include failures and skips, and the
+# exit status is non-zero if anything failed.
 check: deps
-	@rm -f $(SUMMARY)
-	$(MAKE) test SUMMARY_FILE=$(SUMMARY)
-	$(MAKE) check-asan SUMMARY_FILE=$(SUMMARY)
-	$(MAKE) check-valgrind SUMMARY_FILE=$(SUMMARY)
-	$(MAKE) check-tsan SUMMARY_FILE=$(SUMMARY)
-	@awk '{p += $$2; f += $$3; s += $$4} END {printf "check: %d passed, %d failed, %d skipped\n", p, f, s}' $(SUMMARY)
+	+@sh test/check_phases.sh $(SUMMARY) "$(MAKE)" suites:test asan:check-asan \
+	    valgrind:check-valgrind tsan:check-tsan
 
 test: all tests
 	BUILD=$(BUILD) PYTHON=$(PYTHON) SUMMARY_LABEL=suites sh test/run_all.sh

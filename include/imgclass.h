@@ -197,6 +197,63 @@ IMGCLASS_API imgclass_status imgclass_image_load_memory(const void *data, size_t
                                                         const imgclass_decode_options *options,
                                                         imgclass_image **out);
 
+/* Image file formats, as recognised by content (never by name). */
+typedef enum imgclass_file_format {
+    IMGCLASS_FILE_UNKNOWN = 0, /* nothing imgclass decodes */
+    IMGCLASS_FILE_JPEG = 1,
+    IMGCLASS_FILE_PNG = 2,
+    IMGCLASS_FILE_BMP = 3,
+    IMGCLASS_FILE_GIF = 4,
+    IMGCLASS_FILE_TGA = 5,
+    IMGCLASS_FILE_PNM = 6, /* binary PGM/PPM (P5/P6); text P1-P4 is refused */
+    IMGCLASS_FILE_PSD = 7
+} imgclass_file_format;
+
+/* "JPEG", "PNG", "BMP", "GIF", "TGA", "PNM", "PSD"; "unknown" for
+ * IMGCLASS_FILE_UNKNOWN or any other value. Static string; thread-safe. */
+IMGCLASS_API const char *imgclass_file_format_name(imgclass_file_format format);
+
+/* What imgclass_image_probe() learns from a header. */
+typedef struct imgclass_image_info {
+    /* Set by the caller: sizeof(imgclass_image_info). A size the library
+     * does not know is refused (IMGCLASS_ERR_INVALID_ARGUMENT) and nothing
+     * is written; fields are only ever appended. */
+    size_t struct_size;
+    imgclass_file_format format;
+    /* As decoded (before any preprocessing): with exif_transpose set in the
+     * options, after the EXIF rotation (swapped for orientations 5-8). */
+    int width;
+    int height;
+    /* The EXIF orientation the file carries, 1-8, whether or not
+     * exif_transpose is set; 0 when it has none, or an unreadable or
+     * out-of-range one (JPEG and PNG only; a PNG eXIf chunk past the
+     * prefix read is not seen). */
+    int orientation;
+} imgclass_image_info;
+
+/* The format, width and height of the image file at `path`, from its
+ * header alone: no pixels are decoded, and only a bounded prefix of the
+ * file is read (64 KiB, more only when the header runs past it, as a JPEG
+ * with large metadata segments can; never more than max_file_bytes). The
+ * same checks and errors as imgclass_image_load() make from the header:
+ * an unsupported format (text PNM, a PSD with alpha) is
+ * IMGCLASS_ERR_UNSUPPORTED, a malformed or truncated header
+ * IMGCLASS_ERR_CORRUPT, an image over max_pixels (or one whose decode
+ * would exceed max_decode_memory, or a regular file over max_file_bytes)
+ * IMGCLASS_ERR_TOO_LARGE. A probe that succeeds does not promise that the
+ * decode will: the body is not read (it may be truncated or corrupt).
+ * `options` may be NULL for the defaults. On failure *info is untouched.
+ * Thread-safe. */
+IMGCLASS_API imgclass_status imgclass_image_probe(const char *path,
+                                                  const imgclass_decode_options *options,
+                                                  imgclass_image_info *info);
+
+/* As imgclass_image_probe(), from `size` bytes at `data` (a whole file or
+ * any prefix that holds the header). Errors name it "memory buffer". */
+IMGCLASS_API imgclass_status imgclass_image_probe_memory(const void *data, size_t size,
+                                                         const imgclass_decode_options *options,
+                                                         imgclass_image_info *info);
+
 /* Wraps caller pixels (camera frames, OpenCV mats) without decoding.
  * `stride` is the distance in bytes between the starts of two rows; 0 means
  * tightly packed (width * bytes per pixel). With copy != 0 the pixels are

@@ -85,6 +85,21 @@ ic_region ic_decode_region(const ic_decode_request *request, int width, int heig
     return clamped;
 }
 
+int ic_decode_header_only(const ic_decode_request *request)
+{
+    return request && request->header_only;
+}
+
+imgclass_status ic_decode_header_done(int width, int height, ic_decoded *out)
+{
+    out->image_width = width;
+    out->image_height = height;
+    out->block = (ic_region){0, 0, 0, 0};
+    out->stride = 0;
+    out->pixels = NULL;
+    return IMGCLASS_OK;
+}
+
 /* What the first bytes say. */
 typedef enum sniffed {
     SNIFF_UNKNOWN,
@@ -129,6 +144,28 @@ imgclass_status ic_decode_head_check(const unsigned char *head, size_t n, const 
                     path, IC_HEAD_BYTES);
 }
 
+imgclass_file_format ic_decode_format(const unsigned char *data, size_t size)
+{
+    if (!data)
+        return IMGCLASS_FILE_UNKNOWN;
+    switch (sniff(data, size)) {
+    case SNIFF_JPEG: return IMGCLASS_FILE_JPEG;
+    case SNIFF_PNM: return IMGCLASS_FILE_PNM;
+    case SNIFF_PNM_TEXT: return IMGCLASS_FILE_UNKNOWN; /* refused by ic_decode */
+    case SNIFF_STB:
+        if (data[0] == 0x89)
+            return IMGCLASS_FILE_PNG;
+        if (data[0] == 'B')
+            return IMGCLASS_FILE_BMP;
+        if (data[0] == 'G')
+            return IMGCLASS_FILE_GIF;
+        return IMGCLASS_FILE_PSD;
+    case SNIFF_UNKNOWN:
+        break;
+    }
+    return ic_stb_is_tga(data, size) ? IMGCLASS_FILE_TGA : IMGCLASS_FILE_UNKNOWN;
+}
+
 static imgclass_status decode_format(const unsigned char *data, size_t size, const char *source,
                                      const ic_decode_limits *limits,
                                      const ic_decode_request *request, ic_decoded *out);
@@ -148,6 +185,19 @@ imgclass_status ic_decode(const unsigned char *data, size_t size, const char *so
     int orientation = options && options->exif_transpose ? ic_exif_orientation(data, size) : 0;
     if (orientation < 2)
         return decode_format(data, size, source, &limits, request, out);
+    if (request && request->header_only) {
+        /* A probe: the size the transposed image will have. */
+        imgclass_status st = decode_format(data, size, source, &limits, request, out);
+        if (st == IMGCLASS_OK && orientation >= 5) {
+            int w = out->image_width;
+            out->image_width = out->image_height;
+            out->image_height = w;
+            out->block.x = out->block.y = 0;
+            out->block.width = out->image_width;
+            out->block.height = out->image_height;
+        }
+        return st;
+    }
     /* Rotated or flipped: the caller's region and scale are in the
      * transposed image's coordinates, so decode all of it, exactly, and
      * transpose it; the caller then takes what it needs from the whole. */

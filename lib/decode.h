@@ -26,6 +26,11 @@ typedef struct ic_decode_request {
      * scaling), sets *region to the part the caller needs (always inside
      * the image, non-empty). NULL: the whole image. */
     void (*choose_region)(void *ctx, int width, int height, ic_region *region);
+    /* Non-zero: stop after the header and the checks made from it (pixel
+     * limit, decode memory, unsupported variants); *out gets only the
+     * image size and format, no pixels. The data may be just a prefix of
+     * the file: the body is neither read nor checked for truncation. */
+    int header_only;
 } ic_decode_request;
 
 /* A decoded block: 8-bit RGB rows covering (at least) the region asked
@@ -34,7 +39,7 @@ typedef struct ic_decoded {
     int image_width, image_height; /* size of the whole (scaled) image */
     ic_region block;               /* where pixels[0] sits, and its size */
     size_t stride;                 /* bytes between rows of the block */
-    unsigned char *pixels;         /* malloc'd; the caller frees it */
+    unsigned char *pixels;         /* malloc'd; the caller frees it (NULL: header_only) */
 } ic_decoded;
 
 /* Decodes `size` bytes at `data` (any supported format, by content).
@@ -44,5 +49,9 @@ typedef struct ic_decoded {
 imgclass_status ic_decode(const unsigned char *data, size_t size, const char *source,
                           const imgclass_decode_options *options,
                           const ic_decode_request *request, ic_decoded *out);
+
+/* The format of `data` judged by content as ic_decode() judges it
+ * (IMGCLASS_FILE_UNKNOWN when no decoder here would take it). */
+imgclass_file_format ic_decode_format(const unsigned char *data, size_t size);
 
 #endif

@@ -43,4 +43,10 @@ imgclass_status ic_decode_check_size(const char *source, const char *format, lon
  * the whole image). */
 ic_region ic_decode_region(const ic_decode_request *request, int width, int height);
 
+/* Non-zero when the request asks for the header alone. */
+int ic_decode_header_only(const ic_decode_request *request);
+
+/* Fills *out for a header_only request: the size, no pixels. */
+imgclass_status ic_decode_header_done(int width, int height, ic_decoded *out);
+
 #endif

@@ -216,7 +216,9 @@ static imgclass_status decode(jpeg_job *job, ic_decoded *out)
     jpeg_mem_src(cinfo, job->data, (unsigned long)job->size);
     jpeg_read_header(cinfo, TRUE);
     if (job->err.eof_warnings)
-        return truncated(job);
+        return ic_error(IMGCLASS_ERR_CORRUPT,
+                        "%s: corrupt data: JPEG image is truncated (data ends inside its header)",
+                        job->source);
     imgclass_status st = ic_decode_check_size(job->source, "JPEG", cinfo->image_width,
                                               cinfo->image_height, job->limits.max_pixels);
     if (st != IMGCLASS_OK)
@@ -251,6 +253,8 @@ static imgclass_status decode(jpeg_job *job, ic_decoded *out)
         uint64_t rest = job->limits.max_memory - block; /* > 0; 0 would mean no limit */
         cinfo->mem->max_memory_to_use = rest > (uint64_t)LONG_MAX ? LONG_MAX : (long)rest;
     }
+    if (ic_decode_header_only(req))
+        return ic_decode_header_done(full_w, full_h, out);
 
     jpeg_start_decompress(cinfo); /* progressive files are read whole here */
     if (job->err.eof_warnings)

@@ -89,6 +89,8 @@ imgclass_status ic_decode_pnm(const unsigned char *data, size_t size, const char
         st = ic_decode_check_memory(source, "PNM", w, h, 3, limits);
     if (st != IMGCLASS_OK)
         return st;
+    if (ic_decode_header_only(request))
+        return ic_decode_header_done((int)w, (int)h, out);
     size_t bytes = maxval > 255 ? 2 : 1;
     size_t pixels = (size_t)w * (size_t)h; /* < 2^62 */
     if (pixels > (SIZE_MAX / 8) / (size_t)channels)

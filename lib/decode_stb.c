@@ -274,7 +274,7 @@ imgclass_status ic_decode_stb(const unsigned char *data, size_t size, const char
     imgclass_status st = ic_decode_check_size(source, format, w, h, limits->max_pixels);
     if (st == IMGCLASS_OK) /* the least any decode holds: the RGB output */
         st = ic_decode_check_memory(source, format, w, h, 3, limits);
-    if (st == IMGCLASS_OK)
+    if (st == IMGCLASS_OK && !ic_decode_header_only(request)) /* a prefix may end anywhere */
         st = ic_check_complete(data, size, source, format, w, h);
     if (st != IMGCLASS_OK)
         return st;
@@ -288,6 +288,8 @@ imgclass_status ic_decode_stb(const unsigned char *data, size_t size, const char
                         "%s: unsupported format: PSD with %d channels (only 1 to 3 are read "
                         "exactly)",
                         source, (data[12] << 8) | data[13]);
+    if (ic_decode_header_only(request))
+        return ic_decode_header_done(w, h, out);
 
     /* One buffer never needs more than 10 bytes a pixel (16-bit RGBA plus
      * PNG filter bytes and interlacing) or the input size, plus tables. */

@@ -16,31 +16,83 @@ imgclass_status ic_read_file(const char *path, size_t max_size, unsigned char **
     return ic_read_file_checked(path, max_size, NULL, data, size);
 }
 
-imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_check check,
-                                     unsigned char **data, size_t *size)
+/* Opens `path` for reading, refusing a directory and a regular file over
+ * max_size (0: no limit) before anything is read. */
+static imgclass_status open_input(const char *path, size_t max_size, FILE **out,
+                                  struct stat *st)
 {
-    if (!path || !data || !size)
+    if (!path)
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass: invalid argument: NULL path");
     if (!*path)
         return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass: invalid argument: empty path");
     FILE *f = fopen(path, "rb");
     if (!f)
         return ic_error(IMGCLASS_ERR_IO, "%s: i/o error: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
+    if (fstat(fileno(f), st) != 0) {
         int e = errno;
         fclose(f);
         return ic_error(IMGCLASS_ERR_IO, "%s: i/o error: cannot stat: %s", path, strerror(e));
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(st->st_mode)) {
         fclose(f);
         return ic_error(IMGCLASS_ERR_IO, "%s: i/o error: is a directory", path);
     }
-    if (max_size && (unsigned long long)st.st_size > max_size) {
+    if (max_size && (unsigned long long)st->st_size > max_size) {
         fclose(f);
         return ic_error(IMGCLASS_ERR_TOO_LARGE, "%s: too large: %lld bytes, the limit is %zu",
-                        path, (long long)st.st_size, max_size);
+                        path, (long long)st->st_size, max_size);
     }
+    *out = f;
+    return IMGCLASS_OK;
+}
+
+imgclass_status ic_read_file_prefix(const char *path, size_t max_size, size_t prefix,
+                                    unsigned char **data, size_t *size, int *at_end)
+{
+    if (!data || !size || !at_end || prefix == 0)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT,
+                        "imgclass: invalid argument: NULL output or empty prefix");
+    FILE *f;
+    struct stat st;
+    imgclass_status status = open_input(path, max_size, &f, &st);
+    if (status != IMGCLASS_OK)
+        return status;
+    unsigned char *buf = malloc(prefix);
+    if (!buf) {
+        fclose(f);
+        return ic_error_oom(path, "the file's first bytes");
+    }
+    size_t len = 0;
+    while (len < prefix) {
+        size_t n = fread(buf + len, 1, prefix - len, f);
+        if (n == 0)
+            break;
+        len += n;
+    }
+    if (ferror(f)) {
+        int e = errno;
+        free(buf);
+        fclose(f);
+        return ic_error(IMGCLASS_ERR_IO, "%s: i/o error: read failed: %s", path, strerror(e));
+    }
+    /* A full prefix may be the whole file: one more byte tells. */
+    *at_end = len < prefix || fgetc(f) == EOF;
+    fclose(f);
+    *data = buf;
+    *size = len;
+    return IMGCLASS_OK;
+}
+
+imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_check check,
+                                     unsigned char **data, size_t *size)
+{
+    if (!data || !size)
+        return ic_error(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass: invalid argument: NULL output");
+    FILE *f;
+    struct stat st;
+    imgclass_status status = open_input(path, max_size, &f, &st);
+    if (status != IMGCLASS_OK)
+        return status;
     /* Regular files are read in one go; pipes and the like (st_size 0)
      * grow the buffer as they are read. The buffer never grows past
      * max_size + 1 bytes: one byte more than the limit is enough to know

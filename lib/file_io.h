@@ -24,4 +24,12 @@ typedef imgclass_status (*ic_head_check)(const unsigned char *head, size_t n, co
 imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_check check,
                                      unsigned char **data, size_t *size);
 
+/* Reads at most `prefix` bytes from the start of `path` into a new
+ * malloc'd buffer (*data, free() it) of *size bytes; *at_end is non-zero
+ * when that is the whole file. Refuses, as ic_read_file() does, a
+ * directory and a regular file over `max_size` bytes (0: no limit), but
+ * never reads more than `prefix` bytes (plus one, to tell the end). */
+imgclass_status ic_read_file_prefix(const char *path, size_t max_size, size_t prefix,
+                                    unsigned char **data, size_t *size, int *at_end);
+
 #endif

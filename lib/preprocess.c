@@ -1,6 +1,6 @@
 /* imgclass_preprocess*(): Resize -> CenterCrop -> ToTensor -> Normalize,
- * bit-exact with torchvision 0.14 + Pillow 9.4 (see
- * ../shared/docs/preprocessing-reference.md and docs/preprocessing.md).
+ * bit-exact with torchvision 0.14 + Pillow 9.4 (the rules, and how this
+ * file follows them: docs/preprocessing.md).
  *
  * Only the output pixels that survive the crop are computed: the
  * horizontal pass over the source rows and columns their windows read,
@@ -326,7 +326,7 @@ static imgclass_status fused(const unsigned char *data, size_t size, const char 
                              size_t index)
 {
     fused_ctx ctx = {options, batch, source, 0, 0, IMGCLASS_OK};
-    ic_decode_request req = {&ctx, options->fast ? choose_scale_cb : NULL, choose_region_cb};
+    ic_decode_request req = {&ctx, options->fast ? choose_scale_cb : NULL, choose_region_cb, 0};
     ic_decoded dec;
     memset(&dec, 0, sizeof dec);
     imgclass_status st = ic_decode(data, size, source, decode_options, &req, &dec);

@@ -97,7 +97,7 @@ if [ $want_hostile = 1 ]; then
 fi
 
 [ -n "${SUMMARY_FILE:-}" ] &&
-    echo "${SUMMARY_LABEL:-run} $passed $failed $skipped" >> "$SUMMARY_FILE"
+    echo "${SUMMARY_LABEL:-run} $passed $failed $skipped$failures" >> "$SUMMARY_FILE"
 [ -n "$failures" ] && echo "failed suites:$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ] && [ $passed -gt 0 ]

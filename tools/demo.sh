@@ -47,7 +47,7 @@ if [ "$weights" != imagenet ] || [ ! -f "$MODEL" ]; then
 fi
 
 # 2. The photos: skimage's sample data (found without importing skimage,
-#    which is slow), else the repository's shared sample folder.
+#    which is slow); tools/deps.sh installs python3-skimage.
 photos=""
 skdata=$($PYTHON -c "import importlib.util as u; s = u.find_spec('skimage'); print(s.submodule_search_locations[0] + '/data' if s else '')" 2>/dev/null || true)
 for name in chelsea.png coffee.png astronaut.png rocket.jpg motorcycle_left.png; do
@@ -56,14 +56,8 @@ for name in chelsea.png coffee.png astronaut.png rocket.jpg motorcycle_left.png;
     fi
 done
 if [ -z "$photos" ]; then
-    shared=$(dirname "$0")/../../shared/images/imagenet-sample-100
-    if [ -d "$shared" ]; then
-        echo "demo: python3-skimage's photos not found; using $shared" >&2
-        photos=$(ls "$shared"/*.JPEG | head -5 | tr '\n' ' ')
-    else
-        echo "demo: no photos: install python3-skimage (make deps)" >&2
-        exit 1
-    fi
+    echo "demo: no photos: install python3-skimage (make deps)" >&2
+    exit 1
 fi
 
 # 3. What the model is, then the top-5 of each photo.

@@ -1,6 +1,8 @@
 /* Directory expansion; the rules are in dir_walk.h. */
 #include "dir_walk.h"
 
+#include <imgclass.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +15,9 @@
 
 int has_image_extension(const char *name)
 {
+    /* No "pbm": a PBM is always P1 or P4, which the library never reads. */
     static const char *const exts[] = {"jpg", "jpeg", "jpe", "jfif", "png", "bmp", "dib",
-                                       "gif", "tga", "tpic", "pnm", "ppm", "pgm", "pbm",
-                                       "psd"};
+                                       "gif", "tga", "tpic", "pnm", "ppm", "pgm", "psd"};
     const char *slash = strrchr(name, '/');
     const char *dot = strrchr(slash ? slash + 1 : name, '.');
     if (!dot)
@@ -26,34 +28,46 @@ int has_image_extension(const char *name)
     return 0;
 }
 
-/* A known image signature at the start of `b` (n bytes). */
-static int signature_is_image(const unsigned char *b, size_t n)
+/* How many first bytes are judged: every header the library reads fits,
+ * but a JPEG's metadata may push its frame header past them, which the
+ * probe then calls corrupt, and corrupt still counts as an image below. */
+#define SNIFF_BYTES 4096
+
+/* Asks the library, from the file's first bytes, whether it reads this
+ * format: the probe succeeds, or fails for a reason a decode would report
+ * as an error record (corrupt or truncated header, over a limit). A format
+ * it does not read, or a variant it refuses (text PNM P1-P4, a PSD with
+ * alpha), is not an image. The descriptor is closed here. */
+static int fd_is_image(int fd)
 {
-    if (n < 2)
+    if (fd < 0)
         return 0;
-    if (b[0] == 0xFF && b[1] == 0xD8)
-        return 1; /* JPEG */
-    if (n >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8))
-        return 1;
-    if (n >= 4 && (!memcmp(b, "GIF8", 4) || !memcmp(b, "8BPS", 4)))
-        return 1; /* GIF, PSD */
-    if (b[0] == 'B' && b[1] == 'M')
-        return 1; /* BMP */
-    if (b[0] == 'P' && b[1] >= '1' && b[1] <= '6' && n >= 3 &&
-        (b[2] == ' ' || b[2] == '\n' || b[2] == '\r' || b[2] == '\t'))
-        return 1; /* PNM */
-    return 0;
+    struct stat st;
+    unsigned char *b = NULL;
+    ssize_t n = 0;
+    /* Only regular files: a FIFO would block the walk. */
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (b = malloc(SNIFF_BYTES)) != NULL) {
+        while (n < SNIFF_BYTES) {
+            ssize_t got = read(fd, b + n, (size_t)(SNIFF_BYTES - n));
+            if (got <= 0)
+                break;
+            n += got;
+        }
+    }
+    close(fd);
+    int image = 0;
+    if (n > 0) {
+        imgclass_image_info info = {.struct_size = sizeof info};
+        imgclass_status st = imgclass_image_probe_memory(b, (size_t)n, NULL, &info);
+        image = st == IMGCLASS_OK || st == IMGCLASS_ERR_CORRUPT || st == IMGCLASS_ERR_TOO_LARGE;
+    }
+    free(b);
+    return image;
 }
 
 int has_image_signature(const char *path)
 {
-    unsigned char b[8] = {0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, b, sizeof b);
-    close(fd);
-    return n > 0 && signature_is_image(b, (size_t)n);
+    return fd_is_image(open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
 }
 
 static int list_push(walk_list *list, const char *path, const char *error)
@@ -92,16 +106,11 @@ static char *join(const char *a, const char *b)
     return s;
 }
 
-/* Does the file `name` in folder `dir_fd` start with an image signature? */
+/* Does the file `name` in folder `dir_fd` start like an image the
+ * library reads? */
 static int has_image_signature_at(int dir_fd, const char *name)
 {
-    int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return 0;
-    unsigned char b[8] = {0};
-    ssize_t n = read(fd, b, sizeof b);
-    close(fd);
-    return n > 0 && signature_is_image(b, (size_t)n);
+    return fd_is_image(openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
 }
 
 static int push_error(walk_list *found, const char *rel, const char *what, int err)

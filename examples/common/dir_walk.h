@@ -7,9 +7,11 @@
  *    not descended (no cycles, no file listed twice), a dangling link is
  *    skipped;
  *  - a file is an image when its extension is a known image one (case
- *    insensitive) or, failing that, when its first bytes are a known image
- *    signature; so a corrupt "x.jpg" is listed (and will get an error
- *    record), a "notes.txt" is not;
+ *    insensitive) or, failing that, when the library's probe
+ *    (imgclass_image_probe_memory on its first 4 KiB) recognises a format
+ *    it reads, even with a corrupt header; so a corrupt "x.jpg" is listed
+ *    (and will get an error record), a "notes.txt" is not, and neither is
+ *    an unnamed text PNM (P1-P4), which the library refuses;
  *  - the order is strcmp order of the path below the argument, so a run is
  *    reproducible whatever the file system's order;
  *  - each path is the argument joined with the relative path by one '/'
@@ -40,7 +42,9 @@ int dir_walk(const char *dir, walk_list *list);
 
 /* 1 when the name's extension is a known image extension. */
 int has_image_extension(const char *name);
-/* 1 when the file starts with a known image signature. */
+/* 1 when the library recognises the file's first bytes as an image format
+ * it reads (see the rules above); 0 otherwise, also for a FIFO or a file
+ * that cannot be opened. */
 int has_image_signature(const char *path);
 
 void walk_list_free(walk_list *list);

@@ -1,4 +1,5 @@
-/* Fuzz target for ic_decode, the decoders behind every image call: any
+/* Fuzz target for ic_decode, the decoders behind every image call, and the
+ * header probe that shares them: any
  * bytes must give a status, never a crash, a leak, undefined behaviour or a
  * bound exceeded; region and scale requests are derived from the input
  * too, and the second decode applies the EXIF orientation. Built by run.sh with libFuzzer, or with standalone.c's mutator
@@ -38,12 +39,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     imgclass_decode_options opt = imgclass_decode_options_default();
     opt.max_pixels = 4000000;
     ic_decoded out;
-    if (ic_decode(data, size, "fuzz", &opt, NULL, &out) == IMGCLASS_OK)
+    imgclass_status whole = ic_decode(data, size, "fuzz", &opt, NULL, &out);
+    if (whole == IMGCLASS_OK)
         free(out.pixels);
+    /* The probe reads the same header: it must never fail where the
+     * decode succeeded, nor give another size. */
+    imgclass_image_info info = {.struct_size = sizeof info};
+    imgclass_status probed = imgclass_image_probe_memory(data, size, &opt, &info);
+    if (whole == IMGCLASS_OK &&
+        (probed != IMGCLASS_OK || info.width != out.image_width || info.height != out.image_height))
+        abort();
     fuzz_ctx ctx = {0};
     for (size_t i = 0; i < size && i < 64; i++)
         ctx.bits = ctx.bits * 31u + data[i];
-    ic_decode_request req = {&ctx, fuzz_scale, fuzz_region};
+    ic_decode_request req = {&ctx, fuzz_scale, fuzz_region, 0};
     opt.exif_transpose = 1; /* the EXIF walk, and a transposed whole image */
     if (ic_decode(data, size, "fuzz", &opt, &req, &out) == IMGCLASS_OK) {
         /* Read every row of the block through memchr, which ASan checks

@@ -33,6 +33,23 @@ run_check tsv 1 - --no-pipeline --preprocess-threads 0
 # shellcheck disable=SC2086
 $CHECK check-many "$M/tiny.pt" $specs -- $IN || fail "output differs from PyTorch's"
 
+# Exact ties (tied.pt scores classes 1, 2, 4 equal, then 0, 3): the lower
+# index first, in the pipelined and the direct path alike.
+for mode in "" --no-pipeline; do
+    # shellcheck disable=SC2086
+    "$IC" classify --model "$M/tied.pt" $PP --json -k 5 $mode "$TMP/fx/good" \
+        >"$TMP/tied" 2>"$TMP/err" || fail "tied.pt $mode: $(cat "$TMP/err")"
+    $CHECK check json 5 "$M/tied.pt" - "$TMP/tied" "$TMP/fx/good" >/dev/null ||
+        fail "tie order differs from PyTorch's ($mode)"
+    # every record, not only the first: indices of each line in order
+    orders=$(sed 's/"index": \([0-9]*\)/\n#\1\n/g' "$TMP/tied" | sed -n 's/^#//p' |
+        tr '\n' ' ')
+    records=$(grep -c '"top"' "$TMP/tied")
+    want=$(for _ in $(seq "$records"); do printf '1 2 4 0 3 '; done)
+    [ "$records" -gt 0 ] && [ "$orders" = "$want" ] && ok "tie order 1 2 4 0 3 $mode" ||
+        fail "tie order: got '$orders' ($mode)"
+done
+
 # The pipeline does not change a byte of the output.
 # shellcheck disable=SC2086
 "$IC" classify --model "$M/tiny.pt" --labels "$L" $PP --json -k 3 -b 3 --no-pipeline $IN \

@@ -77,6 +77,18 @@ class FailBatch3(TinyNet):
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
+class Tied(TinyNet):
+    """Scores that tie exactly whatever the input: classes 1, 2 and 4 share
+    the best logit, 0 and 3 the next, so only the tie rule (the lower index
+    first) decides the order: 1, 2, 4, 0, 3."""
+    def __init__(self, classes):
+        super().__init__(classes)
+        self.register_buffer("tied", torch.tensor([1.0, 3.0, 3.0, 1.0, 3.0]))
+
+    def forward(self, x):
+        return super().forward(x) * 0 + self.tied
+
+
 def make(cls, classes, seed):
     torch.manual_seed(seed)
     m = cls(classes)
@@ -116,6 +128,7 @@ def main():
     save_script(make(Rank3, 5, 4), x8, p("rank3.pt"))
     save_script(make(FixedBatch, 5, 5), x8, p("fixed_batch.pt"))
     save_script(make(TupleOut, 5, 6), x8, p("tuple_out.pt"))
+    save_script(make(Tied, 5, 7), x8, p("tied.pt"))
     # Scripted, not traced: the branch on the batch size must survive.
     torch.jit.script(make(FailBatch3, 5, 1)).save(p("fail_batch3.pt"))
 
@@ -145,6 +158,30 @@ def main():
         probs16 = torch.softmax(loaded16(inp16), 1)
     write_f32(p("tiny16_input.f32"), inp16)
     write_f32(p("tiny16_probs.f32"), probs16)
+
+    # imgclass_classify's expected scores (test/unit/test_classify.c):
+    # three images through torchvision's exact 8 x 8 resize + ImageNet
+    # normalisation and tiny.pt, so that test never takes its expected
+    # values from the library it checks.
+    import numpy as np
+    from PIL import Image
+    from torchvision import transforms as T
+
+    def pattern(w, h, seed):
+        y, x, c = np.mgrid[0:h, 0:w, 0:3]
+        return ((x * 17 + y * 29 + c * 71 + seed * 53) ^ (x * y)).astype(np.uint8)
+
+    imgs = [Image.fromarray(pattern(13, 9, 1)), Image.fromarray(pattern(20, 30, 2)),
+            Image.fromarray(pattern(11, 7, 3))]
+    imgs[0].save(p("classify_a.bmp"))
+    imgs[1].save(p("classify_b.png"))
+    with open(p("classify_c.rgb"), "wb") as f:  # 11 x 7, raw RGB rows
+        f.write(np.asarray(imgs[2]).tobytes())
+    recipe = T.Compose([T.Resize((8, 8)), T.CenterCrop(8), T.ToTensor(),
+                        T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    with torch.inference_mode():
+        probs = torch.softmax(loaded(torch.stack([recipe(im) for im in imgs])), 1)
+    write_f32(p("classify_probs.f32"), probs)
 
     # int8: tiny.pt's network quantized for onednn, calibrated on random
     # inputs, and its expected scores from Python running the saved file.

@@ -41,7 +41,7 @@ static void pick_region(void *ctx, int w, int h, ic_region *r)
 static imgclass_status decode_all(const unsigned char *d, size_t n, int scale, ic_decoded *out)
 {
     region_ctx ctx = {scale, {0, 0, 0, 0}, 0, 0};
-    ic_decode_request req = {&ctx, pick_scale, NULL};
+    ic_decode_request req = {&ctx, pick_scale, NULL, 0};
     return ic_decode(d, n, "test", NULL, &req, out);
 }
 
@@ -76,7 +76,7 @@ static void check_regions(const unsigned char *jpg, size_t n, int scale, int cou
             r->x = (k & 1) ? W - r->width : 0;
             r->y = (k & 2) ? H - r->height : 0;
         }
-        ic_decode_request req = {&ctx, pick_scale, pick_region};
+        ic_decode_request req = {&ctx, pick_scale, pick_region, 0};
         ic_decoded part;
         assert_int_equal(ic_decode(jpg, n, "test", NULL, &req, &part), IMGCLASS_OK);
         assert_int_equal(ctx.seen_w, W);
@@ -225,7 +225,7 @@ static void check_lossless(char kind, int channels, int w, int h)
     ic_decoded d;
     /* A region request is allowed; non-JPEG formats return everything. */
     region_ctx ctx = {1, {1, 1, 2, 2}, 0, 0};
-    ic_decode_request req = {&ctx, pick_scale, pick_region};
+    ic_decode_request req = {&ctx, pick_scale, pick_region, 0};
     assert_int_equal(ic_decode(enc, n, "t", NULL, &req, &d), IMGCLASS_OK);
     assert_int_equal(ctx.seen_w, w);
     assert_int_equal(d.image_width, w);
@@ -436,7 +436,7 @@ static void test_truncated_jpeg_region(void **state)
     size_t n;
     unsigned char *jpg = make_jpeg(&jpeg_cases[0], 160, 160, &n);
     region_ctx ctx = {1, {8, 8, 16, 16}, 0, 0};
-    ic_decode_request req = {&ctx, pick_scale, pick_region};
+    ic_decode_request req = {&ctx, pick_scale, pick_region, 0};
     ic_decoded out;
     assert_int_equal(ic_decode(jpg, n, "t", NULL, &req, &out), IMGCLASS_OK);
     free(out.pixels);

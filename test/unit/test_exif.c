@@ -1,7 +1,8 @@
 /* EXIF orientation: the bounded IFD0 walk (byte orders, value types,
  * out-of-line values, truncation, bad offsets, last entry wins), where it
  * is found in JPEG and PNG, the transpositions for tags 2-8 on a small
- * image derived by hand, and the decode option end to end. */
+ * image derived by hand, the decode option end to end, and the probe's
+ * orientation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -324,6 +325,21 @@ static void test_decode_option(void **state)
                                 pp + (size_t)(2 - x) * ps + 3 * (size_t)y, 3);
     imgclass_image_free(plain);
     imgclass_image_free(turned);
+    /* The probe reports the tag either way, and the size as decoded. */
+    imgclass_image_info info = {.struct_size = sizeof info};
+    o.exif_transpose = 0;
+    assert_int_equal(imgclass_image_probe_memory(with, n, &o, &info), IMGCLASS_OK);
+    assert_int_equal(info.orientation, 6);
+    assert_int_equal(info.width, 5);
+    assert_int_equal(info.height, 3);
+    o.exif_transpose = 1;
+    assert_int_equal(imgclass_image_probe_memory(with, n, &o, &info), IMGCLASS_OK);
+    assert_int_equal(info.orientation, 6);
+    assert_int_equal(info.width, 3);
+    assert_int_equal(info.height, 5);
+    assert_int_equal(imgclass_image_probe_memory(png, size, &o, &info), IMGCLASS_OK);
+    assert_int_equal(info.orientation, 0);
+    assert_int_equal(info.width, 5);
     free(with);
     free(png);
 }

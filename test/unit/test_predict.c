@@ -53,16 +53,30 @@ static void test_matches_pytorch(void **state)
     fx_model_assert_close(out, logits, TINY_N * TINY_K, 1e-5f);
     imgclass_model_free(m);
 
-    /* Every flag combination; bfloat16 is inexact by design. */
+    /* Every flag combination, each applied as asked (a flag the library
+     * dropped would make the comparisons below prove nothing). bfloat16 is
+     * inexact by design: it must stay close to PyTorch's float32 output
+     * and also really differ from it (here by 3e-4 to 6e-4), or the flag
+     * silently did nothing. */
     for (unsigned flags = 0; flags < 16; flags++) {
         m = load_tiny(flags, 1);
+        assert_int_equal(imgclass_model_optimize(m), flags);
         predict_tiny(m, input, out);
-        fx_model_assert_close(out, probs, TINY_N * TINY_K,
-                              (flags & IMGCLASS_OPT_BFLOAT16) ? 3e-2f : 1e-5f);
-        float sum = 0;
-        for (int k = 0; k < TINY_K; k++)
-            sum += out[k];
-        assert_float_equal(sum, 1.0f, 1e-3f);
+        int bf16 = (flags & IMGCLASS_OPT_BFLOAT16) != 0;
+        fx_model_assert_close(out, probs, TINY_N * TINY_K, bf16 ? 3e-2f : 1e-5f);
+        float max_diff = 0;
+        for (int i = 0; i < TINY_N * TINY_K; i++)
+            max_diff = fmaxf(max_diff, fabsf(out[i] - probs[i]));
+        if (bf16 && max_diff < 1e-4f)
+            fail_msg("flags 0x%x: bfloat16 output within %g of float32: not applied", flags,
+                     (double)max_diff);
+        /* softmax: every image's probabilities sum to 1 */
+        for (int n = 0; n < TINY_N; n++) {
+            float sum = 0;
+            for (int k = 0; k < TINY_K; k++)
+                sum += out[n * TINY_K + k];
+            assert_float_equal(sum, 1.0f, 1e-3f);
+        }
         imgclass_model_free(m);
     }
     /* The engine wraps the batch memory and must never write to it. */

@@ -1,6 +1,6 @@
 /* imgclass-serve's pure parts (examples/serve): routing, the status each
- * library error maps to, the JSON bodies and the Prometheus text. Compiled
- * in directly, as the server is a program, not a library. The HTTP
+ * library error maps to, the JSON bodies and the Prometheus text. Linked
+ * in as the server links them (the Makefile names their objects). The HTTP
  * behaviour itself is tested with real clients by
  * test/integration/serve_*.sh. */
 #include <setjmp.h>
@@ -13,11 +13,11 @@
 
 #include <cmocka.h>
 
-#include "../../examples/common/text_escape.c"
-#include "../../examples/serve/json_buf.c"
-#include "../../examples/serve/metrics.c"
-#include "../../examples/serve/responses.c"
-#include "../../examples/serve/router.c"
+#include "json_buf.h"
+#include "metrics.h"
+#include "responses.h"
+#include "router.h"
+#include "text_escape.h"
 
 static void expect_route(const char *method, const char *path, route_kind kind,
                          const char *name, const char *version)

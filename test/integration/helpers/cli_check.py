@@ -223,6 +223,16 @@ def load_torch():
         torch = t
 
 
+def check_tie_order(path, fmt, top):
+    """The output's own order: scores never rise, and (in JSON, which prints
+    every float exactly) equal scores list the lower class index first."""
+    for (i1, _, p1), (i2, _, p2) in zip(top, top[1:]):
+        if p2 > p1:
+            fail(f"{path!r}: score rises from {p1} to {p2} down the list")
+        if fmt == "json" and p1 == p2 and i1 > i2:
+            fail(f"{path!r}: classes {i1} and {i2} tie at {p1}: the lower index must come first")
+
+
 def check(fmt, k, model_path, labels_path, output, inputs):
     load_torch()
     model = torch.jit.load(model_path).eval()
@@ -264,6 +274,11 @@ def check(fmt, k, model_path, labels_path, output, inputs):
             if abs(probs[order[rank]] - probs[idx]) > TOL:
                 fail(f"{path!r}: rank {rank} is class {idx} ({probs[idx]}), PyTorch ranks "
                      f"class {order[rank]} ({probs[order[rank]]}) there")
+            # where PyTorch's scores tie exactly, the lower index comes first
+            if probs[order[rank]] == probs[idx] and idx != order[rank]:
+                fail(f"{path!r}: rank {rank} is class {idx}, but class {order[rank]} ties "
+                     f"with it exactly and has the lower index")
+        check_tie_order(path, fmt, top)
     print(f"ok: {fmt}, top-{k}, {len(got)} records match PyTorch")
 
 

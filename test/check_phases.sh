@@ -1,0 +1,39 @@
+#!/bin/sh
+# Runs the phases of `make check` one after another, every phase even when
+# an earlier one failed, then prints each phase's totals and the overall
+# totals (passed, failed, skipped) and exits non-zero if anything failed.
+#   sh test/check_phases.sh SUMMARY_FILE MAKE LABEL:TARGET...
+# Each phase's test/run_all.sh appends "LABEL passed failed skipped
+# [failed suites...]" to SUMMARY_FILE. A phase that stops before its tests
+# report (a build error) or exits non-zero without a failed suite is
+# recorded here as one failure, so it can never vanish from the totals.
+set -u
+summary=$1 make=$2
+shift 2
+: > "$summary"
+for spec in "$@"; do
+    label=${spec%%:*} target=${spec#*:}
+    echo "##### check phase $label (make $target)"
+    $make "$target" SUMMARY_FILE="$summary"
+    rc=$?
+    if [ $rc -ne 0 ]; then
+        recorded_failures=$(awk -v l="$label" '$1 == l {f += $3} END {print f + 0}' "$summary")
+        if [ "$recorded_failures" -eq 0 ]; then
+            echo "$label 0 1 0 make-$target-exit-$rc" >> "$summary"
+        fi
+    fi
+done
+echo "##### check totals"
+awk '{
+        p[$1] += $2; f[$1] += $3; s[$1] += $4
+        if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 }
+        for (i = 5; i <= NF; i++) names = names " " $1 "/" $i
+        tp += $2; tf += $3; ts += $4
+     }
+     END {
+        for (i = 0; i < n; i++)
+            printf "  %-9s %d passed, %d failed, %d skipped\n", order[i] ":", p[order[i]], f[order[i]], s[order[i]]
+        if (names != "") printf "failed:%s\n", names
+        printf "check: %d passed, %d failed, %d skipped\n", tp, tf, ts
+        exit tf > 0 || tp == 0
+     }' "$summary"
