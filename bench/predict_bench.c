@@ -22,7 +22,7 @@ static double now(void)
 static int parse_flags(const char *s, unsigned *flags)
 {
     if (strcmp(s, "default") == 0) {
-        *flags = IMGCLASS_OPT_DEFAULT;
+        *flags = IMGCLASS_OPTIMIZE_DEFAULT;
         return 1;
     }
     *flags = 0;
@@ -32,13 +32,13 @@ static int parse_flags(const char *s, unsigned *flags)
     snprintf(buf, sizeof buf, "%s", s);
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         if (strcmp(tok, "freeze") == 0)
-            *flags |= IMGCLASS_OPT_FREEZE;
+            *flags |= IMGCLASS_OPTIMIZE_FREEZE;
         else if (strcmp(tok, "for-inference") == 0)
-            *flags |= IMGCLASS_OPT_FOR_INFERENCE;
+            *flags |= IMGCLASS_OPTIMIZE_FOR_INFERENCE;
         else if (strcmp(tok, "channels-last") == 0)
-            *flags |= IMGCLASS_OPT_CHANNELS_LAST;
+            *flags |= IMGCLASS_OPTIMIZE_CHANNELS_LAST;
         else if (strcmp(tok, "bfloat16") == 0)
-            *flags |= IMGCLASS_OPT_BFLOAT16;
+            *flags |= IMGCLASS_OPTIMIZE_BFLOAT16;
         else
             return 0;
     }

@@ -17,7 +17,7 @@ SECS=${SECONDS_PER_RUN:-3}
 BATCHES=${BATCHES:-"1 8"}
 ROUNDS=${ROUNDS:-3}
 # The bare forward runs in the library's default configuration
-# (IMGCLASS_OPT_DEFAULT = freeze + optimize_for_inference).
+# (IMGCLASS_OPTIMIZE_DEFAULT = freeze + optimize_for_inference).
 BARE_FLAGS=${BARE_FLAGS:---for-inference}
 MODEL=$BUILD/bench/resnet18-random.pt
 mkdir -p "$BUILD/bench"

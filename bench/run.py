@@ -125,7 +125,7 @@ def bench_predict(build, model, threads, rounds, seconds, py):
         subjects = {
             "library": [lib, model] + common + ["--optimize", "default"],
             "python": [py, os.path.join(HERE, "predict_bench.py"), model] + common,
-            # The library's default configuration, IMGCLASS_OPT_DEFAULT.
+            # The library's default configuration, IMGCLASS_OPTIMIZE_DEFAULT.
             "bare": [bare, model] + common + ["--for-inference"],
         }
         rates = {k: [] for k in subjects}

@@ -464,12 +464,19 @@ IMGCLASS_API imgclass_status imgclass_preprocess_memory(const void *data, size_t
 typedef struct imgclass_model imgclass_model;
 
 /* Engine optimisation flags for imgclass_model_options.optimize. */
-#define IMGCLASS_OPT_FREEZE 0x1u             /* torch.jit.freeze */
-#define IMGCLASS_OPT_FOR_INFERENCE 0x2u      /* torch.jit.optimize_for_inference */
-#define IMGCLASS_OPT_CHANNELS_LAST 0x4u      /* NHWC memory format for the input */
-#define IMGCLASS_OPT_BFLOAT16 0x8u           /* bfloat16 weights/compute: inexact, opt-in */
+#define IMGCLASS_OPTIMIZE_FREEZE 0x1u             /* torch.jit.freeze */
+#define IMGCLASS_OPTIMIZE_FOR_INFERENCE 0x2u      /* torch.jit.optimize_for_inference */
+#define IMGCLASS_OPTIMIZE_CHANNELS_LAST 0x4u      /* NHWC memory format for the input */
+#define IMGCLASS_OPTIMIZE_BFLOAT16 0x8u           /* bfloat16 weights/compute: inexact, opt-in */
 /* The default set, chosen by measurement on ResNet-18 (docs/engine.md). */
-#define IMGCLASS_OPT_DEFAULT (IMGCLASS_OPT_FREEZE | IMGCLASS_OPT_FOR_INFERENCE)
+#define IMGCLASS_OPTIMIZE_DEFAULT (IMGCLASS_OPTIMIZE_FREEZE | IMGCLASS_OPTIMIZE_FOR_INFERENCE)
+/* Deprecated: the flags' first names, which read as "options". Same
+ * values; new code uses IMGCLASS_OPTIMIZE_*. */
+#define IMGCLASS_OPT_FREEZE IMGCLASS_OPTIMIZE_FREEZE
+#define IMGCLASS_OPT_FOR_INFERENCE IMGCLASS_OPTIMIZE_FOR_INFERENCE
+#define IMGCLASS_OPT_CHANNELS_LAST IMGCLASS_OPTIMIZE_CHANNELS_LAST
+#define IMGCLASS_OPT_BFLOAT16 IMGCLASS_OPTIMIZE_BFLOAT16
+#define IMGCLASS_OPT_DEFAULT IMGCLASS_OPTIMIZE_DEFAULT
 
 #define IMGCLASS_DEFAULT_MAX_MODEL_BYTES (4ULL << 30)
 #define IMGCLASS_DEFAULT_MAX_GZIP_RATIO 32u
@@ -491,7 +498,7 @@ typedef struct imgclass_model_options {
     int input_width;
     /* Apply softmax to the outputs (default 1); 0 gives raw logits. */
     int softmax;
-    /* IMGCLASS_OPT_* flags; default IMGCLASS_OPT_DEFAULT. */
+    /* IMGCLASS_OPTIMIZE_* flags; default IMGCLASS_OPTIMIZE_DEFAULT. */
     unsigned optimize;
     /* Forward passes run at load time after the one that checks the output
      * shape, so the first real call is not slow. Default 1. */
@@ -568,7 +575,7 @@ IMGCLASS_API int imgclass_model_is_quantized(const imgclass_model *model);
 /* The quantized engine running the model ("onednn", "qnnpack"), NULL for a
  * float model or NULL; static string. */
 IMGCLASS_API const char *imgclass_model_qengine(const imgclass_model *model);
-/* The IMGCLASS_OPT_* flags applied at load: the options' flags minus those
+/* The IMGCLASS_OPTIMIZE_* flags applied at load: the options' flags minus those
  * that do not apply to this model (for a quantized model, FOR_INFERENCE and
  * BFLOAT16 always, FREEZE when the file is already frozen). 0 for NULL. */
 IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model);
@@ -638,7 +645,11 @@ IMGCLASS_API imgclass_status imgclass_predict(const imgclass_model *model,
  * (NULL without labels); valid while the model lives. */
 typedef struct imgclass_class {
     int index;
-    float probability; /* the score: a probability, or a logit without softmax */
+    /* The model's score for the class: a probability with softmax (the
+     * default), a raw logit with softmax = 0. (Called `probability` before
+     * it was renamed to a name true in both modes; the CLI's and the
+     * server's JSON keep the key "probability".) */
+    float score;
     const char *label;
     const char *id;
 } imgclass_class;

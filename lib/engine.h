@@ -23,7 +23,7 @@ typedef struct ic_engine_config {
     int input_height;
     int input_width;
     int softmax;          /* apply softmax over the classes after forward */
-    unsigned optimize;    /* IMGCLASS_OPT_* flags */
+    unsigned optimize;    /* IMGCLASS_OPTIMIZE_* flags */
     int warmup_runs;      /* extra forward passes after the shape check */
     /* An extra file of the archive to read (torch.jit.save's _extra_files;
      * NULL: none), handed to on_extra_file after the archive is read and
@@ -45,7 +45,7 @@ typedef struct ic_engine_description {
     int quantized;        /* the model runs quantized (int8) operators */
     const char *qengine;  /* the quantized engine running it ("onednn"), NULL
                            * for a float model; static */
-    unsigned optimize;    /* the IMGCLASS_OPT_* flags actually applied */
+    unsigned optimize;    /* the IMGCLASS_OPTIMIZE_* flags actually applied */
 } ic_engine_description;
 
 /* Loads an uncompressed TorchScript archive from `size` bytes at `data` (read

@@ -35,7 +35,7 @@ struct ic_engine {
     bool bfloat16 = false;
     bool quantized = false;       // the graph runs quantized (int8) operators
     at::QEngine qengine = at::QEngine::NoQEngine; // the engine it runs on
-    unsigned optimize_applied = 0; // IMGCLASS_OPT_* flags actually applied
+    unsigned optimize_applied = 0; // IMGCLASS_OPTIMIZE_* flags actually applied
 };
 
 namespace {
@@ -194,13 +194,13 @@ bool module_is_quantized(const torch::jit::Module &module)
 torch::jit::Module optimise(ic_engine &e, torch::jit::Module module, unsigned optimize)
 {
     if (e.quantized) {
-        e.channels_last = (optimize & IMGCLASS_OPT_CHANNELS_LAST) != 0;
+        e.channels_last = (optimize & IMGCLASS_OPTIMIZE_CHANNELS_LAST) != 0;
         e.bfloat16 = false;
-        e.optimize_applied = optimize & IMGCLASS_OPT_CHANNELS_LAST;
-        if (optimize & (IMGCLASS_OPT_FREEZE | IMGCLASS_OPT_FOR_INFERENCE)) {
+        e.optimize_applied = optimize & IMGCLASS_OPTIMIZE_CHANNELS_LAST;
+        if (optimize & (IMGCLASS_OPTIMIZE_FREEZE | IMGCLASS_OPTIMIZE_FOR_INFERENCE)) {
             try {
                 module = torch::jit::freeze(module);
-                e.optimize_applied |= IMGCLASS_OPT_FREEZE;
+                e.optimize_applied |= IMGCLASS_OPTIMIZE_FREEZE;
             } catch (const std::exception &) {
                 // Frozen at export (tools/export_model.py --quantize does).
             }
@@ -211,9 +211,9 @@ torch::jit::Module optimise(ic_engine &e, torch::jit::Module module, unsigned op
     if (e.bfloat16)
         module.to(at::kBFloat16);
     // optimize_for_inference freezes first when the module is not frozen.
-    if (optimize & IMGCLASS_OPT_FOR_INFERENCE)
+    if (optimize & IMGCLASS_OPTIMIZE_FOR_INFERENCE)
         module = torch::jit::optimize_for_inference(module);
-    else if (optimize & IMGCLASS_OPT_FREEZE)
+    else if (optimize & IMGCLASS_OPTIMIZE_FREEZE)
         module = torch::jit::freeze(module);
     return module;
 }
@@ -294,8 +294,8 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
         e->height = config->input_height;
         e->width = config->input_width;
         e->softmax = config->softmax != 0;
-        e->channels_last = (config->optimize & IMGCLASS_OPT_CHANNELS_LAST) != 0;
-        e->bfloat16 = (config->optimize & IMGCLASS_OPT_BFLOAT16) != 0;
+        e->channels_last = (config->optimize & IMGCLASS_OPTIMIZE_CHANNELS_LAST) != 0;
+        e->bfloat16 = (config->optimize & IMGCLASS_OPTIMIZE_BFLOAT16) != 0;
         if (config->device_is_cuda)
             e->device = c10::Device(c10::kCUDA, (c10::DeviceIndex)config->device_index);
         // Packed int8 weights are built for the engine current at load.

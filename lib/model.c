@@ -24,7 +24,7 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void)
     o.input_height = 0; /* 0 x 0: from the recipe, else 224 x 224 */
     o.input_width = 0;
     o.softmax = 1;
-    o.optimize = IMGCLASS_OPT_DEFAULT;
+    o.optimize = IMGCLASS_OPTIMIZE_DEFAULT;
     o.warmup_runs = 1;
     o.max_model_bytes = IMGCLASS_DEFAULT_MAX_MODEL_BYTES;
     o.max_gzip_ratio = IMGCLASS_DEFAULT_MAX_GZIP_RATIO;
@@ -62,8 +62,8 @@ static imgclass_status parse_device(const char *device, const char *source,
 
 static imgclass_status check_options(const imgclass_model_options *o, const char *source)
 {
-    const unsigned known = IMGCLASS_OPT_FREEZE | IMGCLASS_OPT_FOR_INFERENCE |
-                           IMGCLASS_OPT_CHANNELS_LAST | IMGCLASS_OPT_BFLOAT16;
+    const unsigned known = IMGCLASS_OPTIMIZE_FREEZE | IMGCLASS_OPTIMIZE_FOR_INFERENCE |
+                           IMGCLASS_OPTIMIZE_CHANNELS_LAST | IMGCLASS_OPTIMIZE_BFLOAT16;
     const int auto_size = o->input_height == 0 && o->input_width == 0;
     if (o->input_channels < 1 || (!auto_size && (o->input_height < 1 || o->input_width < 1)) ||
         o->input_channels > 64 || o->input_height > 16384 || o->input_width > 16384)

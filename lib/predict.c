@@ -62,9 +62,9 @@ static void sift_down(imgclass_class *out, int n, imgclass_class c)
     for (;;) {
         int worst = -1, l = 2 * at + 1, r = l + 1;
         const imgclass_class *w = &c;
-        if (l < n && ranks_before(w->probability, w->index, out[l].probability, out[l].index))
+        if (l < n && ranks_before(w->score, w->index, out[l].score, out[l].index))
             worst = l, w = &out[l];
-        if (r < n && ranks_before(w->probability, w->index, out[r].probability, out[r].index))
+        if (r < n && ranks_before(w->score, w->index, out[r].score, out[r].index))
             worst = r, w = &out[r];
         if (worst < 0)
             break;
@@ -109,13 +109,13 @@ int ic_topk_select(const imgclass_model *model, const float *scores, int num_cla
         imgclass_class c = {i, scores[i], NULL, NULL};
         if (n < k) {
             int at = n++;
-            while (at > 0 && ranks_before(out[(at - 1) / 2].probability, out[(at - 1) / 2].index,
-                                          c.probability, c.index)) {
+            while (at > 0 && ranks_before(out[(at - 1) / 2].score, out[(at - 1) / 2].index,
+                                          c.score, c.index)) {
                 out[at] = out[(at - 1) / 2];
                 at = (at - 1) / 2;
             }
             out[at] = c;
-        } else if (ranks_before(c.probability, c.index, out[0].probability, out[0].index)) {
+        } else if (ranks_before(c.score, c.index, out[0].score, out[0].index)) {
             sift_down(out, n, c);
         }
     }

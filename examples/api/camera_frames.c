@@ -105,7 +105,7 @@ int main(int argc, char **argv)
         printf("frame %ld:", n);
         for (int i = 0; i < k; i++)
             printf(" %d %s (%.4f)", top[i].index, top[i].label ? top[i].label : "-",
-                   top[i].probability);
+                   top[i].score);
         printf("\n");
         fflush(stdout);
     }

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         const imgclass_class *top = imgclass_results_top(res, i, &k);
         if (k > 0) {
             printf("%s: %s (%.4f)\n", inputs[i].path, top[0].label ? top[0].label : "?",
-                   top[0].probability);
+                   top[0].score);
         } else {
             printf("%s: error: %s\n", inputs[i].path, imgclass_results_error(res, i));
             failed++;

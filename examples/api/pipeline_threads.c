@@ -45,7 +45,7 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
     if (r->status == IMGCLASS_OK)
         printf("%llu %s: %s (%.4f), batch of %d\n", (unsigned long long)r->seq,
                (const char *)r->user, r->top[0].label ? r->top[0].label : "-",
-               r->top[0].probability, r->batch_size);
+               r->top[0].score, r->batch_size);
     else
         printf("%llu %s: error: %s\n", (unsigned long long)r->seq, (const char *)r->user,
                r->error);

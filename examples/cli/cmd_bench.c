@@ -130,227 +130,308 @@ static void bench_pipeline(const imgclass_model *model, const imgclass_preproces
     fflush(stdout);
 }
 
-int cmd_bench(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct bench_args {
+    const char *model_path, *device, *sweep;
+    int batch, runs, threads, pp_threads;
+    pp_args pa;
+    char **inputs;
+    int ninputs;
+} bench_args;
+
+/* 0: run; 1: --help was printed; -1: usage error (printed). a->inputs is
+ * allocated in every case but -1 from calloc; bench_args_free() frees it. */
+static int parse_args(int argc, char **argv, bench_args *a)
 {
-    const char *model_path = NULL, *device = "cpu", *sweep = NULL;
-    int batch = 8, runs = 20, threads = 0, pp_threads = 0;
-    pp_args pa = pp_args_init();
-    char **inputs = calloc((size_t)argc, sizeof *inputs);
-    int ninputs = 0;
-    if (!inputs)
-        return 1;
+    memset(a, 0, sizeof *a);
+    a->device = "cpu";
+    a->batch = 8;
+    a->runs = 20;
+    a->pa = pp_args_init();
+    a->inputs = calloc((size_t)argc, sizeof *a->inputs);
+    if (!a->inputs)
+        return -1;
     for (int i = 1; i < argc;) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
             usage(stdout);
-            free(inputs);
-            return 0;
+            return 1;
         }
-        if (a[0] != '-') {
-            inputs[ninputs++] = argv[i++];
+        if (arg[0] != '-') {
+            a->inputs[a->ninputs++] = argv[i++];
             continue;
         }
-        int r = pp_args_parse(&pa, argc, argv, &i, PROG);
+        int r = pp_args_parse(&a->pa, argc, argv, &i, PROG);
         if (r < 0)
-            goto usage_error;
+            return -1;
         if (r > 0)
             continue;
-        if (i + 1 >= argc)
-            goto bad;
-        const char *v = argv[i + 1];
-        if (!strcmp(a, "-m") || !strcmp(a, "--model"))
-            model_path = v;
-        else if (!strcmp(a, "--device"))
-            device = v;
-        else if (!strcmp(a, "--sweep"))
-            sweep = v;
-        else if ((!strcmp(a, "-b") || !strcmp(a, "--batch")) && !cli_parse_int(v, 1, 4096, &batch))
-            ;
-        else if ((!strcmp(a, "-r") || !strcmp(a, "--runs")) && !cli_parse_int(v, 1, 1000000, &runs))
-            ;
-        else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) &&
-                 !cli_parse_int(v, 1, 1024, &threads))
-            ;
-        else if (!strcmp(a, "--preprocess-threads") && !cli_parse_int(v, 0, 1024, &pp_threads))
-            ;
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = v != NULL;
+        if (ok && (!strcmp(arg, "-m") || !strcmp(arg, "--model")))
+            a->model_path = v;
+        else if (ok && !strcmp(arg, "--device"))
+            a->device = v;
+        else if (ok && !strcmp(arg, "--sweep"))
+            a->sweep = v;
+        else if (ok && (!strcmp(arg, "-b") || !strcmp(arg, "--batch")))
+            ok = !cli_parse_int(v, 1, 4096, &a->batch);
+        else if (ok && (!strcmp(arg, "-r") || !strcmp(arg, "--runs")))
+            ok = !cli_parse_int(v, 1, 1000000, &a->runs);
+        else if (ok && (!strcmp(arg, "-t") || !strcmp(arg, "--threads")))
+            ok = !cli_parse_int(v, 1, 1024, &a->threads);
+        else if (ok && !strcmp(arg, "--preprocess-threads"))
+            ok = !cli_parse_int(v, 0, 1024, &a->pp_threads);
         else
-            goto bad;
-        i += 2;
-        continue;
-    bad:
-        fprintf(stderr, PROG ": bad option or value: %s (see --help)\n", a);
-    usage_error:
-        free(inputs);
-        return 1;
-    }
-    imgclass_preprocess_options pp;
-    int h, w;
-    if (!model_path || ninputs == 0) {
-        fprintf(stderr, PROG ": needs --model and at least one INPUT (see --help)\n");
-        free(inputs);
-        return 1;
-    }
-
-    /* The list of image files. */
-    char **files = NULL;
-    int nfiles = 0, status = 1;
-    path_source *src = path_source_new(inputs, ninputs, -1, '\n');
-    if (!src)
-        goto out;
-    long total = path_source_total(src);
-    files = calloc(total > 0 ? (size_t)total : 1, sizeof *files);
-    for (char *p, *e; files && path_source_next(src, -1, &p, &e) == PATH_SOURCE_ITEM;) {
-        if (e) {
-            fprintf(stderr, PROG ": %s: %s (skipped)\n", p, e);
-            free(p);
-        } else {
-            files[nfiles++] = p;
+            ok = 0;
+        if (!ok) {
+            fprintf(stderr, PROG ": bad option or value: %s (see --help)\n", arg);
+            return -1;
         }
-        free(e);
+        i += 2;
     }
-    path_source_free(src);
+    if (!a->model_path || a->ninputs == 0) {
+        fprintf(stderr, PROG ": needs --model and at least one INPUT (see --help)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The image files among the inputs (folders expanded), malloc'd paths;
+ * 0 when there is at least one, -1 after a message otherwise. */
+static int collect_files(char **inputs, int ninputs, char ***out, int *nout)
+{
+    char **files = NULL;
+    int nfiles = 0;
+    path_source *src = path_source_new(inputs, ninputs, -1, '\n');
+    if (src) {
+        long total = path_source_total(src);
+        files = calloc(total > 0 ? (size_t)total : 1, sizeof *files);
+        for (char *p, *e; files && path_source_next(src, -1, &p, &e) == PATH_SOURCE_ITEM;) {
+            if (e) {
+                fprintf(stderr, PROG ": %s: %s (skipped)\n", p, e);
+                free(p);
+            } else {
+                files[nfiles++] = p;
+            }
+            free(e);
+        }
+        path_source_free(src);
+    }
+    *out = files;
+    *nout = nfiles;
     if (nfiles == 0) {
         fprintf(stderr, PROG ": no image files among the inputs\n");
-        goto out;
+        return -1;
     }
+    return 0;
+}
 
-    /* The model's recipe, with the options given on top. */
-    imgclass_model *model = cli_model_open_pp(PROG, model_path, NULL, device, threads, &pa, &pp);
-    if (!model)
-        goto out;
-    imgclass_model_input_size(model, NULL, &h, &w);
-    int K = imgclass_model_num_classes(model);
-    int maxb = batch;
-    if (sweep)
-        for (const char *p = sweep; *p;) {
+/* Everything the timed stages share. */
+typedef struct bench {
+    const bench_args *args;
+    imgclass_model *model;
+    char **files;
+    int nfiles;
+    imgclass_preprocess_options pp;
+    imgclass_decode_options dopt;
+    int h, w, K, maxb;
+    imgclass_batch *one, *many; /* 1 and maxb slots of the model's input */
+    float *scores;              /* maxb x K */
+    samples s;                  /* runs latencies, reused by every stage */
+    imgclass_input *in;         /* maxb inputs */
+} bench;
+
+/* The largest batch size asked for: --batch or a --sweep entry. */
+static int max_batch(const bench_args *a)
+{
+    int maxb = a->batch;
+    if (a->sweep)
+        for (const char *p = a->sweep; *p;) {
             int b = atoi(p);
             if (b > maxb && b <= 4096)
                 maxb = b;
             p += strcspn(p, ",");
             p += *p == ',';
         }
-    imgclass_batch *one = NULL, *many = NULL;
-    float *scores = malloc((size_t)maxb * (size_t)K * sizeof *scores);
-    samples s = {calloc((size_t)runs, sizeof(double)), 0};
-    imgclass_input *in = calloc((size_t)maxb, sizeof *in);
-    imgclass_decode_options dopt = pp_args_decode(&pa);
-    if (!scores || !s.ms || !in || imgclass_batch_create(1, h, w, &one) ||
-        imgclass_batch_create((size_t)maxb, h, w, &many)) {
-        fprintf(stderr, PROG ": out of memory\n");
-        goto done;
-    }
+    return maxb;
+}
 
-    printf("imgclass %s, %s, device %s, %d engine threads, %d image files, input %dx%d\n",
-           imgclass_version(), imgclass_engine_version(), imgclass_model_device(model),
-           imgclass_get_num_threads(), nfiles, w, h);
-    printf("%-22s %6s %10s %10s %10s %10s\n", "stage", "calls", "images/s", "median ms",
-           "p90 ms", "p99 ms");
-
+/* decode, preprocess, and the fused decode+preprocess, one image a call. */
+static void bench_decode_stages(bench *b)
+{
+    const bench_args *a = b->args;
+    samples *s = &b->s;
     int failures = 0;
-    s.n = 0;
-    for (int r = 0; r < runs; r++) {
+    s->n = 0;
+    for (int r = 0; r < a->runs; r++) {
         imgclass_image *img = NULL;
         int64_t t0 = monotonic_ns();
-        if (imgclass_image_load(files[r % nfiles], &dopt, &img) == IMGCLASS_OK)
-            s.ms[s.n++] = ms_since(t0);
+        if (imgclass_image_load(b->files[r % b->nfiles], &b->dopt, &img) == IMGCLASS_OK)
+            s->ms[s->n++] = ms_since(t0);
         else
             failures++;
         imgclass_image_free(img);
     }
-    report("decode", &s, 1);
+    report("decode", s, 1);
 
-    s.n = 0;
-    for (int r = 0; r < runs; r++) {
+    s->n = 0;
+    for (int r = 0; r < a->runs; r++) {
         imgclass_image *img = NULL;
-        if (imgclass_image_load(files[r % nfiles], &dopt, &img) != IMGCLASS_OK)
+        if (imgclass_image_load(b->files[r % b->nfiles], &b->dopt, &img) != IMGCLASS_OK)
             continue;
         int64_t t0 = monotonic_ns();
-        if (imgclass_preprocess(img, &pp, one, 0) == IMGCLASS_OK)
-            s.ms[s.n++] = ms_since(t0);
+        if (imgclass_preprocess(img, &b->pp, b->one, 0) == IMGCLASS_OK)
+            s->ms[s->n++] = ms_since(t0);
         imgclass_image_free(img);
     }
-    report("preprocess", &s, 1);
+    report("preprocess", s, 1);
 
-    s.n = 0;
-    for (int r = 0; r < runs; r++) {
+    s->n = 0;
+    for (int r = 0; r < a->runs; r++) {
         int64_t t0 = monotonic_ns();
-        if (imgclass_preprocess_file(files[r % nfiles], &dopt, &pp, one, 0) == IMGCLASS_OK)
-            s.ms[s.n++] = ms_since(t0);
+        if (imgclass_preprocess_file(b->files[r % b->nfiles], &b->dopt, &b->pp, b->one, 0) ==
+            IMGCLASS_OK)
+            s->ms[s->n++] = ms_since(t0);
     }
-    report("decode+preprocess", &s, 1);
+    report("decode+preprocess", s, 1);
+    if (failures)
+        fprintf(stderr, PROG ": %d decode calls failed\n", failures);
+}
 
-    /* predict at b=1, b=N and the sweep sizes, on real preprocessed data */
-    for (int b = 0; b < maxb; b++) {
-        if (imgclass_preprocess_file(files[b % nfiles], &dopt, &pp, many, (size_t)b))
-            memset(imgclass_batch_data(many) + (size_t)b * 3 * h * w, 0, sizeof(float) * 3 * h * w);
+/* predict at b=1, b=N and the sweep sizes, on real preprocessed data. */
+static void bench_predict(bench *b)
+{
+    const bench_args *a = b->args;
+    const size_t plane = 3 * (size_t)b->h * (size_t)b->w;
+    for (int i = 0; i < b->maxb; i++) {
+        if (imgclass_preprocess_file(b->files[i % b->nfiles], &b->dopt, &b->pp, b->many,
+                                     (size_t)i))
+            memset(imgclass_batch_data(b->many) + (size_t)i * plane, 0, sizeof(float) * plane);
     }
     char list[256];
-    snprintf(list, sizeof list, "1,%d%s%s", batch, sweep ? "," : "", sweep ? sweep : "");
+    snprintf(list, sizeof list, "1,%d%s%s", a->batch, a->sweep ? "," : "",
+             a->sweep ? a->sweep : "");
     int seen[4097] = {0};
     for (const char *p = list; *p;) {
-        int b = atoi(p);
+        int n = atoi(p);
         p += strcspn(p, ",");
         p += *p == ',';
-        if (b < 1 || b > maxb || seen[b])
+        if (n < 1 || n > b->maxb || seen[n])
             continue;
-        seen[b] = 1;
+        seen[n] = 1;
         imgclass_batch *view = NULL;
-        if (imgclass_batch_wrap(imgclass_batch_data(many), (size_t)b, h, w, &view))
+        if (imgclass_batch_wrap(imgclass_batch_data(b->many), (size_t)n, b->h, b->w, &view))
             continue;
+        size_t nscores = (size_t)n * (size_t)b->K;
         /* One untimed call: the engine specialises for a new batch shape. */
-        imgclass_predict(model, view, scores, (size_t)b * (size_t)K);
-        s.n = 0;
-        for (int r = 0; r < runs; r++) {
+        imgclass_predict(b->model, view, b->scores, nscores);
+        b->s.n = 0;
+        for (int r = 0; r < a->runs; r++) {
             int64_t t0 = monotonic_ns();
-            if (imgclass_predict(model, view, scores, (size_t)b * (size_t)K) == IMGCLASS_OK)
-                s.ms[s.n++] = ms_since(t0);
+            if (imgclass_predict(b->model, view, b->scores, nscores) == IMGCLASS_OK)
+                b->s.ms[b->s.n++] = ms_since(t0);
             else
                 fprintf(stderr, PROG ": %s\n", imgclass_last_error());
         }
         imgclass_batch_free(view);
         char name[64];
-        snprintf(name, sizeof name, "predict b=%d", b);
-        report(name, &s, b);
+        snprintf(name, sizeof name, "predict b=%d", n);
+        report(name, &b->s, n);
     }
+}
 
+/* imgclass_classify of 1 and of --batch files a call. */
+static void bench_classify(bench *b)
+{
+    const bench_args *a = b->args;
     imgclass_classify_options co = imgclass_classify_options_default();
     co.topk = 5;
-    co.preprocess = pp;
-    co.preprocess_threads = pp_threads;
-    int sizes[2] = {1, batch};
-    for (int si = 0; si < (batch == 1 ? 1 : 2); si++) {
-        int b = sizes[si];
-        s.n = 0;
-        for (int r = 0; r < runs; r++) {
-            for (int j = 0; j < b; j++) {
-                in[j].kind = IMGCLASS_INPUT_PATH;
-                in[j].path = files[(r * b + j) % nfiles];
+    co.preprocess = b->pp;
+    co.preprocess_threads = a->pp_threads;
+    int sizes[2] = {1, a->batch};
+    for (int si = 0; si < (a->batch == 1 ? 1 : 2); si++) {
+        int n = sizes[si];
+        b->s.n = 0;
+        for (int r = 0; r < a->runs; r++) {
+            for (int j = 0; j < n; j++) {
+                b->in[j].kind = IMGCLASS_INPUT_PATH;
+                b->in[j].path = b->files[(r * n + j) % b->nfiles];
             }
             imgclass_results *res = NULL;
             int64_t t0 = monotonic_ns();
-            if (imgclass_classify(model, in, (size_t)b, &co, &res) == IMGCLASS_OK)
-                s.ms[s.n++] = ms_since(t0);
+            if (imgclass_classify(b->model, b->in, (size_t)n, &co, &res) == IMGCLASS_OK)
+                b->s.ms[b->s.n++] = ms_since(t0);
             imgclass_results_free(res);
         }
         char name[64];
-        snprintf(name, sizeof name, "end-to-end b=%d", b);
-        report(name, &s, b);
+        snprintf(name, sizeof name, "end-to-end b=%d", n);
+        report(name, &b->s, n);
     }
-    bench_pipeline(model, &pp, pp_threads, files, nfiles, batch, runs);
-    if (failures)
-        fprintf(stderr, PROG ": %d decode calls failed\n", failures);
-    status = 0;
-done:
-    imgclass_batch_free(one);
-    imgclass_batch_free(many);
-    free(scores);
-    free(s.ms);
-    free(in);
-    imgclass_model_free(model);
-out:
-    for (int i = 0; i < nfiles; i++)
-        free(files[i]);
-    free(files);
-    free(inputs);
+}
+
+/* The buffers every stage uses; 0, or -1 after a message. */
+static int bench_alloc(bench *b)
+{
+    b->h = b->w = 0;
+    imgclass_model_input_size(b->model, NULL, &b->h, &b->w);
+    b->K = imgclass_model_num_classes(b->model);
+    b->maxb = max_batch(b->args);
+    b->dopt = pp_args_decode(&b->args->pa); /* --exif-transpose */
+    b->scores = malloc((size_t)b->maxb * (size_t)b->K * sizeof *b->scores);
+    b->s.ms = calloc((size_t)b->args->runs, sizeof(double));
+    b->in = calloc((size_t)b->maxb, sizeof *b->in);
+    if (!b->scores || !b->s.ms || !b->in || imgclass_batch_create(1, b->h, b->w, &b->one) ||
+        imgclass_batch_create((size_t)b->maxb, b->h, b->w, &b->many)) {
+        fprintf(stderr, PROG ": out of memory\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void bench_free(bench *b)
+{
+    imgclass_batch_free(b->one);
+    imgclass_batch_free(b->many);
+    free(b->scores);
+    free(b->s.ms);
+    free(b->in);
+    imgclass_model_free(b->model);
+    for (int i = 0; i < b->nfiles; i++)
+        free(b->files[i]);
+    free(b->files);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    bench_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0) {
+        free(a.inputs);
+        return rc > 0 ? 0 : 1;
+    }
+    bench b;
+    memset(&b, 0, sizeof b);
+    b.args = &a;
+    int status = 1;
+    if (collect_files(a.inputs, a.ninputs, &b.files, &b.nfiles) == 0) {
+        /* The model's recipe, with the options given on top. */
+        b.model = cli_model_open_pp(PROG, a.model_path, NULL, a.device, a.threads, &a.pa, &b.pp);
+        if (b.model && bench_alloc(&b) == 0) {
+            printf("imgclass %s, %s, device %s, %d engine threads, %d image files, input "
+                   "%dx%d\n",
+                   imgclass_version(), imgclass_engine_version(), imgclass_model_device(b.model),
+                   imgclass_get_num_threads(), b.nfiles, b.w, b.h);
+            printf("%-22s %6s %10s %10s %10s %10s\n", "stage", "calls", "images/s", "median ms",
+                   "p90 ms", "p99 ms");
+            bench_decode_stages(&b);
+            bench_predict(&b);
+            bench_classify(&b);
+            bench_pipeline(b.model, &b.pp, a.pp_threads, b.files, b.nfiles, a.batch, a.runs);
+            status = 0;
+        }
+    }
+    bench_free(&b);
+    free(a.inputs);
     return status;
 }

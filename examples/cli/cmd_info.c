@@ -63,10 +63,10 @@ static void print_optimize(unsigned applied, unsigned asked)
     static const struct {
         unsigned flag;
         const char *name;
-    } names[] = {{IMGCLASS_OPT_FREEZE, "freeze"},
-                 {IMGCLASS_OPT_FOR_INFERENCE, "optimize_for_inference"},
-                 {IMGCLASS_OPT_CHANNELS_LAST, "channels_last"},
-                 {IMGCLASS_OPT_BFLOAT16, "bfloat16"}};
+    } names[] = {{IMGCLASS_OPTIMIZE_FREEZE, "freeze"},
+                 {IMGCLASS_OPTIMIZE_FOR_INFERENCE, "optimize_for_inference"},
+                 {IMGCLASS_OPTIMIZE_CHANNELS_LAST, "channels_last"},
+                 {IMGCLASS_OPTIMIZE_BFLOAT16, "bfloat16"}};
     printf("optimise:");
     int any = 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

@@ -103,14 +103,14 @@ static void render_result(FILE *out, out_format format, const char *path, const 
         if (k == 1) {
             fputs(": ", out);
             text_label(out, &top[0]);
-            fprintf(out, " (%.6g)\n", (double)top[0].probability);
+            fprintf(out, " (%.6g)\n", (double)top[0].score);
             break;
         }
         fputs(":\n", out);
         for (int i = 0; i < k; i++) {
             fputs("  ", out);
             text_label(out, &top[i]);
-            fprintf(out, " (%.6g)\n", (double)top[i].probability);
+            fprintf(out, " (%.6g)\n", (double)top[i].score);
         }
         break;
     case OUT_JSON:
@@ -126,7 +126,7 @@ static void render_result(FILE *out, out_format format, const char *path, const 
                 fputs(", ", out);
             }
             fputs("\"probability\": ", out);
-            json_number(out, top[i].probability);
+            json_number(out, top[i].score);
             putc('}', out);
         }
         fputs("]}\n", out);
@@ -137,7 +137,7 @@ static void render_result(FILE *out, out_format format, const char *path, const 
         fprintf(out, "\t%d\t", k > 0 ? top[0].index : -1);
         if (k > 0 && top[0].label)
             tsv_write_escaped(out, top[0].label);
-        fprintf(out, "\t%.9g\n", k > 0 ? (double)top[0].probability : NAN);
+        fprintf(out, "\t%.9g\n", k > 0 ? (double)top[0].score : NAN);
         break;
     }
 }

@@ -50,7 +50,7 @@ char *resp_predictions_torchserve(const imgclass_class *top, int k, size_t *len)
         else
             fprintf(b.f, "\"%d\"", top[i].index);
         fputs(": ", b.f);
-        json_buf_float(&b, top[i].probability);
+        json_buf_float(&b, top[i].score);
     }
     fputs(k ? "\n}\n" : "}\n", b.f);
     return json_buf_finish(&b, len);
@@ -69,7 +69,7 @@ char *resp_predictions_imgclass(const char *model, const imgclass_class *top, in
         fprintf(b.f, "%s{\"index\": %d, \"label\": ", i ? ", " : "", top[i].index);
         json_buf_string(&b, top[i].label);
         fputs(", \"probability\": ", b.f);
-        json_buf_float(&b, top[i].probability);
+        json_buf_float(&b, top[i].score);
         fputs("}", b.f);
     }
     fprintf(b.f, "], \"batch_size\": %d, \"queued_us\": %.0f, \"preprocess_us\": %.0f, "

@@ -155,7 +155,7 @@ static void write_seed_text(FILE *out, const char *path, const imgclass_pipeline
             tsv_write_escaped(out, r->top[i].label);
         else
             fprintf(out, "class %d", r->top[i].index);
-        fprintf(out, ": %.6g\n", (double)r->top[i].probability);
+        fprintf(out, ": %.6g\n", (double)r->top[i].score);
     }
 }
 

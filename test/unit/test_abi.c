@@ -187,7 +187,7 @@ static imgclass_classify_options tiny_classify(void)
 static void classify_options(void **state)
 {
     (void)state;
-    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPTIMIZE_DEFAULT, 8, 8);
     imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY, .data = ppm, .size = sizeof ppm - 1};
     imgclass_results *r = NULL;
     imgclass_classify_options good = tiny_classify();
@@ -239,7 +239,7 @@ static void on_result(void *ctx, const imgclass_pipeline_result *result)
 static void pipeline_options(void **state)
 {
     (void)state;
-    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPTIMIZE_DEFAULT, 8, 8);
     imgclass_pipeline_options good = imgclass_pipeline_options_default();
     good.preprocess = tiny_classify().preprocess;
     good.on_result = on_result;

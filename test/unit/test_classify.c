@@ -49,7 +49,7 @@ static void test_defaults(void **state)
 static void test_mixed_inputs_and_failures(void **state)
 {
     (void)state;
-    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPTIMIZE_DEFAULT, 8, 8);
     assert_int_equal(imgclass_model_load_labels(m, fx_model_path("labels_synset.txt")),
                      IMGCLASS_OK);
     imgclass_classify_options o = tiny_classify_options();
@@ -105,7 +105,7 @@ static void test_mixed_inputs_and_failures(void **state)
             assert_int_equal(imgclass_topk(m, scores, K, 5, ref, &ref_k), IMGCLASS_OK);
             for (int c = 0; c < k; c++) {
                 assert_int_equal(top[c].index, ref[c].index);
-                assert_true(top[c].probability == scores[top[c].index]);
+                assert_true(top[c].score == scores[top[c].index]);
                 assert_string_equal(top[c].label, imgclass_model_label(m, top[c].index));
                 assert_string_equal(top[c].id, imgclass_model_label_id(m, top[c].index));
             }
@@ -125,7 +125,7 @@ static void test_mixed_inputs_and_failures(void **state)
 static void test_all_fail_and_topk_clamp(void **state)
 {
     (void)state;
-    imgclass_model *m = fx_model_load("two_class.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    imgclass_model *m = fx_model_load("two_class.pt", IMGCLASS_OPTIMIZE_DEFAULT, 8, 8);
     imgclass_classify_options o = tiny_classify_options();
     imgclass_input bad[2] = {{.kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/a.png"},
                              {.kind = (imgclass_input_kind)42}};
@@ -143,8 +143,8 @@ static void test_all_fail_and_topk_clamp(void **state)
     int k;
     const imgclass_class *top = imgclass_results_top(r, 0, &k);
     assert_int_equal(k, 2);
-    assert_true(top[0].probability >= top[1].probability);
-    assert_float_equal(top[0].probability + top[1].probability, 1.0f, 1e-5f);
+    assert_true(top[0].score >= top[1].score);
+    assert_float_equal(top[0].score + top[1].score, 1.0f, 1e-5f);
     assert_null(top[0].label);
     assert_null(top[0].id);
     /* Out-of-range queries. */
@@ -177,7 +177,7 @@ static void test_all_fail_and_topk_clamp(void **state)
 static void test_many_inputs_many_threads(void **state)
 {
     (void)state;
-    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPTIMIZE_DEFAULT, 8, 8);
     imgclass_classify_options o = tiny_classify_options();
     enum { N = 24 };
     imgclass_image *imgs[N];

@@ -46,7 +46,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    f->model = fx_model_load("tiny.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    f->model = fx_model_load("tiny.pt", IMGCLASS_OPTIMIZE_DEFAULT, 8, 8);
     assert_int_equal(imgclass_model_num_classes(f->model), K);
     assert_int_equal(imgclass_model_load_labels_memory(f->model, labels_txt, sizeof labels_txt - 1),
                      IMGCLASS_OK);
@@ -66,11 +66,11 @@ static int setup(void **state)
     memcpy(f->scores, imgclass_results_scores(r, 0), sizeof f->scores);
     for (int i = 0; i < K; i++) {
         f->order[i] = top[i].index;
-        assert_true(f->scores[top[i].index] == top[i].probability);
+        assert_true(f->scores[top[i].index] == top[i].score);
     }
     /* The threshold tests need distinct scores. */
     for (int i = 1; i < K; i++)
-        assert_true(top[i - 1].probability > top[i].probability);
+        assert_true(top[i - 1].score > top[i].score);
     imgclass_results_free(r);
     *state = f;
     return 0;
@@ -268,7 +268,7 @@ static void test_conflicts_and_bad_options(void **state)
     expect_refused(f, &o, "topk = 0");
 
     /* Labels on a model without labels. */
-    imgclass_model *bare = fx_model_load("tiny.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    imgclass_model *bare = fx_model_load("tiny.pt", IMGCLASS_OPTIMIZE_DEFAULT, 8, 8);
     imgclass_results *r = NULL;
     o = tiny_options();
     o.filter.deny_labels = two;

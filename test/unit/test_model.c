@@ -43,7 +43,7 @@ static void test_defaults(void **state)
     assert_int_equal(o.input_height, 0);
     assert_int_equal(o.input_width, 0);
     assert_int_equal(o.softmax, 1);
-    assert_int_equal(o.optimize, IMGCLASS_OPT_DEFAULT);
+    assert_int_equal(o.optimize, IMGCLASS_OPTIMIZE_DEFAULT);
     assert_int_equal(o.warmup_runs, 1);
     assert_non_null(strstr(imgclass_engine_version(), "libtorch 1."));
 }
@@ -108,7 +108,7 @@ static void test_quantized(void **state)
         skip(); /* this torch has no onednn: make_test_models.py made none */
     fclose(f);
     imgclass_model_options o = tiny_options();
-    o.optimize = IMGCLASS_OPT_DEFAULT | IMGCLASS_OPT_BFLOAT16 | IMGCLASS_OPT_CHANNELS_LAST;
+    o.optimize = IMGCLASS_OPTIMIZE_DEFAULT | IMGCLASS_OPTIMIZE_BFLOAT16 | IMGCLASS_OPTIMIZE_CHANNELS_LAST;
     imgclass_model *m = NULL;
     if (imgclass_model_load(fx_model_path("tiny_int8.pt"), &o, &m) != IMGCLASS_OK)
         fail_msg("tiny_int8.pt: %s", imgclass_last_error());
@@ -116,9 +116,9 @@ static void test_quantized(void **state)
     const char *engine = imgclass_model_qengine(m);
     assert_non_null(engine);
     assert_true(!strcmp(engine, "onednn") || !strcmp(engine, "qnnpack"));
-    assert_int_equal(imgclass_model_optimize(m) & (IMGCLASS_OPT_FOR_INFERENCE | IMGCLASS_OPT_BFLOAT16),
+    assert_int_equal(imgclass_model_optimize(m) & (IMGCLASS_OPTIMIZE_FOR_INFERENCE | IMGCLASS_OPTIMIZE_BFLOAT16),
                      0);
-    assert_true(imgclass_model_optimize(m) & IMGCLASS_OPT_CHANNELS_LAST);
+    assert_true(imgclass_model_optimize(m) & IMGCLASS_OPTIMIZE_CHANNELS_LAST);
 
     if (!strcmp(engine, "onednn")) { /* the engine the file was built and checked with */
         float *input = fx_model_floats("tiny_input.f32", 4 * 3 * 8 * 8);
@@ -139,7 +139,7 @@ static void test_quantized(void **state)
     assert_int_equal(imgclass_model_load(fx_model_path("tiny.pt"), &fo, &fm), IMGCLASS_OK);
     assert_int_equal(imgclass_model_is_quantized(fm), 0);
     assert_null(imgclass_model_qengine(fm));
-    assert_int_equal(imgclass_model_optimize(fm), IMGCLASS_OPT_DEFAULT);
+    assert_int_equal(imgclass_model_optimize(fm), IMGCLASS_OPTIMIZE_DEFAULT);
     imgclass_model_free(fm);
 
     /* Another engine while this one lives: refused, the model still works. */

@@ -177,7 +177,7 @@ static void expected_scores(const imgclass_model *m, const void *data, size_t si
 
 static imgclass_model *tiny(void)
 {
-    return fx_model_load("tiny.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    return fx_model_load("tiny.pt", IMGCLASS_OPTIMIZE_DEFAULT, 8, 8);
 }
 
 static imgclass_status submit_memory(imgclass_pipeline *p, const void *data, size_t size,

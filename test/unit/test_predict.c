@@ -62,7 +62,7 @@ static void test_matches_pytorch(void **state)
         m = load_tiny(flags, 1);
         assert_int_equal(imgclass_model_optimize(m), flags);
         predict_tiny(m, input, out);
-        int bf16 = (flags & IMGCLASS_OPT_BFLOAT16) != 0;
+        int bf16 = (flags & IMGCLASS_OPTIMIZE_BFLOAT16) != 0;
         fx_model_assert_close(out, probs, TINY_N * TINY_K, bf16 ? 3e-2f : 1e-5f);
         float max_diff = 0;
         for (int i = 0; i < TINY_N * TINY_K; i++)
@@ -113,7 +113,7 @@ static void test_other_size_and_batch_of_one(void **state)
 static void test_bad_arguments(void **state)
 {
     (void)state;
-    imgclass_model *m = load_tiny(IMGCLASS_OPT_DEFAULT, 1);
+    imgclass_model *m = load_tiny(IMGCLASS_OPTIMIZE_DEFAULT, 1);
     imgclass_batch *b = NULL, *wrong = NULL;
     float out[2 * TINY_K];
     assert_int_equal(imgclass_batch_create(2, 8, 8, &b), IMGCLASS_OK);
@@ -163,7 +163,7 @@ static void test_four_threads_one_model(void **state)
 {
     (void)state;
     float *input = fx_model_floats("tiny_input.f32", TINY_N * TINY_PIXELS);
-    imgclass_model *m = load_tiny(IMGCLASS_OPT_DEFAULT, 1);
+    imgclass_model *m = load_tiny(IMGCLASS_OPTIMIZE_DEFAULT, 1);
     /* Serial reference per batch size: results may differ in the last bit
      * between batch sizes, so each threaded run is compared, bit for bit,
      * with the serial run of the same batch size. */

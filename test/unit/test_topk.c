@@ -22,7 +22,7 @@ static void test_sorted_best_first(void **state)
     assert_int_equal(out[0].index, 1);
     assert_int_equal(out[1].index, 3);
     assert_int_equal(out[2].index, 0); /* 0.1 at 0 and 4: lower index first */
-    assert_true(out[0].probability == 0.4f);
+    assert_true(out[0].score == 0.4f);
     assert_null(out[0].label);
     assert_null(out[0].id);
     assert_int_equal(imgclass_topk(NULL, s, 6, 6, out, &k), IMGCLASS_OK);
@@ -82,7 +82,7 @@ static void test_nan_ranks_last(void **state)
     const int expect[5] = {4, 1, 2, 0, 3};
     for (int i = 0; i < 5; i++)
         assert_int_equal(out[i].index, expect[i]);
-    assert_true(isnan(out[3].probability));
+    assert_true(isnan(out[3].score));
     const float all_nan[3] = {NAN, NAN, NAN};
     assert_int_equal(imgclass_topk(NULL, all_nan, 3, 1, out, &k), IMGCLASS_OK);
     assert_int_equal(out[0].index, 0);
@@ -111,11 +111,11 @@ static void test_labels_from_model(void **state)
 static int rank_cmp(const void *pa, const void *pb)
 {
     const imgclass_class *a = pa, *b = pb;
-    int an = isnan(a->probability), bn = isnan(b->probability);
+    int an = isnan(a->score), bn = isnan(b->score);
     if (an != bn)
         return an - bn;
-    if (!an && a->probability != b->probability)
-        return a->probability > b->probability ? -1 : 1;
+    if (!an && a->score != b->score)
+        return a->score > b->score ? -1 : 1;
     return a->index - b->index;
 }
 

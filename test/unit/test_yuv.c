@@ -213,7 +213,7 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
 static void test_pipeline_copy(void **state)
 {
     (void)state;
-    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPT_DEFAULT, 8, 8);
+    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPTIMIZE_DEFAULT, 8, 8);
     frame fr = make_frame(IMGCLASS_PIXEL_NV21, 13, 9, 5);
     imgclass_image *img = NULL;
     assert_int_equal(imgclass_image_wrap_yuv(&fr.f, 0, &img), IMGCLASS_OK);

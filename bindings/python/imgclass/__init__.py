@@ -21,6 +21,7 @@ from ._model import (OPT_BFLOAT16, OPT_CHANNELS_LAST, OPT_DEFAULT, OPT_FOR_INFER
                      topk)
 from ._pipeline import Pipeline, PipelineStats
 from ._preprocess import IMAGENET_MEAN, IMAGENET_STD, PreprocessOptions, preprocess
+from ._probe import ImageInfo, probe
 
 __version__ = _lib.BINDING_VERSION
 #: The version of the C library loaded (same major.minor as __version__).
@@ -38,11 +39,11 @@ def engine_version() -> str:
 
 __all__ = [
     "BusyError", "ClosedError", "CorruptError", "DeviceError", "EngineError", "Error",
-    "IMAGENET_MEAN", "IMAGENET_STD", "InvalidArgumentError", "IoError", "LabelsError",
+    "IMAGENET_MEAN", "IMAGENET_STD", "ImageInfo", "InvalidArgumentError", "IoError", "LabelsError",
     "LibraryNotFound", "Model", "ModelError", "OPT_BFLOAT16", "OPT_CHANNELS_LAST",
     "OPT_DEFAULT", "OPT_FOR_INFERENCE", "OPT_FREEZE", "OutOfMemoryError", "Pipeline",
     "PipelineStats", "Prediction", "PreprocessOptions", "Result", "TooLargeError",
     "UnsupportedError", "VersionMismatch", "engine_version", "error_class",
-    "get_num_threads", "library_path", "library_source", "library_version", "preprocess",
+    "get_num_threads", "library_path", "library_source", "library_version", "preprocess", "probe",
     "set_num_threads", "topk",
 ]

@@ -81,10 +81,19 @@ class ModelOptions(ctypes.Structure):
     ]
 
 
+class ImageInfoC(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),  # set by the caller
+        ("format", ctypes.c_int),
+        ("width", ctypes.c_int),
+        ("height", ctypes.c_int),
+    ]
+
+
 class ClassC(ctypes.Structure):
     _fields_ = [
         ("index", ctypes.c_int),
-        ("probability", ctypes.c_float),
+        ("score", ctypes.c_float),
         ("label", ctypes.c_char_p),
         ("id", ctypes.c_char_p),
     ]
@@ -215,6 +224,11 @@ _PROTOTYPES = {
     "imgclass_decode_options_default": (DecodeOptions, []),
     "imgclass_image_load": (_INT, [ctypes.c_char_p, ctypes.POINTER(DecodeOptions), _VPP]),
     "imgclass_image_load_memory": (_INT, [_VP, _SZ, ctypes.POINTER(DecodeOptions), _VPP]),
+    "imgclass_image_probe": (_INT, [ctypes.c_char_p, ctypes.POINTER(DecodeOptions),
+                                    ctypes.POINTER(ImageInfoC)]),
+    "imgclass_image_probe_memory": (_INT, [_VP, _SZ, ctypes.POINTER(DecodeOptions),
+                                           ctypes.POINTER(ImageInfoC)]),
+    "imgclass_file_format_name": (ctypes.c_char_p, [_INT]),
     "imgclass_image_wrap": (_INT, [_VP, _INT, _INT, _SZ, _INT, _INT, _VPP]),
     "imgclass_image_width": (_INT, [_VP]),
     "imgclass_image_height": (_INT, [_VP]),

@@ -11,7 +11,7 @@ from ._errors import check, make_error
 from ._lib import lib
 from ._preprocess import PreprocessOptions, as_input_list
 
-#: IMGCLASS_OPT_* flags (include/imgclass.h).
+#: IMGCLASS_OPTIMIZE_* flags (include/imgclass.h).
 OPT_FREEZE = 0x1
 OPT_FOR_INFERENCE = 0x2
 OPT_CHANNELS_LAST = 0x4
@@ -288,7 +288,7 @@ class Model:
 
     def _prediction(self, c):
         label = self._labels[c.index] if self._labels is not None else None
-        return Prediction(c.index, label, float(c.probability))
+        return Prediction(c.index, label, float(c.score))
 
     def classify(self, inputs, topk: int = 5, *, bgr: bool = False,
                  preprocess_threads: Optional[int] = None, threshold: Optional[float] = None,
@@ -408,4 +408,4 @@ def topk(scores, k: int = 5, model: Optional[Model] = None,
     check(lib.imgclass_topk(None, arr.ctypes.data_as(_lib.c_float_p), arr.size, k, out,
                             ctypes.byref(got)))
     return [Prediction(c.index, labels[c.index] if labels is not None else None,
-                       float(c.probability)) for c in out[:got.value]]
+                       float(c.score)) for c in out[:got.value]]

@@ -175,7 +175,7 @@ class Pipeline:
             else:
                 labels = self._model._labels
                 top = [Prediction(c.index, labels[c.index] if labels is not None else None,
-                                  float(c.probability)) for c in r.top[:r.k]]
+                                  float(c.score)) for c in r.top[:r.k]]
                 scores = np.ctypeslib.as_array(r.scores, (r.num_classes,)).copy()
                 res = Result(obj, top, scores)
             prepared.close()
