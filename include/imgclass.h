@@ -117,10 +117,17 @@ typedef enum imgclass_pixel_format {
     IMGCLASS_PIXEL_BGR = 1,  /* B,G,R (OpenCV's default) */
     IMGCLASS_PIXEL_RGBA = 2, /* R,G,B,A; alpha is dropped, not composited */
     IMGCLASS_PIXEL_BGRA = 3, /* B,G,R,A; alpha is dropped */
-    IMGCLASS_PIXEL_GRAY = 4  /* one byte, replicated to R=G=B */
+    IMGCLASS_PIXEL_GRAY = 4, /* one byte, replicated to R=G=B */
+    /* 8-bit YUV 4:2:0 camera frames, made only by imgclass_image_wrap_yuv()
+     * (planar: imgclass_image_wrap() refuses them). */
+    IMGCLASS_PIXEL_NV12 = 5, /* Y plane, then interleaved U,V (V4L2, MediaCodec) */
+    IMGCLASS_PIXEL_NV21 = 6, /* Y plane, then interleaved V,U (Android camera) */
+    IMGCLASS_PIXEL_I420 = 7, /* Y, U, V planes (also called IYUV, YUV420p) */
+    IMGCLASS_PIXEL_YV12 = 8  /* Y, V, U planes */
 } imgclass_pixel_format;
 
-/* Bytes per pixel of a format (3, 3, 4, 4, 1), or 0 for an unknown format. */
+/* Bytes per pixel of an interleaved format (3, 3, 4, 4, 1), or 0 for an
+ * unknown or a planar YUV format. */
 IMGCLASS_API int imgclass_pixel_format_bytes(imgclass_pixel_format format);
 
 /* Default: Pillow's Image.MAX_IMAGE_PIXELS. */
@@ -157,6 +164,16 @@ typedef struct imgclass_decode_options {
      * what Pillow accepts (IMGCLASS_ERR_TOO_LARGE). 0 means no limit.
      * Default IMGCLASS_DEFAULT_MAX_JPEG_SCANS. */
     int max_jpeg_scans;
+    /* 1: apply the image's EXIF orientation (tags 2-8) after decoding,
+     * exactly as Pillow 9.4's ImageOps.exif_transpose(), so the result and
+     * everything preprocessed from it equals that pipeline. Read from JPEG
+     * (APP1 Exif) and PNG (eXIf); docs/preprocessing.md says what else is
+     * not covered. An absent, malformed or out-of-range tag leaves the
+     * image as it is (not an error). A rotated image is decoded whole (the
+     * JPEG region and DCT-scaling shortcuts are skipped for it), and a
+     * rotation (5-8) holds the image twice, within max_decode_memory.
+     * Default 0: pixels as stored, as Pillow's Image.open(). */
+    int exif_transpose;
 } imgclass_decode_options;
 
 IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void);
@@ -203,8 +220,15 @@ typedef struct imgclass_image_info {
      * is written; fields are only ever appended. */
     size_t struct_size;
     imgclass_file_format format;
-    int width;  /* as decoded (before any preprocessing) */
+    /* As decoded (before any preprocessing): with exif_transpose set in the
+     * options, after the EXIF rotation (swapped for orientations 5-8). */
+    int width;
     int height;
+    /* The EXIF orientation the file carries, 1-8, whether or not
+     * exif_transpose is set; 0 when it has none, or an unreadable or
+     * out-of-range one (JPEG and PNG only; a PNG eXIf chunk past the
+     * prefix read is not seen). */
+    int orientation;
 } imgclass_image_info;
 
 /* The format, width and height of the image file at `path`, from its
@@ -240,6 +264,60 @@ IMGCLASS_API imgclass_status imgclass_image_probe_memory(const void *data, size_
 IMGCLASS_API imgclass_status imgclass_image_wrap(const void *pixels, int width, int height,
                                                  size_t stride, imgclass_pixel_format format,
                                                  int copy, imgclass_image **out);
+
+/* The colour matrix and range of a YUV frame. */
+typedef enum imgclass_yuv_matrix {
+    IMGCLASS_YUV_BT601 = 0, /* SD video, most cameras and JPEG-style pipelines */
+    IMGCLASS_YUV_BT709 = 1  /* HD video */
+} imgclass_yuv_matrix;
+
+typedef enum imgclass_yuv_range {
+    IMGCLASS_YUV_LIMITED = 0, /* "video" range: Y 16..235, U/V 16..240 */
+    IMGCLASS_YUV_FULL = 1     /* "JPEG" range: 0..255 */
+} imgclass_yuv_range;
+
+/* A YUV 4:2:0 frame: one chroma sample per 2 x 2 pixels. Chroma planes are
+ * ceil(width / 2) x ceil(height / 2) samples (odd sizes allowed: the last
+ * column / row of pixels uses the last chroma sample, as V4L2 and libyuv
+ * lay it out). */
+typedef struct imgclass_yuv_frame {
+    /* sizeof(imgclass_yuv_frame) as the caller was compiled; set by
+     * imgclass_yuv_frame_default() (see "ABI guard" above). */
+    size_t struct_size;
+    imgclass_pixel_format layout; /* IMGCLASS_PIXEL_NV12, NV21, I420 or YV12 */
+    int width, height;            /* in pixels (the Y plane's size) */
+    /* The planes in the layout's storage order: planes[0] is Y; NV12/NV21:
+     * planes[1] the interleaved chroma plane (planes[2] unused); I420:
+     * planes[1] U, planes[2] V; YV12: planes[1] V, planes[2] U. So for one
+     * contiguous buffer, each plane starts where the previous one ends. */
+    const uint8_t *planes[3];
+    /* Bytes between row starts of each plane; 0 means tightly packed
+     * (width for Y, 2 * ceil(width / 2) for NV chroma, ceil(width / 2) for
+     * I420/YV12 chroma). */
+    size_t strides[3];
+    imgclass_yuv_matrix matrix;   /* default IMGCLASS_YUV_BT601 */
+    imgclass_yuv_range range;     /* default IMGCLASS_YUV_LIMITED */
+} imgclass_yuv_frame;
+
+/* NV12, BT.601, limited range, no planes: set layout (if not NV12), size,
+ * planes and strides. */
+IMGCLASS_API imgclass_yuv_frame imgclass_yuv_frame_default(void);
+
+/* Wraps a YUV 4:2:0 frame as an image. Preprocessing converts it to RGB
+ * row by row as it reads it (no full-size RGB copy), with the fixed-point
+ * arithmetic of OpenCV's cvtColor: BT.601 limited range gives the same RGB
+ * bytes as cv2.cvtColor(frame, COLOR_YUV2RGB_NV12 / _NV21 / _I420 / _YV12).
+ * OpenCV has no BT.709 or full-range 4:2:0 conversion; those use the same
+ * arithmetic with the exact coefficients of the standard
+ * (docs/preprocessing.md). copy and ownership as imgclass_image_wrap(): with
+ * copy != 0 all planes are copied; with copy == 0 they are borrowed and
+ * must outlive the image. imgclass_image_pixels() gives the Y plane.
+ * Errors (IMGCLASS_ERR_INVALID_ARGUMENT): an unknown struct_size, a NULL
+ * plane, a layout that is not
+ * YUV, a non-positive size, a stride below the row's bytes, an unknown
+ * matrix or range. Thread-safe. */
+IMGCLASS_API imgclass_status imgclass_image_wrap_yuv(const imgclass_yuv_frame *frame, int copy,
+                                                     imgclass_image **out);
 
 IMGCLASS_API int imgclass_image_width(const imgclass_image *image);   /* 0 for NULL */
 IMGCLASS_API int imgclass_image_height(const imgclass_image *image);  /* 0 for NULL */
@@ -600,17 +678,56 @@ typedef struct imgclass_input {
     const imgclass_image *image;
 } imgclass_input;
 
+/* Which classes a result may report, applied to the scores before top-k
+ * (as TFLite Task's score_threshold and category allow/deny lists). */
+typedef struct imgclass_filter {
+    /* Classes whose score is below this are omitted; a score equal to it is
+     * kept. Compared with the score as reported (a probability, or a logit
+     * for a model loaded with softmax = 0). An image may then have fewer
+     * than topk classes, or none: that is a success with k = 0, not an
+     * error. Default -INFINITY (no threshold); NaN is
+     * IMGCLASS_ERR_INVALID_ARGUMENT. */
+    float score_threshold;
+    /* Allow list: only these classes may be reported. Deny list: these are
+     * never reported. At most one of the two may be given (both:
+     * IMGCLASS_ERR_INVALID_ARGUMENT). Each is given by class indices and/or
+     * by labels; a label matches a class whose label or id (the synset
+     * "n01440764") is exactly that text. An index out of range, a label the
+     * model does not have, or labels on a model without labels is
+     * IMGCLASS_ERR_INVALID_ARGUMENT naming it. The arrays are read only
+     * during the call that takes the options (imgclass_classify(),
+     * imgclass_pipeline_create()); the caller keeps them. Default: none. */
+    const int *allow_indices;
+    size_t allow_index_count;
+    const char *const *allow_labels;
+    size_t allow_label_count;
+    const int *deny_indices;
+    size_t deny_index_count;
+    const char *const *deny_labels;
+    size_t deny_label_count;
+} imgclass_filter;
+
+/* No threshold, no lists. */
+IMGCLASS_API imgclass_filter imgclass_filter_default(void);
+
+/* Means "every class" in the topk of imgclass_classify_options and
+ * imgclass_pipeline_options (the filter still applies). */
+#define IMGCLASS_TOPK_ALL (-1)
+
 typedef struct imgclass_classify_options {
     /* sizeof(imgclass_classify_options) as the caller was compiled; set by
      * imgclass_classify_options_default(). `decode` and `preprocess` carry
      * their own struct_size, checked too. */
     size_t struct_size;
-    int topk;                               /* default 5 */
+    /* Classes per result, clamped to the model's; IMGCLASS_TOPK_ALL (-1)
+     * for all of them. Default 5. */
+    int topk;
     imgclass_decode_options decode;         /* default imgclass_decode_options_default() */
     imgclass_preprocess_options preprocess; /* default imgclass_preprocess_options_default() */
     /* Threads that decode and preprocess in parallel; 0 (default) picks
      * from the number of CPUs. Separate from the engine's pool. */
     int preprocess_threads;
+    imgclass_filter filter; /* default imgclass_filter_default(): none */
 } imgclass_classify_options;
 
 IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void);
@@ -640,8 +757,9 @@ IMGCLASS_API imgclass_status imgclass_results_status(const imgclass_results *res
 /* Error message of input i ("" when it succeeded); NULL when results is NULL
  * or i is out of range, as the accessors below. Valid while results live. */
 IMGCLASS_API const char *imgclass_results_error(const imgclass_results *results, size_t i);
-/* Top-k classes of input i, best first; *k receives their number (0 for a
- * failed input). Valid while results and model live. */
+/* Top-k classes of input i, best first, after the filter; *k receives
+ * their number (0 for a failed input, and for a successful one whose every
+ * class the filter removed). Valid while results and model live. */
 IMGCLASS_API const imgclass_class *imgclass_results_top(const imgclass_results *results, size_t i,
                                                         int *k);
 /* All K scores of input i (NULL for a failed input). */
@@ -682,7 +800,9 @@ typedef struct imgclass_pipeline_result {
     uint64_t seq;            /* the sequence number submit returned (0, 1, 2, ...) */
     imgclass_status status;  /* IMGCLASS_OK, or why this image failed */
     const char *error;       /* "" on success, else "<source>: <status>: <reason>" */
-    const imgclass_class *top; /* best first; k entries (0 when failed) */
+    /* Best first, after the filter; k entries (0 when failed, or when the
+     * filter removed every class: still a success). */
+    const imgclass_class *top;
     int k;
     const float *scores;     /* all num_classes scores; NULL when failed */
     int num_classes;
@@ -730,7 +850,9 @@ typedef struct imgclass_pipeline_options {
     /* Images accepted but not yet delivered; submit blocks (or reports
      * IMGCLASS_ERR_BUSY) beyond it. 0 (default) means 4 * max_batch. */
     int queue_capacity;
-    int topk;                 /* classes per result, clamped to the model's; default 5 */
+    /* Classes per result, clamped to the model's; IMGCLASS_TOPK_ALL (-1)
+     * for all. Default 5. */
+    int topk;
     imgclass_decode_options decode;         /* default imgclass_decode_options_default() */
     imgclass_preprocess_options preprocess; /* default imgclass_preprocess_options_default() */
     imgclass_result_fn on_result; /* required */
@@ -745,6 +867,9 @@ typedef struct imgclass_pipeline_options {
      * idle core a nice thread runs at full speed. 0 keeps the priority of
      * the thread that created the pipeline. */
     int preprocess_nice;
+    /* Threshold and allow/deny list (see imgclass_filter), resolved against
+     * the model's labels once, at creation. Default: none. */
+    imgclass_filter filter;
 } imgclass_pipeline_options;
 
 IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void);

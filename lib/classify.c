@@ -4,6 +4,7 @@
 
 #include "batch_internal.h"
 #include "error.h"
+#include "filter.h"
 #include "struct_size.h"
 
 #include <math.h>
@@ -39,6 +40,7 @@ IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void)
     o.decode = imgclass_decode_options_default();
     o.preprocess = imgclass_preprocess_options_default();
     o.preprocess_threads = 0;
+    o.filter = imgclass_filter_default();
     return o;
 }
 
@@ -197,32 +199,41 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
         defaults = imgclass_classify_options_for_model(model);
         options = &defaults;
     }
-    if (options->topk <= 0)
+    int topk = ic_filter_resolve_topk(options->topk, model->num_classes);
+    if (topk < 1)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify",
-                       "topk = %d (must be >= 1)", options->topk);
+                       "topk = %d (must be >= 1, or -1 for all classes)", options->topk);
     if (model->channels != 3)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify",
                        "the model takes %d channels; images give 3", model->channels);
-    size_t k = (size_t)(options->topk < model->num_classes ? options->topk : model->num_classes);
+    size_t k = (size_t)topk;
     size_t nc = (size_t)model->num_classes;
     if (count > SIZE_MAX / (nc * sizeof(float)) || count > SIZE_MAX / (k * sizeof(imgclass_class)))
         return ic_fail(IMGCLASS_ERR_TOO_LARGE, "imgclass_classify", "%zu inputs", count);
+    ic_filter filter;
+    st = ic_filter_compile(model, &options->filter, "imgclass_classify", &filter);
+    if (st != IMGCLASS_OK)
+        return st;
 
     imgclass_results *r = calloc(1, sizeof *r);
     imgclass_batch *batch = NULL;
-    if (!r)
+    if (!r) {
+        ic_filter_release(&filter);
         return ic_error_oom("imgclass_classify", "results");
+    }
     r->slots = calloc(count, sizeof *r->slots);
     r->tops = calloc(count * k, sizeof *r->tops);
     if (r->slots)
         r->count = count;
     if (!r->slots || !r->tops) {
         imgclass_results_free(r);
+        ic_filter_release(&filter);
         return ic_error_oom("imgclass_classify", "results");
     }
     st = imgclass_batch_create(count, model->height, model->width, &batch);
     if (st != IMGCLASS_OK) {
         imgclass_results_free(r);
+        ic_filter_release(&filter);
         return st;
     }
 
@@ -256,6 +267,7 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
     imgclass_batch_free(batch);
     if (st != IMGCLASS_OK) {
         imgclass_results_free(r);
+        ic_filter_release(&filter);
         return st;
     }
     for (size_t i = 0, j = 0; i < count; i++) {
@@ -266,8 +278,9 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
         s->scores = r->all_scores + j++ * nc;
         if (non_finite_score(model, s, &inputs[i], i) != IMGCLASS_OK)
             continue;
-        imgclass_topk(model, s->scores, model->num_classes, (int)k, s->top, &s->k);
+        s->k = ic_filter_topk(model, &filter, s->scores, model->num_classes, (int)k, s->top);
     }
+    ic_filter_release(&filter);
     *out = r;
     return IMGCLASS_OK;
 }

@@ -33,6 +33,10 @@ IMGCLASS_API int imgclass_pixel_format_bytes(imgclass_pixel_format format)
     case IMGCLASS_PIXEL_RGBA:
     case IMGCLASS_PIXEL_BGRA: return 4;
     case IMGCLASS_PIXEL_GRAY: return 1;
+    case IMGCLASS_PIXEL_NV12:
+    case IMGCLASS_PIXEL_NV21:
+    case IMGCLASS_PIXEL_I420:
+    case IMGCLASS_PIXEL_YV12: return 0; /* planar: no bytes per pixel */
     }
     return 0;
 }
@@ -41,7 +45,7 @@ IMGCLASS_API int imgclass_pixel_format_bytes(imgclass_pixel_format format)
 static imgclass_status image_from_decoded(const char *source, ic_decoded *dec,
                                           imgclass_image **out)
 {
-    imgclass_image *image = malloc(sizeof *image);
+    imgclass_image *image = calloc(1, sizeof *image);
     if (!image) {
         free(dec->pixels);
         return ic_error_oom(source, "an image");
@@ -114,6 +118,10 @@ IMGCLASS_API imgclass_status imgclass_image_wrap(const void *pixels, int width, 
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap", "NULL %s",
                        pixels ? "out" : "pixels");
     int bpp = imgclass_pixel_format_bytes(format);
+    if (ic_format_is_yuv(format))
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap",
+                       "pixel format %d is planar YUV; wrap it with imgclass_image_wrap_yuv()",
+                       (int)format);
     if (bpp == 0)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap",
                        "unknown pixel format %d", (int)format);
@@ -134,7 +142,7 @@ IMGCLASS_API imgclass_status imgclass_image_wrap(const void *pixels, int width, 
     if (copy && row > SIZE_MAX / (size_t)height)
         return ic_fail(IMGCLASS_ERR_TOO_LARGE, "imgclass_image_wrap", "%dx%d", width, height);
 
-    imgclass_image *image = malloc(sizeof *image);
+    imgclass_image *image = calloc(1, sizeof *image);
     if (!image)
         return ic_error_oom("imgclass_image_wrap", "an image");
     image->width = width;
@@ -159,6 +167,16 @@ IMGCLASS_API imgclass_status imgclass_image_wrap(const void *pixels, int width, 
     }
     *out = image;
     return IMGCLASS_OK;
+}
+
+imgclass_status ic_image_copy(const imgclass_image *image, imgclass_image **out)
+{
+    if (image && ic_format_is_yuv(image->format))
+        return imgclass_image_wrap_yuv(&image->frame, 1, out);
+    size_t stride;
+    const uint8_t *px = imgclass_image_pixels(image, &stride);
+    return imgclass_image_wrap(px, imgclass_image_width(image), imgclass_image_height(image),
+                               stride, imgclass_image_format(image), 1, out);
 }
 
 IMGCLASS_API int imgclass_image_width(const imgclass_image *image)

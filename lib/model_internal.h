@@ -22,4 +22,13 @@ struct imgclass_model {
  * no answer (imgclass_classify and the pipeline fail it). */
 int ic_first_non_finite(const float *scores, int n);
 
+/* The k (>= 1, <= num_classes) best of `scores`, best first, skipping
+ * classes whose `eligible` flag is 0 (eligible may be NULL) and, with
+ * has_threshold, scores below `threshold` (NaN included). Returns how many
+ * were written to `out`. The one ranking behind imgclass_topk() and the
+ * filtered results of classify and the pipeline. */
+int ic_topk_select(const imgclass_model *model, const float *scores, int num_classes, int k,
+                   const unsigned char *eligible, int has_threshold, float threshold,
+                   imgclass_class *out);
+
 #endif

@@ -26,6 +26,8 @@
  * no memory (a --batch 4096 pipeline fed one image stays small). */
 #include "batch_internal.h"
 #include "error.h"
+#include "filter.h"
+#include "image_internal.h"
 #include "struct_size.h"
 #include "model_internal.h"
 #include "pipeline_stats.h"
@@ -104,6 +106,7 @@ struct imgclass_pipeline {
 
     float *scores;              /* max_batch x num_classes, engine thread only */
     imgclass_class *top;        /* k entries, engine thread only */
+    ic_filter filter;           /* options.filter resolved; read-only after create */
 
     ic_pipe_stats stats;
 
@@ -139,6 +142,7 @@ IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void)
     o.decode = imgclass_decode_options_default();
     o.preprocess = imgclass_preprocess_options_default();
     o.ordered = 1;
+    o.filter = imgclass_filter_default();
     return o;
 }
 
@@ -229,9 +233,8 @@ static void deliver(imgclass_pipeline *p, pipe_job *j, const float *scores, int 
     }
     if (r.status == IMGCLASS_OK && scores) {
         r.scores = scores;
-        if (imgclass_topk(p->model, scores, p->model->num_classes, p->k, p->top, &r.k) ==
-            IMGCLASS_OK)
-            r.top = p->top;
+        r.k = ic_filter_topk(p->model, &p->filter, scores, p->model->num_classes, p->k, p->top);
+        r.top = p->top;
     }
     r.queued_us = us_between(j->t_submit, j->t_start);
     r.preprocess_us = us_between(j->t_start, j->t_ready);
@@ -454,8 +457,8 @@ static imgclass_status check_options(const imgclass_model *model,
         bad = "queue_capacity must be >= 0";
     else if (o->preprocess_nice < 0 || o->preprocess_nice > 19)
         bad = "preprocess_nice must be 0..19";
-    else if (o->topk < 1)
-        bad = "topk must be >= 1";
+    else if (ic_filter_resolve_topk(o->topk, model->num_classes) < 1)
+        bad = "topk must be >= 1, or -1 for all classes";
     else if (!o->on_result)
         bad = "on_result is NULL";
     if (bad)
@@ -545,6 +548,7 @@ static void destroy(imgclass_pipeline *p)
     free(p->jobs);
     free(p->scores);
     free(p->top);
+    ic_filter_release(&p->filter);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->engine);
@@ -564,14 +568,24 @@ IMGCLASS_API imgclass_status imgclass_pipeline_create(const imgclass_model *mode
     imgclass_status st = check_options(model, options);
     if (st != IMGCLASS_OK)
         return st;
+    ic_filter filter;
+    st = ic_filter_compile(model, &options->filter, "imgclass_pipeline_create", &filter);
+    if (st != IMGCLASS_OK)
+        return st;
     imgclass_pipeline *p = calloc(1, sizeof *p);
-    if (!p)
+    if (!p) {
+        ic_filter_release(&filter);
         return ic_error_oom("imgclass_pipeline_create", "the pipeline");
+    }
     p->model = model;
     p->o = *options;
+    /* The caller's lists need not outlive this call: only the resolved
+     * flags are kept. */
+    p->o.filter = imgclass_filter_default();
+    p->filter = filter;
     if (p->o.queue_capacity == 0)
         p->o.queue_capacity = p->o.max_batch <= INT32_MAX / 4 ? 4 * p->o.max_batch : INT32_MAX;
-    p->k = p->o.topk < model->num_classes ? p->o.topk : model->num_classes;
+    p->k = ic_filter_resolve_topk(p->o.topk, model->num_classes);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_condattr_t mono;
@@ -646,11 +660,7 @@ static imgclass_status make_copies(const imgclass_input *in, unsigned flags, job
             return ic_error_oom("memory buffer", "a copy of the buffer");
         memcpy(c->data, in->data, in->size);
     } else if (in->kind == IMGCLASS_INPUT_IMAGE && (flags & IMGCLASS_SUBMIT_COPY)) {
-        size_t stride;
-        const uint8_t *px = imgclass_image_pixels(in->image, &stride);
-        return imgclass_image_wrap(px, imgclass_image_width(in->image),
-                                   imgclass_image_height(in->image), stride,
-                                   imgclass_image_format(in->image), 1, &c->image);
+        return ic_image_copy(in->image, &c->image);
     }
     return IMGCLASS_OK;
 }

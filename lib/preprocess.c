@@ -79,6 +79,7 @@ typedef struct pixel_block {
     imgclass_pixel_format format;
     int x0, y0, width, height;    /* where the block lies in the image */
     int image_width, image_height;
+    const imgclass_image *yuv;    /* a YUV frame: rows are converted to RGB as read */
 } pixel_block;
 
 static size_t round8(size_t n)
@@ -132,19 +133,23 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
     const size_t ring = (size_t)ay.ksize;
     const size_t bring = round8(3 * ring * (size_t)cx + 3 * (size_t)cx);
     const size_t brow = round8(ic_resample_row_scratch_bytes(&ax));
-    unsigned char *tmp = malloc(bring + brow + 3 * ring * sizeof(const uint8_t *));
+    /* A YUV frame's source span, converted to RGB one row at a time. */
+    const size_t byuv = src->yuv ? round8(3 * (size_t)(sx1 - sx0)) : 0;
+    unsigned char *tmp = malloc(bring + brow + byuv + 3 * ring * sizeof(const uint8_t *));
     if (!tmp) {
         free(mem);
         return ic_error_oom(source, "resize scratch");
     }
     uint8_t *planes = tmp, *row8 = tmp + 3 * ring * (size_t)cx;
     uint8_t *rowscratch = tmp + bring;
-    const uint8_t **ptrs = (const uint8_t **)(void *)(tmp + bring + brow);
+    uint8_t *yuvrow = tmp + bring + brow;
+    const uint8_t **ptrs = (const uint8_t **)(void *)(tmp + bring + brow + byuv);
 
     ic_norm_lut norm;
     ic_norm_lut_init(&norm, o->mean, o->std);
 
     const int bpp = imgclass_pixel_format_bytes(src->format);
+    const imgclass_pixel_format row_format = src->yuv ? IMGCLASS_PIXEL_RGB : src->format;
     int next = 0; /* next source row (relative to sy0) to resize horizontally */
     const size_t ow = (size_t)px->output, oh = (size_t)py->output;
     const size_t left = (size_t)(px->first - px->offset);
@@ -159,10 +164,16 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
         const int i = (int)(r - py->first);
         const int start = ay.start[i], taps = ay.taps[i];
         for (; next < start + taps; next++) { /* horizontal pass, rows as needed */
-            const uint8_t *srow = src->pixels + (size_t)(sy0 + next - src->y0) * src->stride +
-                                  (size_t)(sx0 - src->x0) * (size_t)bpp;
+            const uint8_t *srow;
+            if (src->yuv) {
+                ic_yuv_row_to_rgb(src->yuv, sy0 + next, sx0, sx1 - sx0, yuvrow);
+                srow = yuvrow;
+            } else {
+                srow = src->pixels + (size_t)(sy0 + next - src->y0) * src->stride +
+                       (size_t)(sx0 - src->x0) * (size_t)bpp;
+            }
             uint8_t *slot = planes + (size_t)(next % (int)ring) * cx;
-            ic_resample_row_h(srow, src->format, &ax, rowscratch, slot, slot + ring * cx,
+            ic_resample_row_h(srow, row_format, &ax, rowscratch, slot, slot + ring * cx,
                               slot + 2 * ring * cx);
         }
         for (int c = 0; c < 3; c++) {
@@ -217,7 +228,8 @@ IMGCLASS_API imgclass_status imgclass_preprocess(const imgclass_image *image,
         options = &defaults;
     if (!image || !image->pixels)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL image");
-    if (imgclass_pixel_format_bytes(image->format) == 0)
+    const int yuv = ic_format_is_yuv(image->format);
+    if (!yuv && imgclass_pixel_format_bytes(image->format) == 0)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "unknown pixel format %d",
                        (int)image->format);
     imgclass_status st = check_slot(batch, index, source);
@@ -231,7 +243,8 @@ IMGCLASS_API imgclass_status imgclass_preprocess(const imgclass_image *image,
     if (st != IMGCLASS_OK)
         return st;
     pixel_block src = {image->pixels, image->stride, image->format, 0, 0,
-                       image->width,  image->height, image->width, image->height};
+                       image->width,  image->height, image->width, image->height,
+                       yuv ? image : NULL};
     return run_plan(&src, &plan, options, source, slot_data(batch, index));
 }
 
@@ -320,7 +333,8 @@ static imgclass_status fused(const unsigned char *data, size_t size, const char 
     if (st == IMGCLASS_OK) {
         pixel_block src = {dec.pixels,       dec.stride,      IMGCLASS_PIXEL_RGB,
                            dec.block.x,      dec.block.y,     dec.block.width,
-                           dec.block.height, dec.image_width, dec.image_height};
+                           dec.block.height, dec.image_width, dec.image_height,
+                           NULL};
         st = run_plan(&src, &plan, options, source, slot_data(batch, index));
     }
     free(dec.pixels);

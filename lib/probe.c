@@ -7,6 +7,7 @@
 #include "decode.h"
 #include "decode_common.h"
 #include "error.h"
+#include "exif.h"
 #include "file_io.h"
 #include "struct_size.h"
 
@@ -56,6 +57,7 @@ static imgclass_status probe(const unsigned char *data, size_t size, const char 
     if (st != IMGCLASS_OK)
         return st;
     info->format = ic_decode_format(data, size);
+    info->orientation = ic_exif_orientation(data, size);
     info->width = dec.image_width;
     info->height = dec.image_height;
     return IMGCLASS_OK;

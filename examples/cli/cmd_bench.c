@@ -377,7 +377,7 @@ static int bench_alloc(bench *b)
     imgclass_model_input_size(b->model, NULL, &b->h, &b->w);
     b->K = imgclass_model_num_classes(b->model);
     b->maxb = max_batch(b->args);
-    b->dopt = imgclass_decode_options_default();
+    b->dopt = pp_args_decode(&b->args->pa); /* --exif-transpose */
     b->scores = malloc((size_t)b->maxb * (size_t)b->K * sizeof *b->scores);
     b->s.ms = calloc((size_t)b->args->runs, sizeof(double));
     b->in = calloc((size_t)b->maxb, sizeof *b->in);

@@ -18,6 +18,7 @@
 #include <imgclass.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,8 +38,15 @@ typedef struct classify_args {
     out_format format;
     pp_args pa;                     /* the preprocessing options given */
     imgclass_preprocess_options pp; /* settled once the model (its recipe) is open */
+    imgclass_decode_options decode; /* --exif-transpose */
     char **inputs;
     int ninputs;
+    /* --threshold, --allow, --deny; the lists point into argv. */
+    float threshold;
+    int *class_indices;             /* argc entries: --allow/--deny given as numbers */
+    const char **class_labels;      /* argc entries: given as labels */
+    int nclass_indices, nclass_labels;
+    int list;                       /* 0 none, 'a' allow, 'd' deny */
 } classify_args;
 
 
@@ -52,7 +60,13 @@ static void usage(FILE *out)
             "  -m, --model PATH     TorchScript model (plain or gzip) (required)\n"
             "  -l, --labels PATH    labels: one per line (ImageNet synset lines too) or\n"
             "                       TorchServe index_to_name.json\n"
-            "  -k, --topk K         classes per input (default 1)\n"
+            "  -k, --topk K         classes per input (default 1; all or -1: every class)\n"
+            "      --threshold S    omit classes scoring below S (a probability, or a\n"
+            "                       logit); an input may then print no class\n"
+            "      --allow CLASS    report only these classes (repeatable): a class\n"
+            "                       index, or a label or synset id of --labels\n"
+            "      --deny CLASS     never report these classes (repeatable; not with\n"
+            "                       --allow)\n"
             "      --text           (default) PATH: LABEL (PROB), or with K > 1 PATH: and\n"
             "                       K lines; a failed input: PATH: error: MESSAGE\n"
             "      --json           JSON Lines: {\"path\": ..., \"top\": [{\"index\": ...,\n"
@@ -84,6 +98,53 @@ static void usage(FILE *out)
           out);
 }
 
+static int parse_topk(const char *v, int *out)
+{
+    if (!strcmp(v, "all") || !strcmp(v, "-1")) {
+        *out = IMGCLASS_TOPK_ALL;
+        return 0;
+    }
+    if (cli_parse_int(v, 1, 100000, out) == 0)
+        return 0;
+    fprintf(stderr, PROG ": bad value '%s' for --topk (1..100000, or all / -1)\n", v);
+    return -1;
+}
+
+static int parse_threshold(const char *v, float *out)
+{
+    char *end;
+    errno = 0;
+    float f = strtof(v, &end);
+    if (!*v || *end || errno || isnan(f)) {
+        fprintf(stderr, PROG ": bad value '%s' for --threshold (a number)\n", v);
+        return -1;
+    }
+    *out = f;
+    return 0;
+}
+
+/* --allow / --deny CLASS: all digits is a class index, anything else a
+ * label or id; one kind of list per run. */
+static int add_class(classify_args *a, const char *v, int list)
+{
+    if (a->list && a->list != list) {
+        fprintf(stderr, PROG ": --allow and --deny exclude each other; give one of them\n");
+        return -1;
+    }
+    a->list = list;
+    int index;
+    if (*v >= '0' && *v <= '9' && cli_parse_int(v, 0, INT32_MAX, &index) == 0)
+        a->class_indices[a->nclass_indices++] = index;
+    else if (*v)
+        a->class_labels[a->nclass_labels++] = v;
+    else {
+        fprintf(stderr, PROG ": --%s needs a class index or label, not an empty value\n",
+                list == 'a' ? "allow" : "deny");
+        return -1;
+    }
+    return 0;
+}
+
 /* 0: run; 1: --help was printed; -1: usage error (printed). */
 static int parse_args(int argc, char **argv, classify_args *a)
 {
@@ -97,9 +158,14 @@ static int parse_args(int argc, char **argv, classify_args *a)
     a->progress = -1;
     a->delim = '\n';
     a->device = "cpu";
+    a->threshold = -INFINITY;
     a->inputs = calloc((size_t)argc, sizeof *a->inputs);
-    if (!a->inputs)
+    a->class_indices = calloc((size_t)argc, sizeof *a->class_indices);
+    a->class_labels = calloc((size_t)argc, sizeof *a->class_labels);
+    if (!a->inputs || !a->class_indices || !a->class_labels) {
+        fprintf(stderr, PROG ": out of memory\n");
         return -1;
+    }
     int only_inputs = 0;
     for (int i = 1; i < argc;) {
         const char *arg = argv[i], *v;
@@ -156,7 +222,10 @@ static int parse_args(int argc, char **argv, classify_args *a)
         VALUE("--model", "-m", a->model_path = v)
         VALUE("--labels", "-l", a->labels_path = v)
         VALUE("--device", NULL, a->device = v)
-        INT("--topk", "-k", topk, 1, 100000)
+        VALUE("--topk", "-k", if (parse_topk(v, &a->topk)) return -1)
+        VALUE("--threshold", NULL, if (parse_threshold(v, &a->threshold)) return -1)
+        VALUE("--allow", NULL, if (add_class(a, v, 'a')) return -1)
+        VALUE("--deny", NULL, if (add_class(a, v, 'd')) return -1)
         INT("--batch", "-b", batch, 1, 4096)
         INT("--window-ms", "-w", window_ms, 0, 86400000)
         INT("--threads", "-t", threads, 1, 1024)
@@ -180,6 +249,7 @@ static int parse_args(int argc, char **argv, classify_args *a)
         return -1;
     }
     a->pa = pa; /* finished on the model's recipe in load_model() */
+    a->decode = pp_args_decode(&pa);
     if (a->progress < 0)
         a->progress = isatty(STDERR_FILENO);
     return 0;
@@ -322,7 +392,20 @@ static imgclass_pipeline *start_pipeline(const classify_args *a, const imgclass_
     o.max_delay_us = a->window_ms > 0 ? (int64_t)a->window_ms * 1000 : -1;
     o.preprocess_threads = a->pp_threads;
     o.topk = a->topk;
+    o.filter.score_threshold = a->threshold;
+    if (a->list == 'a') {
+        o.filter.allow_indices = a->class_indices;
+        o.filter.allow_index_count = (size_t)a->nclass_indices;
+        o.filter.allow_labels = a->class_labels;
+        o.filter.allow_label_count = (size_t)a->nclass_labels;
+    } else if (a->list == 'd') {
+        o.filter.deny_indices = a->class_indices;
+        o.filter.deny_index_count = (size_t)a->nclass_indices;
+        o.filter.deny_labels = a->class_labels;
+        o.filter.deny_label_count = (size_t)a->nclass_labels;
+    }
     o.preprocess = a->pp;
+    o.decode = a->decode;
     o.on_result = on_result;
     o.on_result_ctx = s;
     imgclass_pipeline *p = NULL;
@@ -349,18 +432,25 @@ static void print_summary(const classify_args *a, const sink *s, const imgclass_
                 st.preprocess_sum_us / 1e6, st.latency_p50_us / 1e3, st.latency_p99_us / 1e3);
 }
 
+static void free_args(classify_args *a)
+{
+    free(a->inputs);
+    free(a->class_indices);
+    free(a->class_labels);
+}
+
 int cmd_classify(int argc, char **argv)
 {
     classify_args a;
     int pr = parse_args(argc, argv, &a);
     if (pr) {
-        free(a.inputs);
+        free_args(&a);
         return pr > 0 ? 0 : 1;
     }
     imgclass_model *model = load_model(&a);
     if (!model || check_batch_memory(&a, model)) {
         imgclass_model_free(model);
-        free(a.inputs);
+        free_args(&a);
         return 1;
     }
     sink s;
@@ -397,6 +487,6 @@ int cmd_classify(int argc, char **argv)
     imgclass_pipeline_free(p);
     path_source_free(src);
     imgclass_model_free(model);
-    free(a.inputs);
+    free_args(&a);
     return status;
 }

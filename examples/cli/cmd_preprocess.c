@@ -94,7 +94,8 @@ static FILE *open_output(const char *npy_path, char **temp_path)
  * replaced, and a full disk, a write error or a signal leaves the old
  * target as it was and no partial array. */
 static int run(const char *npy_path, char **files, int nfiles,
-               const imgclass_preprocess_options *opts, int height, int width)
+               const imgclass_decode_options *dopts, const imgclass_preprocess_options *opts,
+               int height, int width)
 {
     imgclass_batch *batch = NULL;
     if (imgclass_batch_create(1, height, width, &batch) != IMGCLASS_OK) {
@@ -122,7 +123,7 @@ static int run(const char *npy_path, char **files, int nfiles,
     if (npy_write_header_f32(f, shape, 4) != 0)
         write_errno = errno ? errno : EIO;
     for (int i = 0; i < nfiles && !write_errno && !stop_signal; i++) {
-        if (imgclass_preprocess_file(files[i], NULL, opts, batch, 0) != IMGCLASS_OK) {
+        if (imgclass_preprocess_file(files[i], dopts, opts, batch, 0) != IMGCLASS_OK) {
             fprintf(stderr, "%s: %s\n", PROG, imgclass_last_error());
             failed++;
             continue;
@@ -222,7 +223,8 @@ int cmd_preprocess(int argc, char **argv)
     if (pp_args_finish(&pa, &opts, PROG) != 0 ||
         pp_fixed_output_size(&opts, &height, &width, PROG) != 0)
         goto done;
-    status = run(npy_path, files, nfiles, &opts, height, width);
+    imgclass_decode_options dopts = pp_args_decode(&pa);
+    status = run(npy_path, files, nfiles, &dopts, &opts, height, width);
 done:
     free(files);
     return status;

@@ -107,6 +107,11 @@ int pp_args_parse(pp_args *a, int argc, char **argv, int *i, const char *prog)
         *i += 1;
         return 1;
     }
+    if (!strcmp(opt, "--exif-transpose")) {
+        a->exif_transpose = 1;
+        *i += 1;
+        return 1;
+    }
     if (take_value(argc, argv, i, "--preset", &v, &missing)) {
         if (missing)
             goto no_value;
@@ -336,6 +341,15 @@ void pp_args_help(FILE *out)
           "                       Pillow's Image.resize\n"
           "  --mean R,G,B         normalisation mean (0.485,0.456,0.406)\n"
           "  --std R,G,B          normalisation std (0.229,0.224,0.225)\n"
-          "  --fast               allow inexact shortcuts (reduced-scale JPEG decoding)\n",
+          "  --fast               allow inexact shortcuts (reduced-scale JPEG decoding)\n"
+          "  --exif-transpose     apply the EXIF orientation of JPEG and PNG files first,\n"
+          "                       as Pillow's ImageOps.exif_transpose (default: as stored)\n",
           out);
+}
+
+imgclass_decode_options pp_args_decode(const pp_args *a)
+{
+    imgclass_decode_options d = imgclass_decode_options_default();
+    d.exif_transpose = a->exif_transpose;
+    return d;
 }

@@ -3,7 +3,7 @@
  *   --preset imagenet|djl|torchvision:Weights.NAME
  *   --resize-mode shorter|exact|none  --size N|WxH
  *   --crop N|WxH|none  --interpolation bilinear|bicubic  --mean R,G,B
- *   --std R,G,B  --fast
+ *   --std R,G,B  --fast  --exif-transpose
  * The preset is the base whatever its position; the other options override
  * it field by field, so "--crop 200 --preset djl" means djl with a 200 crop.
  * Without --preset the base is the model's recipe when it carries one
@@ -27,6 +27,7 @@ typedef struct pp_args {
     int have_mean, have_std;
     float mean[3], std[3];
     int fast;
+    int exif_transpose; /* --exif-transpose: a decode option, see pp_args_decode() */
 } pp_args;
 
 /* A zeroed pp_args (the imagenet preset, nothing overridden). */
@@ -41,6 +42,10 @@ int pp_args_parse(pp_args *args, int argc, char **argv, int *i, const char *prog
 /* Builds the options: preset first, then the overrides. Returns 0, or -1
  * after printing the reason when they are inconsistent. */
 int pp_args_finish(const pp_args *args, imgclass_preprocess_options *out, const char *prog);
+
+/* The decode options these arguments ask for (--exif-transpose) on top of
+ * imgclass_decode_options_default(). */
+imgclass_decode_options pp_args_decode(const pp_args *args);
 
 /* As pp_args_finish(), on `base` (the model's own preprocessing) unless a
  * --preset was given; base NULL means the imagenet preset. */

@@ -252,6 +252,7 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
         fprintf(stderr, PROG ": no --model NAME=PATH given (see --help)\n");
         return -1;
     }
+    cfg->decode = pp_args_decode(&pp);
     if (pp_args_finish(&pp, &cfg->preprocess, PROG) ||
         pp_fixed_output_size(&cfg->preprocess, &cfg->input_height, &cfg->input_width, PROG))
         return -1;

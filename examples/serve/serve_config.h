@@ -33,6 +33,7 @@ typedef struct serve_config {
     int default_topk;
     const char *device;
     imgclass_preprocess_options preprocess;
+    imgclass_decode_options decode; /* --exif-transpose */
     int input_height, input_width;
     int quiet;             /* no request log */
 } serve_config;

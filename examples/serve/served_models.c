@@ -44,6 +44,7 @@ static int open_one(served_model *m, const serve_model_spec *spec, const serve_c
     po.queue_capacity = cfg->queue;
     po.topk = 1; /* each request picks its own k from the full scores */
     po.preprocess = cfg->preprocess;
+    po.decode = cfg->decode;
     po.on_result = on_result;
     po.on_result_ctx = m;
     /* Unordered: a request with an undecodable image is answered as soon

@@ -508,6 +508,7 @@ int main(int argc, char **argv)
     popt.preprocess_threads = a.pp_threads;
     popt.topk = a.topk;
     popt.preprocess = a.pp;
+    popt.decode = a.decode;
     popt.on_result = on_result;
     popt.on_result_ctx = &w;
     if (imgclass_pipeline_create(model, &popt, &w.pipeline) != IMGCLASS_OK) {

@@ -166,6 +166,7 @@ int watch_args_parse(int argc, char **argv, watch_args *a)
         fprintf(stderr, WATCH_PROG ": --model, --input and --output are required (see --help)\n");
         return -1;
     }
+    a->decode = pp_args_decode(&pa);
     if (pp_args_finish(&pa, &a->pp, WATCH_PROG))
         return -1;
     if (!a->state) {

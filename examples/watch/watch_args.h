@@ -23,6 +23,7 @@ typedef struct watch_args {
     int stats_seconds; /* 0: no --stats */
     uint64_t compact_bytes;
     imgclass_preprocess_options pp;
+    imgclass_decode_options decode; /* --exif-transpose */
     char *state_owned; /* the default state folder, when --state is absent */
     char *input_owned; /* --input without trailing slashes */
 } watch_args;

@@ -2,7 +2,7 @@
  * header probe that shares them: any
  * bytes must give a status, never a crash, a leak, undefined behaviour or a
  * bound exceeded; region and scale requests are derived from the input
- * too. Built by run.sh with libFuzzer, or with standalone.c's mutator
+ * too, and the second decode applies the EXIF orientation. Built by run.sh with libFuzzer, or with standalone.c's mutator
  * where clang's libFuzzer is missing. */
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < size && i < 64; i++)
         ctx.bits = ctx.bits * 31u + data[i];
     ic_decode_request req = {&ctx, fuzz_scale, fuzz_region, 0};
+    opt.exif_transpose = 1; /* the EXIF walk, and a transposed whole image */
     if (ic_decode(data, size, "fuzz", &opt, &req, &out) == IMGCLASS_OK) {
         /* Read every row of the block through memchr, which ASan checks
          * over its whole range in one call (a byte-by-byte loop here cost

@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     popt.resize_size = 72;
     popt.crop_width = popt.crop_height = 64;
     popt.fast = size > 0 && (data[size - 1] & 1); /* both exact and reduced-scale paths */
+    dopt.exif_transpose = size > 1 && (data[size - 2] & 1); /* EXIF walk and transposition */
     (void)imgclass_preprocess_memory(data, size, &dopt, &popt, batch, 0);
     return 0;
 }

@@ -46,6 +46,11 @@ images = {
     "a.tga": enc(img, "TGA"), "r.tga": enc(img, "TGA", compression="tga_rle"),
     "a.ppm": enc(img, "PPM"), "a.pgm": enc(img.convert("L"), "PPM"),
 }
+# EXIF orientation (read with exif_transpose): a rotation and a flip.
+for tag, fmt in ((6, "JPEG"), (2, "PNG")):
+    exif = Image.Exif()
+    exif[0x0112] = tag
+    images[f"exif{tag}.{fmt.lower()}"] = enc(img, fmt, exif=exif.tobytes())
 # An 8-bit RGB PSD (raw) and a BMP with RLE8, which Pillow cannot write.
 w, h = 5, 4
 psd = (b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, h, w, 8, 3) + struct.pack(">III", 0, 0, 0)

@@ -304,7 +304,7 @@ static void test_pnm(void **state)
 static void expect_error(const unsigned char *d, size_t n, uint64_t max_pixels,
                          imgclass_status want)
 {
-    imgclass_decode_options o = {sizeof o, max_pixels, 0, 0, 0};
+    imgclass_decode_options o = {sizeof o, max_pixels, 0, 0, 0, 0};
     ic_decoded out;
     memset(&out, 0xAB, sizeof out);
     ic_decoded before = out;
@@ -459,7 +459,7 @@ static void test_too_large(void **state)
     size_t n;
     unsigned char *jpg = make_jpeg(&jpeg_cases[0], 40, 30, &n);
     expect_error(jpg, n, 1199, IMGCLASS_ERR_TOO_LARGE);
-    imgclass_decode_options o = {sizeof o, 1200, 0, 0, 0};
+    imgclass_decode_options o = {sizeof o, 1200, 0, 0, 0, 0};
     ic_decoded out;
     assert_int_equal(ic_decode(jpg, n, "t", &o, NULL, &out), IMGCLASS_OK);
     free(out.pixels);

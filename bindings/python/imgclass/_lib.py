@@ -45,6 +45,7 @@ class DecodeOptions(ctypes.Structure):
         ("max_file_bytes", ctypes.c_uint64),
         ("max_decode_memory", ctypes.c_uint64),
         ("max_jpeg_scans", ctypes.c_int),
+        ("exif_transpose", ctypes.c_int),
     ]
 
 
@@ -108,6 +109,20 @@ class InputC(ctypes.Structure):
     ]
 
 
+class FilterC(ctypes.Structure):
+    _fields_ = [
+        ("score_threshold", ctypes.c_float),
+        ("allow_indices", ctypes.POINTER(ctypes.c_int)),
+        ("allow_index_count", ctypes.c_size_t),
+        ("allow_labels", ctypes.POINTER(ctypes.c_char_p)),
+        ("allow_label_count", ctypes.c_size_t),
+        ("deny_indices", ctypes.POINTER(ctypes.c_int)),
+        ("deny_index_count", ctypes.c_size_t),
+        ("deny_labels", ctypes.POINTER(ctypes.c_char_p)),
+        ("deny_label_count", ctypes.c_size_t),
+    ]
+
+
 class ClassifyOptions(ctypes.Structure):
     _fields_ = [
         ("struct_size", ctypes.c_size_t),  # set by imgclass_*_default()
@@ -115,6 +130,7 @@ class ClassifyOptions(ctypes.Structure):
         ("decode", DecodeOptions),
         ("preprocess", PreprocessOptionsC),
         ("preprocess_threads", ctypes.c_int),
+        ("filter", FilterC),
     ]
 
 
@@ -155,6 +171,7 @@ class PipelineOptionsC(ctypes.Structure):
         ("on_result_ctx", ctypes.c_void_p),
         ("ordered", ctypes.c_int),
         ("preprocess_nice", ctypes.c_int),
+        ("filter", FilterC),
     ]
 
 
@@ -243,6 +260,7 @@ _PROTOTYPES = {
     "imgclass_engine_version": (ctypes.c_char_p, []),
     "imgclass_predict": (_INT, [_VP, _VP, c_float_p, _SZ]),
     "imgclass_topk": (_INT, [_VP, c_float_p, _INT, _INT, ctypes.POINTER(ClassC), _INTP]),
+    "imgclass_filter_default": (FilterC, []),
     "imgclass_classify_options_default": (ClassifyOptions, []),
     "imgclass_classify": (_INT, [_VP, ctypes.POINTER(InputC), _SZ,
                                  ctypes.POINTER(ClassifyOptions), _VPP]),

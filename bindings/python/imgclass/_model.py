@@ -65,6 +65,53 @@ def _int_arg(value, name, minimum):
     return int(value)
 
 
+def _topk_arg(value):
+    """topk: an int >= 1, or -1 / "all" for every class."""
+    if value == "all" or (not isinstance(value, bool) and isinstance(value, (int, np.integer))
+                          and value == -1):
+        return -1
+    return _int_arg(value, "topk", 1)
+
+
+class _Filter:
+    """threshold / allow / deny as an imgclass_filter, with the C arrays it
+    points to kept alive as long as this object."""
+
+    def __init__(self, threshold=None, allow=None, deny=None):
+        self.c = lib.imgclass_filter_default()
+        if threshold is not None:
+            if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) \
+                    or threshold != threshold:
+                raise ValueError(f"threshold must be a number, got {threshold!r}")
+            self.c.score_threshold = float(threshold)
+        if allow is not None and deny is not None:
+            raise ValueError("allow and deny exclude each other: give one of them")
+        self._keep = []
+        for name, classes in (("allow", allow), ("deny", deny)):
+            if classes is None:
+                continue
+            if isinstance(classes, (str, bytes, int)):
+                classes = [classes]
+            indices, labels = [], []
+            for c in classes:
+                if isinstance(c, str):
+                    labels.append(c.encode("utf-8"))
+                elif not isinstance(c, bool) and isinstance(c, (int, np.integer)):
+                    indices.append(int(c))
+                else:
+                    raise TypeError(f"{name}: a class is an int index or a str label, got {c!r}")
+            if indices:
+                arr = (ctypes.c_int * len(indices))(*indices)
+                self._keep.append(arr)
+                setattr(self.c, f"{name}_indices", arr)
+                setattr(self.c, f"{name}_index_count", len(indices))
+            if labels:
+                arr = (ctypes.c_char_p * len(labels))(*labels)
+                self._keep.append(arr)
+                setattr(self.c, f"{name}_labels", arr)
+                setattr(self.c, f"{name}_label_count", len(labels))
+
+
 def set_num_threads(n: int) -> None:
     """Sets the engine's intra-op thread pool size (process-wide: libtorch
     has one pool for every model). Call before loading models or while no
@@ -244,7 +291,8 @@ class Model:
         return Prediction(c.index, label, float(c.score))
 
     def classify(self, inputs, topk: int = 5, *, bgr: bool = False,
-                 preprocess_threads: Optional[int] = None) -> List[Result]:
+                 preprocess_threads: Optional[int] = None, threshold: Optional[float] = None,
+                 allow=None, deny=None) -> List[Result]:
         """Classifies one input or an iterable of them in one batch.
 
         Inputs: paths (``str``, ``os.PathLike``), encoded images
@@ -255,9 +303,16 @@ class Model:
         others. Argument mistakes (an unsupported type, a float array, a bad
         shape) raise TypeError/ValueError before anything runs; a failure of
         the whole call (engine, memory) raises imgclass.Error.
+
+        Filtering: ``topk=-1`` (or ``"all"``) reports every class;
+        ``threshold`` omits classes scoring below it (a Result may then have
+        no prediction, which is not an error); ``allow`` or ``deny`` (not
+        both) is an iterable of class indices (int) and labels or synset ids
+        (str). An unknown label or index raises imgclass.InvalidArgumentError.
         """
         handle = self._live()
-        topk = _int_arg(topk, "topk", 1)
+        topk = _topk_arg(topk)
+        flt = _Filter(threshold, allow, deny)
         items = as_input_list(inputs)
         if not items:
             return []
@@ -268,6 +323,7 @@ class Model:
         threads = self._preprocess_threads if preprocess_threads is None else \
             _int_arg(preprocess_threads, "preprocess_threads", 0)
         opts.preprocess_threads = threads
+        opts.filter = flt.c
         res = ctypes.c_void_p()
         with _inputs.Prepared(items, bgr) as prepared:
             check(lib.imgclass_classify(handle, prepared.c, prepared.count, ctypes.byref(opts),
@@ -316,15 +372,16 @@ class Model:
 
     def pipeline(self, batch: int = 8, max_delay_ms: Optional[float] = 5, *, topk: int = 5,
                  preprocess_threads: int = 0, queue_capacity: int = 0, ordered: bool = True,
-                 bgr: bool = False):
+                 bgr: bool = False, threshold: Optional[float] = None, allow=None, deny=None):
         """A long-lived batching classifier over this model (see
         :class:`imgclass.Pipeline`): batches of up to ``batch`` images, cut
         ``max_delay_ms`` after their first image is ready (None: only full
-        batches and flushes). Closing the model closes it first."""
+        batches and flushes). Closing the model closes it first. ``topk``,
+        ``threshold``, ``allow`` and ``deny`` filter as in :meth:`classify`."""
         from ._pipeline import Pipeline
         return Pipeline(self, batch=batch, max_delay_ms=max_delay_ms, topk=topk,
                         preprocess_threads=preprocess_threads, queue_capacity=queue_capacity,
-                        ordered=ordered, bgr=bgr)
+                        ordered=ordered, bgr=bgr, threshold=threshold, allow=allow, deny=deny)
 
 
 def topk(scores, k: int = 5, model: Optional[Model] = None,

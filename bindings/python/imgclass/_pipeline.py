@@ -78,8 +78,9 @@ class Pipeline:
     """
 
     def __init__(self, model, batch=8, max_delay_ms=5, *, topk=5, preprocess_threads=0,
-                 queue_capacity=0, ordered=True, bgr=False):
-        from ._model import _int_arg
+                 queue_capacity=0, ordered=True, bgr=False, threshold=None, allow=None,
+                 deny=None):
+        from ._model import _Filter, _int_arg, _topk_arg
         self._handle = None
         if not _lib.has_pipeline():
             raise NotImplementedError(
@@ -96,7 +97,9 @@ class Pipeline:
             opts.max_delay_us = int(round(max_delay_ms * 1000))
         opts.preprocess_threads = _int_arg(preprocess_threads, "preprocess_threads", 0)
         opts.queue_capacity = _int_arg(queue_capacity, "queue_capacity", 0)
-        opts.topk = _int_arg(topk, "topk", 1)
+        opts.topk = _topk_arg(topk)
+        flt = _Filter(threshold, allow, deny)  # C copies what it needs at create
+        opts.filter = flt.c
         opts.decode = model._dopts
         opts.preprocess = model._copts
         opts.ordered = 1 if ordered else 0

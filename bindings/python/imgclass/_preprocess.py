@@ -50,7 +50,10 @@ class PreprocessOptions:
     inexact JPEG shortcuts (reduced-scale DCT decoding, as Pillow's draft()).
     ``max_pixels``: larger images are refused (0: no limit, trusted input).
     ``interpolation``: the resize filter, ``"bilinear"`` (torchvision's
-    default) or ``"bicubic"``, both bit-exact with Pillow.
+    default) or ``"bicubic"``, both bit-exact with Pillow. ``exif_transpose``:
+    apply the EXIF orientation of JPEG and PNG files first, as
+    ``ImageOps.exif_transpose(Image.open(f))`` (the default, False, keeps
+    the pixels as stored, as ``Image.open(f)``).
     """
     resize: Optional[Size] = 256
     crop: Optional[Size] = 224
@@ -59,6 +62,7 @@ class PreprocessOptions:
     fast: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS
     interpolation: str = "bilinear"
+    exif_transpose: bool = False
 
     def output_size(self):
         """(height, width) of every output image, or ValueError when it
@@ -104,6 +108,7 @@ class PreprocessOptions:
         # memory, JPEG scans), then the caller's pixel limit.
         d = _lib.lib.imgclass_decode_options_default()
         d.max_pixels = int(self.max_pixels)
+        d.exif_transpose = 1 if self.exif_transpose else 0
         return o, d
 
 
@@ -167,7 +172,7 @@ def preprocess(inputs, resize: Optional[Size] = 256, crop: Optional[Size] = 224,
                fast: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS, bgr: bool = False,
                threads: Optional[int] = None, out: Optional[np.ndarray] = None,
                options: Optional[PreprocessOptions] = None,
-               interpolation: str = "bilinear") -> np.ndarray:
+               interpolation: str = "bilinear", exif_transpose: bool = False) -> np.ndarray:
     """Decodes and preprocesses images into a float32 array (N, 3, H, W).
 
     Equal bit for bit to ``Compose([Resize(resize), CenterCrop(crop),
@@ -183,7 +188,7 @@ def preprocess(inputs, resize: Optional[Size] = 256, crop: Optional[Size] = 224,
     """
     if options is None:
         options = PreprocessOptions(resize, crop, tuple(mean), tuple(std), fast, max_pixels,
-                                    interpolation)
+                                    interpolation, exif_transpose)
     elif not isinstance(options, PreprocessOptions):
         raise TypeError("options must be an imgclass.PreprocessOptions")
     copts, dopts = c_options(options)

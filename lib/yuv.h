@@ -1,0 +1,21 @@
+/* Internal: YUV 4:2:0 to RGB with OpenCV's fixed-point arithmetic. */
+#ifndef IMGCLASS_YUV_H
+#define IMGCLASS_YUV_H
+
+#include "imgclass.h"
+
+/* RGB = saturate((max(0, Y - y_offset) * cy + round + coeffs * (U|V - 128)) >> 20). */
+typedef struct ic_yuv_coeffs {
+    int32_t cy, cvr, cvg, cug, cub;
+    int y_offset;
+} ic_yuv_coeffs;
+
+/* The coefficients of a matrix and range; 0 when valid, -1 when unknown. */
+int ic_yuv_coeffs_for(imgclass_yuv_matrix matrix, imgclass_yuv_range range, ic_yuv_coeffs *out);
+
+struct imgclass_image;
+
+/* Pixels [x0, x0 + n) of row y of a YUV image as R,G,B triples into rgb. */
+void ic_yuv_row_to_rgb(const struct imgclass_image *image, int y, int x0, int n, uint8_t *rgb);
+
+#endif

@@ -1,0 +1,8 @@
+#!/bin/sh
+# YUV frames (imgclass_image_wrap_yuv) against OpenCV's cvtColor, bit for
+# bit (see yuv_parity.py). Skips (77) without python3-opencv.
+# Environment: BUILD (build folder), PYTHON (interpreter with torch, cv2).
+set -eu
+BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+exec "$PYTHON" test/parity/yuv_parity.py "$BUILD/libimgclass.so"
