@@ -1,4 +1,8 @@
-/* Internal: the decoder interface shared by imgclass_image_load*() and the
+/* Internal: the dispatcher. It picks the format decoder by content and
+ * applies the EXIF orientation; the types it shares with the decoders are
+ * in decode_common.h, below both.
+ *
+ * The decoder interface is shared by imgclass_image_load*() and the
  * fused decode+preprocess path (imgclass_preprocess_file/memory).
  *
  * The fused path needs only the part of the image that survives the crop;
@@ -9,38 +13,7 @@
 #ifndef IMGCLASS_DECODE_H
 #define IMGCLASS_DECODE_H
 
-#include "imgclass.h"
-
-/* Columns [x, x + width) and rows [y, y + height) of an image. */
-typedef struct ic_region {
-    int x, y, width, height;
-} ic_region;
-
-typedef struct ic_decode_request {
-    void *ctx;
-    /* Optional (fast mode only). Given the full size from the header,
-     * returns the DCT scale denominator (1, 2, 4 or 8) to decode a JPEG at;
-     * other formats ignore it. NULL: 1, exact. */
-    int (*choose_scale)(void *ctx, int width, int height);
-    /* Optional. Given the size the image decodes to (after any DCT
-     * scaling), sets *region to the part the caller needs (always inside
-     * the image, non-empty). NULL: the whole image. */
-    void (*choose_region)(void *ctx, int width, int height, ic_region *region);
-    /* Non-zero: stop after the header and the checks made from it (pixel
-     * limit, decode memory, unsupported variants); *out gets only the
-     * image size and format, no pixels. The data may be just a prefix of
-     * the file: the body is neither read nor checked for truncation. */
-    int header_only;
-} ic_decode_request;
-
-/* A decoded block: 8-bit RGB rows covering (at least) the region asked
- * for, inside an image of image_width x image_height. */
-typedef struct ic_decoded {
-    int image_width, image_height; /* size of the whole (scaled) image */
-    ic_region block;               /* where pixels[0] sits, and its size */
-    size_t stride;                 /* bytes between rows of the block */
-    unsigned char *pixels;         /* malloc'd; the caller frees it (NULL: header_only) */
-} ic_decoded;
+#include "decode_common.h"
 
 /* Decodes `size` bytes at `data` (any supported format, by content).
  * `source` names the input in error messages (a path or "memory buffer").

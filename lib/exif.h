@@ -6,7 +6,6 @@
 
 #include <stddef.h>
 
-#include "decode.h"
 #include "decode_common.h"
 
 /* The orientation (1..8) that `size` bytes of a JPEG or PNG carry in

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs the test suites and prints one closing line "N passed, N failed".
 #   sh test/run_all.sh [--unit] [--parity] [--integration] [--python] [--hostile]
+#                      [--layering]
 #   (default: all)
 # Environment: BUILD (build folder), PYTHON (the interpreter with torch),
 # VALGRIND=1 runs the unit binaries under valgrind, leaks counted as errors.
@@ -16,8 +17,9 @@ case "$BUILD" in /*) build_abs=$BUILD ;; *) build_abs=$(pwd)/$BUILD ;; esac
 IMGCLASS_ENGINE_PATH=${IMGCLASS_ENGINE_PATH:-$build_abs/libimgclass-torch.so}
 export IMGCLASS_ENGINE_PATH
 
-want_unit=0 want_parity=0 want_integration=0 want_python=0 want_hostile=0
-[ $# -eq 0 ] && { want_unit=1; want_parity=1; want_integration=1; want_python=1; want_hostile=1; }
+want_unit=0 want_parity=0 want_integration=0 want_python=0 want_hostile=0 want_layering=0
+[ $# -eq 0 ] && { want_unit=1; want_parity=1; want_integration=1; want_python=1; want_hostile=1
+                  want_layering=1; }
 for a in "$@"; do
     case "$a" in
     --unit) want_unit=1 ;;
@@ -25,6 +27,7 @@ for a in "$@"; do
     --integration) want_integration=1 ;;
     --python) want_python=1 ;;
     --hostile) want_hostile=1 ;;
+    --layering) want_layering=1 ;;
     *) echo "run_all.sh: unknown option $a" >&2; exit 2 ;;
     esac
 done
@@ -93,6 +96,14 @@ fi
 if [ $want_hostile = 1 ]; then
     for t in test/hostile/*.sh; do
         [ -f "$t" ] && run_suite "hostile/$(basename "$t" .sh)" sh "$t"
+    done
+fi
+
+# The source layout (test/layering/): include rules read from lib/, no
+# build needed, so once in the plain suites and not again per sanitizer.
+if [ $want_layering = 1 ]; then
+    for t in test/layering/*.sh; do
+        [ -f "$t" ] && run_suite "layering/$(basename "$t" .sh)" sh "$t"
     done
 fi
 

@@ -50,7 +50,7 @@ libs="-ljpeg -lz -ljson-c -lm -lpthread"
 
 # The library sources a target can need, compiled once into an archive
 # (rebuilt when a source is newer); the linker takes what each target uses.
-lib_src="batch decode decode_complete decode_jpeg decode_pnm decode_stb error exif file_io geometry
+lib_src="batch decode decode_common decode_complete decode_jpeg decode_pnm decode_stb error exif file_io geometry
          gzip image labels model normalize preprocess probe recipe resample struct_size version yuv"
 objs=""
 for s in $lib_src; do
