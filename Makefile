@@ -76,6 +76,11 @@ ENGINE_LIBS := $(TORCH_LIBS) -lstdc++ -lpthread -lm
 ENGINE_C_SRC := lib/engine_module.c
 LIB_C_SRC := $(filter-out $(ENGINE_C_SRC),$(sort $(wildcard lib/*.c)))
 LIB_OBJ := $(LIB_C_SRC:%.c=$(BUILD)/%.o)
+# The core sources the fuzz targets link (test/fuzz/run.sh reads this list
+# with `make -s print-fuzz-lib-sources` and builds them with libFuzzer's
+# flags): all of the core but the engine loader, which the targets replace
+# with test/fuzz/engine_stub.c. A new lib/*.c joins both lists by itself.
+FUZZ_LIB_C_SRC := $(filter-out lib/engine_loader.c,$(LIB_C_SRC))
 ENGINE_CXX_SRC := $(sort $(wildcard lib/*.cpp))
 ENGINE_OBJ := $(ENGINE_CXX_SRC:%.cpp=$(BUILD)/%.o) $(ENGINE_C_SRC:%.c=$(BUILD)/%.o)
 COMMON_SRC := $(sort $(wildcard examples/common/*.c))
@@ -107,7 +112,8 @@ FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so
                 $(BUILD)/test/fake_engine_no_entry.so
 
 .PHONY: all lib cli serve watch api-examples tests test check check-asan check-tsan check-valgrind deps demo bench \
-        bench-startup fuzz install uninstall install-python uninstall-python clean FORCE
+        bench-startup fuzz print-fuzz-lib-sources install uninstall install-python uninstall-python \
+        clean FORCE
 
 all: lib cli serve watch
 
@@ -328,6 +334,9 @@ $(BUILD)/bench/pipeline_bench: bench/pipeline_bench.c $(STLIB) $(ENGINE_MODULE)
 
 fuzz: all
 	PYTHON=$(PYTHON) BUILD=$(BUILD) sh test/fuzz/run.sh
+
+print-fuzz-lib-sources:
+	@echo $(FUZZ_LIB_C_SRC)
 
 # --- install ----------------------------------------------------------------
 
