@@ -928,6 +928,11 @@ typedef struct imgclass_pipeline_stats {
     /* Sums since creation, microseconds: time queued before a worker took
      * an image, preprocessing, and forward passes (once per batch). */
     double queued_sum_us, preprocess_sum_us, forward_sum_us;
+    /* Images the engine thread decoded and preprocessed itself: when it is
+     * idle and the next forward pass has no image yet, it prepares that
+     * first image rather than wake a worker (low load); the workers
+     * prepare the rest. */
+    uint64_t engine_prepared;
 } imgclass_pipeline_stats;
 
 /* Fills *out (whose struct_size the caller sets) with a consistent

@@ -98,6 +98,7 @@ struct imgclass_pipeline {
     uint64_t flush_upto;        /* cut batches until every seq below this is cut */
     size_t outstanding;         /* accepted, not delivered */
     int closing;                /* submit refuses; free() is draining */
+    int engine_idle;            /* the engine waits with no image for its next pass */
     int stopping;               /* threads exit */
 
     pipe_batch batches[IC_PIPE_BUFFERS];
@@ -274,6 +275,54 @@ static imgclass_status preprocess_job(imgclass_pipeline *p, pipe_job *j)
     return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "pipeline", "input kind %d", (int)in->kind);
 }
 
+/* Takes the FIFO's head into the next slot of `b`, the filling batch
+ * (cutting it if that fills it). Caller holds the lock. */
+static pipe_job *claim_job(imgclass_pipeline *p, pipe_batch *b)
+{
+    pipe_job *j = p->fifo_head;
+    p->fifo_head = j->next;
+    if (!p->fifo_head)
+        p->fifo_tail = NULL;
+    j->batch = b;
+    j->batch_id = b->id;
+    j->slot = b->claimed;
+    if (b->claimed == 0)
+        b->first_seq = j->seq;
+    b->jobs[b->claimed++] = j;
+    p->claimed_seq = j->seq + 1;
+    if (b->claimed == (size_t)p->o.max_batch)
+        batch_cut(p, b, IMGCLASS_CUT_FULL);
+    else if (flush_due(p, b))
+        batch_cut(p, b, IMGCLASS_CUT_FLUSH);
+    j->t_start = now_ns();
+    return j;
+}
+
+/* Decodes and preprocesses a claimed job into its slot without the lock,
+ * then records it as done. Called and returns with the lock held. */
+static void prepare_job(imgclass_pipeline *p, pipe_batch *b, pipe_job *j)
+{
+    pthread_mutex_unlock(&p->lock);
+    j->status = preprocess_job(p, j);
+    if (j->status != IMGCLASS_OK) {
+        /* the message is thread-local: copy it in the thread that failed */
+        j->error = strdup(imgclass_last_error());
+    }
+    j->t_ready = now_ns();
+    size_t slot = j->slot;
+    int early = j->status != IMGCLASS_OK && !p->o.ordered;
+    if (early) /* unordered: a failure need not wait for its batch */
+        deliver(p, j, NULL, 0, NULL, 0.0); /* j is returned after this */
+
+    pthread_mutex_lock(&p->lock);
+    if (early)
+        b->jobs[slot] = NULL;
+    b->done++;
+    if (b->first_ready < 0)
+        b->first_ready = j->t_ready;
+    pthread_cond_signal(&p->engine);
+}
+
 static void *worker_main(void *arg)
 {
     imgclass_pipeline *p = arg;
@@ -286,42 +335,7 @@ static void *worker_main(void *arg)
             pthread_cond_wait(&p->work, &p->lock);
         if (p->stopping)
             break;
-        pipe_job *j = p->fifo_head;
-        p->fifo_head = j->next;
-        if (!p->fifo_head)
-            p->fifo_tail = NULL;
-        j->batch = b;
-        j->batch_id = b->id;
-        j->slot = b->claimed;
-        if (b->claimed == 0)
-            b->first_seq = j->seq;
-        b->jobs[b->claimed++] = j;
-        p->claimed_seq = j->seq + 1;
-        if (b->claimed == (size_t)p->o.max_batch)
-            batch_cut(p, b, IMGCLASS_CUT_FULL);
-        else if (flush_due(p, b))
-            batch_cut(p, b, IMGCLASS_CUT_FLUSH);
-        j->t_start = now_ns();
-        pthread_mutex_unlock(&p->lock);
-
-        j->status = preprocess_job(p, j);
-        if (j->status != IMGCLASS_OK) {
-            /* the message is thread-local: copy it in the thread that failed */
-            j->error = strdup(imgclass_last_error());
-        }
-        j->t_ready = now_ns();
-        size_t slot = j->slot;
-        int early = j->status != IMGCLASS_OK && !p->o.ordered;
-        if (early) /* unordered: a failure need not wait for its batch */
-            deliver(p, j, NULL, 0, NULL, 0.0); /* j is returned after this */
-
-        pthread_mutex_lock(&p->lock);
-        if (early)
-            b->jobs[slot] = NULL;
-        b->done++;
-        if (b->first_ready < 0)
-            b->first_ready = j->t_ready;
-        pthread_cond_signal(&p->engine);
+        prepare_job(p, b, claim_job(p, b));
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -413,6 +427,18 @@ static void *engine_main(void *arg)
         }
         if (p->stopping)
             break;
+        if (p->fifo_head && p->fill_idx == p->fwd_idx && fill_batch(p) == b && b->claimed == 0) {
+            /* Idle, and the next forward pass has no image yet: prepare its
+             * first one here, at the engine's priority and with no hand-off
+             * to a worker (at low load that hand-off and a worker at nice 19
+             * waiting for a busy core are the latency's tail). Only the
+             * first: once a batch holds an image its deadline runs, and the
+             * engine must be free to cut it. */
+            p->stats.totals.engine_prepared++;
+            prepare_job(p, b, claim_job(p, b));
+            continue;
+        }
+        p->engine_idle = p->fill_idx == p->fwd_idx && b->claimed == 0;
         if (b->state == BATCH_FILLING && deadline >= 0) {
             /* p->engine waits on CLOCK_MONOTONIC, the clock of now_ns() */
             struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000),
@@ -421,6 +447,7 @@ static void *engine_main(void *arg)
         } else {
             pthread_cond_wait(&p->engine, &p->lock);
         }
+        p->engine_idle = 0; /* busy or not, submit wakes a worker until it waits again */
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -731,7 +758,12 @@ IMGCLASS_API imgclass_status imgclass_pipeline_submit(imgclass_pipeline *p,
     ic_pipe_stats_submitted(&p->stats);
     if (seq)
         *seq = j->seq;
-    pthread_cond_signal(&p->work);
+    if (p->engine_idle) { /* it prepares the image itself (engine_main) */
+        p->engine_idle = 0;
+        pthread_cond_signal(&p->engine);
+    } else {
+        pthread_cond_signal(&p->work);
+    }
     pthread_mutex_unlock(&p->lock);
     return IMGCLASS_OK;
 }

@@ -199,6 +199,7 @@ class PipelineStatsC(ctypes.Structure):
         ("queued_sum_us", ctypes.c_double),
         ("preprocess_sum_us", ctypes.c_double),
         ("forward_sum_us", ctypes.c_double),
+        ("engine_prepared", ctypes.c_uint64),
     ]
 
 

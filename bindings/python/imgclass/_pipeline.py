@@ -48,6 +48,7 @@ class PipelineStats:
     queued_sum_us: float
     preprocess_sum_us: float
     forward_sum_us: float
+    engine_prepared: int  # images the engine thread prepared itself (idle, low load)
 
     @property
     def mean_batch(self) -> float:
@@ -217,7 +218,8 @@ class Pipeline:
             s.submitted, s.delivered, s.failed, s.batches, s.batches_full, s.batches_deadline,
             s.batches_flush, s.batched_images, s.queue_depth, s.queue_capacity,
             s.latency_p50_us, s.latency_p90_us, s.latency_p99_us, tuple(s.latency_buckets),
-            s.latency_sum_us, s.queued_sum_us, s.preprocess_sum_us, s.forward_sum_us)
+            s.latency_sum_us, s.queued_sum_us, s.preprocess_sum_us, s.forward_sum_us,
+            s.engine_prepared)
 
     # --- lifetime -----------------------------------------------------------
 
