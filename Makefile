@@ -208,7 +208,7 @@ $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 # Unit tests of the example programs' own parts link those parts' objects,
 # as the programs do (a test never #includes a program's .c file).
 $(BUILD)/test/test_cli_escape: \
-    $(addprefix $(BUILD)/examples/common/,pp_options.o text_escape.o torchvision_presets.o)
+    $(addprefix $(BUILD)/examples/common/,cli_args.o pp_options.o text_escape.o torchvision_presets.o)
 $(BUILD)/test/test_serve: $(BUILD)/examples/common/text_escape.o \
     $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o router.o)
 $(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,durable_io.o journal.o \
