@@ -76,6 +76,11 @@ ENGINE_LIBS := $(TORCH_LIBS) -lstdc++ -lpthread -lm
 ENGINE_C_SRC := lib/engine_module.c
 LIB_C_SRC := $(filter-out $(ENGINE_C_SRC),$(sort $(wildcard lib/*.c)))
 LIB_OBJ := $(LIB_C_SRC:%.c=$(BUILD)/%.o)
+# The core sources the fuzz targets link (test/fuzz/run.sh reads this list
+# with `make -s print-fuzz-lib-sources` and builds them with libFuzzer's
+# flags): all of the core but the engine loader, which the targets replace
+# with test/fuzz/engine_stub.c. A new lib/*.c joins both lists by itself.
+FUZZ_LIB_C_SRC := $(filter-out lib/engine_loader.c,$(LIB_C_SRC))
 ENGINE_CXX_SRC := $(sort $(wildcard lib/*.cpp))
 ENGINE_OBJ := $(ENGINE_CXX_SRC:%.cpp=$(BUILD)/%.o) $(ENGINE_C_SRC:%.c=$(BUILD)/%.o)
 COMMON_SRC := $(sort $(wildcard examples/common/*.c))
@@ -107,7 +112,8 @@ FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so
                 $(BUILD)/test/fake_engine_no_entry.so
 
 .PHONY: all lib cli serve watch api-examples tests test check check-asan check-tsan check-valgrind deps demo bench \
-        bench-startup fuzz install uninstall install-python uninstall-python clean FORCE
+        bench-startup fuzz print-fuzz-lib-sources install uninstall install-python uninstall-python \
+        clean FORCE
 
 all: lib cli serve watch
 
@@ -202,10 +208,11 @@ $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 # Unit tests of the example programs' own parts link those parts' objects,
 # as the programs do (a test never #includes a program's .c file).
 $(BUILD)/test/test_cli_escape: \
-    $(addprefix $(BUILD)/examples/common/,pp_options.o text_escape.o torchvision_presets.o)
+    $(addprefix $(BUILD)/examples/common/,cli_args.o pp_options.o text_escape.o torchvision_presets.o)
 $(BUILD)/test/test_serve: $(BUILD)/examples/common/text_escape.o \
     $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o router.o)
-$(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,journal.o key_set.o)
+$(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,durable_io.o journal.o \
+    key_set.o)
 
 $(BUILD)/test/fake_engine.so: test/unit/fake_engine/fake_engine.c lib/engine_abi.h
 	@mkdir -p $(dir $@)
@@ -328,6 +335,9 @@ $(BUILD)/bench/pipeline_bench: bench/pipeline_bench.c $(STLIB) $(ENGINE_MODULE)
 
 fuzz: all
 	PYTHON=$(PYTHON) BUILD=$(BUILD) sh test/fuzz/run.sh
+
+print-fuzz-lib-sources:
+	@echo $(FUZZ_LIB_C_SRC)
 
 # --- install ----------------------------------------------------------------
 

@@ -9,6 +9,7 @@
  * Each prints calls, images per second and the median, p90 and p99 latency
  * of one call (one image at b=1, one batch at b=N). Each predict size gets
  * one untimed call first (TorchScript specialises on a new input shape). */
+#include "cli_args.h"
 #include "commands.h"
 #include "model_open.h"
 #include "path_source.h"
@@ -139,6 +140,54 @@ typedef struct bench_args {
     int ninputs;
 } bench_args;
 
+enum { OPT_DEVICE = CLI_CODE_LONG, OPT_SWEEP, OPT_PP_THREADS };
+
+static const char short_options[] = CLI_SHORT_PREFIX "hm:b:r:t:";
+static const struct option long_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"model", required_argument, NULL, 'm'},
+    {"batch", required_argument, NULL, 'b'},
+    {"runs", required_argument, NULL, 'r'},
+    {"threads", required_argument, NULL, 't'},
+    {"preprocess-threads", required_argument, NULL, OPT_PP_THREADS},
+    {"sweep", required_argument, NULL, OPT_SWEEP},
+    {"device", required_argument, NULL, OPT_DEVICE},
+    PP_ARGS_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+/* Applies one option (not a preprocessing one); 0, or -1 after a message. */
+static int apply_option(bench_args *a, int c, const char *v)
+{
+    int bad = 0;
+    switch (c) {
+    case 'm': a->model_path = v; break;
+    case OPT_DEVICE: a->device = v; break;
+    case OPT_SWEEP: a->sweep = v; break;
+    case 'b': bad = cli_parse_int(v, 1, 4096, &a->batch); break;
+    case 'r': bad = cli_parse_int(v, 1, 1000000, &a->runs); break;
+    case 't': bad = cli_parse_int(v, 1, 1024, &a->threads); break;
+    case OPT_PP_THREADS: bad = cli_parse_int(v, 0, 1024, &a->pp_threads); break;
+    default: bad = 1; break; /* not reached: every code of the table is handled */
+    }
+    if (bad)
+        fprintf(stderr, PROG ": bad value '%s' for --%s (see --help)\n", v,
+                cli_option_name(long_options, c));
+    return bad ? -1 : 0;
+}
+
+/* An input; bench reads its files more than once, so not standard input. */
+static int add_input(bench_args *a, char *input)
+{
+    if (!strcmp(input, "-")) {
+        fprintf(stderr, PROG ": '-' (paths on standard input) is not an INPUT bench can take; "
+                        "give files or folders (see --help)\n");
+        return -1;
+    }
+    a->inputs[a->ninputs++] = input;
+    return 0;
+}
+
 /* 0: run; 1: --help was printed; -1: usage error (printed). a->inputs is
  * allocated in every case but -1 from calloc; bench_args_free() frees it. */
 static int parse_args(int argc, char **argv, bench_args *a)
@@ -151,45 +200,27 @@ static int parse_args(int argc, char **argv, bench_args *a)
     a->inputs = calloc((size_t)argc, sizeof *a->inputs);
     if (!a->inputs)
         return -1;
-    for (int i = 1; i < argc;) {
-        const char *arg = argv[i];
-        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+    cli_getopt_begin();
+    int c;
+    while ((c = cli_getopt(argc, argv, short_options, long_options, PROG)) != CLI_END) {
+        if (c == CLI_ERROR)
+            return -1;
+        if (c == 'h') {
             usage(stdout);
             return 1;
         }
-        if (arg[0] != '-') {
-            a->inputs[a->ninputs++] = argv[i++];
+        if (c == CLI_OPERAND) {
+            if (add_input(a, optarg))
+                return -1;
             continue;
         }
-        int r = pp_args_parse(&a->pa, argc, argv, &i, PROG);
-        if (r < 0)
+        int r = pp_args_option(&a->pa, c, optarg, PROG);
+        if (r < 0 || (r == 0 && apply_option(a, c, optarg)))
             return -1;
-        if (r > 0)
-            continue;
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int ok = v != NULL;
-        if (ok && (!strcmp(arg, "-m") || !strcmp(arg, "--model")))
-            a->model_path = v;
-        else if (ok && !strcmp(arg, "--device"))
-            a->device = v;
-        else if (ok && !strcmp(arg, "--sweep"))
-            a->sweep = v;
-        else if (ok && (!strcmp(arg, "-b") || !strcmp(arg, "--batch")))
-            ok = !cli_parse_int(v, 1, 4096, &a->batch);
-        else if (ok && (!strcmp(arg, "-r") || !strcmp(arg, "--runs")))
-            ok = !cli_parse_int(v, 1, 1000000, &a->runs);
-        else if (ok && (!strcmp(arg, "-t") || !strcmp(arg, "--threads")))
-            ok = !cli_parse_int(v, 1, 1024, &a->threads);
-        else if (ok && !strcmp(arg, "--preprocess-threads"))
-            ok = !cli_parse_int(v, 0, 1024, &a->pp_threads);
-        else
-            ok = 0;
-        if (!ok) {
-            fprintf(stderr, PROG ": bad option or value: %s (see --help)\n", arg);
-            return -1;
-        }
-        i += 2;
     }
+    while (optind < argc) /* after "--" */
+        if (add_input(a, argv[optind++]))
+            return -1;
     if (!a->model_path || a->ninputs == 0) {
         fprintf(stderr, PROG ": needs --model and at least one INPUT (see --help)\n");
         return -1;

@@ -145,6 +145,86 @@ static int add_class(classify_args *a, const char *v, int list)
     return 0;
 }
 
+/* Codes of the long options without a short form. */
+enum {
+    OPT_DEVICE = CLI_CODE_LONG,
+    OPT_THRESHOLD,
+    OPT_ALLOW,
+    OPT_DENY,
+    OPT_PP_THREADS,
+    OPT_JSON,
+    OPT_TSV,
+    OPT_TEXT,
+    OPT_PIPELINE,
+    OPT_NO_PIPELINE,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+};
+
+static const char short_options[] = CLI_SHORT_PREFIX "hm:l:k:b:w:t:0v";
+static const struct option long_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"model", required_argument, NULL, 'm'},
+    {"labels", required_argument, NULL, 'l'},
+    {"topk", required_argument, NULL, 'k'},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"allow", required_argument, NULL, OPT_ALLOW},
+    {"deny", required_argument, NULL, OPT_DENY},
+    {"text", no_argument, NULL, OPT_TEXT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"tsv", no_argument, NULL, OPT_TSV},
+    {"batch", required_argument, NULL, 'b'},
+    {"window-ms", required_argument, NULL, 'w'},
+    {"null", no_argument, NULL, '0'},
+    {"threads", required_argument, NULL, 't'},
+    {"preprocess-threads", required_argument, NULL, OPT_PP_THREADS},
+    {"device", required_argument, NULL, OPT_DEVICE},
+    {"pipeline", no_argument, NULL, OPT_PIPELINE},
+    {"no-pipeline", no_argument, NULL, OPT_NO_PIPELINE},
+    {"verbose", no_argument, NULL, 'v'},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    PP_ARGS_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+/* An integer option's value in lo..hi; 0, or -1 after the message. */
+static int int_value(const char *v, const char *name, int lo, int hi, int *out)
+{
+    if (cli_parse_int(v, lo, hi, out) == 0)
+        return 0;
+    fprintf(stderr, PROG ": bad value '%s' for %s (%d..%d)\n", v, name, lo, hi);
+    return -1;
+}
+
+/* Applies one option (not a preprocessing one); 0, or -1 after a message. */
+static int apply_option(classify_args *a, int c, const char *v)
+{
+    switch (c) {
+    case 'm': a->model_path = v; return 0;
+    case 'l': a->labels_path = v; return 0;
+    case OPT_DEVICE: a->device = v; return 0;
+    case 'k': return parse_topk(v, &a->topk);
+    case OPT_THRESHOLD: return parse_threshold(v, &a->threshold);
+    case OPT_ALLOW: return add_class(a, v, 'a');
+    case OPT_DENY: return add_class(a, v, 'd');
+    case 'b': return int_value(v, "--batch", 1, 4096, &a->batch);
+    case 'w': return int_value(v, "--window-ms", 0, 86400000, &a->window_ms);
+    case 't': return int_value(v, "--threads", 1, 1024, &a->threads);
+    case OPT_PP_THREADS: return int_value(v, "--preprocess-threads", 0, 1024, &a->pp_threads);
+    case OPT_JSON: a->format = OUT_JSON; return 0;
+    case OPT_TSV: a->format = OUT_TSV; return 0;
+    case OPT_TEXT: a->format = OUT_TEXT; return 0;
+    case OPT_PIPELINE: a->pipeline = 1; return 0;
+    case OPT_NO_PIPELINE: a->pipeline = 0; return 0;
+    case OPT_PROGRESS: a->progress = 1; return 0;
+    case OPT_NO_PROGRESS: a->progress = 0; return 0;
+    case '0': a->delim = '\0'; return 0;
+    case 'v': a->verbose = 1; return 0;
+    }
+    return -1; /* not reached: every code of the table is handled */
+}
+
 /* 0: run; 1: --help was printed; -1: usage error (printed). */
 static int parse_args(int argc, char **argv, classify_args *a)
 {
@@ -166,75 +246,24 @@ static int parse_args(int argc, char **argv, classify_args *a)
         fprintf(stderr, PROG ": out of memory\n");
         return -1;
     }
-    int only_inputs = 0;
-    for (int i = 1; i < argc;) {
-        const char *arg = argv[i], *v;
-        int m;
-        if (only_inputs || arg[0] != '-' || !strcmp(arg, "-")) {
-            a->inputs[a->ninputs++] = argv[i++];
-            continue;
-        }
-        if (!strcmp(arg, "--")) {
-            only_inputs = 1;
-            i++;
-            continue;
-        }
-        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+    cli_getopt_begin();
+    int c;
+    while ((c = cli_getopt(argc, argv, short_options, long_options, PROG)) != CLI_END) {
+        if (c == CLI_ERROR)
+            return -1;
+        if (c == CLI_OPERAND) {
+            a->inputs[a->ninputs++] = optarg;
+        } else if (c == 'h') {
             usage(stdout);
             return 1; /* done: exit 0 */
+        } else {
+            int r = pp_args_option(&pa, c, optarg, PROG);
+            if (r < 0 || (r == 0 && apply_option(a, c, optarg)))
+                return -1;
         }
-        int r = pp_args_parse(&pa, argc, argv, &i, PROG);
-        if (r < 0)
-            return -1;
-        if (r > 0)
-            continue;
-#define FLAG(name, stmt)                                                                     \
-    if (!strcmp(arg, name)) {                                                                \
-        stmt;                                                                                \
-        i++;                                                                                 \
-        continue;                                                                            \
     }
-        FLAG("--json", a->format = OUT_JSON)
-        FLAG("--tsv", a->format = OUT_TSV)
-        FLAG("--text", a->format = OUT_TEXT)
-        FLAG("--no-pipeline", a->pipeline = 0)
-        FLAG("--pipeline", a->pipeline = 1)
-        FLAG("--progress", a->progress = 1)
-        FLAG("--no-progress", a->progress = 0)
-        FLAG("-0", a->delim = '\0')
-        FLAG("--null", a->delim = '\0')
-        FLAG("-v", a->verbose = 1)
-        FLAG("--verbose", a->verbose = 1)
-#undef FLAG
-#define VALUE(lng, shrt, stmt)                                                               \
-    v = cli_option_value(argc, argv, &i, lng, shrt, &m, PROG);                               \
-    if (m) {                                                                                 \
-        if (!v)                                                                              \
-            return -1;                                                                       \
-        stmt;                                                                                \
-        continue;                                                                            \
-    }
-#define INT(lng, shrt, field, lo, hi)                                                        \
-    VALUE(lng, shrt, if (cli_parse_int(v, lo, hi, &a->field)) {                              \
-        fprintf(stderr, PROG ": bad value '%s' for %s (%d..%d)\n", v, lng, lo, hi);          \
-        return -1;                                                                           \
-    })
-        VALUE("--model", "-m", a->model_path = v)
-        VALUE("--labels", "-l", a->labels_path = v)
-        VALUE("--device", NULL, a->device = v)
-        VALUE("--topk", "-k", if (parse_topk(v, &a->topk)) return -1)
-        VALUE("--threshold", NULL, if (parse_threshold(v, &a->threshold)) return -1)
-        VALUE("--allow", NULL, if (add_class(a, v, 'a')) return -1)
-        VALUE("--deny", NULL, if (add_class(a, v, 'd')) return -1)
-        INT("--batch", "-b", batch, 1, 4096)
-        INT("--window-ms", "-w", window_ms, 0, 86400000)
-        INT("--threads", "-t", threads, 1, 1024)
-        INT("--preprocess-threads", NULL, pp_threads, 0, 1024)
-#undef INT
-#undef VALUE
-        fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", arg);
-        return -1;
-    }
+    while (optind < argc) /* after "--" */
+        a->inputs[a->ninputs++] = argv[optind++];
     if (!a->model_path) {
         fprintf(stderr, PROG ": --model is required (see --help)\n");
         return -1;

@@ -1,4 +1,5 @@
 /* imgclass info: what a model is and what it runs on. */
+#include "cli_args.h"
 #include "commands.h"
 #include "model_open.h"
 #include "pp_options.h"
@@ -82,37 +83,54 @@ static void print_optimize(unsigned applied, unsigned asked)
     printf("\n");
 }
 
+enum { OPT_DEVICE = CLI_CODE_LONG, OPT_SIZE };
+
+static const char short_options[] = CLI_SHORT_PREFIX "hm:l:t:n:";
+static const struct option long_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"model", required_argument, NULL, 'm'},
+    {"labels", required_argument, NULL, 'l'},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"device", required_argument, NULL, OPT_DEVICE},
+    {"threads", required_argument, NULL, 't'},
+    {"show", required_argument, NULL, 'n'},
+    {NULL, 0, NULL, 0},
+};
+
 int cmd_info(int argc, char **argv)
 {
     const char *model_path = NULL, *labels_path = NULL, *device = "cpu";
     int threads = 0, show = 5, w = 0, h = 0, wh; /* 0 x 0: the recipe's, else 224 */
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    int opt, bad;
+    cli_getopt_begin();
+    while ((opt = cli_getopt(argc, argv, short_options, long_options, PROG)) != CLI_END) {
+        switch (opt) {
+        case CLI_ERROR:
+            return 1;
+        case CLI_OPERAND:
+            fprintf(stderr, PROG ": unexpected argument '%s': info takes no INPUT (see --help)\n",
+                    optarg);
+            return 1;
+        case 'h':
             usage(stdout);
             return 0;
+        case 'm': model_path = optarg; bad = 0; break;
+        case 'l': labels_path = optarg; bad = 0; break;
+        case OPT_DEVICE: device = optarg; bad = 0; break;
+        case 't': bad = cli_parse_int(optarg, 1, 1024, &threads); break;
+        case 'n': bad = cli_parse_int(optarg, 0, 1000000, &show); break;
+        default: bad = pp_parse_dims(optarg, &w, &h, &wh); break; /* --size */
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, PROG ": '%s' is not an option that takes no value (see --help)\n", a);
+        if (bad) {
+            fprintf(stderr, PROG ": bad value '%s' for --%s (see --help)\n", optarg,
+                    cli_option_name(long_options, opt));
             return 1;
         }
-        const char *v = argv[++i];
-        if (!strcmp(a, "-m") || !strcmp(a, "--model"))
-            model_path = v;
-        else if (!strcmp(a, "-l") || !strcmp(a, "--labels"))
-            labels_path = v;
-        else if (!strcmp(a, "--device"))
-            device = v;
-        else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && !cli_parse_int(v, 1, 1024, &threads))
-            ;
-        else if ((!strcmp(a, "-n") || !strcmp(a, "--show")) && !cli_parse_int(v, 0, 1000000, &show))
-            ;
-        else if (!strcmp(a, "--size") && !pp_parse_dims(v, &w, &h, &wh))
-            ;
-        else {
-            fprintf(stderr, PROG ": bad option or value: %s %s (see --help)\n", a, v);
-            return 1;
-        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, PROG ": unexpected argument '%s': info takes no INPUT (see --help)\n",
+                argv[optind]);
+        return 1;
     }
     if (!model_path) {
         fprintf(stderr, PROG ": --model is required (see --help)\n");

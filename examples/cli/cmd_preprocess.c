@@ -1,6 +1,7 @@
 /* imgclass preprocess: decode and preprocess image files exactly as the
  * model input, and write them as one float32 [N, 3, H, W] .npy file, for
  * comparison with the Python reference or for use elsewhere. */
+#include "cli_args.h"
 #include "commands.h"
 #include "npy.h"
 #include "pp_options.h"
@@ -166,53 +167,44 @@ static int run(const char *npy_path, char **files, int nfiles,
     return 0;
 }
 
+enum { OPT_NPY = CLI_CODE_LONG };
+
+static const char short_options[] = CLI_SHORT_PREFIX "h";
+static const struct option long_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"npy", required_argument, NULL, OPT_NPY},
+    PP_ARGS_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
 int cmd_preprocess(int argc, char **argv)
 {
     pp_args pa = pp_args_init();
     const char *npy_path = NULL;
     char **files = calloc((size_t)argc + 1, sizeof *files);
-    int nfiles = 0, status = 1, only_files = 0;
+    int nfiles = 0, status = 1, c;
     if (!files) {
         fprintf(stderr, "%s: out of memory\n", PROG);
         return 1;
     }
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i];
-        if (only_files || a[0] != '-' || !strcmp(a, "-")) {
-            files[nfiles++] = argv[i++];
-            continue;
-        }
-        if (!strcmp(a, "--")) {
-            only_files = 1;
-            i++;
-            continue;
-        }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, short_options, long_options, PROG)) != CLI_END) {
+        if (c == CLI_ERROR)
+            goto done;
+        if (c == CLI_OPERAND) {
+            files[nfiles++] = optarg;
+        } else if (c == 'h') {
             help(stdout);
             status = 0;
             goto done;
-        }
-        if (!strcmp(a, "--npy") || !strncmp(a, "--npy=", 6)) {
-            if (a[5] == '=') {
-                npy_path = a + 6;
-                i++;
-            } else if (i + 1 < argc) {
-                npy_path = argv[i + 1];
-                i += 2;
-            } else {
-                fprintf(stderr, "%s: --npy needs a file name\n", PROG);
-                goto done;
-            }
-            continue;
-        }
-        int r = pp_args_parse(&pa, argc, argv, &i, PROG);
-        if (r < 0)
-            goto done;
-        if (r == 0) {
-            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", PROG, a);
-            goto done;
+        } else if (c == OPT_NPY) {
+            npy_path = optarg;
+        } else if (pp_args_option(&pa, c, optarg, PROG) <= 0) {
+            goto done; /* a bad value (printed); every other code is one of pp's */
         }
     }
+    while (optind < argc) /* after "--" */
+        files[nfiles++] = argv[optind++];
     if (!npy_path || !*npy_path || nfiles == 0) {
         fprintf(stderr, "%s: needs --npy OUT.npy and at least one image file (see --help)\n",
                 PROG);

@@ -72,49 +72,18 @@ int pp_parse_triple(const char *s, float v[3])
     return 0;
 }
 
-/* Matches "--name VALUE" or "--name=VALUE"; sets *value and advances *i. */
-static int take_value(int argc, char **argv, int *i, const char *name, const char **value,
-                      int *missing)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n))
-        return 0;
-    if (a[n] == '=') {
-        *value = a + n + 1;
-        *i += 1;
-        return 1;
-    }
-    if (a[n] != '\0')
-        return 0;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return 1;
-    }
-    *value = argv[*i + 1];
-    *i += 2;
-    return 1;
-}
+static const struct option pp_long_options[] = {PP_ARGS_LONG_OPTIONS, {NULL, 0, NULL, 0}};
 
-int pp_args_parse(pp_args *a, int argc, char **argv, int *i, const char *prog)
+int pp_args_option(pp_args *a, int code, const char *v, const char *prog)
 {
-    const char *v = NULL;
-    const char *opt = argv[*i];
-    int missing = 0;
-
-    if (!strcmp(opt, "--fast")) {
+    switch (code) {
+    case PP_OPT_FAST:
         a->fast = 1;
-        *i += 1;
         return 1;
-    }
-    if (!strcmp(opt, "--exif-transpose")) {
+    case PP_OPT_EXIF_TRANSPOSE:
         a->exif_transpose = 1;
-        *i += 1;
         return 1;
-    }
-    if (take_value(argc, argv, i, "--preset", &v, &missing)) {
-        if (missing)
-            goto no_value;
+    case PP_OPT_PRESET:
         a->have_preset = 1;
         a->tv = NULL;
         a->preset_djl = 0;
@@ -134,10 +103,7 @@ int pp_args_parse(pp_args *a, int argc, char **argv, int *i, const char *prog)
         } else
             goto bad;
         return 1;
-    }
-    if (take_value(argc, argv, i, "--resize-mode", &v, &missing)) {
-        if (missing)
-            goto no_value;
+    case PP_OPT_RESIZE_MODE:
         a->have_mode = 1;
         /* "short" is the documented name; "shorter" is accepted too. */
         if (!strcmp(v, "short") || !strcmp(v, "shorter"))
@@ -149,10 +115,7 @@ int pp_args_parse(pp_args *a, int argc, char **argv, int *i, const char *prog)
         else
             goto bad;
         return 1;
-    }
-    if (take_value(argc, argv, i, "--interpolation", &v, &missing)) {
-        if (missing)
-            goto no_value;
+    case PP_OPT_INTERPOLATION:
         if (!strcmp(v, "bilinear"))
             a->interp = IMGCLASS_INTERP_BILINEAR;
         else if (!strcmp(v, "bicubic"))
@@ -161,20 +124,14 @@ int pp_args_parse(pp_args *a, int argc, char **argv, int *i, const char *prog)
             goto bad;
         a->have_interp = 1;
         return 1;
-    }
-    if (take_value(argc, argv, i, "--size", &v, &missing)) {
-        if (missing)
-            goto no_value;
+    case PP_OPT_SIZE:
         if (pp_parse_dims(v, &a->size_w, &a->size_h, &a->size_is_wh))
             goto bad;
         a->have_size = 1;
         a->size = a->size_w;
         return 1;
-    }
-    if (take_value(argc, argv, i, "--crop", &v, &missing)) {
+    case PP_OPT_CROP: {
         int wh;
-        if (missing)
-            goto no_value;
         a->have_crop = 1;
         if (!strcmp(v, "none") || !strcmp(v, "0")) {
             a->crop_w = a->crop_h = 0;
@@ -184,17 +141,12 @@ int pp_args_parse(pp_args *a, int argc, char **argv, int *i, const char *prog)
             goto bad;
         return 1;
     }
-    if (take_value(argc, argv, i, "--mean", &v, &missing)) {
-        if (missing)
-            goto no_value;
+    case PP_OPT_MEAN:
         if (pp_parse_triple(v, a->mean))
             goto bad;
         a->have_mean = 1;
         return 1;
-    }
-    if (take_value(argc, argv, i, "--std", &v, &missing)) {
-        if (missing)
-            goto no_value;
+    case PP_OPT_STD:
         if (pp_parse_triple(v, a->std))
             goto bad;
         for (int k = 0; k < 3; k++)
@@ -202,14 +154,11 @@ int pp_args_parse(pp_args *a, int argc, char **argv, int *i, const char *prog)
                 goto bad;
         a->have_std = 1;
         return 1;
+    default:
+        return 0;
     }
-    return 0;
-
-no_value:
-    fprintf(stderr, "%s: option %s needs a value\n", prog, opt);
-    return -1;
 bad:
-    fprintf(stderr, "%s: bad value '%s' for %.*s\n", prog, v, (int)strcspn(opt, "="), opt);
+    fprintf(stderr, "%s: bad value '%s' for --%s\n", prog, v, cli_option_name(pp_long_options, code));
     return -1;
 }
 

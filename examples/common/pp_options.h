@@ -14,6 +14,7 @@
 #include <imgclass.h>
 #include <stdio.h>
 
+#include "cli_args.h"
 #include "torchvision_presets.h"
 
 typedef struct pp_args {
@@ -33,11 +34,38 @@ typedef struct pp_args {
 /* A zeroed pp_args (the imagenet preset, nothing overridden). */
 pp_args pp_args_init(void);
 
-/* Tries to consume the option at argv[*i] (forms "--opt VALUE" and
- * "--opt=VALUE"). Returns 1 and advances *i past what it consumed when it
- * is a preprocessing option, 0 when it is not one (nothing consumed), -1
- * after printing "PROG: reason" to stderr when it is one with a bad value. */
-int pp_args_parse(pp_args *args, int argc, char **argv, int *i, const char *prog);
+/* The codes of the preprocessing options in a getopt_long table. */
+enum {
+    PP_OPT_PRESET = CLI_CODE_PP,
+    PP_OPT_RESIZE_MODE,
+    PP_OPT_SIZE,
+    PP_OPT_CROP,
+    PP_OPT_INTERPOLATION,
+    PP_OPT_MEAN,
+    PP_OPT_STD,
+    PP_OPT_FAST,
+    PP_OPT_EXIF_TRANSPOSE,
+};
+
+/* The preprocessing options as `struct option` entries: a program's table
+ * lists its own options, then PP_ARGS_LONG_OPTIONS, then the zeroed end;
+ * pp_args_option() handles the codes they return. */
+#define PP_ARGS_LONG_OPTIONS                                                                 \
+    {"preset", required_argument, NULL, PP_OPT_PRESET},                                     \
+    {"resize-mode", required_argument, NULL, PP_OPT_RESIZE_MODE},                           \
+    {"size", required_argument, NULL, PP_OPT_SIZE},                                         \
+    {"crop", required_argument, NULL, PP_OPT_CROP},                                         \
+    {"interpolation", required_argument, NULL, PP_OPT_INTERPOLATION},                       \
+    {"mean", required_argument, NULL, PP_OPT_MEAN},                                         \
+    {"std", required_argument, NULL, PP_OPT_STD},                                           \
+    {"fast", no_argument, NULL, PP_OPT_FAST},                                               \
+    {"exif-transpose", no_argument, NULL, PP_OPT_EXIF_TRANSPOSE}
+
+/* Applies the option with getopt code `code` and value `value` (NULL for
+ * the flags). Returns 1 when it is a preprocessing option, 0 when it is
+ * not one (nothing changed), -1 after printing "PROG: reason" to stderr
+ * when its value is bad. */
+int pp_args_option(pp_args *args, int code, const char *value, const char *prog);
 
 /* Builds the options: preset first, then the overrides. Returns 0, or -1
  * after printing the reason when they are inconsistent. */

@@ -135,6 +135,46 @@ static int set_string(char **field, const char *value)
     return 0;
 }
 
+enum {
+    OPT_MODEL = CLI_CODE_LONG,
+    OPT_LISTEN,
+    OPT_METRICS_LISTEN,
+    OPT_BATCH,
+    OPT_MAX_BATCH_DELAY_MS,
+    OPT_QUEUE,
+    OPT_MAX_REQUEST_BYTES,
+    OPT_MAX_CONNECTIONS,
+    OPT_TIMEOUT_S,
+    OPT_THREADS,
+    OPT_PREPROCESS_THREADS,
+    OPT_TOPK,
+    OPT_DEVICE,
+    OPT_QUIET,
+    OPT_VERSION,
+};
+
+static const char short_options[] = CLI_SHORT_PREFIX "h";
+static const struct option long_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"max-batch-delay-ms", required_argument, NULL, OPT_MAX_BATCH_DELAY_MS},
+    {"queue", required_argument, NULL, OPT_QUEUE},
+    {"max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST_BYTES},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+    {"timeout-s", required_argument, NULL, OPT_TIMEOUT_S},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"preprocess-threads", required_argument, NULL, OPT_PREPROCESS_THREADS},
+    {"topk", required_argument, NULL, OPT_TOPK},
+    {"device", required_argument, NULL, OPT_DEVICE},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    PP_ARGS_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
 int serve_config_parse(serve_config *cfg, int argc, char **argv)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -148,106 +188,84 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
         set_string(&cfg->metrics_listen, "127.0.0.1:8082"))
         return -1;
     pp_args pp = pp_args_init();
-/* Matches --NAME (moving i past its value); a missing value was reported. */
-#define OPTION(name) ((v = cli_option_value(argc, argv, &i, name, NULL, &matched, PROG)), matched)
-    int i = 1;
-    while (i < argc) {
-        const char *a = argv[i], *v = NULL;
-        int matched = 0;
-        int r = pp_args_parse(&pp, argc, argv, &i, PROG);
+    cli_getopt_begin();
+    int c;
+    while ((c = cli_getopt(argc, argv, short_options, long_options, PROG)) != CLI_END) {
+        const char *v = optarg;
+        if (c == CLI_ERROR)
+            return -1;
+        int r = pp_args_option(&pp, c, v, PROG);
         if (r < 0)
             return -1;
         if (r > 0)
-            continue; /* it moved i past what it consumed */
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            continue;
+        if (c == CLI_OPERAND) {
+            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", v);
+            return -1;
+        } else if (c == 'h') {
             usage(stdout);
             return 1;
-        } else if (!strcmp(a, "--version")) {
+        } else if (c == OPT_VERSION) {
             printf("imgclass-serve %s (%s)\n", imgclass_version(), imgclass_engine_version());
             return 1;
-        } else if (!strcmp(a, "--quiet")) {
+        } else if (c == OPT_QUIET) {
             cfg->quiet = 1;
-            i++;
-        } else if (OPTION("--model")) {
-            if (!v || parse_model(cfg, v))
+        } else if (c == OPT_MODEL) {
+            if (parse_model(cfg, v))
                 return -1;
-        } else if (OPTION("--listen")) {
+        } else if (c == OPT_LISTEN) {
             struct sockaddr_storage ss;
             size_t len;
-            if (!v)
-                return -1;
             if (serve_parse_address(v, &ss, &len))
                 return bad("--listen (want ADDR:PORT, numeric)", v);
             if (set_string(&cfg->listen, v))
                 return -1;
-        } else if (OPTION("--metrics-listen")) {
+        } else if (c == OPT_METRICS_LISTEN) {
             struct sockaddr_storage ss;
             size_t len;
-            if (!v)
-                return -1;
             if (serve_parse_address(v, &ss, &len))
                 return bad("--metrics-listen (want ADDR:PORT, numeric)", v);
             if (set_string(&cfg->metrics_listen, v))
                 return -1;
-        } else if (OPTION("--batch")) {
-            if (!v)
-                return -1;
+        } else if (c == OPT_BATCH) {
             if (cli_parse_int(v, 1, 1024, &cfg->batch))
                 return bad("--batch (1-1024)", v);
-        } else if (OPTION("--max-batch-delay-ms")) {
-            if (!v)
-                return -1;
+        } else if (c == OPT_MAX_BATCH_DELAY_MS) {
             if (cli_parse_int(v, 0, 60000, &cfg->max_batch_delay_ms))
                 return bad("--max-batch-delay-ms (0-60000)", v);
-        } else if (OPTION("--queue")) {
-            if (!v)
-                return -1;
+        } else if (c == OPT_QUEUE) {
             if (cli_parse_int(v, 1, 1 << 20, &cfg->queue))
                 return bad("--queue (1-1048576)", v);
-        } else if (OPTION("--max-request-bytes")) {
+        } else if (c == OPT_MAX_REQUEST_BYTES) {
             char *end;
             errno = 0;
-            unsigned long long b = v ? strtoull(v, &end, 10) : 0;
-            if (!v)
-                return -1;
+            unsigned long long b = strtoull(v, &end, 10);
             if (errno || *end || b < 1 || b > (1ull << 32) || v[0] == '-')
                 return bad("--max-request-bytes (1-4294967296)", v);
             cfg->max_request_bytes = b;
-        } else if (OPTION("--max-connections")) {
-            if (!v)
-                return -1;
+        } else if (c == OPT_MAX_CONNECTIONS) {
             if (cli_parse_int(v, 1, 1 << 20, &cfg->max_connections))
                 return bad("--max-connections (1-1048576)", v);
-        } else if (OPTION("--timeout-s")) {
-            if (!v)
-                return -1;
+        } else if (c == OPT_TIMEOUT_S) {
             if (cli_parse_int(v, 1, 86400, &cfg->timeout_s))
                 return bad("--timeout-s (1-86400)", v);
-        } else if (OPTION("--threads")) {
-            if (!v)
-                return -1;
+        } else if (c == OPT_THREADS) {
             if (cli_parse_int(v, 1, 1024, &cfg->threads))
                 return bad("--threads (1-1024)", v);
-        } else if (OPTION("--preprocess-threads")) {
-            if (!v)
-                return -1;
+        } else if (c == OPT_PREPROCESS_THREADS) {
             if (cli_parse_int(v, 1, 1024, &cfg->preprocess_threads))
                 return bad("--preprocess-threads (1-1024)", v);
-        } else if (OPTION("--topk")) {
-            if (!v)
-                return -1;
+        } else if (c == OPT_TOPK) {
             if (cli_parse_int(v, 1, 100000, &cfg->default_topk))
                 return bad("--topk (>= 1)", v);
-        } else if (OPTION("--device")) {
-            if (!v)
-                return -1;
+        } else if (c == OPT_DEVICE) {
             cfg->device = v;
-        } else {
-            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
-            return -1;
         }
     }
-#undef OPTION
+    if (optind < argc) {
+        fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", argv[optind]);
+        return -1;
+    }
     if (cfg->num_models == 0) {
         fprintf(stderr, PROG ": no --model NAME=PATH given (see --help)\n");
         return -1;

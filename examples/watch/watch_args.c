@@ -63,6 +63,113 @@ static void usage(FILE *out)
           out);
 }
 
+enum {
+    OPT_STATE = CLI_CODE_LONG,
+    OPT_DEVICE,
+    OPT_FORMAT,
+    OPT_PARTITION,
+    OPT_ROLL_SECONDS,
+    OPT_ROLL_RECORDS,
+    OPT_PP_THREADS,
+    OPT_POLL_MS,
+    OPT_STATS,
+    OPT_COMPACT_BYTES,
+    OPT_GZIP,
+    OPT_ONCE,
+    OPT_POLL,
+    OPT_VERSION,
+};
+
+static const char short_options[] = CLI_SHORT_PREFIX "hm:l:i:o:b:w:k:t:";
+static const struct option long_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"model", required_argument, NULL, 'm'},
+    {"labels", required_argument, NULL, 'l'},
+    {"input", required_argument, NULL, 'i'},
+    {"output", required_argument, NULL, 'o'},
+    {"batch", required_argument, NULL, 'b'},
+    {"window-ms", required_argument, NULL, 'w'},
+    {"roll-seconds", required_argument, NULL, OPT_ROLL_SECONDS},
+    {"roll-records", required_argument, NULL, OPT_ROLL_RECORDS},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"gzip", no_argument, NULL, OPT_GZIP},
+    {"partition", required_argument, NULL, OPT_PARTITION},
+    {"once", no_argument, NULL, OPT_ONCE},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"topk", required_argument, NULL, 'k'},
+    {"threads", required_argument, NULL, 't'},
+    {"preprocess-threads", required_argument, NULL, OPT_PP_THREADS},
+    {"device", required_argument, NULL, OPT_DEVICE},
+    {"poll", no_argument, NULL, OPT_POLL},
+    {"poll-ms", required_argument, NULL, OPT_POLL_MS},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"compact-bytes", required_argument, NULL, OPT_COMPACT_BYTES},
+    PP_ARGS_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+/* An integer option's value in lo..hi; 0, or -1 after the message. */
+static int int_value(int code, const char *v, int lo, int hi, int *out)
+{
+    if (cli_parse_int(v, lo, hi, out) == 0)
+        return 0;
+    fprintf(stderr, WATCH_PROG ": bad value '%s' for --%s (%d..%d)\n", v,
+            cli_option_name(long_options, code), lo, hi);
+    return -1;
+}
+
+/* Applies one option (not a preprocessing one); 0, or -1 after a message.
+ * Integers that are not int in watch_args go through *roll_records and
+ * *compact. */
+static int apply_option(watch_args *a, int c, const char *v, int *roll_records, int *compact)
+{
+    switch (c) {
+    case 'm': a->model_path = v; return 0;
+    case 'l': a->labels_path = v; return 0;
+    case 'i': a->input = v; return 0;
+    case 'o': a->output = v; return 0;
+    case OPT_STATE: a->state = v; return 0;
+    case OPT_DEVICE: a->device = v; return 0;
+    case OPT_GZIP: a->gzip = 1; return 0;
+    case OPT_ONCE: a->once = 1; return 0;
+    case OPT_POLL: a->mode = WATCH_POLL; return 0;
+    case OPT_FORMAT:
+        if (!strcmp(v, "jsonl") || !strcmp(v, "json"))
+            a->format = OUT_JSON;
+        else if (!strcmp(v, "text"))
+            a->format = OUT_TEXT;
+        else if (!strcmp(v, "tsv"))
+            a->format = OUT_TSV;
+        else {
+            fprintf(stderr, WATCH_PROG ": bad --format '%s' (jsonl, text or tsv)\n", v);
+            return -1;
+        }
+        return 0;
+    case OPT_PARTITION:
+        if (!strcmp(v, "processing"))
+            a->partition_mtime = 0;
+        else if (!strcmp(v, "mtime"))
+            a->partition_mtime = 1;
+        else {
+            fprintf(stderr, WATCH_PROG ": bad --partition '%s' (processing or mtime)\n", v);
+            return -1;
+        }
+        return 0;
+    case 'b': return int_value(c, v, 1, 4096, &a->batch);
+    case 'w': return int_value(c, v, 0, 86400000, &a->window_ms);
+    case OPT_ROLL_SECONDS: return int_value(c, v, 0, 86400 * 366, &a->roll_seconds);
+    case OPT_ROLL_RECORDS: return int_value(c, v, 0, 1 << 30, roll_records);
+    case 'k': return int_value(c, v, 1, 100000, &a->topk);
+    case 't': return int_value(c, v, 1, 1024, &a->threads);
+    case OPT_PP_THREADS: return int_value(c, v, 0, 1024, &a->pp_threads);
+    case OPT_POLL_MS: return int_value(c, v, 1, 86400000, &a->poll_ms);
+    case OPT_STATS: return int_value(c, v, 1, 86400, &a->stats_seconds);
+    case OPT_COMPACT_BYTES: return int_value(c, v, 1, 1 << 30, compact);
+    }
+    return -1; /* not reached: every code of the table is handled */
+}
+
 int watch_args_parse(int argc, char **argv, watch_args *a)
 {
     pp_args pa = pp_args_init();
@@ -78,86 +185,30 @@ int watch_args_parse(int argc, char **argv, watch_args *a)
     a->poll_ms = DEFAULT_POLL_MS;
     a->compact_bytes = 4u << 20;
     int roll_records = DEFAULT_ROLL_RECORDS, compact = 4 << 20;
-    for (int i = 1; i < argc;) {
-        const char *arg = argv[i], *v;
-        int m;
-        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+    cli_getopt_begin();
+    int c;
+    while ((c = cli_getopt(argc, argv, short_options, long_options, WATCH_PROG)) != CLI_END) {
+        if (c == CLI_ERROR)
+            return -1;
+        if (c == CLI_OPERAND) {
+            /* The folder is --input: an operand is a mistake. */
+            fprintf(stderr, WATCH_PROG ": unknown option '%s' (see --help)\n", optarg);
+            return -1;
+        }
+        if (c == 'h') {
             usage(stdout);
             return 1;
         }
-        if (!strcmp(arg, "--version")) {
+        if (c == OPT_VERSION) {
             printf("imgclass-watch %s (library %s)\n", IMGCLASS_VERSION, imgclass_version());
             return 1;
         }
-        int r = pp_args_parse(&pa, argc, argv, &i, WATCH_PROG);
-        if (r < 0)
+        int r = pp_args_option(&pa, c, optarg, WATCH_PROG);
+        if (r < 0 || (r == 0 && apply_option(a, c, optarg, &roll_records, &compact)))
             return -1;
-        if (r > 0)
-            continue;
-#define FLAG(name, stmt)                                                                     \
-    if (!strcmp(arg, name)) {                                                                \
-        stmt;                                                                                \
-        i++;                                                                                 \
-        continue;                                                                            \
     }
-        FLAG("--gzip", a->gzip = 1)
-        FLAG("--once", a->once = 1)
-        FLAG("--poll", a->mode = WATCH_POLL)
-#undef FLAG
-#define VALUE(lng, shrt, stmt)                                                               \
-    v = cli_option_value(argc, argv, &i, lng, shrt, &m, WATCH_PROG);                         \
-    if (m) {                                                                                 \
-        if (!v)                                                                              \
-            return -1;                                                                       \
-        stmt;                                                                                \
-        continue;                                                                            \
-    }
-#define INT(lng, shrt, var, lo, hi)                                                          \
-    VALUE(lng, shrt, if (cli_parse_int(v, lo, hi, &(var))) {                                 \
-        fprintf(stderr, WATCH_PROG ": bad value '%s' for %s (%d..%d)\n", v, lng, lo, hi);    \
-        return -1;                                                                           \
-    })
-        VALUE("--model", "-m", a->model_path = v)
-        VALUE("--labels", "-l", a->labels_path = v)
-        VALUE("--input", "-i", a->input = v)
-        VALUE("--output", "-o", a->output = v)
-        VALUE("--state", NULL, a->state = v)
-        VALUE("--device", NULL, a->device = v)
-        VALUE("--format", NULL, {
-            if (!strcmp(v, "jsonl") || !strcmp(v, "json"))
-                a->format = OUT_JSON;
-            else if (!strcmp(v, "text"))
-                a->format = OUT_TEXT;
-            else if (!strcmp(v, "tsv"))
-                a->format = OUT_TSV;
-            else {
-                fprintf(stderr, WATCH_PROG ": bad --format '%s' (jsonl, text or tsv)\n", v);
-                return -1;
-            }
-        })
-        VALUE("--partition", NULL, {
-            if (!strcmp(v, "processing"))
-                a->partition_mtime = 0;
-            else if (!strcmp(v, "mtime"))
-                a->partition_mtime = 1;
-            else {
-                fprintf(stderr, WATCH_PROG ": bad --partition '%s' (processing or mtime)\n", v);
-                return -1;
-            }
-        })
-        INT("--batch", "-b", a->batch, 1, 4096)
-        INT("--window-ms", "-w", a->window_ms, 0, 86400000)
-        INT("--roll-seconds", NULL, a->roll_seconds, 0, 86400 * 366)
-        INT("--roll-records", NULL, roll_records, 0, 1 << 30)
-        INT("--topk", "-k", a->topk, 1, 100000)
-        INT("--threads", "-t", a->threads, 1, 1024)
-        INT("--preprocess-threads", NULL, a->pp_threads, 0, 1024)
-        INT("--poll-ms", NULL, a->poll_ms, 1, 86400000)
-        INT("--stats", NULL, a->stats_seconds, 1, 86400)
-        INT("--compact-bytes", NULL, compact, 1, 1 << 30)
-#undef INT
-#undef VALUE
-        fprintf(stderr, WATCH_PROG ": unknown option '%s' (see --help)\n", arg);
+    if (optind < argc) {
+        fprintf(stderr, WATCH_PROG ": unknown option '%s' (see --help)\n", argv[optind]);
         return -1;
     }
     a->roll_records = roll_records;

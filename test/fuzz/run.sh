@@ -49,15 +49,19 @@ cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fno-omit-frame-pointer -fno-s
 libs="-ljpeg -lz -ljson-c -lm -lpthread"
 
 # The library sources a target can need, compiled once into an archive
-# (rebuilt when a source is newer); the linker takes what each target uses.
-lib_src="batch decode decode_common decode_complete decode_jpeg decode_pnm decode_stb error exif file_io geometry
-         gzip image labels model normalize preprocess probe recipe resample struct_size version yuv"
+# (an object is rebuilt when its source or any header is newer); the linker
+# takes what each target uses. The list is the Makefile's, so a new lib/*.c
+# cannot be missing here. MAKEFLAGS is cleared: under `make fuzz` it names
+# a jobserver this recipe does not hand down.
+lib_src=$(MAKEFLAGS='' make -s --no-print-directory BUILD="$BUILD" print-fuzz-lib-sources) &&
+    [ -n "$lib_src" ] || { echo "fuzz: make print-fuzz-lib-sources gave no sources"; exit 1; }
 objs=""
-for s in $lib_src; do
-    o="$out/obj/$s.o"
-    if [ ! -f "$o" ] || [ "lib/$s.c" -nt "$o" ] || [ include/imgclass.h -nt "$o" ]; then
+for src in $lib_src; do
+    o="$out/obj/$(basename "$src" .c).o"
+    if [ ! -f "$o" ] || [ "$src" -nt "$o" ] ||
+        [ -n "$(find include lib -name '*.h' -newer "$o" | head -n 1)" ]; then
         # shellcheck disable=SC2086
-        $cc $cflags $obj_san -c "lib/$s.c" -o "$o"
+        $cc $cflags $obj_san -c "$src" -o "$o"
     fi
     objs="$objs $o"
 done

@@ -1,5 +1,5 @@
 /* The CLI's output escaping (examples/common/text_escape.c) and option parsers
- * (examples/common/pp_options.c), linked in as the example programs link
+ * (examples/common/pp_options.c, examples/common/cli_args.c), linked in as the example programs link
  * them (the Makefile names their objects). Expected strings are derived by hand from RFC 8259,
  * the UTF-8 definition (RFC 3629) and Python's surrogateescape. */
 #include <setjmp.h>
@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "cli_args.h"
 #include "pp_options.h"
 #include "text_escape.h"
 #include "torchvision_presets.h"
@@ -117,15 +118,40 @@ static void option_parsers(void **state)
     assert_int_equal(cli_parse_int("1x", 1, 20, &v), -1);
 }
 
+/* Parses argv as a program whose options are the preprocessing ones does
+ * (PP_ARGS_LONG_OPTIONS, cli_getopt, pp_args_option), operands collected
+ * in order into `operands` (may be NULL). Returns the operand count, or
+ * -1 at the first usage error or bad value. */
+static int parse_pp(int argc, char **argv, pp_args *a, char **operands)
+{
+    static const struct option options[] = {PP_ARGS_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+    int n = 0, c;
+    *a = pp_args_init();
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, CLI_SHORT_PREFIX, options, "test")) != CLI_END) {
+        if (c == CLI_ERROR)
+            return -1;
+        if (c == CLI_OPERAND) {
+            if (operands)
+                operands[n] = optarg;
+            n++;
+        } else if (pp_args_option(a, c, optarg, "test") != 1) {
+            return -1;
+        }
+    }
+    for (; optind < argc; optind++, n++)
+        if (operands)
+            operands[n] = argv[optind];
+    return n;
+}
+
 static void preset_then_overrides(void **state)
 {
     (void)state;
     char *argv[] = {"x", "--crop", "200", "--preset=djl", "--mean", "0,0,0", "--bogus"};
-    int argc = 7, i = 1;
-    pp_args a = pp_args_init();
-    while (i < argc && pp_args_parse(&a, argc, argv, &i, "test") == 1)
-        ;
-    assert_int_equal(i, 6); /* stopped at --bogus without consuming it */
+    pp_args a;
+    assert_int_equal(parse_pp(7, argv, &a, NULL), -1); /* --bogus is not an option */
+    assert_int_equal(parse_pp(6, argv, &a, NULL), 0);  /* a second parse starts over */
     imgclass_preprocess_options o;
     assert_int_equal(pp_args_finish(&a, &o, "test"), 0);
     imgclass_preprocess_options djl = imgclass_preprocess_options_djl();
@@ -144,13 +170,12 @@ static void resize_mode_names(void **state)
                           IMGCLASS_RESIZE_NONE, -1};
     for (int n = 0; n < 5; n++) {
         char *argv[] = {"x", "--resize-mode", (char *)names[n]};
-        int i = 1;
-        pp_args a = pp_args_init();
-        int r = pp_args_parse(&a, 3, argv, &i, "test");
+        pp_args a;
+        int r = parse_pp(3, argv, &a, NULL);
         if (expect[n] < 0) {
-            assert_int_not_equal(r, 1); /* an unknown mode is a usage error */
+            assert_int_equal(r, -1); /* an unknown mode is a usage error */
         } else {
-            assert_int_equal(r, 1);
+            assert_int_equal(r, 0);
             assert_int_equal(a.mode, expect[n]);
         }
     }
@@ -163,11 +188,8 @@ static void torchvision_presets_and_recipe_base(void **state)
     (void)state;
     char *argv[] = {"x", "--preset", "torchvision:EfficientNet_B4_Weights.IMAGENET1K_V1",
                     "--mean", "0.5,0.5,0.5"};
-    int i = 1;
-    pp_args a = pp_args_init();
-    while (i < 5 && pp_args_parse(&a, 5, argv, &i, "test") == 1)
-        ;
-    assert_int_equal(i, 5);
+    pp_args a;
+    assert_int_equal(parse_pp(5, argv, &a, NULL), 0);
     imgclass_preprocess_options o, base = imgclass_preprocess_options_djl();
     /* an explicit preset wins over the model's recipe */
     assert_int_equal(pp_args_finish_base(&a, &base, &o, "test"), 0);
@@ -185,9 +207,7 @@ static void torchvision_presets_and_recipe_base(void **state)
     assert_true(p->mean[1] == 0.5f && p->std[2] == 0.5f && p->crop == 480);
     assert_null(tv_preset_find("EfficientNet_B0_Weights.NOPE"));
     char *bad[] = {"x", "--preset", "torchvision:Nope_Weights.V1"};
-    i = 1;
-    a = pp_args_init();
-    assert_int_equal(pp_args_parse(&a, 3, bad, &i, "test"), -1);
+    assert_int_equal(parse_pp(3, bad, &a, NULL), -1);
     size_t n = 0;
     while (tv_preset_at(n))
         n++;
@@ -195,10 +215,7 @@ static void torchvision_presets_and_recipe_base(void **state)
 
     /* no preset: the base (the model's recipe) with the overrides on top */
     char *argv2[] = {"x", "--interpolation", "bilinear", "--crop", "300"};
-    i = 1;
-    a = pp_args_init();
-    while (i < 5 && pp_args_parse(&a, 5, argv2, &i, "test") == 1)
-        ;
+    assert_int_equal(parse_pp(5, argv2, &a, NULL), 0);
     base = imgclass_preprocess_options_default();
     base.resize_size = 320;
     base.interpolation = IMGCLASS_INTERP_BICUBIC;
@@ -209,10 +226,55 @@ static void torchvision_presets_and_recipe_base(void **state)
     assert_int_equal(pp_args_known_size(&a, &h, &w), 1); /* the crop fixes it */
     assert_int_equal(w, 300);
     char *argv3[] = {"x", "--interpolation", "lanczos"};
-    i = 1;
-    a = pp_args_init();
-    assert_int_equal(pp_args_parse(&a, 3, argv3, &i, "test"), -1);
+    assert_int_equal(parse_pp(3, argv3, &a, NULL), -1);
     assert_int_equal(pp_args_known_size(&a, &h, &w), 0); /* only the model can tell */
+}
+
+/* The argument forms every program gets from cli_getopt: --opt=VALUE as
+ * --opt VALUE, operands before and after options in their order, "-" an
+ * operand, "--" ending the options, no abbreviations, missing values. */
+static void getopt_forms(void **state)
+{
+    (void)state;
+    char *ops[8];
+    pp_args a, b;
+    char *eq[] = {"x", "in1", "--size=320x200", "--crop=100", "-", "--fast", "in2"};
+    char *sp[] = {"x", "--size", "320x200", "in1", "--crop", "100", "--fast", "-", "in2"};
+    assert_int_equal(parse_pp(7, eq, &a, ops), 3);
+    assert_string_equal(ops[0], "in1");
+    assert_string_equal(ops[1], "-");
+    assert_string_equal(ops[2], "in2");
+    assert_int_equal(parse_pp(9, sp, &b, ops), 3);
+    assert_string_equal(ops[0], "in1");
+    assert_string_equal(ops[1], "-");
+    assert_int_equal(a.size_w, 320);
+    assert_int_equal(a.size_h, 200);
+    assert_int_equal(a.crop_w, 100);
+    assert_int_equal(a.fast, 1);
+    assert_memory_equal(&a, &b, sizeof a);
+    /* after "--" everything is an operand, even what looks like an option */
+    char *dd[] = {"x", "--fast", "--", "-x", "--size", "-"};
+    assert_int_equal(parse_pp(6, dd, &a, ops), 3);
+    assert_string_equal(ops[0], "-x");
+    assert_string_equal(ops[1], "--size");
+    assert_string_equal(ops[2], "-");
+    /* a prefix is not the option; a flag takes no value; a value can be missing */
+    char *abbrev[] = {"x", "--siz", "8"};
+    assert_int_equal(parse_pp(3, abbrev, &a, NULL), -1);
+    char *flagval[] = {"x", "--fast=1"};
+    assert_int_equal(parse_pp(2, flagval, &a, NULL), -1);
+    char *missing[] = {"x", "--crop"};
+    assert_int_equal(parse_pp(2, missing, &a, NULL), -1);
+    char *shortopt[] = {"x", "-z"};
+    assert_int_equal(parse_pp(2, shortopt, &a, NULL), -1);
+    /* an empty value is a value ("--crop=" is bad, not missing) */
+    char *empty[] = {"x", "--mean=", "in"};
+    assert_int_equal(parse_pp(3, empty, &a, NULL), -1);
+    char *ok[] = {"x", "--mean=1,2,3", "in"};
+    assert_int_equal(parse_pp(3, ok, &a, NULL), 1);
+    assert_true(a.mean[2] == 3.0f);
+    assert_string_equal(cli_option_name((const struct option[]){PP_ARGS_LONG_OPTIONS, {0}},
+                                        PP_OPT_CROP), "crop");
 }
 
 int main(void)
@@ -227,6 +289,7 @@ int main(void)
         cmocka_unit_test(preset_then_overrides),
         cmocka_unit_test(resize_mode_names),
         cmocka_unit_test(torchvision_presets_and_recipe_base),
+        cmocka_unit_test(getopt_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
