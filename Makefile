@@ -211,7 +211,8 @@ $(BUILD)/test/test_cli_escape: \
     $(addprefix $(BUILD)/examples/common/,cli_args.o pp_options.o text_escape.o torchvision_presets.o)
 $(BUILD)/test/test_serve: $(BUILD)/examples/common/text_escape.o \
     $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o router.o)
-$(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,journal.o key_set.o)
+$(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,durable_io.o journal.o \
+    key_set.o)
 
 $(BUILD)/test/fake_engine.so: test/unit/fake_engine/fake_engine.c lib/engine_abi.h
 	@mkdir -p $(dir $@)

@@ -11,10 +11,8 @@ dropped before each round) and writes every result to a file.
 Goal: dask images/s / CLI images/s >= 0.85.
 """
 import argparse
-import glob
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "bindings", "python"))
+from inputs import export_model, photo_folder  # noqa: E402
 from measure import median, run_measured  # noqa: E402
 
 BEGIN = "<!-- dask_bench begin -->"
@@ -34,8 +33,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--images", default=os.path.join(REPO, "..", "shared", "images",
-                                                     "imagenet-sample-100"))
+    ap.add_argument("--images", help="default: the sample photos, else generated JPEGs")
     ap.add_argument("--update", metavar="DOC")
     args = ap.parse_args()
     os.environ["IMGCLASS_LIBRARY"] = os.path.abspath(os.path.join(args.build, "libimgclass.so"))
@@ -46,18 +44,9 @@ def main():
     from imgclass.dask import _worker
 
     tmp = tempfile.mkdtemp(prefix="imgclass-daskbench-")
-    folder = os.path.realpath(args.images)
-    what = f"{len(os.listdir(folder)) if os.path.isdir(folder) else 0} sample photos"
-    if not os.path.isdir(folder):
-        from run import generate_images
-        folder = os.path.join(tmp, "images")
-        os.mkdir(folder)
-        generate_images(folder)
-        what = "40 generated JPEGs"
-    files = sorted(glob.glob(os.path.join(folder, "*")))
+    folder, files, what = photo_folder(tmp, args.images)
     model = os.path.join(tmp, "resnet18-random.pt")
-    subprocess.run([sys.executable, os.path.join(REPO, "tools", "export_model.py"),
-                    "--random-seed", "0", model], check=True, capture_output=True)
+    export_model(model)
     cli = os.path.join(args.build, "imgclass")
     cli_out = os.path.join(tmp, "cli.jsonl")
     cli_cmd = ["sh", "-c", f'exec "$0" "$@" > {cli_out}', cli, "classify", "--model", model,

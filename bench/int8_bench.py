@@ -19,9 +19,7 @@ The result replaces the part of docs/benchmarks.md between <!-- int8 --> and
     int8_bench.py --build BUILD [--rounds N] [--seconds S] [--out docs/benchmarks.md]
 """
 import argparse
-import glob
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,17 +28,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from measure import median, run_measured  # noqa: E402
-from run import SAMPLES, cpu_name, generate_images, rate_of, timed  # noqa: E402
+from inputs import export_model, photo_folder  # noqa: E402
+from run import cpu_name, rate_of, timed  # noqa: E402
 
 BEGIN, END = "<!-- int8 -->", "<!-- /int8 -->"
-
-
-def export(py, out, extra):
-    cmd = [py, os.path.join(REPO, "tools", "export_model.py"), "--random-seed", "0"] + extra
-    p = subprocess.run(cmd + [out], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError("export failed: " + p.stderr[-2000:])
-    return p.stderr
 
 
 def bench_predict(args, py, f32, i8, log):
@@ -108,19 +99,12 @@ def main():
     args = ap.parse_args()
     py = sys.executable
     with tempfile.TemporaryDirectory(prefix="imgclass-int8-bench-") as tmp:
-        if os.path.isdir(SAMPLES):
-            folder, what = os.path.realpath(SAMPLES), "the 100 sample photos"
-        else:
-            folder = os.path.join(tmp, "images")
-            os.mkdir(folder)
-            generate_images(folder)
-            what = "40 generated JPEGs (the sample photos were absent)"
-        files = sorted(glob.glob(os.path.join(folder, "*")))
+        folder, files, what = photo_folder(tmp)
         f32, i8 = os.path.join(tmp, "r18.pt"), os.path.join(tmp, "r18_int8.pt")
-        export(py, f32, [])
-        agreement = export(py, i8, ["--quantize", "int8", "--qengine", "onednn",
-                                    "--calibrate", folder, "--calibrate-count", "32",
-                                    "--imgclass", os.path.join(args.build, "imgclass")])
+        export_model(f32, py=py)
+        agreement = export_model(i8, ["--quantize", "int8", "--qengine", "onednn",
+                                      "--calibrate", folder, "--calibrate-count", "32",
+                                      "--imgclass", os.path.join(args.build, "imgclass")], py)
         agreement = [l for l in agreement.splitlines() if "agreement" in l][-1]
         started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         load = os.getloadavg()[0]

@@ -110,18 +110,12 @@ def main():
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="imgclass-pipeline-bench-")
     sys.path.insert(0, HERE)
-    from run import SAMPLES, generate_images  # noqa: E402
-    if not args.images:
-        args.images = SAMPLES if os.path.isdir(SAMPLES) else os.path.join(tmp, "generated")
-        if not os.path.isdir(args.images):
-            os.mkdir(args.images)
-            generate_images(args.images)
+    from inputs import export_model, photo_folder  # noqa: E402
+    args.images, photos, _ = photo_folder(tmp, args.images)
     if not args.model:
         args.model = os.path.join(tmp, "resnet18-random.pt")
-        subprocess.run([sys.executable, os.path.join(REPO, "tools", "export_model.py"),
-                        "--random-seed", "0", args.model], check=True, capture_output=True)
+        export_model(args.model)
     b, m, t = args.build, args.model, args.threads
-    photos = sorted(glob.glob(os.path.join(args.images, "*")))
     listfile = os.path.join(tmp, "list.txt")
     with open(listfile, "w") as f:
         f.write("\n".join(photos) + "\n")

@@ -156,27 +156,18 @@ def main():
     """Only this section: python_bench.py [--build B] [--rounds N] [--images DIR]
     [--update docs/benchmarks.md] (replaces the section there, or appends it)."""
     import argparse
-    import glob
-    import subprocess
     ap = argparse.ArgumentParser(description="the Python binding's section of make bench")
     ap.add_argument("--build", default="build")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--images", default=os.path.join(REPO, "..", "shared", "images",
-                                                     "imagenet-sample-100"))
+    ap.add_argument("--images", help="default: the sample photos, else generated JPEGs")
     ap.add_argument("--update", metavar="DOC", help="write the section into DOC")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="imgclass-pybench-")
-    folder = os.path.realpath(args.images)
-    if not os.path.isdir(folder):
-        from run import generate_images
-        folder = os.path.join(tmp, "images")
-        os.mkdir(folder)
-        generate_images(folder)
-    files = sorted(glob.glob(os.path.join(folder, "*")))
+    from inputs import export_model, photo_folder
+    folder, files, _ = photo_folder(tmp, args.images)
     model = os.path.join(tmp, "resnet18-random.pt")
-    subprocess.run([sys.executable, os.path.join(REPO, "tools", "export_model.py"),
-                    "--random-seed", "0", model], check=True, capture_output=True)
+    export_model(model)
     lines, ok = python_section(args.build, model, folder, files, args.threads, args.rounds,
                                sys.executable)
     import time

@@ -21,7 +21,6 @@ are compared.
     run.py --build BUILD [--rounds N] [--out docs/benchmarks.md]
 """
 import argparse
-import glob
 import os
 import platform
 import re
@@ -36,25 +35,7 @@ sys.path.insert(0, HERE)
 from measure import median, run_measured  # noqa: E402
 from python_bench import python_section  # noqa: E402
 import startup_bench  # noqa: E402
-
-SAMPLES = os.path.join(REPO, "..", "shared", "images", "imagenet-sample-100")
-
-
-def generate_images(folder, count=40):
-    """A stand-in image set when the sample photos are absent: JPEGs of the
-    sizes ImageNet photos commonly have."""
-    import numpy as np
-    from PIL import Image
-    rng = np.random.default_rng(1)
-    sizes = [(500, 375), (375, 500), (500, 333), (640, 480), (1024, 768)]
-    for i in range(count):
-        w, h = sizes[i % len(sizes)]
-        y, x = np.mgrid[0:h, 0:w]
-        img = np.stack([128 + 100 * np.sin(x / (20 + i) + y / 31), x * 255 / (w - 1),
-                        y * 255 / (h - 1)], -1)
-        img = np.clip(img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
-        Image.fromarray(img).save(os.path.join(folder, "g%02d.jpg" % i), quality=90)
-
+from inputs import export_model, photo_folder  # noqa: E402
 
 def cpu_name():
     try:
@@ -174,17 +155,9 @@ def main():
     py = sys.executable
 
     tmp = tempfile.mkdtemp(prefix="imgclass-bench-")
-    if os.path.isdir(SAMPLES):
-        folder, what = os.path.realpath(SAMPLES), "the 100 sample ImageNet photos (imagenet-sample-100)"
-    else:
-        folder = os.path.join(tmp, "images")
-        os.mkdir(folder)
-        generate_images(folder)
-        what = "40 generated JPEGs (500x375 to 1024x768; the sample photos were absent)"
-    files = sorted(glob.glob(os.path.join(folder, "*")))
+    folder, files, what = photo_folder(tmp)
     model = os.path.join(tmp, "resnet18-random.pt")
-    subprocess.run([py, os.path.join(REPO, "tools", "export_model.py"), "--random-seed", "0",
-                    model], check=True, capture_output=True)
+    export_model(model, py=py)
 
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"bench: {what}; {args.rounds} interleaved rounds", file=sys.stderr)

@@ -22,7 +22,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from run import SAMPLES, cpu_name, generate_images  # noqa: E402
+from inputs import export_model, photo_folder  # noqa: E402
+from run import cpu_name  # noqa: E402
 from measure import median  # noqa: E402
 
 SECTION = "## HTTP server: dynamic batching (imgclass-serve)"
@@ -124,14 +125,8 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="imgclass-serve-bench.")
     model = os.path.join(tmp, "resnet18-random.pt")
-    subprocess.run([py, os.path.join(REPO, "tools", "export_model.py"), "--random-seed", "0",
-                    model], check=True, capture_output=True)
-    if os.path.isdir(SAMPLES) and os.listdir(SAMPLES):
-        folder, source = SAMPLES, "the 100 photos of the project's ImageNet sample"
-    else:
-        folder, source = os.path.join(tmp, "images"), "40 generated JPEGs"
-        os.makedirs(folder)
-        generate_images(folder)
+    export_model(model, py=py)
+    folder, _, source = photo_folder(tmp)
     image_list = os.path.join(tmp, "images.txt")
     with open(image_list, "w") as f:
         for name in sorted(os.listdir(folder)):

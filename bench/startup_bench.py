@@ -20,7 +20,6 @@ section in place:
     startup_bench.py --build BUILD [--runs N] [--images N] [--update FILE]
 """
 import argparse
-import glob
 import json
 import os
 import re
@@ -33,9 +32,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+from inputs import export_model, photo_folder  # noqa: E402
 from measure import median, run_measured  # noqa: E402
 
-SAMPLES = os.path.join(REPO, "..", "shared", "images", "imagenet-sample-100")
 BEGIN = "<!-- startup_bench.py: begin -->"
 END = "<!-- startup_bench.py: end -->"
 CHUNK = 100
@@ -70,17 +69,7 @@ def _quote(arg):
 
 
 def photos(tmp, count):
-    if os.path.isdir(SAMPLES):
-        files = sorted(glob.glob(os.path.join(os.path.realpath(SAMPLES), "*")))
-        what = "the 100 sample photos (ImageNet validation images)"
-    else:
-        sys.path.insert(0, HERE)
-        from run import generate_images
-        folder = os.path.join(tmp, "images")
-        os.mkdir(folder)
-        generate_images(folder, 100)
-        files = sorted(glob.glob(os.path.join(folder, "*")))
-        what = "100 generated JPEGs (the sample photos were absent)"
+    _, files, what = photo_folder(tmp, count=100)
     # The photo list repeated to `count` files, as a data set of that size.
     return (files * (count // len(files) + 1))[:count], what
 
@@ -131,8 +120,7 @@ def _bench(build, runs, count, py, tmp):
 
     # The engine: module against linked-in, in the same run.
     model = os.path.join(tmp, "resnet18-random.pt")
-    subprocess.run([py, os.path.join(REPO, "tools", "export_model.py"), "--random-seed", "0",
-                    model], check=True, capture_output=True)
+    export_model(model, py=py)
     drivers = {"module": os.path.join(build, "bench", "engine_load_bench"),
                "linked": os.path.join(build, "bench", "engine_load_bench_linked")}
     inner = {k: [] for k in drivers}

@@ -12,7 +12,6 @@ The result replaces the "imgclass-watch" section of docs/benchmarks.md.
     watch_bench.py --build BUILD [--rounds N] [--images N] [--out docs/benchmarks.md]
 """
 import argparse
-import glob
 import os
 import re
 import shutil
@@ -25,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from measure import median  # noqa: E402
-from run import SAMPLES, cpu_name, generate_images  # noqa: E402
+from inputs import export_model, photo_folder  # noqa: E402
+from run import cpu_name  # noqa: E402
 
 SECTION = "## imgclass-watch"
 RATE = re.compile(r"([0-9]+) images, ([0-9]+) failed, ([0-9.]+) s, ([0-9.]+) images/s")
@@ -56,15 +56,7 @@ def main():
     py = sys.executable
     tmp = tempfile.mkdtemp(prefix="imgclass-watch-bench-")
     try:
-        src = os.path.join(tmp, "src")
-        os.mkdir(src)
-        if os.path.isdir(SAMPLES):
-            photos = sorted(glob.glob(os.path.join(os.path.realpath(SAMPLES), "*")))
-            what = "the 100 sample photos"
-        else:
-            generate_images(src)
-            photos = sorted(glob.glob(os.path.join(src, "*")))
-            what = "40 generated JPEGs (the sample photos were absent)"
+        _, photos, what = photo_folder(os.path.join(tmp, "src"))
         folder = os.path.join(tmp, "images")
         os.mkdir(folder)
         for i in range(max(args.images, len(photos))):
@@ -73,8 +65,7 @@ def main():
         n_files = len(os.listdir(folder))
         what = "%d files: %s cycled" % (n_files, what)
         model = os.path.join(tmp, "resnet18-random.pt")
-        subprocess.run([py, os.path.join(REPO, "tools", "export_model.py"), "--random-seed", "0",
-                        model], check=True, capture_output=True)
+        export_model(model, py=py)
         classify = [os.path.join(args.build, "imgclass"), "classify", "--model", model, "--json",
                     "--no-progress", "--threads", str(args.threads), "--batch", str(args.batch),
                     folder]

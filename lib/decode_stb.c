@@ -250,6 +250,110 @@ static unsigned char *rgb_from_16bit(const stbi_us *in, int w, int h, int comp)
     return rgb;
 }
 
+/* stb_image computes `idata + 0` with idata still NULL when an IDAT chunk
+ * of length 0 comes before any image data: undefined behaviour in C (found
+ * by the fuzzer). Such chunks add nothing to the compressed stream, and
+ * Pillow reads past them, so stb is given a copy without them. */
+
+/* Whether the chunk at `pos` is an empty IDAT before any image data;
+ * *next is the chunk after it. 0 at the end of the walk (first non-empty
+ * IDAT, IEND, or a chunk that does not fit: stb judges those itself). */
+static int png_next_chunk(const unsigned char *d, size_t n, size_t pos, size_t *next, int *empty)
+{
+    if (pos > n || n - pos < 8)
+        return 0;
+    uint32_t len = be32(d + pos);
+    int idat = memcmp(d + pos + 4, "IDAT", 4) == 0;
+    if ((idat && len > 0) || memcmp(d + pos + 4, "IEND", 4) == 0)
+        return 0;
+    if (idat && n - pos < 12) { /* an empty IDAT cut in its CRC: stb reads its header too */
+        *empty = 1;
+        *next = n;
+        return 1;
+    }
+    if (n - pos < 12 || len > n - pos - 12)
+        return 0;
+    *empty = idat;
+    *next = pos + 12 + (size_t)len;
+    return 1;
+}
+
+/* Sets *copy (malloc'd, *copy_n bytes) to the PNG without its leading empty
+ * IDAT chunks when it has any; leaves it NULL otherwise. */
+static imgclass_status png_drop_leading_empty_idat(const unsigned char *d, size_t n,
+                                                   const char *source, unsigned char **copy,
+                                                   size_t *copy_n)
+{
+    *copy = NULL;
+    size_t pos = 8, next, drop = 0;
+    int empty;
+    for (; png_next_chunk(d, n, pos, &next, &empty); pos = next)
+        drop += empty ? next - pos : 0; /* bytes */
+    if (drop == 0)
+        return IMGCLASS_OK;
+    unsigned char *c = malloc(n - drop);
+    if (!c)
+        return ic_error_oom(source, "a copy of the PNG data");
+    size_t out = 8;
+    memcpy(c, d, 8);
+    for (pos = 8; png_next_chunk(d, n, pos, &next, &empty); pos = next)
+        if (!empty) {
+            memcpy(c + out, d + pos, next - pos);
+            out += next - pos;
+        }
+    memcpy(c + out, d + pos, n - pos); /* the rest as it is */
+    *copy = c;
+    *copy_n = out + (n - pos);
+    return IMGCLASS_OK;
+}
+
+/* The pixels of a checked w x h image, as RGB, under the memory budget. */
+static imgclass_status stb_rgb(const unsigned char *data, int len, const char *source,
+                               const char *format, int w, int h, const ic_decode_limits *limits,
+                               unsigned char **rgb_out)
+{
+    /* One buffer never needs more than 10 bytes a pixel (16-bit RGBA plus
+     * PNG filter bytes and interlacing) or the input size, plus tables. */
+    stb_budget budget = {0};
+    budget.max_live = limits->max_memory > SIZE_MAX ? SIZE_MAX : (size_t)limits->max_memory;
+    budget.max_one = (size_t)w * (size_t)h * 10u + (size_t)len + ((size_t)1 << 20);
+    tl_budget = &budget;
+
+    unsigned char *rgb;
+    int dw = 0, dh = 0, dcomp = 0;
+    if (stbi_is_16_bit_from_memory(data, len)) {
+        stbi_us *wide = stbi_load_16_from_memory(data, len, &dw, &dh, &dcomp, 0);
+        tl_budget = NULL;
+        if (!wide)
+            return stb_failed(source, format, w, h, &budget);
+        if (dw != w || dh != h || dcomp < 1 || dcomp > 4) {
+            stbi_image_free(wide);
+            return ic_fail(IMGCLASS_ERR_CORRUPT, source, "inconsistent %s header", format);
+        }
+        if (budget.max_live && budget.live + (size_t)dw * (size_t)dh * 3u > budget.max_live) {
+            stbi_image_free(wide);
+            budget.over_live = 1;
+            return stb_failed(source, format, w, h, &budget);
+        }
+        rgb = rgb_from_16bit(wide, dw, dh, dcomp);
+        stbi_image_free(wide);
+        if (!rgb)
+            return ic_error_oom(source, "decoded pixels");
+    } else {
+        /* stb converts to 3 channels itself: gray replicated, alpha dropped. */
+        rgb = stbi_load_from_memory(data, len, &dw, &dh, &dcomp, 3);
+        tl_budget = NULL;
+        if (!rgb)
+            return stb_failed(source, format, w, h, &budget);
+        if (dw != w || dh != h) {
+            stbi_image_free(rgb);
+            return ic_fail(IMGCLASS_ERR_CORRUPT, source, "inconsistent %s header", format);
+        }
+    }
+    *rgb_out = rgb;
+    return IMGCLASS_OK;
+}
+
 imgclass_status ic_decode_stb(const unsigned char *data, size_t size, const char *source,
                               const ic_decode_limits *limits, const ic_decode_request *request,
                               ic_decoded *out)
@@ -286,54 +390,33 @@ imgclass_status ic_decode_stb(const unsigned char *data, size_t size, const char
     if (ic_decode_header_only(request))
         return ic_decode_header_done(w, h, out);
 
-    /* One buffer never needs more than 10 bytes a pixel (16-bit RGBA plus
-     * PNG filter bytes and interlacing) or the input size, plus tables. */
-    stb_budget budget = {0};
-    budget.max_live = limits->max_memory > SIZE_MAX ? SIZE_MAX : (size_t)limits->max_memory;
-    budget.max_one = (size_t)w * (size_t)h * 10u + size + ((size_t)1 << 20);
-    tl_budget = &budget;
-
-    unsigned char *rgb;
-    int dw = 0, dh = 0, dcomp = 0;
-    if (stbi_is_16_bit_from_memory(data, len)) {
-        stbi_us *wide = stbi_load_16_from_memory(data, len, &dw, &dh, &dcomp, 0);
-        tl_budget = NULL;
-        if (!wide)
-            return stb_failed(source, format, w, h, &budget);
-        if (dw != w || dh != h || dcomp < 1 || dcomp > 4) {
-            stbi_image_free(wide);
-            return ic_fail(IMGCLASS_ERR_CORRUPT, source, "inconsistent %s header", format);
-        }
-        if (budget.max_live && budget.live + (size_t)dw * (size_t)dh * 3u > budget.max_live) {
-            stbi_image_free(wide);
-            budget.over_live = 1;
-            return stb_failed(source, format, w, h, &budget);
-        }
-        rgb = rgb_from_16bit(wide, dw, dh, dcomp);
-        stbi_image_free(wide);
-        if (!rgb)
-            return ic_error_oom(source, "decoded pixels");
-    } else {
-        /* stb converts to 3 channels itself: gray replicated, alpha dropped. */
-        rgb = stbi_load_from_memory(data, len, &dw, &dh, &dcomp, 3);
-        tl_budget = NULL;
-        if (!rgb)
-            return stb_failed(source, format, w, h, &budget);
-        if (dw != w || dh != h) {
-            stbi_image_free(rgb);
-            return ic_fail(IMGCLASS_ERR_CORRUPT, source, "inconsistent %s header", format);
+    unsigned char *png_copy = NULL;
+    size_t png_copy_n = 0;
+    if (strcmp(format, "PNG") == 0) {
+        st = png_drop_leading_empty_idat(data, size, source, &png_copy, &png_copy_n);
+        if (st != IMGCLASS_OK)
+            return st;
+        if (png_copy) {
+            data = png_copy;
+            len = (int)png_copy_n;
         }
     }
+
+    unsigned char *rgb = NULL;
+    st = stb_rgb(data, len, source, format, w, h, limits, &rgb);
+    free(png_copy);
+    if (st != IMGCLASS_OK)
+        return st;
     /* The caller may still want to learn the size and name a region; the
      * block is the whole image, which covers any region. */
-    (void)ic_decode_region(request, dw, dh);
-    out->image_width = dw;
-    out->image_height = dh;
+    (void)ic_decode_region(request, w, h);
+    out->image_width = w;
+    out->image_height = h;
     out->block.x = 0;
     out->block.y = 0;
-    out->block.width = dw;
-    out->block.height = dh;
-    out->stride = (size_t)dw * 3;
+    out->block.width = w;
+    out->block.height = h;
+    out->stride = (size_t)w * 3;
     out->pixels = rgb;
     return IMGCLASS_OK;
 }

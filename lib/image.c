@@ -129,16 +129,10 @@ IMGCLASS_API imgclass_status imgclass_image_wrap(const void *pixels, int width, 
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap", "size %dx%d", width,
                        height);
     size_t row = (size_t)width * (size_t)bpp; /* cannot overflow: int * 4 */
-    if (stride == 0)
-        stride = row;
-    if (stride < row)
-        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap",
-                       "stride %zu < width * %d = %zu", stride, bpp, row);
-    /* The last row ends at stride * (height - 1) + row: must fit in size_t
-     * (also for borrowed pixels: preprocessing indexes them). */
-    if ((size_t)(height - 1) > (SIZE_MAX - row) / stride)
-        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap",
-                       "%dx%d with stride %zu overflows", width, height, stride);
+    /* Also for borrowed pixels: preprocessing indexes them. */
+    imgclass_status st = ic_check_plane("imgclass_image_wrap", NULL, pixels, &stride, row, height);
+    if (st != IMGCLASS_OK)
+        return st;
     if (copy && row > SIZE_MAX / (size_t)height)
         return ic_fail(IMGCLASS_ERR_TOO_LARGE, "imgclass_image_wrap", "%dx%d", width, height);
 
@@ -154,9 +148,7 @@ IMGCLASS_API imgclass_status imgclass_image_wrap(const void *pixels, int width, 
             free(image);
             return ic_error_oom("imgclass_image_wrap", "a copy of the pixels");
         }
-        const uint8_t *src = pixels;
-        for (int y = 0; y < height; y++)
-            memcpy(own + (size_t)y * row, src + (size_t)y * stride, row);
+        ic_copy_plane(own, pixels, stride, row, height);
         image->stride = row;
         image->pixels = own;
         image->owned = own;
@@ -167,6 +159,32 @@ IMGCLASS_API imgclass_status imgclass_image_wrap(const void *pixels, int width, 
     }
     *out = image;
     return IMGCLASS_OK;
+}
+
+imgclass_status ic_check_plane(const char *fn, const char *plane, const uint8_t *pixels,
+                               size_t *stride, size_t row, int rows)
+{
+    /* A packed image has one plane, not named in the messages. */
+    const char *name = plane ? plane : "", *space = plane ? " " : "";
+    if (!pixels)
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, fn, "NULL %s%splane", name, space);
+    if (*stride == 0)
+        *stride = row;
+    if (*stride < row)
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, fn,
+                       "%s%sstride %zu is below its row of %zu bytes", name, space, *stride, row);
+    /* The last row ends at stride * (rows - 1) + row. */
+    if ((size_t)(rows - 1) > (SIZE_MAX - row) / *stride)
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, fn,
+                       "%s%splane of %d rows with stride %zu overflows", name, space, rows,
+                       *stride);
+    return IMGCLASS_OK;
+}
+
+void ic_copy_plane(uint8_t *dst, const uint8_t *src, size_t stride, size_t row, int rows)
+{
+    for (int y = 0; y < rows; y++)
+        memcpy(dst + (size_t)y * row, src + (size_t)y * stride, row);
 }
 
 imgclass_status ic_image_copy(const imgclass_image *image, imgclass_image **out)

@@ -3,6 +3,8 @@
 
 #include "error.h"
 
+#include <stdio.h>
+
 imgclass_status ic_struct_size_check(size_t given, size_t expected, const char *what,
                                      const char *fix)
 {
@@ -17,61 +19,64 @@ imgclass_status ic_struct_size_check(size_t given, size_t expected, const char *
                    given, expected, fix);
 }
 
+/* The check of a struct that `type`_default() fills in. */
+static imgclass_status check_from_default(size_t given, size_t expected, const char *what,
+                                          const char *type)
+{
+    char fix[96];
+    snprintf(fix, sizeof fix, "start from %s_default(), which sets it", type);
+    return ic_struct_size_check(given, expected, what, fix);
+}
+
+/* An options struct that nests decode and preprocess options by value.
+ * The outer size first: only a matching outer struct holds the nested ones
+ * where this library looks for them. */
+static imgclass_status check_with_nested(size_t given, size_t expected, const char *type,
+                                         const imgclass_decode_options *decode,
+                                         const imgclass_preprocess_options *preprocess)
+{
+    imgclass_status st = check_from_default(given, expected, type, type);
+    char what[96];
+    if (st == IMGCLASS_OK) {
+        snprintf(what, sizeof what, "%s.decode", type);
+        st = ic_check_decode_options_size(decode, what);
+    }
+    if (st == IMGCLASS_OK) {
+        snprintf(what, sizeof what, "%s.preprocess", type);
+        st = ic_check_preprocess_options_size(preprocess, what);
+    }
+    return st;
+}
+
 imgclass_status ic_check_decode_options_size(const imgclass_decode_options *o, const char *what)
 {
-    if (!o)
-        return IMGCLASS_OK;
-    return ic_struct_size_check(o->struct_size, sizeof *o, what,
-                                "start from imgclass_decode_options_default(), which sets it");
+    return o ? check_from_default(o->struct_size, sizeof *o, what, "imgclass_decode_options")
+             : IMGCLASS_OK;
 }
 
 imgclass_status ic_check_preprocess_options_size(const imgclass_preprocess_options *o,
                                                  const char *what)
 {
-    if (!o)
-        return IMGCLASS_OK;
-    return ic_struct_size_check(o->struct_size, sizeof *o, what,
-                                "start from imgclass_preprocess_options_default(), which sets it");
+    return o ? check_from_default(o->struct_size, sizeof *o, what, "imgclass_preprocess_options")
+             : IMGCLASS_OK;
 }
 
 imgclass_status ic_check_model_options_size(const imgclass_model_options *o, const char *what)
 {
-    if (!o)
-        return IMGCLASS_OK;
-    return ic_struct_size_check(o->struct_size, sizeof *o, what,
-                                "start from imgclass_model_options_default(), which sets it");
+    return o ? check_from_default(o->struct_size, sizeof *o, what, "imgclass_model_options")
+             : IMGCLASS_OK;
 }
 
 imgclass_status ic_check_classify_options_size(const imgclass_classify_options *o)
 {
-    if (!o)
-        return IMGCLASS_OK;
-    /* The outer size first: only a matching outer struct holds the nested
-     * ones where this library looks for them. */
-    imgclass_status st = ic_struct_size_check(o->struct_size, sizeof *o,
-                                              "imgclass_classify_options",
-                                              "start from imgclass_classify_options_default(), "
-                                              "which sets it");
-    if (st == IMGCLASS_OK)
-        st = ic_check_decode_options_size(&o->decode, "imgclass_classify_options.decode");
-    if (st == IMGCLASS_OK)
-        st = ic_check_preprocess_options_size(&o->preprocess,
-                                              "imgclass_classify_options.preprocess");
-    return st;
+    return o ? check_with_nested(o->struct_size, sizeof *o, "imgclass_classify_options",
+                                 &o->decode, &o->preprocess)
+             : IMGCLASS_OK;
 }
 
 imgclass_status ic_check_pipeline_options_size(const imgclass_pipeline_options *o)
 {
-    if (!o)
-        return IMGCLASS_OK;
-    imgclass_status st = ic_struct_size_check(o->struct_size, sizeof *o,
-                                              "imgclass_pipeline_options",
-                                              "start from imgclass_pipeline_options_default(), "
-                                              "which sets it");
-    if (st == IMGCLASS_OK)
-        st = ic_check_decode_options_size(&o->decode, "imgclass_pipeline_options.decode");
-    if (st == IMGCLASS_OK)
-        st = ic_check_preprocess_options_size(&o->preprocess,
-                                              "imgclass_pipeline_options.preprocess");
-    return st;
+    return o ? check_with_nested(o->struct_size, sizeof *o, "imgclass_pipeline_options",
+                                 &o->decode, &o->preprocess)
+             : IMGCLASS_OK;
 }

@@ -95,31 +95,6 @@ IMGCLASS_API imgclass_yuv_frame imgclass_yuv_frame_default(void)
     return f;
 }
 
-/* Checks one plane: rows of `row` bytes, `rows` of them, `*stride` apart
- * (0: tight); the last byte must be addressable. */
-static imgclass_status check_plane(const uint8_t *plane, size_t *stride, size_t row, int rows,
-                                   const char *name)
-{
-    if (!plane)
-        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap_yuv", "NULL %s plane",
-                       name);
-    if (*stride == 0)
-        *stride = row;
-    if (*stride < row)
-        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap_yuv",
-                       "%s stride %zu is below its row of %zu bytes", name, *stride, row);
-    if ((size_t)(rows - 1) > (SIZE_MAX - row) / *stride)
-        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap_yuv",
-                       "%s plane of %d rows with stride %zu overflows", name, rows, *stride);
-    return IMGCLASS_OK;
-}
-
-static void copy_plane(uint8_t *dst, const uint8_t *src, size_t stride, size_t row, int rows)
-{
-    for (int y = 0; y < rows; y++)
-        memcpy(dst + (size_t)y * row, src + (size_t)y * stride, row);
-}
-
 IMGCLASS_API imgclass_status imgclass_image_wrap_yuv(const imgclass_yuv_frame *frame, int copy,
                                                      imgclass_image **out)
 {
@@ -154,7 +129,8 @@ IMGCLASS_API imgclass_status imgclass_image_wrap_yuv(const imgclass_yuv_frame *f
     const char *const *name = names[frame->layout - IMGCLASS_PIXEL_NV12];
     for (int p = 0; p < nplanes; p++) {
         imgclass_status st =
-            check_plane(frame->planes[p], &strides[p], rows_bytes[p], rows[p], name[p]);
+            ic_check_plane("imgclass_image_wrap_yuv", name[p], frame->planes[p], &strides[p],
+                           rows_bytes[p], rows[p]);
         if (st != IMGCLASS_OK)
             return st;
     }
@@ -179,7 +155,7 @@ IMGCLASS_API imgclass_status imgclass_image_wrap_yuv(const imgclass_yuv_frame *f
         }
         uint8_t *at = own;
         for (int p = 0; p < nplanes; p++) {
-            copy_plane(at, planes[p], strides[p], rows_bytes[p], rows[p]);
+            ic_copy_plane(at, planes[p], strides[p], rows_bytes[p], rows[p]);
             planes[p] = at;
             strides[p] = rows_bytes[p];
             at += rows_bytes[p] * (size_t)rows[p];

@@ -26,14 +26,6 @@ static void header(FILE *f, const char *name, const char *type, const char *help
 
 typedef double (*model_value_fn)(const metrics_model *m);
 
-static void per_model(FILE *f, const metrics_model *ms, int n, const char *name, const char *type,
-                      const char *help, model_value_fn value)
-{
-    header(f, name, type, help);
-    for (int i = 0; i < n; i++)
-        fprintf(f, "%s{" LABELS "} %.17g\n", name, ms[i].name, ms[i].version, value(&ms[i]));
-}
-
 static double v_delivered(const metrics_model *m) { return (double)m->stats.delivered; }
 static double v_latency_sum(const metrics_model *m) { return m->stats.latency_sum_us; }
 static double v_queued_sum(const metrics_model *m) { return m->stats.queued_sum_us; }
@@ -46,44 +38,54 @@ static double v_max_batch(const metrics_model *m) { return m->max_batch_seen; }
 static double v_depth(const metrics_model *m) { return (double)m->stats.queue_depth; }
 static double v_capacity(const metrics_model *m) { return m->stats.queue_capacity; }
 
+/* The families with one sample per model and no other label. */
+static const struct {
+    const char *name, *type, *help;
+    model_value_fn value;
+} per_model_families[] = {
+    {"ts_inference_requests_total", "counter",
+     "Inference requests answered (images delivered by the pipeline).", v_delivered},
+    {"ts_inference_latency_microseconds", "counter",
+     "Total inference latency in microseconds, submit to result.", v_latency_sum},
+    {"ts_queue_latency_microseconds", "counter",
+     "Total time in microseconds requests waited in the queue for a worker.", v_queued_sum},
+    {"imgclass_preprocess_microseconds_total", "counter",
+     "Total decode and preprocessing time in microseconds.", v_preprocess_sum},
+    {"imgclass_forward_microseconds_total", "counter",
+     "Total forward-pass time in microseconds (once per batch).", v_forward_sum},
+    {"imgclass_images_submitted_total", "counter", "Images accepted by the pipeline.",
+     v_submitted},
+    {"imgclass_images_failed_total", "counter",
+     "Images that failed (undecodable, too large, engine error).", v_failed},
+    {"imgclass_batched_images_total", "counter",
+     "Images in the forward passes (divided by imgclass_batches_total: the mean batch size).",
+     v_batched},
+    {"imgclass_batch_size_max", "gauge", "The largest batch a request has run in.", v_max_batch},
+    {"imgclass_queue_depth", "gauge", "Images accepted and not yet answered.", v_depth},
+    {"imgclass_queue_capacity", "gauge", "Images that may wait before requests get 503.",
+     v_capacity},
+};
+
 static void write_all(FILE *f, const metrics_model *ms, int n, const metrics_http *http)
 {
-    per_model(f, ms, n, "ts_inference_requests_total", "counter",
-              "Inference requests answered (images delivered by the pipeline).", v_delivered);
-    per_model(f, ms, n, "ts_inference_latency_microseconds", "counter",
-              "Total inference latency in microseconds, submit to result.", v_latency_sum);
-    per_model(f, ms, n, "ts_queue_latency_microseconds", "counter",
-              "Total time in microseconds requests waited in the queue for a worker.",
-              v_queued_sum);
-    per_model(f, ms, n, "imgclass_preprocess_microseconds_total", "counter",
-              "Total decode and preprocessing time in microseconds.", v_preprocess_sum);
-    per_model(f, ms, n, "imgclass_forward_microseconds_total", "counter",
-              "Total forward-pass time in microseconds (once per batch).", v_forward_sum);
-    per_model(f, ms, n, "imgclass_images_submitted_total", "counter",
-              "Images accepted by the pipeline.", v_submitted);
-    per_model(f, ms, n, "imgclass_images_failed_total", "counter",
-              "Images that failed (undecodable, too large, engine error).", v_failed);
+    for (size_t k = 0; k < sizeof per_model_families / sizeof per_model_families[0]; k++) {
+        header(f, per_model_families[k].name, per_model_families[k].type,
+               per_model_families[k].help);
+        for (int i = 0; i < n; i++)
+            fprintf(f, "%s{" LABELS "} %.17g\n", per_model_families[k].name, ms[i].name,
+                    ms[i].version, per_model_families[k].value(&ms[i]));
+    }
 
     header(f, "imgclass_batches_total", "counter",
            "Forward passes run, by why the batch was cut (full, deadline, flush).");
     for (int i = 0; i < n; i++) {
         const imgclass_pipeline_stats *s = &ms[i].stats;
-        fprintf(f, "imgclass_batches_total{" LABELS ",cut=\"full\"} %llu\n", ms[i].name,
-                ms[i].version, (unsigned long long)s->batches_full);
-        fprintf(f, "imgclass_batches_total{" LABELS ",cut=\"deadline\"} %llu\n", ms[i].name,
-                ms[i].version, (unsigned long long)s->batches_deadline);
-        fprintf(f, "imgclass_batches_total{" LABELS ",cut=\"flush\"} %llu\n", ms[i].name,
-                ms[i].version, (unsigned long long)s->batches_flush);
+        const char *cut[3] = {"full", "deadline", "flush"};
+        const uint64_t batches[3] = {s->batches_full, s->batches_deadline, s->batches_flush};
+        for (int j = 0; j < 3; j++)
+            fprintf(f, "imgclass_batches_total{" LABELS ",cut=\"%s\"} %llu\n", ms[i].name,
+                    ms[i].version, cut[j], (unsigned long long)batches[j]);
     }
-    per_model(f, ms, n, "imgclass_batched_images_total", "counter",
-              "Images in those forward passes (divided by the batches: the mean batch size).",
-              v_batched);
-    per_model(f, ms, n, "imgclass_batch_size_max", "gauge",
-              "The largest batch a request has run in.", v_max_batch);
-    per_model(f, ms, n, "imgclass_queue_depth", "gauge",
-              "Images accepted and not yet answered.", v_depth);
-    per_model(f, ms, n, "imgclass_queue_capacity", "gauge",
-              "Images that may wait before requests get 503.", v_capacity);
 
     header(f, "imgclass_latency_microseconds", "histogram",
            "Latency of each image, submit to result, in microseconds.");

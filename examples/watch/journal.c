@@ -1,6 +1,8 @@
 /* The journal of journal.h. */
 #include "journal.h"
 
+#include "durable_io.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -98,33 +100,6 @@ static char *join(const char *a, const char *b)
         memcpy(s + la + 1, b, lb + 1);
     }
     return s;
-}
-
-static int write_all(int fd, const char *buf, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, buf, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        buf += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return rc;
 }
 
 /* Appends "CRC PAYLOAD\n" to a growing buffer. 0, or -1 out of memory. */

@@ -1,6 +1,8 @@
 /* Part files; the rules are in part_writer.h. */
 #include "part_writer.h"
 
+#include "durable_io.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -71,18 +73,6 @@ static const char *extension(const part_writer_options *o)
     return (o->gzip ? gz : plain)[o->format];
 }
 
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return rc;
-}
-
 /* mkdir -p for the partition folders below out_dir (which exists); each
  * new folder's parent is fsynced so the folder survives a power loss. */
 static int make_dirs(const char *path)
@@ -107,21 +97,6 @@ static int make_dirs(const char *path)
     free(copy);
     errno = e;
     return rc;
-}
-
-static int write_all(int fd, const char *buf, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, buf, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        buf += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 /* ---- one part --------------------------------------------------------------- */

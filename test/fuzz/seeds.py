@@ -51,6 +51,12 @@ for tag, fmt in ((6, "JPEG"), (2, "PNG")):
     exif = Image.Exif()
     exif[0x0112] = tag
     images[f"exif{tag}.{fmt.lower()}"] = enc(img, fmt, exif=exif.tobytes())
+# Empty IDAT chunks before the image data: stb_image once did arithmetic on
+# a NULL buffer there (UBSan, found by the long decode campaign).
+png = images["i.png"]
+at = png.index(b"IDAT") - 4
+images["empty-idat.png"] = png[:at] + b"\0\0\0\0IDAT" + struct.pack(">I", zlib.crc32(b"IDAT")) + png[at:]
+images["empty-idat-cut.png"] = png[:at] + b"\0\0\0\0IDAT\x35"  # cut in its CRC
 # An 8-bit RGB PSD (raw) and a BMP with RLE8, which Pillow cannot write.
 w, h = 5, 4
 psd = (b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, h, w, 8, 3) + struct.pack(">III", 0, 0, 0)

@@ -4,7 +4,8 @@
 # --opt=VALUE gives what --opt VALUE gives, and so do the short forms;
 # an unknown option, a prefix of one, a flag given a value and a missing
 # value are usage errors (exit 1) naming the option; "--" lets a file named
-# like an option through; --help exits 0.
+# like an option through; --help exits 0. imgclass-serve and imgclass-watch
+# share the parser: their usage errors are checked at the end.
 . "$(dirname "$0")/helpers/common.sh"
 
 case "$IC" in /*) ICA=$IC ;; *) ICA=$(pwd)/$IC ;; esac
@@ -14,6 +15,9 @@ G=$TMP/d/g.png
 # A file whose name starts with '-', reachable only as an operand after --.
 $PYTHON -c "from PIL import Image; Image.new('RGB', (20, 14), (200, 30, 90)).save('$G'); \
 Image.new('RGB', (9, 17), (10, 220, 40)).save('$TMP/d/-x.png')" || { echo "FAIL: fixtures"; exit 1; }
+
+# in_d COMMAND...: runs it in $TMP/d, where "-x.png" names the file.
+in_d() { (cd "$TMP/d" && "$@"); }
 
 # same_output WHAT: $TMP/out.a and $TMP/out.b hold the same bytes.
 same_output() {
@@ -56,10 +60,10 @@ refused "classify missing value" "--topk needs a value" "$IC" classify "$G" \
     --model "$M/tiny.pt" --topk
 refused "classify missing short value" "-m needs a value" "$IC" classify "$G" -m
 refused "classify bad value" "--batch" "$IC" classify --model "$M/tiny.pt" --batch=0 "$G"
-refused "classify -x.png without --" "'-x'" sh -c 'cd "$1/d" && "$2" classify --model "$3/tiny.pt" --size 8x8 --crop none -x.png' \
-    - "$TMP" "$ICA" "$MA"
-expect_rc 0 "classify -- -x.png" sh -c 'cd "$1/d" && "$2" classify --model "$3/tiny.pt" --size 8x8 --crop none -- -x.png' \
-    - "$TMP" "$ICA" "$MA"
+refused "classify -x.png without --" "'-x'" in_d "$ICA" classify --model "$MA/tiny.pt" \
+    --size 8x8 --crop none -x.png
+expect_rc 0 "classify -- -x.png" in_d "$ICA" classify --model "$MA/tiny.pt" --size 8x8 \
+    --crop none -- -x.png
 grep -q '^-x\.png: class [0-4] ' "$TMP/out" || fail "classify -- -x.png: $(cat "$TMP/out")"
 expect_rc 0 "classify --help" "$IC" classify --help
 grep -qF -- "--topk" "$TMP/out" || fail "classify --help does not document --topk"
@@ -102,8 +106,8 @@ refused "preprocess unknown option" "'--frobnicate'" "$IC" preprocess --npy "$TM
 refused "preprocess missing value" "--npy needs a value" "$IC" preprocess --size 8x8 "$G" --npy
 refused "preprocess bad value" "--crop" "$IC" preprocess --npy "$TMP/x.npy" --crop=-3 "$G"
 [ -e "$TMP/x.npy" ] && fail "preprocess wrote an array after a usage error"
-expect_rc 0 "preprocess -- -x.png" sh -c 'cd "$1/d" && "$2" preprocess --npy "$1/dash.npy" --size 8x8 --crop none -- -x.png' \
-    - "$TMP" "$ICA"
+expect_rc 0 "preprocess -- -x.png" in_d "$ICA" preprocess --npy "$TMP/dash.npy" --size 8x8 \
+    --crop none -- -x.png
 $PYTHON -c "import numpy, sys; a = numpy.load(sys.argv[1]); assert a.shape == (1, 3, 8, 8), a.shape" \
     "$TMP/dash.npy" || fail "preprocess -- -x.png: not a [1, 3, 8, 8] array"
 expect_rc 0 "preprocess --help" "$IC" preprocess --help
@@ -129,8 +133,28 @@ refused "bench unknown option" "'--frobnicate'" "$IC" bench --model "$M/tiny.pt"
 refused "bench missing value" "--runs needs a value" "$IC" bench --model "$M/tiny.pt" "$G" --runs
 refused "bench bad value" "--runs" "$IC" bench --model "$M/tiny.pt" --runs=0 "$G"
 refused "bench standard input" "'-'" "$IC" bench --model "$M/tiny.pt" -
-expect_rc 0 "bench -- -x.png" sh -c 'cd "$1/d" && "$2" bench --model "$3/tiny.pt" --size 8x8 --crop none --runs 1 --batch 1 -- -x.png' \
-    - "$TMP" "$ICA" "$MA"
+expect_rc 0 "bench -- -x.png" in_d "$ICA" bench --model "$MA/tiny.pt" --size 8x8 --crop none \
+    --runs 1 --batch 1 -- -x.png
 grep -q ", 1 image files," "$TMP/out" || fail "bench -- -x.png: $(head -1 "$TMP/out")"
 expect_rc 0 "bench --help" "$IC" bench --help
+
+# --- imgclass-serve and imgclass-watch read their arguments the same way
+# (only what fails before a model is loaded or a port opened is run here).
+for prog in imgclass-serve imgclass-watch; do
+    P=$BUILD/$prog
+    [ -x "$P" ] || { fail "$P not built"; continue; }
+    refused "$prog unknown option" "'--frobnicate'" "$P" --frobnicate
+    refused "$prog missing value" "--batch needs a value" "$P" --batch
+    refused "$prog flag given a value" "--help takes no value" "$P" --help=1
+    refused "$prog operand" "'stray'" "$P" stray
+    expect_rc 0 "$prog --help" "$P" --help
+done
+for form in "--listen=nonsense" "--listen nonsense"; do
+    # shellcheck disable=SC2086
+    refused "imgclass-serve $form" "--listen (want ADDR:PORT" "$BUILD/imgclass-serve" $form
+done
+for form in "--format=xml" "--format xml"; do
+    # shellcheck disable=SC2086
+    refused "imgclass-watch $form" "bad --format 'xml'" "$BUILD/imgclass-watch" $form
+done
 finish

@@ -1,16 +1,4 @@
 #!/bin/sh
 # imgclass-serve (examples/serve), all traffic on 127.0.0.1: the web page in headless Chromium (Selenium): the top-1 it shows equals the API's. Skipped (77) without chromium, chromium-driver and python3-selenium.
-# The checks are in helpers/serve_check.py (browser).
-set -u
-BUILD=${BUILD:-build}
-PYTHON=${PYTHON:-/usr/bin/python3}
-M=${IMGCLASS_TEST_MODELS:-$BUILD/test-models}
-if [ ! -x "$BUILD/imgclass-serve" ] || [ ! -x "$BUILD/imgclass" ]; then
-    echo "FAIL: $BUILD/imgclass-serve or $BUILD/imgclass not built (make BUILD=$BUILD all)"
-    exit 1
-fi
-if [ ! -f "$M/tiny.pt" ]; then
-    echo "FAIL: no test models in $M (make BUILD=$BUILD tests)"
-    exit 1
-fi
-exec timeout 300 "$PYTHON" "$(dirname "$0")/helpers/serve_check.py" browser "$BUILD" "$M" ${SERVE_SCREENSHOT:-}
+# The checks are in helpers/serve_check.py (browser), run by helpers/serve_run.sh.
+exec sh "$(dirname "$0")/helpers/serve_run.sh" browser ${SERVE_SCREENSHOT:-}

@@ -64,6 +64,15 @@ def png16(arr, ctype):
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
+def with_empty_idat(png):
+    """The PNG with empty IDAT chunks before its image data (valid: they add
+    nothing to the stream; stb_image needed them removed, see decode_stb.c)."""
+    def chunk(t, b):
+        return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b))
+    at = png.index(b"IDAT") - 4
+    return png[:at] + chunk(b"IDAT", b"") + chunk(b"IDAT", b"") + png[at:]
+
+
 rng = np.random.default_rng(0)
 noise = rng.integers(0, 256, (61, 83, 3)).astype(np.uint8)
 ramp = np.clip(np.add.outer(np.arange(61), np.arange(83))[..., None] * [1, 2, 3], 0, 255)
@@ -82,6 +91,7 @@ cases = {
     "p.png": encoded(img.convert("P"), format="PNG"), "1.png": encoded(img.convert("1"), format="PNG"),
     "i16.png": encoded(Image.fromarray(rng.integers(0, 600, (30, 20)).astype(np.int32), "I"),
                        format="PNG"),
+    "empty-idat.png": with_empty_idat(encoded(img, format="PNG")),
     "la16.png": png16(rng.integers(0, 65536, (10, 12, 2)), 4),
     "rgb16.png": png16(rng.integers(0, 65536, (10, 12, 3)), 2),
     "rgba16.png": png16(rng.integers(0, 65536, (10, 12, 4)), 6),
@@ -155,6 +165,22 @@ for name, data in list(prefix_cases.items()) + list(sampled_cases.items()):
             print(f"FAIL {name} cut at {cut}/{n}: pillow {'ok' if ref_ok else 'error'}, "
                   f"imgclass {err or 'ok'}")
             bad += 1
+
+# A PNG cut inside its empty IDAT chunks (decode_stb.c drops them before
+# stb_image sees them): refused, as Pillow refuses it; and whole, the same
+# pixels. (Cuts after the image data are another matter: Pillow accepts a
+# PNG without its IEND, stb_image does not; see docs/hostile-input.md.)
+png = encoded(small, format="PNG")
+at = png.index(b"IDAT") - 4
+data = with_empty_idat(png)
+for cut in range(at, at + 25):
+    ref_ok = pillow(data[:cut]) is not None
+    got, err = ours(data[:cut])
+    verdicts += 1
+    if ref_ok != (got is not None):
+        print(f"FAIL empty-idat cut at {cut}: pillow {'ok' if ref_ok else 'error'}, "
+              f"imgclass {err or 'ok'}")
+        bad += 1
 
 print(f"decode parity: {len(cases)} files, {verdicts} truncation verdicts, {bad} failures")
 if bad:

@@ -139,12 +139,16 @@ static void test_wrap(void **state)
                      IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_int_equal(imgclass_image_wrap(px, 3, 2, 8, IMGCLASS_PIXEL_RGB, 0, &im),
                      IMGCLASS_ERR_INVALID_ARGUMENT); /* stride < 9 */
-    assert_non_null(strstr(imgclass_last_error(), "stride"));
+    assert_non_null(strstr(imgclass_last_error(),
+                            "imgclass_image_wrap: invalid argument: stride 8 is below its row "
+                            "of 9 bytes"));
     assert_int_equal(imgclass_image_wrap(px, 3, 2, 0, (imgclass_pixel_format)42, 0, &im),
                      IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_int_equal(imgclass_image_wrap(px, 2, 0x7fffffff, SIZE_MAX / 4, IMGCLASS_PIXEL_RGB, 0,
                                          &im),
-                     IMGCLASS_ERR_INVALID_ARGUMENT); /* overflows */
+                     IMGCLASS_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(imgclass_last_error(), "plane of 2147483647 rows with stride"));
+    assert_non_null(strstr(imgclass_last_error(), "overflows"));
 }
 
 static void test_null_accessors(void **state)

@@ -140,7 +140,14 @@ static void test_metrics_text(void **state)
     m[0].stats.queued_sum_us = 99;
     m[0].stats.batches_full = 1;
     m[0].stats.batches_deadline = 2;
+    m[0].stats.batches_flush = 4;
     m[0].stats.batched_images = 9;
+    m[0].stats.preprocess_sum_us = 31;
+    m[0].stats.forward_sum_us = 32;
+    m[0].stats.submitted = 12;
+    m[0].stats.failed = 2;
+    m[0].stats.queue_depth = 3;
+    m[0].stats.queue_capacity = 64;
     m[0].stats.latency_buckets[0] = 3; /* <= 50 us */
     m[0].stats.latency_buckets[2] = 5; /* <= 200 us */
     m[0].stats.latency_buckets[IMGCLASS_LATENCY_BUCKETS - 1] = 2;
@@ -160,8 +167,17 @@ static void test_metrics_text(void **state)
         "\nts_queue_latency_microseconds{model_name=\"tiny\",model_version=\"1.0\"} 99\n",
         "cut=\"full\"} 1\n",
         "cut=\"deadline\"} 2\n",
+        "cut=\"flush\"} 4\n",
+        "# TYPE imgclass_batches_total counter\n",
+        "\nimgclass_preprocess_microseconds_total{model_name=\"tiny\",model_version=\"1.0\"} 31\n",
+        "\nimgclass_forward_microseconds_total{model_name=\"tiny\",model_version=\"1.0\"} 32\n",
+        "\nimgclass_images_submitted_total{model_name=\"tiny\",model_version=\"1.0\"} 12\n",
+        "\nimgclass_images_failed_total{model_name=\"tiny\",model_version=\"1.0\"} 2\n",
         "\nimgclass_batched_images_total{model_name=\"tiny\",model_version=\"1.0\"} 9\n",
         "\nimgclass_batch_size_max{model_name=\"tiny\",model_version=\"1.0\"} 6\n",
+        "# TYPE imgclass_batch_size_max gauge\n",
+        "\nimgclass_queue_depth{model_name=\"tiny\",model_version=\"1.0\"} 3\n",
+        "\nimgclass_queue_capacity{model_name=\"tiny\",model_version=\"1.0\"} 64\n",
         /* cumulative buckets */
         "imgclass_latency_microseconds_bucket{model_name=\"tiny\",model_version=\"1.0\",le=\"50\"} 3\n",
         "imgclass_latency_microseconds_bucket{model_name=\"tiny\",model_version=\"1.0\",le=\"100\"} 3\n",
