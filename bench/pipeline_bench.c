@@ -12,7 +12,11 @@
  * MODE lowload: one image every --interval-ms; also measures, in this
  *               process, the forward pass at batch 1 and decode+preprocess
  *               of the same images, the two terms of the latency goal.
- * Prints one JSON object; --latencies writes each image's latency (us). */
+ * Prints one JSON object; --latencies writes each image's latency (us).
+ * forward_busy is the engine's forward time over the timed wall time: near
+ * 1 means the engine never waited for images, so whatever the pipeline
+ * loses against the bare forward pass is lost inside the forward passes
+ * (the CPU that preprocessing takes from them), not between them. */
 #include "imgclass.h"
 
 #include <stdint.h>
@@ -23,6 +27,8 @@
 
 typedef struct run {
     double *lat_us;
+    double *parts_us[3]; /* queued, preprocess, forward of each image */
+    double *submitted;   /* when timed image i was submitted (now_s) */
     size_t n, cap;
 } run;
 
@@ -38,8 +44,16 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
     run *x = ctx;
     if (r->status != IMGCLASS_OK)
         fprintf(stderr, "pipeline_bench: %s\n", r->error);
-    if (x->n < x->cap)
-        x->lat_us[x->n++] = r->queued_us + r->preprocess_us + r->forward_us;
+    /* Timed images carry their index + 1; the warm-up carries NULL. Latency
+     * is submit to callback: queued + preprocess + the wait for the batch's
+     * cut (its deadline) + forward + top-k and delivery. */
+    size_t i = (size_t)(uintptr_t)r->user;
+    if (i && x->n < x->cap) {
+        x->parts_us[0][x->n] = r->queued_us;
+        x->parts_us[1][x->n] = r->preprocess_us;
+        x->parts_us[2][x->n] = r->forward_us;
+        x->lat_us[x->n++] = (now_s() - x->submitted[i - 1]) * 1e6;
+    }
 }
 
 static int cmp(const void *a, const void *b)
@@ -154,8 +168,15 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    run x = {.cap = (size_t)count + (size_t)batch};
+    run x = {.cap = (size_t)count};
     x.lat_us = calloc(x.cap, sizeof *x.lat_us);
+    x.submitted = calloc(x.cap, sizeof *x.submitted);
+    for (int i = 0; i < 3; i++)
+        x.parts_us[i] = calloc(x.cap, sizeof *x.parts_us[i]);
+    if (!x.lat_us || !x.submitted || !x.parts_us[0] || !x.parts_us[1] || !x.parts_us[2]) {
+        fprintf(stderr, "pipeline_bench: out of memory\n");
+        return 1;
+    }
     imgclass_pipeline_options o = imgclass_pipeline_options_default();
     o.max_batch = batch;
     o.max_delay_us = delay_us;
@@ -190,13 +211,17 @@ int main(int argc, char **argv)
         imgclass_pipeline_submit(p, &in, NULL, 0, NULL);
     }
     imgclass_pipeline_flush(p);
+    /* the engine's busy share of the timed part: forward time over wall time */
+    imgclass_pipeline_stats st0 = {.struct_size = sizeof st0};
+    imgclass_pipeline_stats_get(p, &st0);
     x.n = 0;
     double t0 = now_s();
     for (int i = 0; i < count; i++) {
         if (!strcmp(mode, "lowload"))
             sleep_until(t0 + i * interval_ms / 1e3);
         in.path = files[i % nfiles];
-        imgclass_pipeline_submit(p, &in, NULL, 0, NULL);
+        x.submitted[i] = now_s();
+        imgclass_pipeline_submit(p, &in, (void *)(uintptr_t)(i + 1), 0, NULL);
     }
     imgclass_pipeline_flush(p);
     double secs = now_s() - t0;
@@ -210,16 +235,30 @@ int main(int argc, char **argv)
         if (f)
             fclose(f);
     }
+    /* the parts' medians and p99s, then the latency's (quantile sorts) */
+    double part[3][2];
+    for (int k = 0; k < 3; k++) {
+        part[k][0] = quantile(x.parts_us[k], x.n, 0.5) / 1e3;
+        part[k][1] = quantile(x.parts_us[k], x.n, 0.99) / 1e3;
+    }
     double p50 = quantile(x.lat_us, x.n, 0.5) / 1e3, p99 = quantile(x.lat_us, x.n, 0.99) / 1e3;
     printf("{\"mode\": \"%s\", \"batch\": %d, \"delay_us\": %ld, \"threads\": %d, "
            "\"pp_threads\": %d, \"pp_nice\": %d, \"images\": %zu, \"images_per_s\": %.3f, \"p50_ms\": %.3f, "
            "\"p99_ms\": %.3f, \"mean_batch\": %.2f, \"forward_b1_ms\": %.3f, "
            "\"forward_b1_p99_ms\": %.3f, \"forward_b1_paced_ms\": %.3f, "
-           "\"forward_b1_paced_p99_ms\": %.3f, \"preprocess_ms\": %.3f, \"load_s\": %.3f}\n",
+           "\"forward_b1_paced_p99_ms\": %.3f, \"preprocess_ms\": %.3f, \"load_s\": %.3f, "
+           "\"batches\": %llu, \"forward_busy\": %.3f, \"preprocess_sum_s\": %.3f, "
+           "\"engine_prepared\": %llu, \"queued_p50_ms\": %.3f, \"queued_p99_ms\": %.3f, "
+           "\"preprocess_p50_ms\": %.3f, \"preprocess_p99_ms\": %.3f, "
+           "\"forward_p50_ms\": %.3f, \"forward_p99_ms\": %.3f}\n",
            mode, batch, delay_us, threads, o.preprocess_threads, o.preprocess_nice, x.n, (double)count / secs, p50,
            p99, st.batches ? (double)st.batched_images / (double)st.batches : 0.0, fwd1, fwd1_p99,
            fwd1_paced, fwd1_paced_p99, prep,
-           t_load);
+           t_load, (unsigned long long)(st.batches - st0.batches),
+           (st.forward_sum_us - st0.forward_sum_us) / 1e6 / secs,
+           (st.preprocess_sum_us - st0.preprocess_sum_us) / 1e6,
+           (unsigned long long)(st.engine_prepared - st0.engine_prepared), part[0][0],
+           part[0][1], part[1][0], part[1][1], part[2][0], part[2][1]);
     imgclass_batch_free(ready);
     imgclass_model_free(m);
     for (int i = 0; i < nfiles; i++)
@@ -227,5 +266,8 @@ int main(int argc, char **argv)
     free(files);
     free(scores);
     free(x.lat_us);
+    free(x.submitted);
+    for (int i = 0; i < 3; i++)
+        free(x.parts_us[i]);
     return 0;
 }

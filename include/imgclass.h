@@ -929,9 +929,9 @@ typedef struct imgclass_pipeline_stats {
      * an image, preprocessing, and forward passes (once per batch). */
     double queued_sum_us, preprocess_sum_us, forward_sum_us;
     /* Images the engine thread decoded and preprocessed itself: when it is
-     * idle and the next forward pass has no image yet, it prepares that
-     * first image rather than wake a worker (low load); the workers
-     * prepare the rest. */
+     * idle, the next forward pass has no image yet and a lone image waits,
+     * it prepares that image rather than wake a worker (low load); the
+     * workers prepare everything else. */
     uint64_t engine_prepared;
 } imgclass_pipeline_stats;
 

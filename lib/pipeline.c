@@ -421,24 +421,29 @@ static void *engine_main(void *arg)
             run_batch(p, b);
             pthread_mutex_lock(&p->lock);
             b->state = BATCH_FREE;
+            b->claimed = b->done = 0; /* a free buffer holds no image (engine_idle) */
             p->fwd_idx = (p->fwd_idx + 1) % IC_PIPE_BUFFERS;
             pthread_cond_broadcast(&p->work); /* a buffer to fill again */
             continue;
         }
         if (p->stopping)
             break;
-        if (p->fifo_head && p->fill_idx == p->fwd_idx && fill_batch(p) == b && b->claimed == 0) {
-            /* Idle, and the next forward pass has no image yet: prepare its
-             * first one here, at the engine's priority and with no hand-off
-             * to a worker (at low load that hand-off and a worker at nice 19
-             * waiting for a busy core are the latency's tail). Only the
-             * first: once a batch holds an image its deadline runs, and the
-             * engine must be free to cut it. */
+        if (p->fifo_head && p->fifo_head == p->fifo_tail && p->fill_idx == p->fwd_idx &&
+            fill_batch(p) == b && b->claimed == 0) {
+            /* Idle, the next forward pass has no image yet and one image
+             * waits: prepare it here, at the engine's priority and with no
+             * hand-off to a worker (at low load that hand-off and a worker
+             * at nice 19 waiting for a busy core are the latency's tail).
+             * Only a lone image: once a batch holds an image its deadline
+             * runs, and the engine must be free to cut it; with more
+             * waiting, the workers fill the batch faster than the engine's
+             * first image would start its deadline. */
             p->stats.totals.engine_prepared++;
             prepare_job(p, b, claim_job(p, b));
             continue;
         }
-        p->engine_idle = p->fill_idx == p->fwd_idx && b->claimed == 0;
+        p->engine_idle = p->fill_idx == p->fwd_idx &&
+                         (b->state == BATCH_FREE || (b->state == BATCH_FILLING && b->claimed == 0));
         if (b->state == BATCH_FILLING && deadline >= 0) {
             /* p->engine waits on CLOCK_MONOTONIC, the clock of now_ns() */
             struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000),
@@ -758,7 +763,7 @@ IMGCLASS_API imgclass_status imgclass_pipeline_submit(imgclass_pipeline *p,
     ic_pipe_stats_submitted(&p->stats);
     if (seq)
         *seq = j->seq;
-    if (p->engine_idle) { /* it prepares the image itself (engine_main) */
+    if (p->engine_idle && p->fifo_head == j) { /* a lone image: the engine prepares it */
         p->engine_idle = 0;
         pthread_cond_signal(&p->engine);
     } else {
