@@ -92,7 +92,7 @@ def write_section(path, section):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))

@@ -2,7 +2,8 @@
  * model at one batch size with one set of engine optimisations.
  *
  *   predict_bench MODEL [--batch N] [--threads N] [--seconds S]
- *                 [--optimize none|default|freeze,for-inference,channels-last,bfloat16]
+ *                 [--optimize none|default|freeze,for-inference,channels-last,bfloat16,
+ *                             quantize-input]
  *
  * Prints one line: "library batch=N opt=... threads=N: X img/s (Y ms/batch, Z iters)". */
 #include "imgclass.h"
@@ -39,6 +40,8 @@ static int parse_flags(const char *s, unsigned *flags)
             *flags |= IMGCLASS_OPTIMIZE_CHANNELS_LAST;
         else if (strcmp(tok, "bfloat16") == 0)
             *flags |= IMGCLASS_OPTIMIZE_BFLOAT16;
+        else if (strcmp(tok, "quantize-input") == 0)
+            *flags |= IMGCLASS_OPTIMIZE_QUANTIZE_INPUT;
         else
             return 0;
     }

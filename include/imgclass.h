@@ -468,8 +468,15 @@ typedef struct imgclass_model imgclass_model;
 #define IMGCLASS_OPTIMIZE_FOR_INFERENCE 0x2u      /* torch.jit.optimize_for_inference */
 #define IMGCLASS_OPTIMIZE_CHANNELS_LAST 0x4u      /* NHWC memory format for the input */
 #define IMGCLASS_OPTIMIZE_BFLOAT16 0x8u           /* bfloat16 weights/compute: inexact, opt-in */
+/* An int8 model's input quantized by imgclass (a vectorised loop, bit for
+ * bit torch's values) in place of the graph's first node, a scalar
+ * aten::quantize_per_tensor in libtorch builds without fbgemm such as
+ * Debian's. Applies when the graph's input feeds only that node with
+ * constant parameters; skipped otherwise and for float models. */
+#define IMGCLASS_OPTIMIZE_QUANTIZE_INPUT 0x10u
 /* The default set, chosen by measurement on ResNet-18 (docs/engine.md). */
-#define IMGCLASS_OPTIMIZE_DEFAULT (IMGCLASS_OPTIMIZE_FREEZE | IMGCLASS_OPTIMIZE_FOR_INFERENCE)
+#define IMGCLASS_OPTIMIZE_DEFAULT \
+    (IMGCLASS_OPTIMIZE_FREEZE | IMGCLASS_OPTIMIZE_FOR_INFERENCE | IMGCLASS_OPTIMIZE_QUANTIZE_INPUT)
 /* Deprecated: the flags' first names, which read as "options". Same
  * values; new code uses IMGCLASS_OPTIMIZE_*. */
 #define IMGCLASS_OPT_FREEZE IMGCLASS_OPTIMIZE_FREEZE
@@ -577,7 +584,9 @@ IMGCLASS_API int imgclass_model_is_quantized(const imgclass_model *model);
 IMGCLASS_API const char *imgclass_model_qengine(const imgclass_model *model);
 /* The IMGCLASS_OPTIMIZE_* flags applied at load: the options' flags minus those
  * that do not apply to this model (for a quantized model, FOR_INFERENCE and
- * BFLOAT16 always, FREEZE when the file is already frozen). 0 for NULL. */
+ * BFLOAT16 always, FREEZE when the file is already frozen, QUANTIZE_INPUT
+ * when its graph does not start as that flag needs; for a float model,
+ * QUANTIZE_INPUT). 0 for NULL. */
 IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model);
 /* Label and id of class i, or NULL when the model has no labels (or no id
  * for that line) or i is out of range. Valid while the model lives and its

@@ -10,12 +10,12 @@
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/csrc/jit/runtime/print_handler.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
-#include <cstdio>
 #include <string>
 
 extern "C" {
@@ -36,6 +36,11 @@ struct ic_engine {
     bool channels_last = false;
     bool bfloat16 = false;
     bool quantized = false;       // the graph runs quantized (int8) operators
+    // Set when imgclass quantizes the input itself (take_over_input_quantize).
+    bool quantizes_input = false;
+    double input_scale = 0;       // the graph's scale and zero point, as
+    int64_t input_zero_point = 0; // torch would have applied them
+    at::ScalarType input_qtype = at::kQUInt8;
     at::QEngine qengine = at::QEngine::NoQEngine; // the engine it runs on
     unsigned optimize_applied = 0; // IMGCLASS_OPTIMIZE_* flags actually applied
 };
@@ -184,6 +189,113 @@ bool module_is_quantized(const torch::jit::Module &module)
     return false;
 }
 
+// Input quantization, taken over from the graph. An FX-quantized model
+// starts with aten::quantize_per_tensor(x, scale, zero_point, dtype). The
+// libtorch Debian ships has no fbgemm, so that kernel is a scalar loop over
+// std::nearbyint: 5 % of ResNet-18's int8 forward pass at batch 8 here
+// (docs/engine.md). When the graph's input feeds only that node and its
+// parameters are constants, the node is removed at load and imgclass
+// quantizes the float batch itself with the loop below, bit for bit the
+// value torch computes (test_model.c's quantize probes check this).
+bool take_over_input_quantize(ic_engine &e)
+{
+    if (e.device != c10::Device(c10::kCPU))
+        return false;
+    c10::optional<torch::jit::Method> forward = e.module.find_method("forward");
+    if (!forward)
+        return false;
+    std::shared_ptr<torch::jit::Graph> graph = forward->graph();
+    if (graph->inputs().size() != 2)
+        return false;
+    torch::jit::Value *x = graph->inputs()[1];
+    if (x->uses().size() != 1 || x->uses()[0].offset != 0)
+        return false;
+    torch::jit::Node *node = x->uses()[0].user;
+    if (node->kind() != c10::Symbol::fromQualString("aten::quantize_per_tensor") ||
+        node->inputs().size() != 4 || node->outputs().size() != 1)
+        return false;
+    c10::optional<c10::IValue> scale = torch::jit::toIValue(node->input(1));
+    c10::optional<c10::IValue> zero_point = torch::jit::toIValue(node->input(2));
+    c10::optional<c10::IValue> dtype = torch::jit::toIValue(node->input(3));
+    if (!scale || !zero_point || !dtype || !dtype->isInt())
+        return false;
+    // Two overloads: (float, int) and .tensor_qparams (one-element tensors,
+    // which torch reads with item(), as here).
+    double s;
+    int64_t z;
+    if (scale->isDouble())
+        s = scale->toDouble();
+    else if (scale->isTensor() && scale->toTensor().numel() == 1)
+        s = scale->toTensor().item<double>();
+    else
+        return false;
+    if (zero_point->isInt())
+        z = zero_point->toInt();
+    else if (zero_point->isTensor() && zero_point->toTensor().numel() == 1 &&
+             !at::isFloatingType(zero_point->toTensor().scalar_type()))
+        z = zero_point->toTensor().item<int64_t>();
+    else
+        return false;
+    at::ScalarType type = static_cast<at::ScalarType>(dtype->toInt());
+    int qmin = type == at::kQUInt8 ? 0 : -128, qmax = type == at::kQUInt8 ? 255 : 127;
+    // Anything torch would refuse or treat specially stays with torch.
+    if ((type != at::kQUInt8 && type != at::kQInt8) || !(s > 0) || !std::isfinite(s) ||
+        !std::isfinite(1.0f / static_cast<float>(s)) || z < qmin || z > qmax)
+        return false;
+    node->output()->replaceAllUsesWith(x);
+    node->destroy();
+    e.quantizes_input = true;
+    e.input_scale = s;
+    e.input_zero_point = z;
+    e.input_qtype = type;
+    return true;
+}
+
+// torch's quantize_val() without fbgemm, element by element:
+//   q = clamp((int64_t)(zero_point + nearbyint(x * (1.0f / (float)scale))), qmin, qmax)
+// in float arithmetic, rounding half to even. Two details make it exact:
+//  * |t| < 1024 is rounded by the add-and-subtract of 1.5 * 2^23, which is
+//    nearbyint for |t| < 2^22; beyond +-1024 the result clamps either way;
+//  * torch's cast to int64 has no range check: NaN, infinities and values
+//    past 2^63 come out as INT64_MIN on x86, which clamps to qmin.
+// Branch-free in blocks of 8 so that the compiler vectorises it.
+void quantize_input(const float *x, size_t n, float inv_scale, int zero_point, int qmin,
+                    int qmax, uint8_t *out)
+{
+    const float magic = 0x1.8p23f, zp = static_cast<float>(zero_point);
+    auto one = [&](float v) -> uint8_t {
+        float t = v * inv_scale;
+        float c = t > -1024.0f ? t : -1024.0f; // NaN goes to -1024 here
+        c = c < 1024.0f ? c : 1024.0f;
+        int q = static_cast<int>((c + magic) - magic) + zero_point;
+        q = q < qmin ? qmin : q;
+        q = q > qmax ? qmax : q;
+        q = zp + t < 0x1p63f ? q : qmin;    // false for NaN too
+        return static_cast<uint8_t>(q);     // qint8 keeps its two's complement bits
+    };
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (size_t j = 0; j < 8; j++)
+            out[i + j] = one(x[i + j]);
+    for (; i < n; i++)
+        out[i] = one(x[i]);
+}
+
+// The quantized tensor the graph's first node would have made of `input`
+// (float, contiguous, on the CPU).
+at::Tensor quantized_input(const ic_engine &e, const at::Tensor &input)
+{
+    at::Tensor q = at::_empty_affine_quantized(input.sizes(),
+                                               at::TensorOptions().dtype(e.input_qtype),
+                                               e.input_scale, e.input_zero_point);
+    int qmin = e.input_qtype == at::kQUInt8 ? 0 : -128;
+    int qmax = e.input_qtype == at::kQUInt8 ? 255 : 127;
+    quantize_input(input.data_ptr<float>(), (size_t)input.numel(),
+                   1.0f / static_cast<float>(e.input_scale), (int)e.input_zero_point, qmin,
+                   qmax, static_cast<uint8_t *>(q.data_ptr()));
+    return q;
+}
+
 // Applies the optimisation flags. For a quantized model, flags that do not
 // apply are skipped: optimize_for_inference folds and converts float
 // operators for MKLDNN and bfloat16 would feed bfloat16 to quantize; freeze
@@ -205,7 +317,7 @@ torch::jit::Module optimise(ic_engine &e, torch::jit::Module module, unsigned op
         }
         return module;
     }
-    e.optimize_applied = optimize;
+    e.optimize_applied = optimize & ~IMGCLASS_OPTIMIZE_QUANTIZE_INPUT;
     if (e.bfloat16)
         module.to(at::kBFloat16);
     // optimize_for_inference freezes first when the module is not frozen.
@@ -221,6 +333,8 @@ torch::jit::Module optimise(ic_engine &e, torch::jit::Module module, unsigned op
 at::Tensor run_forward(const ic_engine &e, at::Tensor input)
 {
     c10::InferenceMode guard;
+    if (e.quantizes_input)
+        input = quantized_input(e, input.contiguous());
     if (e.channels_last)
         input = input.contiguous(at::MemoryFormat::ChannelsLast);
     if (e.bfloat16)
@@ -326,6 +440,9 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
             e->qengine = wanted;
         }
         e->module = optimise(*e, module, config->optimize);
+        if (e->quantized && (config->optimize & IMGCLASS_OPTIMIZE_QUANTIZE_INPUT) &&
+            take_over_input_quantize(*e))
+            e->optimize_applied |= IMGCLASS_OPTIMIZE_QUANTIZE_INPUT;
         return IMGCLASS_OK;
     });
     // A float model leaves the process's engine as it found it.

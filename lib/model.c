@@ -61,7 +61,8 @@ static imgclass_status parse_device(const char *device, const char *source,
 static imgclass_status check_options(const imgclass_model_options *o, const char *source)
 {
     const unsigned known = IMGCLASS_OPTIMIZE_FREEZE | IMGCLASS_OPTIMIZE_FOR_INFERENCE |
-                           IMGCLASS_OPTIMIZE_CHANNELS_LAST | IMGCLASS_OPTIMIZE_BFLOAT16;
+                           IMGCLASS_OPTIMIZE_CHANNELS_LAST | IMGCLASS_OPTIMIZE_BFLOAT16 |
+                           IMGCLASS_OPTIMIZE_QUANTIZE_INPUT;
     const int auto_size = o->input_height == 0 && o->input_width == 0;
     if (o->input_channels < 1 || (!auto_size && (o->input_height < 1 || o->input_width < 1)) ||
         o->input_channels > 64 || o->input_height > 16384 || o->input_width > 16384)

@@ -67,7 +67,8 @@ static void print_optimize(unsigned applied, unsigned asked)
     } names[] = {{IMGCLASS_OPTIMIZE_FREEZE, "freeze"},
                  {IMGCLASS_OPTIMIZE_FOR_INFERENCE, "optimize_for_inference"},
                  {IMGCLASS_OPTIMIZE_CHANNELS_LAST, "channels_last"},
-                 {IMGCLASS_OPTIMIZE_BFLOAT16, "bfloat16"}};
+                 {IMGCLASS_OPTIMIZE_BFLOAT16, "bfloat16"},
+                 {IMGCLASS_OPTIMIZE_QUANTIZE_INPUT, "quantize_input"}};
     printf("optimise:");
     int any = 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

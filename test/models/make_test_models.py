@@ -30,6 +30,15 @@ test/unit/model_fixtures.h:
                    no fixed input size)
   tiny_int8.pt     tiny.pt quantized to int8 for onednn (FX graph mode, frozen)
   tiny_int8_probs.f32  4x5 softmax PyTorch computes for tiny_input.f32 with it
+  quant_probe_u8.pt    3x8x8 -> 192: the input quantized to quint8 by
+                       quantize_per_tensor(x, float, int) and dequantized
+  quant_probe_s8.pt    the same in qint8 with the tensor_qparams overload
+  quant_probe_shared.pt  as quant_probe_u8.pt, but the input has a second use
+                       (its size), so imgclass leaves the quantize to torch
+  quant_probe_input.f32  8x3x8x8 inputs for them: exact rounding ties, their
+                       neighbours, the clamp edges, +-0, huge values,
+                       infinities and NaN
+  quant_probe_*_out.f32  8x192 outputs PyTorch computes for them
 """
 import gzip
 import os
@@ -111,6 +120,61 @@ def save_script(model, example, path):
 def write_f32(path, tensor):
     with open(path, "wb") as f:
         f.write(tensor.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes())
+
+
+class QuantProbe(nn.Module):
+    """Quantizes its input and dequantizes it again: the output shows every
+    quantized value (IMGCLASS_OPTIMIZE_QUANTIZE_INPUT's exactness check)."""
+    def __init__(self, scale, zero_point, dtype, tensor_qparams, shared):
+        super().__init__()
+        self.scale, self.zero_point, self.dtype = scale, zero_point, dtype
+        self.tensor_qparams, self.shared = tensor_qparams, shared
+
+    def forward(self, x):
+        if self.tensor_qparams:
+            q = torch.quantize_per_tensor(x, torch.tensor(self.scale),
+                                          torch.tensor(self.zero_point), self.dtype)
+        else:
+            q = torch.quantize_per_tensor(x, self.scale, self.zero_point, self.dtype)
+        y = q.dequantize()
+        return y.reshape(x.size(0), -1) if self.shared else torch.flatten(y, 1)
+
+
+def quant_probe_input(scales):
+    """8x3x8x8 float32 values that test the rounding of x / scale for each
+    scale: exact ties k + 0.5 (x * (1 / scale) computed in float32, as torch
+    does) across the whole range, the floats on either side, the clamp
+    edges; then signed zeros, huge values, infinities and NaN, then random
+    values."""
+    import numpy as np
+    picked = [np.array([0.0, -0.0, 1e30, -1e30, np.inf, -np.inf, np.nan, 2.0 ** 62, 2.0 ** 63,
+                        -(2.0 ** 63), 3e9, -3e9], dtype=np.float32)]
+    for scale in scales:
+        inv = np.float32(1.0) / np.float32(scale)
+        k = np.arange(-300, 300, dtype=np.float32) + np.float32(0.5)
+        ties = (k / inv).astype(np.float32)
+        ties = ties[(ties * inv) == k]                   # the ones that are exact ties
+        ties = ties[np.linspace(0, len(ties) - 1, 60).astype(int)]
+        picked += [ties, np.nextafter(ties, np.float32(np.inf)),
+                   np.nextafter(ties, np.float32(-np.inf)),
+                   np.array([1024, -1024, 1023.5, -1023.5, 127.5, -128.5, 255.5], np.float32) / inv]
+    picked = np.concatenate(picked).astype(np.float32)
+    rng = np.random.default_rng(7)
+    rest = (rng.random(8 * 192 - len(picked), dtype=np.float32) * 6 - 3).astype(np.float32)
+    return torch.from_numpy(np.concatenate([picked, rest]).reshape(8, 3, 8, 8).copy())
+
+
+def write_quant_probes(p):
+    x = quant_probe_input([0.018622005358338356, 0.0123])
+    write_f32(p("quant_probe_input.f32"), x)
+    probes = {"u8": (0.018622005358338356, 114, torch.quint8, False, False),
+              "s8": (0.0123, -3, torch.qint8, True, False),
+              "shared": (0.018622005358338356, 114, torch.quint8, False, True)}
+    for name, args in probes.items():
+        m = torch.jit.freeze(torch.jit.script(QuantProbe(*args)).eval())
+        m.save(p(f"quant_probe_{name}.pt"))
+        with torch.inference_mode():
+            write_f32(p(f"quant_probe_{name}_out.f32"), torch.jit.load(p(f"quant_probe_{name}.pt"))(x))
 
 
 def main():
@@ -198,6 +262,8 @@ def main():
         reloaded = torch.jit.load(p("tiny_int8.pt"))
         with torch.inference_mode():
             write_f32(p("tiny_int8_probs.f32"), torch.softmax(reloaded(inp), 1))
+
+    write_quant_probes(p)
 
     # Labels for the 5-class model in every accepted form.
     synsets = ["n01440764 tench, Tinca tinca", "n01443537 goldfish, Carassius auratus",

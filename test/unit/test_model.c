@@ -139,7 +139,8 @@ static void test_quantized(void **state)
     assert_int_equal(imgclass_model_load(fx_model_path("tiny.pt"), &fo, &fm), IMGCLASS_OK);
     assert_int_equal(imgclass_model_is_quantized(fm), 0);
     assert_null(imgclass_model_qengine(fm));
-    assert_int_equal(imgclass_model_optimize(fm), IMGCLASS_OPTIMIZE_DEFAULT);
+    assert_int_equal(imgclass_model_optimize(fm),
+                     IMGCLASS_OPTIMIZE_DEFAULT & ~IMGCLASS_OPTIMIZE_QUANTIZE_INPUT);
     imgclass_model_free(fm);
 
     /* Another engine while this one lives: refused, the model still works. */
@@ -164,6 +165,56 @@ static void test_quantized(void **state)
     assert_int_equal(imgclass_model_is_quantized(NULL), 0);
     assert_null(imgclass_model_qengine(NULL));
     assert_int_equal(imgclass_model_optimize(NULL), 0);
+}
+
+/* IMGCLASS_OPTIMIZE_QUANTIZE_INPUT: imgclass quantizes the input in place of
+ * the graph's quantize_per_tensor, bit for bit as torch does, on values made
+ * to catch every way the rounding can go wrong (make_test_models.py's
+ * quant_probe_input): both overloads, quint8 and qint8, with and without the
+ * flag and channels_last. A graph whose input has another use keeps torch's
+ * quantize, and the flag is reported as not applied. */
+static void test_quantize_input_exact(void **state)
+{
+    (void)state;
+    enum { N = 8, K = 3 * 8 * 8 };
+    static const struct {
+        const char *name;
+        int taken; /* whether imgclass can quantize this graph's input */
+    } probes[] = {{"u8", 1}, {"s8", 1}, {"shared", 0}};
+    static const unsigned flag_sets[] = {
+        IMGCLASS_OPTIMIZE_DEFAULT, IMGCLASS_OPTIMIZE_DEFAULT & ~IMGCLASS_OPTIMIZE_QUANTIZE_INPUT,
+        IMGCLASS_OPTIMIZE_QUANTIZE_INPUT | IMGCLASS_OPTIMIZE_CHANNELS_LAST};
+    float *input = fx_model_floats("quant_probe_input.f32", N * K);
+    for (size_t p = 0; p < sizeof probes / sizeof probes[0]; p++) {
+        char model[64], expected[64];
+        snprintf(model, sizeof model, "quant_probe_%s.pt", probes[p].name);
+        snprintf(expected, sizeof expected, "quant_probe_%s_out.f32", probes[p].name);
+        float *expect = fx_model_floats(expected, N * K);
+        for (size_t f = 0; f < sizeof flag_sets / sizeof flag_sets[0]; f++) {
+            imgclass_model_options o = tiny_options();
+            o.softmax = 0;
+            o.optimize = flag_sets[f];
+            imgclass_model *m = NULL;
+            if (imgclass_model_load(fx_model_path(model), &o, &m) != IMGCLASS_OK)
+                fail_msg("%s: %s", model, imgclass_last_error());
+            assert_int_equal(imgclass_model_num_classes(m), K);
+            int asked = (flag_sets[f] & IMGCLASS_OPTIMIZE_QUANTIZE_INPUT) != 0;
+            assert_int_equal((imgclass_model_optimize(m) & IMGCLASS_OPTIMIZE_QUANTIZE_INPUT) != 0,
+                             asked && probes[p].taken);
+            float out[N * K];
+            imgclass_batch *b = NULL;
+            assert_int_equal(imgclass_batch_wrap(input, N, 8, 8, &b), IMGCLASS_OK);
+            assert_int_equal(imgclass_predict(m, b, out, N * K), IMGCLASS_OK);
+            imgclass_batch_free(b);
+            for (int i = 0; i < N * K; i++)
+                if (memcmp(&out[i], &expect[i], sizeof(float)))
+                    fail_msg("%s, flags 0x%x, input %.9g: got %.9g, torch %.9g", model,
+                             flag_sets[f], (double)input[i], (double)out[i], (double)expect[i]);
+            imgclass_model_free(m);
+        }
+        free(expect);
+    }
+    free(input);
 }
 
 static void test_bad_files(void **state)
@@ -290,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_load_plain_gzip_memory),
         cmocka_unit_test(test_every_optimisation_loads),
         cmocka_unit_test(test_quantized),
+        cmocka_unit_test(test_quantize_input_exact),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_bad_buffers),
         cmocka_unit_test(test_devices),

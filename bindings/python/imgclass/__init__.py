@@ -17,8 +17,8 @@ from ._errors import (BusyError, ClosedError, CorruptError, DeviceError, EngineE
                       TooLargeError, UnsupportedError, error_class)
 from ._lib import LibraryNotFound, VersionMismatch
 from ._model import (OPT_BFLOAT16, OPT_CHANNELS_LAST, OPT_DEFAULT, OPT_FOR_INFERENCE,
-                     OPT_FREEZE, Model, Prediction, Result, get_num_threads, set_num_threads,
-                     topk)
+                     OPT_FREEZE, OPT_QUANTIZE_INPUT, Model, Prediction, Result, get_num_threads,
+                     set_num_threads, topk)
 from ._pipeline import Pipeline, PipelineStats
 from ._preprocess import IMAGENET_MEAN, IMAGENET_STD, PreprocessOptions, preprocess
 from ._probe import ImageInfo, probe
@@ -41,7 +41,8 @@ __all__ = [
     "BusyError", "ClosedError", "CorruptError", "DeviceError", "EngineError", "Error",
     "IMAGENET_MEAN", "IMAGENET_STD", "ImageInfo", "InvalidArgumentError", "IoError", "LabelsError",
     "LibraryNotFound", "Model", "ModelError", "OPT_BFLOAT16", "OPT_CHANNELS_LAST",
-    "OPT_DEFAULT", "OPT_FOR_INFERENCE", "OPT_FREEZE", "OutOfMemoryError", "Pipeline",
+    "OPT_DEFAULT", "OPT_FOR_INFERENCE", "OPT_FREEZE", "OPT_QUANTIZE_INPUT", "OutOfMemoryError",
+    "Pipeline",
     "PipelineStats", "Prediction", "PreprocessOptions", "Result", "TooLargeError",
     "UnsupportedError", "VersionMismatch", "engine_version", "error_class",
     "get_num_threads", "library_path", "library_source", "library_version", "preprocess", "probe",
