@@ -852,8 +852,11 @@ typedef struct imgclass_pipeline_options {
      * flushes are cut). Default 5000 (5 ms). Images already being
      * preprocessed into a batch when it is cut finish and ride along. */
     int64_t max_delay_us;
-    /* Decode/preprocess threads; 0 (default) picks max(1, CPUs - engine
-     * threads), so the two pools do not oversubscribe the cores
+    /* Decode/preprocess threads; 0 (default) picks CPUs - engine threads
+     * where that leaves at least one, so the two pools do not oversubscribe
+     * the cores; else as many as there are CPUs: at nice 19 (see
+     * preprocess_nice) they then prepare the next batch in the gaps the
+     * engine leaves, and fill it together as soon as a forward pass ends
      * (docs/engine.md). */
     int preprocess_threads;
     /* Images accepted but not yet delivered; submit blocks (or reports
