@@ -207,13 +207,22 @@ imgclass_status ic_engine_load(const void *data, size_t size, const char *source
         return st;
     load_call c = {.data = data, .size = size, .source = source, .config = config,
                    .out = out, .num_classes = num_classes};
+    /* TorchScript's unpickler and graph passes recurse: a generous stack
+     * (16 MiB, twice a usual main thread's), whatever the process's default
+     * for new threads. */
+    pthread_attr_t attr;
+    int have_attr = pthread_attr_init(&attr) == 0;
+    if (have_attr)
+        pthread_attr_setstacksize(&attr, (size_t)16 << 20);
     pthread_t t;
-    if (pthread_create(&t, NULL, load_thread, &c) != 0) {
+    if (pthread_create(&t, have_attr ? &attr : NULL, load_thread, &c) != 0) {
         /* No thread to spare: load here; the team stays, the model works. */
         load_thread(&c);
     } else {
         pthread_join(t, NULL);
     }
+    if (have_attr)
+        pthread_attr_destroy(&attr);
     return c.status == IMGCLASS_OK ? IMGCLASS_OK : ic_error(c.status, "%s", c.message);
 }
 
