@@ -748,7 +748,11 @@ IMGCLASS_API imgclass_classify_options imgclass_classify_options_for_model(const
 /* Per-image results of imgclass_classify(). */
 typedef struct imgclass_results imgclass_results;
 
-/* Decodes, preprocesses and classifies `count` inputs as one batch. A bad
+/* Decodes, preprocesses and classifies `count` inputs, any number of them:
+ * the call runs a pipeline of its own (see imgclass_pipeline_create()),
+ * which cuts them into forward passes of a few images and overlaps each
+ * pass with the preprocessing of the next, so memory stays bounded
+ * whatever `count` is (the results hold every input's scores). A bad
  * input fails only its own slot (see imgclass_results_status()), and so
  * does an image for which the model gives a NaN or infinite score
  * (IMGCLASS_ERR_ENGINE, naming the input and the class); the call
@@ -885,6 +889,12 @@ typedef struct imgclass_pipeline_options {
 } imgclass_pipeline_options;
 
 IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void);
+/* The defaults with the model's own preprocessing (its recipe, see
+ * imgclass_model_preprocess_options()), as imgclass_classify() uses with
+ * NULL options: what every front-end starts from before applying explicit
+ * options field by field. A NULL model gives the plain defaults.
+ * Thread-safe. */
+IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_for_model(const imgclass_model *model);
 
 /* Starts a pipeline over `model`, which must outlive it and must not get
  * new labels while it runs. Creates the threads and every buffer now.

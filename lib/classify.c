@@ -1,20 +1,16 @@
-/* imgclass_classify: decode + preprocess N inputs in parallel, one forward
- * pass over the ones that succeeded, top-k per input. */
+/* imgclass_classify: N inputs through a pipeline of the call's own
+ * (lib/pipeline.c), gathered into per-input results. */
 #include "model_internal.h"
 
-#include "batch_internal.h"
 #include "error.h"
 #include "filter.h"
+#include "pipeline_internal.h"
 #include "struct_size.h"
 
-#include <math.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct result_slot {
     imgclass_status status;
@@ -28,7 +24,7 @@ struct imgclass_results {
     size_t count;
     result_slot *slots;
     imgclass_class *tops;  /* count x k */
-    float *all_scores;     /* successes x num_classes */
+    float *all_scores;     /* count x num_classes */
 };
 
 IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void)
@@ -52,100 +48,6 @@ IMGCLASS_API imgclass_classify_options imgclass_classify_options_for_model(const
     return o;
 }
 
-/* Shared by the preprocessing workers: inputs are claimed one at a time
- * from `next`, so a slow image does not hold back a whole share. */
-typedef struct work {
-    const imgclass_input *inputs;
-    size_t count;
-    const imgclass_classify_options *options;
-    imgclass_batch *batch;
-    result_slot *slots;
-    atomic_size_t next;
-} work;
-
-/* The error message of the current thread's last failure, copied, since
- * imgclass_last_error() is thread-local to the worker. */
-static char *copy_last_error(void)
-{
-    return strdup(imgclass_last_error());
-}
-
-static imgclass_status preprocess_one(const imgclass_input *in,
-                                      const imgclass_classify_options *o, imgclass_batch *batch,
-                                      size_t i)
-{
-    char source[32]; /* "input N" names the slot in the messages below */
-    snprintf(source, sizeof source, "input %zu", i);
-    switch (in->kind) {
-    case IMGCLASS_INPUT_PATH:
-        if (!in->path)
-            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL path");
-        return imgclass_preprocess_file(in->path, &o->decode, &o->preprocess, batch, i);
-    case IMGCLASS_INPUT_MEMORY:
-        if (!in->data)
-            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer",
-                           "input %zu has NULL data", i);
-        return imgclass_preprocess_memory(in->data, in->size, &o->decode, &o->preprocess, batch,
-                                          i);
-    case IMGCLASS_INPUT_IMAGE:
-        if (!in->image)
-            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL image");
-        return imgclass_preprocess(in->image, &o->preprocess, batch, i);
-    }
-    return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "unknown kind %d", (int)in->kind);
-}
-
-static void *preprocess_worker(void *arg)
-{
-    work *w = arg;
-    for (;;) {
-        size_t i = atomic_fetch_add(&w->next, 1);
-        if (i >= w->count)
-            break;
-        imgclass_status st = preprocess_one(&w->inputs[i], w->options, w->batch, i);
-        w->slots[i].status = st;
-        if (st != IMGCLASS_OK) {
-            /* "memory buffer: ..." alone does not say which of the inputs
-             * failed; a path does. */
-            w->slots[i].error = copy_last_error();
-            if (w->slots[i].error && w->inputs[i].kind == IMGCLASS_INPUT_MEMORY) {
-                ic_error(st, "input %zu: %s", i, w->slots[i].error);
-                free(w->slots[i].error);
-                w->slots[i].error = copy_last_error();
-            }
-            if (!w->slots[i].error) /* no memory even for the message */
-                w->slots[i].status = IMGCLASS_ERR_OUT_OF_MEMORY;
-        }
-    }
-    return NULL;
-}
-
-static size_t pick_threads(int requested, size_t count)
-{
-    size_t n = requested > 0 ? (size_t)requested : 0;
-    if (n == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        n = cpus > 0 ? (size_t)cpus : 1;
-    }
-    return n < count ? n : count;
-}
-
-/* Runs the workers on `threads` threads, the caller being one of them. If a
- * thread cannot be started the others simply take its share. */
-static void preprocess_all(work *w, size_t threads)
-{
-    pthread_t *tids = threads > 1 ? calloc(threads - 1, sizeof *tids) : NULL;
-    size_t started = 0;
-    if (tids)
-        for (; started < threads - 1; started++)
-            if (pthread_create(&tids[started], NULL, preprocess_worker, w) != 0)
-                break;
-    preprocess_worker(w);
-    for (size_t t = 0; t < started; t++)
-        pthread_join(tids[t], NULL);
-    free(tids);
-}
-
 IMGCLASS_API void imgclass_results_free(imgclass_results *results)
 {
     if (!results)
@@ -158,26 +60,116 @@ IMGCLASS_API void imgclass_results_free(imgclass_results *results)
     free(results);
 }
 
-/* A model that gives NaN or infinite scores has no answer for that
- * image: its slot fails, naming the input and the first such class,
- * instead of "succeeding" with meaningless probabilities. */
-static imgclass_status non_finite_score(const imgclass_model *model, result_slot *s,
-                                        const imgclass_input *in, size_t i)
+/* Forward passes of this many images: the batch size at which ResNet-18's
+ * per-image cost stops falling on a CPU (docs/engine.md), and small enough
+ * that the activations of one pass stay a few hundred MB at most. */
+#define IC_CLASSIFY_BATCH 8
+
+/* What the pipeline's callback fills: the results being built. */
+typedef struct collector {
+    imgclass_results *r;
+    const imgclass_input *inputs;
+    int k;
+    size_t num_classes;
+} collector;
+
+/* The messages of a classify call name an input that is not a path by its
+ * index, whatever the pipeline's own numbering. */
+static void name_input(void *user, char *buf, size_t size)
 {
-    int c = ic_first_non_finite(s->scores, model->num_classes);
-    if (c >= 0) {
-        char where[48];
-        snprintf(where, sizeof where, "input %zu", i);
-        s->status = ic_fail(IMGCLASS_ERR_ENGINE,
-                            in->kind == IMGCLASS_INPUT_PATH && in->path ? in->path : where,
-                            "the model gave a non-finite score (%s) for class %d",
-                            isnan(s->scores[c]) ? "NaN" : "infinity", c);
-        s->error = copy_last_error();
-        s->scores = NULL;
-        s->k = 0;
-        return s->status;
+    snprintf(buf, size, "input %zu", (size_t)(uintptr_t)user);
+}
+
+static void slot_fail(result_slot *s, imgclass_status st, const char *msg)
+{
+    s->status = st;
+    s->error = strdup(msg);
+    if (!s->error) /* no memory even for the message */
+        s->status = IMGCLASS_ERR_OUT_OF_MEMORY;
+}
+
+static void collect(void *ctx, const imgclass_pipeline_result *pr)
+{
+    collector *c = ctx;
+    size_t i = (size_t)(uintptr_t)pr->user;
+    result_slot *s = &c->r->slots[i];
+    if (pr->status != IMGCLASS_OK) {
+        /* "memory buffer: ..." alone does not say which of the inputs
+         * failed; a path does. */
+        if (c->inputs[i].kind == IMGCLASS_INPUT_MEMORY && !strncmp(pr->error, "memory buffer", 13)) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "input %zu: %s", i, pr->error);
+            slot_fail(s, pr->status, msg);
+        } else {
+            slot_fail(s, pr->status, pr->error);
+        }
+        return;
     }
-    return IMGCLASS_OK;
+    s->status = IMGCLASS_OK;
+    s->scores = c->r->all_scores + i * c->num_classes;
+    memcpy(s->scores, pr->scores, c->num_classes * sizeof(float));
+    s->k = pr->k;
+    memcpy(s->top, pr->top, (size_t)pr->k * sizeof *pr->top);
+}
+
+/* The pipeline's options for one classify call of `count` inputs. */
+static imgclass_pipeline_options pipeline_options(const imgclass_classify_options *o, size_t count,
+                                                  collector *c)
+{
+    imgclass_pipeline_options po = imgclass_pipeline_options_default();
+    po.max_batch = count < IC_CLASSIFY_BATCH ? (int)count : IC_CLASSIFY_BATCH;
+    po.max_delay_us = -1; /* every batch is full but the last, which the drain cuts */
+    po.preprocess_threads =
+        o->preprocess_threads > 0 && (size_t)o->preprocess_threads > count ? (int)count
+                                                                           : o->preprocess_threads;
+    po.topk = o->topk;
+    po.decode = o->decode;
+    po.preprocess = o->preprocess;
+    po.filter = o->filter;
+    po.on_result = collect;
+    po.on_result_ctx = c;
+    return po;
+}
+
+/* Inputs the pipeline would refuse at submit fail their own slot here,
+ * with the message naming their index. */
+static int input_refused(const imgclass_input *in, size_t i, result_slot *s)
+{
+    char source[32];
+    snprintf(source, sizeof source, "input %zu", i);
+    imgclass_status st = IMGCLASS_OK;
+    if (in->kind == IMGCLASS_INPUT_PATH && !in->path)
+        st = ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL path");
+    else if (in->kind == IMGCLASS_INPUT_MEMORY && !in->data)
+        st = ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer", "input %zu has NULL data", i);
+    else if (in->kind == IMGCLASS_INPUT_IMAGE && !in->image)
+        st = ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL image");
+    else if (in->kind != IMGCLASS_INPUT_PATH && in->kind != IMGCLASS_INPUT_MEMORY &&
+             in->kind != IMGCLASS_INPUT_IMAGE)
+        st = ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "unknown kind %d", (int)in->kind);
+    if (st == IMGCLASS_OK)
+        return 0;
+    slot_fail(s, st, imgclass_last_error());
+    return 1;
+}
+
+static imgclass_results *results_alloc(size_t count, size_t k, size_t nc)
+{
+    imgclass_results *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->slots = calloc(count, sizeof *r->slots);
+    r->tops = calloc(count * k, sizeof *r->tops);
+    r->all_scores = malloc(count * nc * sizeof(float));
+    if (r->slots)
+        r->count = count;
+    if (!r->slots || !r->tops || !r->all_scores) {
+        imgclass_results_free(r);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++)
+        r->slots[i].top = r->tops + i * k;
+    return r;
 }
 
 IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
@@ -210,78 +202,36 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
     size_t nc = (size_t)model->num_classes;
     if (count > SIZE_MAX / (nc * sizeof(float)) || count > SIZE_MAX / (k * sizeof(imgclass_class)))
         return ic_fail(IMGCLASS_ERR_TOO_LARGE, "imgclass_classify", "%zu inputs", count);
-    ic_filter filter;
-    st = ic_filter_compile(model, &options->filter, "imgclass_classify", &filter);
-    if (st != IMGCLASS_OK)
-        return st;
 
-    imgclass_results *r = calloc(1, sizeof *r);
-    imgclass_batch *batch = NULL;
-    if (!r) {
-        ic_filter_release(&filter);
+    collector c = {.inputs = inputs, .k = topk, .num_classes = nc};
+    c.r = results_alloc(count, k, nc);
+    if (!c.r)
         return ic_error_oom("imgclass_classify", "results");
-    }
-    r->slots = calloc(count, sizeof *r->slots);
-    r->tops = calloc(count * k, sizeof *r->tops);
-    if (r->slots)
-        r->count = count;
-    if (!r->slots || !r->tops) {
-        imgclass_results_free(r);
-        ic_filter_release(&filter);
-        return ic_error_oom("imgclass_classify", "results");
-    }
-    st = imgclass_batch_create(count, model->height, model->width, &batch);
+    imgclass_pipeline_options po = pipeline_options(options, count, &c);
+    const ic_pipeline_hooks hooks = {.check_output_size = 0, .name_input = name_input};
+    imgclass_pipeline *p = NULL;
+    st = ic_pipeline_create(model, &po, &hooks, &p);
     if (st != IMGCLASS_OK) {
-        imgclass_results_free(r);
-        ic_filter_release(&filter);
+        imgclass_results_free(c.r);
         return st;
     }
-
-    work w = {.inputs = inputs, .count = count, .options = options, .batch = batch,
-              .slots = r->slots};
-    atomic_init(&w.next, 0);
-    preprocess_all(&w, pick_threads(options->preprocess_threads, count));
-
-    /* Move the successful slots to the front, in order, so they form one
-     * contiguous batch for a single forward pass. */
-    size_t per_image = (size_t)3 * (size_t)model->height * (size_t)model->width;
-    size_t ok = 0;
     for (size_t i = 0; i < count; i++) {
-        if (r->slots[i].status != IMGCLASS_OK)
+        if (input_refused(&inputs[i], i, &c.r->slots[i]))
             continue;
-        if (ok != i)
-            memcpy(batch->data + ok * per_image, batch->data + i * per_image,
-                   per_image * sizeof(float));
-        ok++;
+        /* Blocks while the pipeline's queue is full: that bounds memory. */
+        imgclass_status sub = imgclass_pipeline_submit(p, &inputs[i], (void *)(uintptr_t)i, 0, NULL);
+        if (sub != IMGCLASS_OK) /* out of memory for a copy of the path */
+            slot_fail(&c.r->slots[i], sub, imgclass_last_error());
     }
-    if (ok > 0) {
-        r->all_scores = malloc(ok * nc * sizeof(float));
-        imgclass_batch view = *batch;
-        view.count = ok;
-        view.owned = NULL;
-        if (!r->all_scores)
-            st = ic_error_oom("imgclass_classify", "scores");
-        else
-            st = imgclass_predict(model, &view, r->all_scores, ok * nc);
-    }
-    imgclass_batch_free(batch);
+    imgclass_pipeline_flush(p);
+    char msg[1024];
+    st = ic_pipeline_engine_failure(p, msg, sizeof msg);
+    imgclass_pipeline_free(p);
     if (st != IMGCLASS_OK) {
-        imgclass_results_free(r);
-        ic_filter_release(&filter);
-        return st;
+        imgclass_results_free(c.r);
+        return ic_error(st, "%s", msg);
     }
-    for (size_t i = 0, j = 0; i < count; i++) {
-        result_slot *s = &r->slots[i];
-        s->top = r->tops + i * k;
-        if (s->status != IMGCLASS_OK)
-            continue;
-        s->scores = r->all_scores + j++ * nc;
-        if (non_finite_score(model, s, &inputs[i], i) != IMGCLASS_OK)
-            continue;
-        s->k = ic_filter_topk(model, &filter, s->scores, model->num_classes, (int)k, s->top);
-    }
-    ic_filter_release(&filter);
-    *out = r;
+    *out = c.r;
     return IMGCLASS_OK;
 }
 

@@ -30,6 +30,7 @@
 #include "image_internal.h"
 #include "struct_size.h"
 #include "model_internal.h"
+#include "pipeline_internal.h"
 #include "pipeline_stats.h"
 #include "thread_priority.h"
 
@@ -81,6 +82,7 @@ struct pipe_batch {
 struct imgclass_pipeline {
     const imgclass_model *model;
     imgclass_pipeline_options o;
+    ic_pipeline_hooks hooks;
     size_t slot_floats;
     int k;                      /* top-k after clamping */
 
@@ -110,6 +112,8 @@ struct imgclass_pipeline {
     ic_filter filter;           /* options.filter resolved; read-only after create */
 
     ic_pipe_stats stats;
+    imgclass_status engine_failure; /* the first failed forward pass, under lock */
+    char *engine_failure_msg;
 
     pthread_t *workers;
     int nworkers;
@@ -127,6 +131,14 @@ static int64_t now_ns(void)
 static double us_between(int64_t a, int64_t b)
 {
     return b > a ? (double)(b - a) / 1000.0 : 0.0;
+}
+
+IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_for_model(const imgclass_model *model)
+{
+    imgclass_pipeline_options o = imgclass_pipeline_options_default();
+    if (model)
+        imgclass_model_preprocess_options(model, &o.preprocess);
+    return o;
 }
 
 IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void)
@@ -224,7 +236,10 @@ static void deliver(imgclass_pipeline *p, pipe_job *j, const float *scores, int 
         /* No answer for this image: a per-image error naming the input and
          * the class, not probabilities of null. */
         char where[40];
-        snprintf(where, sizeof where, "input %llu", (unsigned long long)j->seq);
+        if (p->hooks.name_input)
+            p->hooks.name_input(j->user, where, sizeof where);
+        else
+            snprintf(where, sizeof where, "input %llu", (unsigned long long)j->seq);
         snprintf(why, sizeof why,
                  "%s: engine error: the model gave a non-finite score (%s) for class %d",
                  j->path ? j->path : where, isnan(scores[bad]) ? "NaN" : "infinity", bad);
@@ -379,6 +394,10 @@ static void run_batch(imgclass_pipeline *p, pipe_batch *b)
     }
     pthread_mutex_lock(&p->lock);
     ic_pipe_stats_batch(&p->stats, b->cut, good, forward_us);
+    if (st != IMGCLASS_OK && p->engine_failure == IMGCLASS_OK) {
+        p->engine_failure = st;
+        p->engine_failure_msg = engine_error ? strdup(engine_error) : NULL;
+    }
     pthread_mutex_unlock(&p->lock);
 
     for (size_t i = 0; i < b->claimed; i++) {
@@ -480,7 +499,7 @@ static int pick_preprocess_threads(int requested)
 }
 
 static imgclass_status check_options(const imgclass_model *model,
-                                     const imgclass_pipeline_options *o)
+                                     const imgclass_pipeline_options *o, int check_output_size)
 {
     imgclass_status st = ic_check_pipeline_options_size(o);
     if (st != IMGCLASS_OK)
@@ -512,6 +531,8 @@ static imgclass_status check_options(const imgclass_model *model,
     int h, w;
     if (imgclass_preprocess_output_size(&o->preprocess, 1000, 1000, &h, &w) != IMGCLASS_OK)
         return IMGCLASS_ERR_INVALID_ARGUMENT;
+    if (!check_output_size)
+        return IMGCLASS_OK;
     int fixed = o->preprocess.resize_mode == IMGCLASS_RESIZE_EXACT ||
                 (o->preprocess.crop_width > 0 && o->preprocess.crop_height > 0);
     if (fixed && (h != model->height || w != model->width))
@@ -589,6 +610,7 @@ static void destroy(imgclass_pipeline *p)
     free(p->jobs);
     free(p->scores);
     free(p->top);
+    free(p->engine_failure_msg);
     ic_filter_release(&p->filter);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->work);
@@ -602,11 +624,21 @@ IMGCLASS_API imgclass_status imgclass_pipeline_create(const imgclass_model *mode
                                                       const imgclass_pipeline_options *options,
                                                       imgclass_pipeline **out)
 {
+    return ic_pipeline_create(model, options, NULL, out);
+}
+
+imgclass_status ic_pipeline_create(const imgclass_model *model,
+                                   const imgclass_pipeline_options *options,
+                                   const ic_pipeline_hooks *hooks, imgclass_pipeline **out)
+{
     if (!model || !options || !out)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_create", "NULL %s",
                        !model ? "model" : !options ? "options" : "out");
     *out = NULL;
-    imgclass_status st = check_options(model, options);
+    ic_pipeline_hooks h = {.check_output_size = 1};
+    if (hooks)
+        h = *hooks;
+    imgclass_status st = check_options(model, options, h.check_output_size);
     if (st != IMGCLASS_OK)
         return st;
     ic_filter filter;
@@ -620,6 +652,7 @@ IMGCLASS_API imgclass_status imgclass_pipeline_create(const imgclass_model *mode
     }
     p->model = model;
     p->o = *options;
+    p->hooks = h;
     /* The caller's lists need not outlive this call: only the resolved
      * flags are kept. */
     p->o.filter = imgclass_filter_default();
@@ -832,6 +865,19 @@ IMGCLASS_API imgclass_status imgclass_pipeline_stats_get(const imgclass_pipeline
     ic_pipe_stats_snapshot(&p->stats, p->outstanding, out);
     pthread_mutex_unlock(&p->lock);
     return IMGCLASS_OK;
+}
+
+imgclass_status ic_pipeline_engine_failure(const imgclass_pipeline *pipeline, char *buf,
+                                           size_t size)
+{
+    imgclass_pipeline *p = (imgclass_pipeline *)pipeline; /* the lock is not state */
+    pthread_mutex_lock(&p->lock);
+    imgclass_status st = p->engine_failure;
+    if (size > 0)
+        snprintf(buf, size, "%s",
+                 p->engine_failure_msg ? p->engine_failure_msg : imgclass_status_str(st));
+    pthread_mutex_unlock(&p->lock);
+    return st;
 }
 
 IMGCLASS_API void imgclass_pipeline_free(imgclass_pipeline *p)

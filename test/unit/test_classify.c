@@ -7,8 +7,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
 
 #include "file_io.h"
 #include "imgclass.h"
@@ -205,6 +225,110 @@ static void test_many_inputs_many_threads(void **state)
     imgclass_model_free(m);
 }
 
+enum { SIDE = 64 }; /* input size of the counts test: 49 KiB of tensor an image */
+
+static imgclass_classify_options side_options(void)
+{
+    imgclass_classify_options o = imgclass_classify_options_default();
+    o.preprocess.resize_mode = IMGCLASS_RESIZE_EXACT;
+    o.preprocess.resize_width = o.preprocess.resize_height = SIDE;
+    o.preprocess.crop_width = o.preprocess.crop_height = SIDE;
+    return o;
+}
+
+/* Inputs 0..n-1 of the counts test: every 5th a file that does not exist,
+ * every 7th junk bytes, the others one of `nimg` distinct images. */
+static imgclass_input counts_input(size_t i, imgclass_image **imgs, size_t nimg)
+{
+    static const char junk[] = "not an image";
+    if (i % 5 == 4)
+        return (imgclass_input){.kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/x.jpg"};
+    if (i % 7 == 6)
+        return (imgclass_input){.kind = IMGCLASS_INPUT_MEMORY, .data = junk, .size = sizeof junk};
+    return (imgclass_input){.kind = IMGCLASS_INPUT_IMAGE, .image = imgs[i % nimg]};
+}
+
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+    return ru.ru_maxrss;
+}
+
+/* imgclass_classify() of 1, 7, 8, 9 (around the pipeline's batch of 8) and
+ * 1,000 mixed inputs: every good one gets the scores of a forward pass of
+ * that image alone, every bad one its own error in its own slot; and the
+ * call's memory does not grow with the number of inputs (a single forward
+ * pass of 1,000 images of 64 x 64 would hold more than 200 MB). */
+static void test_counts_and_bounded_memory(void **state)
+{
+    (void)state;
+    imgclass_model *m = fx_model_load("tiny.pt", IMGCLASS_OPTIMIZE_DEFAULT, SIDE, SIDE);
+    imgclass_classify_options o = side_options();
+    enum { NIMG = 11 };
+    imgclass_image *imgs[NIMG];
+    float ref[NIMG][K];
+    imgclass_batch *one = NULL;
+    assert_int_equal(imgclass_batch_create(1, SIDE, SIDE, &one), IMGCLASS_OK);
+    for (int i = 0; i < NIMG; i++) {
+        imgs[i] = make_image(SIDE, SIDE, i);
+        assert_int_equal(imgclass_preprocess(imgs[i], &o.preprocess, one, 0), IMGCLASS_OK);
+        assert_int_equal(imgclass_predict(m, one, ref[i], K), IMGCLASS_OK);
+    }
+    imgclass_batch_free(one);
+
+    static const size_t counts[] = {1, 7, 8, 9, 10, 1000};
+    long rss_after_10 = 0;
+    imgclass_input *in = calloc(1000, sizeof *in);
+    assert_non_null(in);
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+        size_t n = counts[c];
+        for (size_t i = 0; i < n; i++)
+            in[i] = counts_input(i, imgs, NIMG);
+        imgclass_results *r = NULL;
+        assert_int_equal(imgclass_classify(m, in, n, &o, &r), IMGCLASS_OK);
+        assert_int_equal(imgclass_results_count(r), n);
+        for (size_t i = 0; i < n; i++) {
+            int k = -1;
+            const imgclass_class *top = imgclass_results_top(r, i, &k);
+            if (in[i].kind == IMGCLASS_INPUT_PATH) {
+                assert_int_equal(imgclass_results_status(r, i), IMGCLASS_ERR_IO);
+                assert_non_null(strstr(imgclass_results_error(r, i), "/nonexistent/x.jpg"));
+                assert_int_equal(k, 0);
+            } else if (in[i].kind == IMGCLASS_INPUT_MEMORY) {
+                char want[48];
+                snprintf(want, sizeof want, "input %zu: memory buffer", i);
+                assert_int_not_equal(imgclass_results_status(r, i), IMGCLASS_OK);
+                if (strncmp(imgclass_results_error(r, i), want, strlen(want)))
+                    fail_msg("input %zu: \"%s\" does not start with \"%s\"", i,
+                             imgclass_results_error(r, i), want);
+                assert_null(imgclass_results_scores(r, i));
+            } else {
+                assert_int_equal(imgclass_results_status(r, i), IMGCLASS_OK);
+                fx_model_assert_close(imgclass_results_scores(r, i), ref[i % NIMG], K, 1e-5f);
+                assert_int_equal(k, K);
+                assert_true(top[0].score == imgclass_results_scores(r, i)[top[0].index]);
+            }
+        }
+        imgclass_results_free(r);
+        if (n == 10)
+            rss_after_10 = peak_rss_kib();
+    }
+    long growth_kib = peak_rss_kib() - rss_after_10;
+    if (RUNNING_ON_VALGRIND || UNDER_ASAN) {
+        /* Their allocators keep freed memory (ASan's quarantine), and
+         * valgrind's peak is its own: the bound is checked natively. */
+        printf("peak memory bound not checked under %s\n", UNDER_ASAN ? "ASan" : "valgrind");
+    } else {
+        printf("peak memory: 1000 inputs grew it by %ld KiB over 10 inputs\n", growth_kib);
+        assert_true(growth_kib < 64 * 1024);
+    }
+    free(in);
+    for (int i = 0; i < NIMG; i++)
+        imgclass_image_free(imgs[i]);
+    imgclass_model_free(m);
+}
+
 /* Every message has the form "<source>: <status text>: <detail>", and a
  * NULL argument is named. */
 static void test_error_messages(void **state)
@@ -232,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_mixed_inputs_and_failures),
         cmocka_unit_test(test_all_fail_and_topk_clamp),
         cmocka_unit_test(test_many_inputs_many_threads),
+        cmocka_unit_test(test_counts_and_bounded_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -183,6 +183,12 @@ static void test_model_with_recipe(void **state)
     assert_memory_equal(&got, &want, sizeof got);
     imgclass_classify_options co = imgclass_classify_options_for_model(m);
     assert_memory_equal(&co.preprocess, &want, sizeof want);
+    /* the pipeline's options start from it too, the rest as the defaults */
+    imgclass_pipeline_options po = imgclass_pipeline_options_for_model(m);
+    imgclass_pipeline_options pd = imgclass_pipeline_options_default();
+    assert_memory_equal(&po.preprocess, &want, sizeof want);
+    assert_int_equal(po.max_batch, pd.max_batch);
+    assert_int_equal(po.topk, pd.topk);
     /* its labels are the model's */
     assert_string_equal(imgclass_model_label(m, 0), "a");
     assert_string_equal(imgclass_model_label(m, 4), "e");
@@ -266,6 +272,8 @@ static void test_model_without_recipe(void **state)
                      IMGCLASS_ERR_INVALID_ARGUMENT);
     imgclass_classify_options co = imgclass_classify_options_for_model(NULL);
     assert_memory_equal(&co.preprocess, &want, sizeof want);
+    imgclass_pipeline_options po = imgclass_pipeline_options_for_model(NULL);
+    assert_memory_equal(&po.preprocess, &want, sizeof want);
 }
 
 static void model_fails(const char *name, const char *what)
