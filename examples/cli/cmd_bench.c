@@ -84,7 +84,7 @@ static void report(const char *stage, samples *s, int images_per_call)
 
 static double ms_since(int64_t t0)
 {
-    return (double)(monotonic_ns() - t0) / 1e6;
+    return (double)(clock_mono_ns() - t0) / 1e6;
 }
 
 /* The pipeline row: runs x batch images through imgclass_pipeline, fed as
@@ -100,25 +100,23 @@ static void bench_pipeline(const imgclass_model *model, const imgclass_preproces
                            int pp_threads, char **files, int nfiles, int batch, int runs)
 {
     int failures = 0;
-    imgclass_pipeline_options o = imgclass_pipeline_options_default();
-    o.max_batch = batch;
-    o.preprocess_threads = pp_threads;
-    o.preprocess = *pp;
-    o.on_result = on_bench_result;
-    o.on_result_ctx = &failures;
+    const cli_pipeline_args pa = {.batch = batch, .max_delay_us = 5000,
+                                  .preprocess_threads = pp_threads, .topk = 5};
+    imgclass_pipeline_options o =
+        cli_pipeline_options(model, pp, NULL, &pa, on_bench_result, &failures);
     imgclass_pipeline *p = NULL;
     if (imgclass_pipeline_create(model, &o, &p) != IMGCLASS_OK) {
         fprintf(stderr, PROG ": %s\n", imgclass_last_error());
         return;
     }
     long n = (long)runs * batch;
-    int64_t t0 = monotonic_ns();
+    int64_t t0 = clock_mono_ns();
     for (long i = 0; i < n; i++) {
         imgclass_input in = {.kind = IMGCLASS_INPUT_PATH, .path = files[i % nfiles]};
         imgclass_pipeline_submit(p, &in, NULL, 0, NULL);
     }
     imgclass_pipeline_flush(p);
-    double secs = (double)(monotonic_ns() - t0) / 1e9;
+    double secs = (double)(clock_mono_ns() - t0) / 1e9;
     imgclass_pipeline_stats st = {.struct_size = sizeof st};
     imgclass_pipeline_stats_get(p, &st);
     imgclass_pipeline_free(p);
@@ -159,21 +157,16 @@ static const struct option long_options[] = {
 /* Applies one option (not a preprocessing one); 0, or -1 after a message. */
 static int apply_option(bench_args *a, int c, const char *v)
 {
-    int bad = 0;
     switch (c) {
-    case 'm': a->model_path = v; break;
-    case OPT_DEVICE: a->device = v; break;
-    case OPT_SWEEP: a->sweep = v; break;
-    case 'b': bad = cli_parse_int(v, 1, 4096, &a->batch); break;
-    case 'r': bad = cli_parse_int(v, 1, 1000000, &a->runs); break;
-    case 't': bad = cli_parse_int(v, 1, 1024, &a->threads); break;
-    case OPT_PP_THREADS: bad = cli_parse_int(v, 0, 1024, &a->pp_threads); break;
-    default: bad = 1; break; /* not reached: every code of the table is handled */
+    case 'm': a->model_path = v; return 0;
+    case OPT_DEVICE: a->device = v; return 0;
+    case OPT_SWEEP: a->sweep = v; return 0;
+    case 'b': return cli_int_option(PROG, long_options, c, v, 1, 4096, &a->batch);
+    case 'r': return cli_int_option(PROG, long_options, c, v, 1, 1000000, &a->runs);
+    case 't': return cli_int_option(PROG, long_options, c, v, 1, 1024, &a->threads);
+    case OPT_PP_THREADS: return cli_int_option(PROG, long_options, c, v, 0, 1024, &a->pp_threads);
     }
-    if (bad)
-        fprintf(stderr, PROG ": bad value '%s' for --%s (see --help)\n", v,
-                cli_option_name(long_options, c));
-    return bad ? -1 : 0;
+    return -1; /* not reached: every code of the table is handled */
 }
 
 /* An input; bench reads its files more than once, so not standard input. */
@@ -297,7 +290,7 @@ static void bench_decode_stages(bench *b)
     s->n = 0;
     for (int r = 0; r < a->runs; r++) {
         imgclass_image *img = NULL;
-        int64_t t0 = monotonic_ns();
+        int64_t t0 = clock_mono_ns();
         if (imgclass_image_load(b->files[r % b->nfiles], &b->dopt, &img) == IMGCLASS_OK)
             s->ms[s->n++] = ms_since(t0);
         else
@@ -311,7 +304,7 @@ static void bench_decode_stages(bench *b)
         imgclass_image *img = NULL;
         if (imgclass_image_load(b->files[r % b->nfiles], &b->dopt, &img) != IMGCLASS_OK)
             continue;
-        int64_t t0 = monotonic_ns();
+        int64_t t0 = clock_mono_ns();
         if (imgclass_preprocess(img, &b->pp, b->one, 0) == IMGCLASS_OK)
             s->ms[s->n++] = ms_since(t0);
         imgclass_image_free(img);
@@ -320,7 +313,7 @@ static void bench_decode_stages(bench *b)
 
     s->n = 0;
     for (int r = 0; r < a->runs; r++) {
-        int64_t t0 = monotonic_ns();
+        int64_t t0 = clock_mono_ns();
         if (imgclass_preprocess_file(b->files[r % b->nfiles], &b->dopt, &b->pp, b->one, 0) ==
             IMGCLASS_OK)
             s->ms[s->n++] = ms_since(t0);
@@ -359,7 +352,7 @@ static void bench_predict(bench *b)
         imgclass_predict(b->model, view, b->scores, nscores);
         b->s.n = 0;
         for (int r = 0; r < a->runs; r++) {
-            int64_t t0 = monotonic_ns();
+            int64_t t0 = clock_mono_ns();
             if (imgclass_predict(b->model, view, b->scores, nscores) == IMGCLASS_OK)
                 b->s.ms[b->s.n++] = ms_since(t0);
             else
@@ -390,7 +383,7 @@ static void bench_classify(bench *b)
                 b->in[j].path = b->files[(r * n + j) % b->nfiles];
             }
             imgclass_results *res = NULL;
-            int64_t t0 = monotonic_ns();
+            int64_t t0 = clock_mono_ns();
             if (imgclass_classify(b->model, b->in, (size_t)n, &co, &res) == IMGCLASS_OK)
                 b->s.ms[b->s.n++] = ms_since(t0);
             imgclass_results_free(res);

@@ -188,15 +188,6 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* An integer option's value in lo..hi; 0, or -1 after the message. */
-static int int_value(const char *v, const char *name, int lo, int hi, int *out)
-{
-    if (cli_parse_int(v, lo, hi, out) == 0)
-        return 0;
-    fprintf(stderr, PROG ": bad value '%s' for %s (%d..%d)\n", v, name, lo, hi);
-    return -1;
-}
-
 /* Applies one option (not a preprocessing one); 0, or -1 after a message. */
 static int apply_option(classify_args *a, int c, const char *v)
 {
@@ -208,10 +199,10 @@ static int apply_option(classify_args *a, int c, const char *v)
     case OPT_THRESHOLD: return parse_threshold(v, &a->threshold);
     case OPT_ALLOW: return add_class(a, v, 'a');
     case OPT_DENY: return add_class(a, v, 'd');
-    case 'b': return int_value(v, "--batch", 1, 4096, &a->batch);
-    case 'w': return int_value(v, "--window-ms", 0, 86400000, &a->window_ms);
-    case 't': return int_value(v, "--threads", 1, 1024, &a->threads);
-    case OPT_PP_THREADS: return int_value(v, "--preprocess-threads", 0, 1024, &a->pp_threads);
+    case 'b': return cli_int_option(PROG, long_options, c, v, 1, 4096, &a->batch);
+    case 'w': return cli_int_option(PROG, long_options, c, v, 0, 86400000, &a->window_ms);
+    case 't': return cli_int_option(PROG, long_options, c, v, 1, 1024, &a->threads);
+    case OPT_PP_THREADS: return cli_int_option(PROG, long_options, c, v, 0, 1024, &a->pp_threads);
     case OPT_JSON: a->format = OUT_JSON; return 0;
     case OPT_TSV: a->format = OUT_TSV; return 0;
     case OPT_TEXT: a->format = OUT_TEXT; return 0;
@@ -416,11 +407,12 @@ static int check_batch_memory(const classify_args *a, const imgclass_model *mode
 static imgclass_pipeline *start_pipeline(const classify_args *a, const imgclass_model *model,
                                          sink *s)
 {
-    imgclass_pipeline_options o = imgclass_pipeline_options_default();
-    o.max_batch = a->batch;
-    o.max_delay_us = a->window_ms > 0 ? (int64_t)a->window_ms * 1000 : -1;
-    o.preprocess_threads = a->pp_threads;
-    o.topk = a->topk;
+    const cli_pipeline_args pa = {.batch = a->batch,
+                                  .max_delay_us = a->window_ms > 0 ? (int64_t)a->window_ms * 1000
+                                                                   : -1,
+                                  .preprocess_threads = a->pp_threads,
+                                  .topk = a->topk};
+    imgclass_pipeline_options o = cli_pipeline_options(model, &a->pp, &a->decode, &pa, on_result, s);
     o.filter.score_threshold = a->threshold;
     if (a->list == 'a') {
         o.filter.allow_indices = a->class_indices;
@@ -433,10 +425,6 @@ static imgclass_pipeline *start_pipeline(const classify_args *a, const imgclass_
         o.filter.deny_labels = a->class_labels;
         o.filter.deny_label_count = (size_t)a->nclass_labels;
     }
-    o.preprocess = a->pp;
-    o.decode = a->decode;
-    o.on_result = on_result;
-    o.on_result_ctx = s;
     imgclass_pipeline *p = NULL;
     if (imgclass_pipeline_create(model, &o, &p) != IMGCLASS_OK) {
         fprintf(stderr, PROG ": %s\n", imgclass_last_error());
@@ -495,11 +483,11 @@ int cmd_classify(int argc, char **argv)
         fprintf(stderr, PROG ": out of memory\n");
     if (p) {
         progress_start(&s.bar, a.progress, path_source_total(src));
-        int64_t t0 = monotonic_ns();
+        int64_t t0 = clock_mono_ns();
         int fatal = feed(&a, src, p, &s);
         atomic_store(&s.ending, 1);
         imgclass_pipeline_flush(p);
-        double secs = (double)(monotonic_ns() - t0) / 1e9;
+        double secs = (double)(clock_mono_ns() - t0) / 1e9;
         progress_finish(&s.bar, s.done, s.failed);
         if (fflush(stdout) != 0 && !atomic_load(&s.write_errno))
             atomic_store(&s.write_errno, errno ? errno : EIO);

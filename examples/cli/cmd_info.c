@@ -39,22 +39,9 @@ static void print_recipe(const imgclass_model *model)
         printf("recipe:   none (preprocessing defaults to the imagenet preset)\n");
         return;
     }
-    printf("recipe:   imgclass.json:");
-    if (o.resize_mode == IMGCLASS_RESIZE_SHORTER)
-        printf(" --resize-mode short --size %d", o.resize_size);
-    else if (o.resize_mode == IMGCLASS_RESIZE_EXACT)
-        printf(" --resize-mode exact --size %dx%d", o.resize_width, o.resize_height);
-    else
-        printf(" --resize-mode none");
-    if (o.crop_width > 0)
-        printf(" --crop %dx%d", o.crop_width, o.crop_height);
-    else
-        printf(" --crop none");
-    printf(" --interpolation %s",
-           o.interpolation == IMGCLASS_INTERP_BICUBIC ? "bicubic" : "bilinear");
-    printf(" --mean %.9g,%.9g,%.9g --std %.9g,%.9g,%.9g\n", (double)o.mean[0],
-           (double)o.mean[1], (double)o.mean[2], (double)o.std[0], (double)o.std[1],
-           (double)o.std[2]);
+    char flags[512];
+    pp_describe(&o, flags, sizeof flags);
+    printf("recipe:   imgclass.json: %s\n", flags);
 }
 
 /* The flags asked for and those applied; the rest were skipped because they
@@ -118,8 +105,16 @@ int cmd_info(int argc, char **argv)
         case 'm': model_path = optarg; bad = 0; break;
         case 'l': labels_path = optarg; bad = 0; break;
         case OPT_DEVICE: device = optarg; bad = 0; break;
-        case 't': bad = cli_parse_int(optarg, 1, 1024, &threads); break;
-        case 'n': bad = cli_parse_int(optarg, 0, 1000000, &show); break;
+        case 't':
+            if (cli_int_option(PROG, long_options, opt, optarg, 1, 1024, &threads))
+                return 1;
+            bad = 0;
+            break;
+        case 'n':
+            if (cli_int_option(PROG, long_options, opt, optarg, 0, 1000000, &show))
+                return 1;
+            bad = 0;
+            break;
         default: bad = pp_parse_dims(optarg, &w, &h, &wh); break; /* --size */
         }
         if (bad) {

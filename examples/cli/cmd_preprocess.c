@@ -3,6 +3,7 @@
  * comparison with the Python reference or for use elsewhere. */
 #include "cli_args.h"
 #include "commands.h"
+#include "model_open.h"
 #include "npy.h"
 #include "pp_options.h"
 
@@ -20,12 +21,17 @@
 
 static void help(FILE *out)
 {
-    fputs("usage: imgclass preprocess [OPTIONS] --npy OUT.npy FILE...\n\n"
+    fputs("usage: imgclass preprocess [OPTIONS] [--model M.pt] --npy OUT.npy FILE...\n\n"
           "Decodes and preprocesses each FILE as the model input and writes them all\n"
           "as one C-order float32 array of shape [N, 3, H, W] in NumPy's .npy format.\n"
-          "The default recipe gives the same float32 bits as torchvision's\n"
+          "With --model, what that model would be fed: its recipe (imgclass.json)\n"
+          "when it carries one, with the options below on top, field by field, as\n"
+          "imgclass classify does. Without --model (or with a model that has no\n"
+          "recipe), the imagenet preset, which gives the same float32 bits as\n"
+          "torchvision's\n"
           "Normalize(ToTensor(CenterCrop(224)(Resize(256)(Image.open(f).convert(\"RGB\"))))).\n\n"
           "  --npy PATH           the .npy file to write (required)\n"
+          "  -m, --model PATH     preprocess as this model is fed (loads it)\n"
           "  -h, --help           show this help\n\n",
           out);
     pp_args_help(out);
@@ -169,10 +175,11 @@ static int run(const char *npy_path, char **files, int nfiles,
 
 enum { OPT_NPY = CLI_CODE_LONG };
 
-static const char short_options[] = CLI_SHORT_PREFIX "h";
+static const char short_options[] = CLI_SHORT_PREFIX "hm:";
 static const struct option long_options[] = {
     {"help", no_argument, NULL, 'h'},
     {"npy", required_argument, NULL, OPT_NPY},
+    {"model", required_argument, NULL, 'm'},
     PP_ARGS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -180,7 +187,7 @@ static const struct option long_options[] = {
 int cmd_preprocess(int argc, char **argv)
 {
     pp_args pa = pp_args_init();
-    const char *npy_path = NULL;
+    const char *npy_path = NULL, *model_path = NULL;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     int nfiles = 0, status = 1, c;
     if (!files) {
@@ -199,6 +206,8 @@ int cmd_preprocess(int argc, char **argv)
             goto done;
         } else if (c == OPT_NPY) {
             npy_path = optarg;
+        } else if (c == 'm') {
+            model_path = optarg;
         } else if (pp_args_option(&pa, c, optarg, PROG) <= 0) {
             goto done; /* a bad value (printed); every other code is one of pp's */
         }
@@ -212,8 +221,16 @@ int cmd_preprocess(int argc, char **argv)
     }
     imgclass_preprocess_options opts;
     int height, width;
-    if (pp_args_finish(&pa, &opts, PROG) != 0 ||
-        pp_fixed_output_size(&opts, &height, &width, PROG) != 0)
+    if (model_path) {
+        /* The one way a model's preprocessing is settled (model_open.c). */
+        imgclass_model *model = cli_model_open_pp(PROG, model_path, NULL, NULL, 0, &pa, &opts);
+        if (!model)
+            goto done;
+        imgclass_model_free(model);
+    } else if (pp_args_finish(&pa, &opts, PROG) != 0) {
+        goto done;
+    }
+    if (pp_fixed_output_size(&opts, &height, &width, PROG) != 0)
         goto done;
     imgclass_decode_options dopts = pp_args_decode(&pa);
     status = run(npy_path, files, nfiles, &dopts, &opts, height, width);

@@ -25,13 +25,6 @@ struct path_source {
     int eof;
 };
 
-int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Appends one argument (file or folder) to the queue. */
 static int expand(path_source *s, const char *arg)
 {
@@ -140,7 +133,7 @@ static int fill(path_source *s, int64_t deadline_ns)
     for (;;) {
         int timeout = -1;
         if (deadline_ns >= 0) {
-            int64_t left = deadline_ns - monotonic_ns();
+            int64_t left = deadline_ns - clock_mono_ns();
             if (left <= 0)
                 return 0;
             timeout = (int)((left + 999999) / 1000000); /* round up: never cut early */

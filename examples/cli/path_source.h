@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "clock.h"
+
 typedef struct path_source path_source;
 
 enum {
@@ -28,15 +30,12 @@ path_source *path_source_new(char **args, int nargs, int stdin_fd, char delim);
 /* The number of paths in total when known in advance (no "-"), else -1. */
 long path_source_total(const path_source *s);
 
-/* The next input. `deadline_ns` is a monotonic_ns() instant, or -1 to wait
+/* The next input. `deadline_ns` is a clock_mono_ns() instant, or -1 to wait
  * as long as needed. On PATH_SOURCE_ITEM, *path is a new string the caller
  * frees, and *error is NULL, or a new string when this input already failed
  * (an unreadable folder, a failed read of standard input). */
 int path_source_next(path_source *s, int64_t deadline_ns, char **path, char **error);
 
 void path_source_free(path_source *s);
-
-/* CLOCK_MONOTONIC in nanoseconds. */
-int64_t monotonic_ns(void);
 
 #endif

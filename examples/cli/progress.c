@@ -9,7 +9,7 @@ void progress_start(progress *p, int enabled, long total)
 {
     p->enabled = enabled;
     p->total = total;
-    p->start_ns = monotonic_ns();
+    p->start_ns = clock_mono_ns();
     p->last_ns = 0;
     p->drawn = 0;
 }
@@ -18,7 +18,7 @@ void progress_update(progress *p, long done, long failed, int force)
 {
     if (!p->enabled)
         return;
-    int64_t now = monotonic_ns();
+    int64_t now = clock_mono_ns();
     if (!force && p->drawn && now - p->last_ns < 100000000)
         return;
     p->last_ns = now;

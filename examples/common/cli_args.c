@@ -1,7 +1,9 @@
 /* getopt_long with our own messages; see cli_args.h. */
 #include "cli_args.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cli_getopt_begin(void)
@@ -68,4 +70,28 @@ const char *cli_option_name(const struct option *longopts, int code)
         if (o->val == code)
             return o->name;
     return "?";
+}
+
+int cli_parse_int(const char *s, int min, int max, int *out)
+{
+    char *end;
+    long v;
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int cli_int_option(const char *prog, const struct option *longopts, int code, const char *value,
+                   int lo, int hi, int *out)
+{
+    if (cli_parse_int(value, lo, hi, out) == 0)
+        return 0;
+    fprintf(stderr, "%s: bad value '%s' for --%s (%d..%d)\n", prog, value ? value : "",
+            cli_option_name(longopts, code), lo, hi);
+    return -1;
 }

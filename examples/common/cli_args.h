@@ -48,4 +48,14 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
  * for 'm'), for messages; "?" when there is none. */
 const char *cli_option_name(const struct option *longopts, int code);
 
+/* `s` as a decimal int in min..max into *out: 0, or -1 (nothing written)
+ * when it is empty, not a number, or out of range. */
+int cli_parse_int(const char *s, int min, int max, int *out);
+
+/* The value of integer option `code` (of `longopts`) in lo..hi into *out:
+ * 0, or -1 after printing "PROG: bad value 'VALUE' for --NAME (LO..HI)",
+ * the one message of every program for a bad integer option. */
+int cli_int_option(const char *prog, const struct option *longopts, int code, const char *value,
+                   int lo, int hi, int *out);
+
 #endif

@@ -65,3 +65,32 @@ imgclass_model *cli_model_open_pp(const char *prog, const char *path, const char
     *pp = o;
     return model;
 }
+
+imgclass_pipeline_options cli_pipeline_options(const imgclass_model *model,
+                                               const imgclass_preprocess_options *pp,
+                                               const imgclass_decode_options *decode,
+                                               const cli_pipeline_args *a,
+                                               imgclass_result_fn on_result, void *ctx)
+{
+    imgclass_pipeline_options o = imgclass_pipeline_options_for_model(model);
+    o.preprocess = *pp;
+    if (decode)
+        o.decode = *decode;
+    o.max_batch = a->batch;
+    o.max_delay_us = a->max_delay_us;
+    o.preprocess_threads = a->preprocess_threads;
+    o.queue_capacity = a->queue;
+    o.topk = a->topk;
+    o.on_result = on_result;
+    o.on_result_ctx = ctx;
+    return o;
+}
+
+void cli_print_preprocess(const char *prog, const char *model_name, const imgclass_model *model,
+                          const pp_args *args, const imgclass_preprocess_options *pp)
+{
+    char flags[512], origin[96];
+    pp_describe(pp, flags, sizeof flags);
+    pp_args_origin(args, imgclass_model_has_recipe(model), origin, sizeof origin);
+    fprintf(stderr, "%s: %s: preprocess %s (%s)\n", prog, model_name, flags, origin);
+}

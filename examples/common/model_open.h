@@ -3,6 +3,7 @@
 #define IMGCLASS_CLI_MODEL_OPEN_H
 
 #include <imgclass.h>
+#include <stdint.h>
 
 #include "pp_options.h"
 
@@ -22,6 +23,32 @@ imgclass_model *cli_model_open(const char *prog, const char *path, const char *l
 imgclass_model *cli_model_open_pp(const char *prog, const char *path, const char *labels_path,
                                   const char *device, int threads, const pp_args *pa,
                                   imgclass_preprocess_options *pp);
+/* The pipeline flags the programs share (--batch, the batch deadline
+ * --window-ms / --max-batch-delay-ms, --preprocess-threads, --queue,
+ * --topk). */
+typedef struct cli_pipeline_args {
+    int batch;
+    int64_t max_delay_us;   /* -1: no deadline */
+    int preprocess_threads; /* 0: the library's choice */
+    int queue;              /* 0: the library's default */
+    int topk;
+} cli_pipeline_args;
+
+/* The one builder of a program's pipeline options: the model's own
+ * (imgclass_pipeline_options_for_model()) with `pp`, the preprocessing
+ * cli_model_open_pp() settled, `decode`, the shared flags and the
+ * callback. The caller sets what only it has (filter, ordered). */
+imgclass_pipeline_options cli_pipeline_options(const imgclass_model *model,
+                                               const imgclass_preprocess_options *pp,
+                                               const imgclass_decode_options *decode,
+                                               const cli_pipeline_args *args,
+                                               imgclass_result_fn on_result, void *ctx);
+
+/* "PROG: MODEL: preprocess <flags> (<origin>)" on stderr: what a program
+ * feeds the model, and where it comes from. */
+void cli_print_preprocess(const char *prog, const char *model_name, const imgclass_model *model,
+                          const pp_args *args, const imgclass_preprocess_options *pp);
+
 /* The optimisation flags cli_model_open() asks for (the library's default). */
 unsigned cli_model_optimize_asked(void);
 

@@ -13,20 +13,6 @@ pp_args pp_args_init(void)
     return a;
 }
 
-int cli_parse_int(const char *s, int min, int max, int *out)
-{
-    char *end;
-    long v;
-    if (!s || !*s)
-        return -1;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 int pp_parse_dims(const char *s, int *w, int *h, int *was_wh)
 {
     const char *x = strchr(s, 'x');
@@ -301,4 +287,35 @@ imgclass_decode_options pp_args_decode(const pp_args *a)
     imgclass_decode_options d = imgclass_decode_options_default();
     d.exif_transpose = a->exif_transpose;
     return d;
+}
+
+void pp_describe(const imgclass_preprocess_options *o, char *buf, size_t size)
+{
+    char resize[64], crop[40];
+    if (o->resize_mode == IMGCLASS_RESIZE_SHORTER)
+        snprintf(resize, sizeof resize, "--resize-mode short --size %d", o->resize_size);
+    else if (o->resize_mode == IMGCLASS_RESIZE_EXACT)
+        snprintf(resize, sizeof resize, "--resize-mode exact --size %dx%d", o->resize_width,
+                 o->resize_height);
+    else
+        snprintf(resize, sizeof resize, "--resize-mode none");
+    if (o->crop_width > 0)
+        snprintf(crop, sizeof crop, "--crop %dx%d", o->crop_width, o->crop_height);
+    else
+        snprintf(crop, sizeof crop, "--crop none");
+    snprintf(buf, size, "%s %s --interpolation %s --mean %.9g,%.9g,%.9g --std %.9g,%.9g,%.9g%s",
+             resize, crop, o->interpolation == IMGCLASS_INTERP_BICUBIC ? "bicubic" : "bilinear",
+             (double)o->mean[0], (double)o->mean[1], (double)o->mean[2], (double)o->std[0],
+             (double)o->std[1], (double)o->std[2], o->fast ? " --fast" : "");
+}
+
+void pp_args_origin(const pp_args *a, int model_has_recipe, char *buf, size_t size)
+{
+    int overrides = a->have_mode || a->have_size || a->have_crop || a->have_interp ||
+                    a->have_mean || a->have_std || a->fast;
+    snprintf(buf, size, "%s%s",
+             a->have_preset     ? "--preset"
+             : model_has_recipe ? "the model's recipe"
+                                : "the imagenet preset (the model has no recipe)",
+             overrides ? ", with options on top" : "");
 }

@@ -90,13 +90,22 @@ int pp_args_known_size(const pp_args *args, int *height, int *width);
 int pp_fixed_output_size(const imgclass_preprocess_options *o, int *height, int *width,
                          const char *prog);
 
+/* The options `o` as the flags that give them ("--resize-mode short
+ * --size 320 --crop 300x300 --interpolation bicubic --mean ... --std ..."),
+ * so a user can repeat them by hand; into buf (truncated to size). */
+void pp_describe(const imgclass_preprocess_options *o, char *buf, size_t size);
+
+/* Where the base of these arguments comes from, for the start-up lines:
+ * "--preset", "the model's recipe" or "the imagenet preset (no recipe)",
+ * and whether options were given on top of it ("with overrides"). */
+void pp_args_origin(const pp_args *args, int model_has_recipe, char *buf, size_t size);
+
 /* The --help paragraph for these options. */
 void pp_args_help(FILE *out);
 
 /* Small parsers used by the subcommands, exposed for their tests:
- * "N" or "WxH" (both positive); "A,B,C" floats; a positive int. 0 ok, -1 bad. */
+ * "N" or "WxH" (both positive); "A,B,C" floats. 0 ok, -1 bad. */
 int pp_parse_dims(const char *s, int *w, int *h, int *was_wh);
 int pp_parse_triple(const char *s, float v[3]);
-int cli_parse_int(const char *s, int min, int max, int *out);
 
 #endif

@@ -4,6 +4,8 @@
  * Why connections are suspended rather than given threads: server.h. */
 #include "server.h"
 
+#include "clock.h"
+
 #include "responses.h"
 #include "router.h"
 
@@ -49,9 +51,7 @@ typedef struct request {
 
 static double now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    return (double)clock_mono_ns() / 1e6;
 }
 
 static request *request_new(server *s, struct MHD_Connection *conn, const char *method,

@@ -228,14 +228,14 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
             if (set_string(&cfg->metrics_listen, v))
                 return -1;
         } else if (c == OPT_BATCH) {
-            if (cli_parse_int(v, 1, 1024, &cfg->batch))
-                return bad("--batch (1-1024)", v);
+            if (cli_int_option(PROG, long_options, c, v, 1, 1024, &cfg->batch))
+                return -1;
         } else if (c == OPT_MAX_BATCH_DELAY_MS) {
-            if (cli_parse_int(v, 0, 60000, &cfg->max_batch_delay_ms))
-                return bad("--max-batch-delay-ms (0-60000)", v);
+            if (cli_int_option(PROG, long_options, c, v, 0, 60000, &cfg->max_batch_delay_ms))
+                return -1;
         } else if (c == OPT_QUEUE) {
-            if (cli_parse_int(v, 1, 1 << 20, &cfg->queue))
-                return bad("--queue (1-1048576)", v);
+            if (cli_int_option(PROG, long_options, c, v, 1, 1 << 20, &cfg->queue))
+                return -1;
         } else if (c == OPT_MAX_REQUEST_BYTES) {
             char *end;
             errno = 0;
@@ -244,20 +244,20 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
                 return bad("--max-request-bytes (1-4294967296)", v);
             cfg->max_request_bytes = b;
         } else if (c == OPT_MAX_CONNECTIONS) {
-            if (cli_parse_int(v, 1, 1 << 20, &cfg->max_connections))
-                return bad("--max-connections (1-1048576)", v);
+            if (cli_int_option(PROG, long_options, c, v, 1, 1 << 20, &cfg->max_connections))
+                return -1;
         } else if (c == OPT_TIMEOUT_S) {
-            if (cli_parse_int(v, 1, 86400, &cfg->timeout_s))
-                return bad("--timeout-s (1-86400)", v);
+            if (cli_int_option(PROG, long_options, c, v, 1, 86400, &cfg->timeout_s))
+                return -1;
         } else if (c == OPT_THREADS) {
-            if (cli_parse_int(v, 1, 1024, &cfg->threads))
-                return bad("--threads (1-1024)", v);
+            if (cli_int_option(PROG, long_options, c, v, 1, 1024, &cfg->threads))
+                return -1;
         } else if (c == OPT_PREPROCESS_THREADS) {
-            if (cli_parse_int(v, 1, 1024, &cfg->preprocess_threads))
-                return bad("--preprocess-threads (1-1024)", v);
+            if (cli_int_option(PROG, long_options, c, v, 1, 1024, &cfg->preprocess_threads))
+                return -1;
         } else if (c == OPT_TOPK) {
-            if (cli_parse_int(v, 1, 100000, &cfg->default_topk))
-                return bad("--topk (>= 1)", v);
+            if (cli_int_option(PROG, long_options, c, v, 1, 100000, &cfg->default_topk))
+                return -1;
         } else if (c == OPT_DEVICE) {
             cfg->device = v;
         }
@@ -270,10 +270,10 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
         fprintf(stderr, PROG ": no --model NAME=PATH given (see --help)\n");
         return -1;
     }
+    /* Each model's preprocessing is settled when it is loaded: its recipe
+     * (or the --preset) with these options on top (served_models.c). */
+    cfg->pp = pp;
     cfg->decode = pp_args_decode(&pp);
-    if (pp_args_finish(&pp, &cfg->preprocess, PROG) ||
-        pp_fixed_output_size(&cfg->preprocess, &cfg->input_height, &cfg->input_width, PROG))
-        return -1;
     if (cfg->queue == 0)
         cfg->queue = 4 * cfg->batch;
     return 0;

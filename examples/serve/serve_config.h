@@ -4,6 +4,8 @@
 
 #include <imgclass.h>
 
+#include "pp_options.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,9 +34,8 @@ typedef struct serve_config {
     int preprocess_threads;
     int default_topk;
     const char *device;
-    imgclass_preprocess_options preprocess;
+    pp_args pp;    /* the preprocessing options given, applied to each model's recipe */
     imgclass_decode_options decode; /* --exif-transpose */
-    int input_height, input_width;
     int quiet;             /* no request log */
 } serve_config;
 

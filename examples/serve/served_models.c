@@ -25,11 +25,15 @@ static int open_one(served_model *m, const serve_model_spec *spec, const serve_c
     m->labels = spec->labels;
     m->deliver = deliver;
     atomic_init(&m->max_batch_seen, 0);
-    /* The engine thread count is process-wide; cli_model_open sets it. */
-    m->model = cli_model_open("imgclass-serve", spec->path, spec->labels, cfg->device,
-                              cfg->threads, cfg->input_height, cfg->input_width);
+    /* The engine thread count is process-wide; cli_model_open sets it.
+     * The model's recipe with the preprocessing options on top, the same
+     * way as imgclass classify. */
+    imgclass_preprocess_options pp;
+    m->model = cli_model_open_pp("imgclass-serve", spec->path, spec->labels, cfg->device,
+                                 cfg->threads, &cfg->pp, &pp);
     if (!m->model)
         return -1;
+    cli_print_preprocess("imgclass-serve", spec->name, m->model, &cfg->pp, &pp);
     m->num_classes = imgclass_model_num_classes(m->model);
     imgclass_model_input_size(m->model, &m->channels, &m->height, &m->width);
     m->has_labels = imgclass_model_label(m->model, 0) != NULL;
@@ -37,16 +41,15 @@ static int open_one(served_model *m, const serve_model_spec *spec, const serve_c
     m->max_batch_delay_ms = cfg->max_batch_delay_ms;
     m->queue = cfg->queue;
 
-    imgclass_pipeline_options po = imgclass_pipeline_options_default();
-    po.max_batch = cfg->batch;
-    po.max_delay_us = (int64_t)cfg->max_batch_delay_ms * 1000;
-    po.preprocess_threads = cfg->preprocess_threads;
-    po.queue_capacity = cfg->queue;
-    po.topk = 1; /* each request picks its own k from the full scores */
-    po.preprocess = cfg->preprocess;
-    po.decode = cfg->decode;
-    po.on_result = on_result;
-    po.on_result_ctx = m;
+    const cli_pipeline_args pa = {
+        .batch = cfg->batch,
+        .max_delay_us = (int64_t)cfg->max_batch_delay_ms * 1000,
+        .preprocess_threads = cfg->preprocess_threads,
+        .queue = cfg->queue,
+        .topk = 1, /* each request picks its own k from the full scores */
+    };
+    imgclass_pipeline_options po =
+        cli_pipeline_options(m->model, &pp, &cfg->decode, &pa, on_result, m);
     /* Unordered: a request with an undecodable image is answered as soon
      * as a worker sees it, not after the batch before it. */
     po.ordered = 0;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* F_SETLEASE */
 #include "input_watch.h"
 
+#include "clock.h"
 #include "dir_walk.h"
 #include "key_set.h"
 
@@ -68,9 +69,7 @@ void path_list_free(path_list *list)
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clock_mono_ns() / 1000000;
 }
 
 int input_name_ignored(const char *root, const char *path)

@@ -488,12 +488,11 @@ int main(int argc, char **argv)
                 strerror(errno));
         goto done;
     }
-    int h, wd;
-    if (pp_fixed_output_size(&a.pp, &h, &wd, PROG))
-        goto done;
-    model = cli_model_open(PROG, a.model_path, a.labels_path, a.device, a.threads, h, wd);
+    imgclass_preprocess_options pp; /* the model's recipe, the options on top */
+    model = cli_model_open_pp(PROG, a.model_path, a.labels_path, a.device, a.threads, &a.pa, &pp);
     if (!model)
         goto done;
+    cli_print_preprocess(PROG, a.model_path, model, &a.pa, &pp);
 
     part_writer_options po = {a.output, a.format, a.gzip,
                               (int64_t)a.roll_seconds * 1000000000LL, a.roll_records,
@@ -502,15 +501,12 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": out of memory\n");
         goto done;
     }
-    imgclass_pipeline_options popt = imgclass_pipeline_options_default();
-    popt.max_batch = a.batch;
-    popt.max_delay_us = (int64_t)a.window_ms * 1000;
-    popt.preprocess_threads = a.pp_threads;
-    popt.topk = a.topk;
-    popt.preprocess = a.pp;
-    popt.decode = a.decode;
-    popt.on_result = on_result;
-    popt.on_result_ctx = &w;
+    const cli_pipeline_args pargs = {.batch = a.batch,
+                                     .max_delay_us = (int64_t)a.window_ms * 1000,
+                                     .preprocess_threads = a.pp_threads,
+                                     .topk = a.topk};
+    imgclass_pipeline_options popt =
+        cli_pipeline_options(model, &pp, &a.decode, &pargs, on_result, &w);
     if (imgclass_pipeline_create(model, &popt, &w.pipeline) != IMGCLASS_OK) {
         fprintf(stderr, PROG ": %s\n", imgclass_last_error());
         goto done;

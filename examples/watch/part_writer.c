@@ -52,20 +52,6 @@ struct part_writer {
     long rolled, committed;
 };
 
-int64_t clock_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t clock_real_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static const char *extension(const part_writer_options *o)
 {
     static const char *const plain[] = {"txt", "jsonl", "tsv"};

@@ -18,6 +18,7 @@
 #ifndef IMGCLASS_WATCH_PART_WRITER_H
 #define IMGCLASS_WATCH_PART_WRITER_H
 
+#include "clock.h"
 #include "journal.h"
 #include "key_set.h"
 #include "result_output.h"
@@ -73,8 +74,5 @@ void part_writer_free(part_writer *w);
  * renamed or deleted (logged). */
 int part_writer_recover(const char *out_dir, char *const *parts, size_t nparts);
 
-/* monotonic and real clocks in nanoseconds */
-int64_t clock_mono_ns(void);
-int64_t clock_real_ns(void);
 
 #endif

@@ -112,11 +112,7 @@ static const struct option long_options[] = {
 /* An integer option's value in lo..hi; 0, or -1 after the message. */
 static int int_value(int code, const char *v, int lo, int hi, int *out)
 {
-    if (cli_parse_int(v, lo, hi, out) == 0)
-        return 0;
-    fprintf(stderr, WATCH_PROG ": bad value '%s' for --%s (%d..%d)\n", v,
-            cli_option_name(long_options, code), lo, hi);
-    return -1;
+    return cli_int_option(WATCH_PROG, long_options, code, v, lo, hi, out);
 }
 
 /* Applies one option (not a preprocessing one); 0, or -1 after a message.
@@ -218,8 +214,7 @@ int watch_args_parse(int argc, char **argv, watch_args *a)
         return -1;
     }
     a->decode = pp_args_decode(&pa);
-    if (pp_args_finish(&pa, &a->pp, WATCH_PROG))
-        return -1;
+    a->pa = pa; /* settled on the model's recipe when it is loaded (main.c) */
     if (!a->state) {
         size_t n = strlen(a->output) + sizeof STATE_NAME + 1;
         if (!(a->state_owned = malloc(n))) {

@@ -3,6 +3,7 @@
 #define IMGCLASS_WATCH_ARGS_H
 
 #include "input_watch.h"
+#include "pp_options.h"
 #include "result_output.h"
 
 #include <imgclass.h>
@@ -22,7 +23,7 @@ typedef struct watch_args {
     int poll_ms;
     int stats_seconds; /* 0: no --stats */
     uint64_t compact_bytes;
-    imgclass_preprocess_options pp;
+    pp_args pa; /* the preprocessing options given, applied to the model's recipe */
     imgclass_decode_options decode; /* --exif-transpose */
     char *state_owned; /* the default state folder, when --state is absent */
     char *input_owned; /* --input without trailing slashes */
