@@ -1,7 +1,8 @@
 /* Internal: what the dispatcher (decode.c) and the format decoders
  * (decode_jpeg.c, decode_pnm.c, decode_stb.c, decode_complete.c) and the
  * EXIF transposition (exif.c) share: the request and result types, the
- * limits, and the checks every decoder makes the same way.
+ * limits (and imgclass_decode_options_default(), defined in decode_common.c),
+ * and the checks every decoder makes the same way.
  *
  * This unit sits below both the dispatcher and the decoders: it includes no
  * header of either (test/layering/decode_layers.sh checks it), so a decoder

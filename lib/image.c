@@ -13,18 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void)
-{
-    imgclass_decode_options options;
-    memset(&options, 0, sizeof options);
-    options.struct_size = sizeof options;
-    options.max_pixels = IMGCLASS_DEFAULT_MAX_PIXELS;
-    options.max_file_bytes = IMGCLASS_DEFAULT_MAX_FILE_BYTES;
-    options.max_decode_memory = IMGCLASS_DEFAULT_MAX_DECODE_MEMORY;
-    options.max_jpeg_scans = IMGCLASS_DEFAULT_MAX_JPEG_SCANS;
-    return options;
-}
-
 IMGCLASS_API int imgclass_pixel_format_bytes(imgclass_pixel_format format)
 {
     switch (format) {
