@@ -5,8 +5,9 @@
  * and the checks every decoder makes the same way.
  *
  * This unit sits below both the dispatcher and the decoders: it includes no
- * header of either (test/layering/decode_layers.sh checks it), so a decoder
- * never reaches back up to the dispatcher that calls it. */
+ * header of either (test/layering/decode_layers.sh checks it) and calls
+ * nothing above it, even through imgclass.h (test/layering/lib_calls.sh), so
+ * a decoder never reaches back up to the dispatcher that calls it. */
 #ifndef IMGCLASS_DECODE_COMMON_H
 #define IMGCLASS_DECODE_COMMON_H
 
