@@ -1,5 +1,6 @@
-/* The checks and helpers every decoder shares (decode_common.h). Nothing
- * here calls a decoder or the dispatcher. */
+/* The decode options' defaults, and the checks and helpers every decoder
+ * shares (decode_common.h). Nothing here calls a decoder, the dispatcher or
+ * anything else above the decode layers. */
 #include "decode_common.h"
 
 #include "error.h"
@@ -7,6 +8,22 @@
 
 #include <stdint.h>
 #include <string.h>
+
+/* The public defaults live here, at the bottom of the decode layers, and not
+ * in image.c: ic_decode_limits_from() needs them, and image.c calls the
+ * dispatcher (ic_decode), which calls this unit, so a definition there would
+ * close a call circle (test/layering/decode_layers.sh). */
+IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void)
+{
+    imgclass_decode_options options;
+    memset(&options, 0, sizeof options);
+    options.struct_size = sizeof options;
+    options.max_pixels = IMGCLASS_DEFAULT_MAX_PIXELS;
+    options.max_file_bytes = IMGCLASS_DEFAULT_MAX_FILE_BYTES;
+    options.max_decode_memory = IMGCLASS_DEFAULT_MAX_DECODE_MEMORY;
+    options.max_jpeg_scans = IMGCLASS_DEFAULT_MAX_JPEG_SCANS;
+    return options;
+}
 
 ic_decode_limits ic_decode_limits_from(const imgclass_decode_options *options)
 {

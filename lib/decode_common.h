@@ -1,11 +1,13 @@
 /* Internal: what the dispatcher (decode.c) and the format decoders
  * (decode_jpeg.c, decode_pnm.c, decode_stb.c, decode_complete.c) and the
  * EXIF transposition (exif.c) share: the request and result types, the
- * limits, and the checks every decoder makes the same way.
+ * limits (and imgclass_decode_options_default(), defined in decode_common.c),
+ * and the checks every decoder makes the same way.
  *
  * This unit sits below both the dispatcher and the decoders: it includes no
- * header of either (test/layering/decode_layers.sh checks it), so a decoder
- * never reaches back up to the dispatcher that calls it. */
+ * header of either (test/layering/decode_layers.sh checks it) and calls
+ * nothing above it, even through imgclass.h (test/layering/lib_calls.sh), so
+ * a decoder never reaches back up to the dispatcher that calls it. */
 #ifndef IMGCLASS_DECODE_COMMON_H
 #define IMGCLASS_DECODE_COMMON_H
 

@@ -7,23 +7,12 @@
 #include "error.h"
 #include "file_io.h"
 #include "image_internal.h"
+#include "plane.h"
 #include "struct_size.h"
+#include "yuv.h"
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-
-IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void)
-{
-    imgclass_decode_options options;
-    memset(&options, 0, sizeof options);
-    options.struct_size = sizeof options;
-    options.max_pixels = IMGCLASS_DEFAULT_MAX_PIXELS;
-    options.max_file_bytes = IMGCLASS_DEFAULT_MAX_FILE_BYTES;
-    options.max_decode_memory = IMGCLASS_DEFAULT_MAX_DECODE_MEMORY;
-    options.max_jpeg_scans = IMGCLASS_DEFAULT_MAX_JPEG_SCANS;
-    return options;
-}
 
 IMGCLASS_API int imgclass_pixel_format_bytes(imgclass_pixel_format format)
 {
@@ -159,32 +148,6 @@ IMGCLASS_API imgclass_status imgclass_image_wrap(const void *pixels, int width, 
     }
     *out = image;
     return IMGCLASS_OK;
-}
-
-imgclass_status ic_check_plane(const char *fn, const char *plane, const uint8_t *pixels,
-                               size_t *stride, size_t row, int rows)
-{
-    /* A packed image has one plane, not named in the messages. */
-    const char *name = plane ? plane : "", *space = plane ? " " : "";
-    if (!pixels)
-        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, fn, "NULL %s%splane", name, space);
-    if (*stride == 0)
-        *stride = row;
-    if (*stride < row)
-        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, fn,
-                       "%s%sstride %zu is below its row of %zu bytes", name, space, *stride, row);
-    /* The last row ends at stride * (rows - 1) + row. */
-    if ((size_t)(rows - 1) > (SIZE_MAX - row) / *stride)
-        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, fn,
-                       "%s%splane of %d rows with stride %zu overflows", name, space, rows,
-                       *stride);
-    return IMGCLASS_OK;
-}
-
-void ic_copy_plane(uint8_t *dst, const uint8_t *src, size_t stride, size_t row, int rows)
-{
-    for (int y = 0; y < rows; y++)
-        memcpy(dst + (size_t)y * row, src + (size_t)y * stride, row);
 }
 
 imgclass_status ic_image_copy(const imgclass_image *image, imgclass_image **out)

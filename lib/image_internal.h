@@ -26,18 +26,4 @@ struct imgclass_image {
 /* A copy of `image` that owns its pixels (any format). */
 imgclass_status ic_image_copy(const imgclass_image *image, imgclass_image **out);
 
-/* Checks one plane of pixels that imgclass_image_wrap*() is given: `rows`
- * rows of `row` bytes, `*stride` apart (0: tightly packed, and *stride is
- * set to `row`); the last byte must be addressable in a size_t. `fn` names
- * the public function in the message; `plane` names the plane ("Y", "UV",
- * ...) or is NULL for a packed image, which has one. */
-imgclass_status ic_check_plane(const char *fn, const char *plane, const uint8_t *pixels,
-                               size_t *stride, size_t row, int rows);
-
-/* Copies `rows` rows of `row` bytes, `stride` apart in src, tightly into dst. */
-void ic_copy_plane(uint8_t *dst, const uint8_t *src, size_t stride, size_t row, int rows);
-
-/* 1 for the YUV 4:2:0 formats. */
-int ic_format_is_yuv(imgclass_pixel_format format);
-
 #endif

@@ -14,7 +14,8 @@
 #include "yuv.h"
 
 #include "error.h"
-#include "image_internal.h"
+#include "image_internal.h" /* the layout only: yuv.c calls nothing in image.c */
+#include "plane.h"
 #include "struct_size.h"
 
 #include <stdint.h>

@@ -13,6 +13,9 @@ typedef struct ic_yuv_coeffs {
 /* The coefficients of a matrix and range; 0 when valid, -1 when unknown. */
 int ic_yuv_coeffs_for(imgclass_yuv_matrix matrix, imgclass_yuv_range range, ic_yuv_coeffs *out);
 
+/* 1 for the YUV 4:2:0 formats. */
+int ic_format_is_yuv(imgclass_pixel_format format);
+
 struct imgclass_image;
 
 /* Pixels [x0, x0 + n) of row y of a YUV image as R,G,B triples into rgb. */

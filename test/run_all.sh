@@ -99,8 +99,10 @@ if [ $want_hostile = 1 ]; then
     done
 fi
 
-# The source layout (test/layering/): include rules read from lib/, no
-# build needed, so once in the plain suites and not again per sanitizer.
+# The source layout (test/layering/): include rules read from lib/, and the
+# call graph read from this build's objects ($BUILD/lib/*.o, which must be
+# there: `make test` builds them first). Once in the plain suites and not
+# again per sanitizer: the layering is the sources', not the build's.
 if [ $want_layering = 1 ]; then
     for t in test/layering/*.sh; do
         [ -f "$t" ] && run_suite "layering/$(basename "$t" .sh)" sh "$t"

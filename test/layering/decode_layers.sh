@@ -12,6 +12,8 @@
 #   sh test/layering/decode_layers.sh [LIBDIR]     (default: lib)
 # Before judging LIBDIR it judges a planted copy with one violation of each
 # rule, so a check that silently matched nothing would fail, not pass.
+# The same layering as calls (which may also go through imgclass.h, with
+# no #include to show them), and no cycle anywhere in lib/: lib_calls.sh.
 set -u
 libdir=${1:-lib}
 
