@@ -17,11 +17,12 @@ from ._errors import (BusyError, ClosedError, CorruptError, DeviceError, EngineE
                       TooLargeError, UnsupportedError, error_class)
 from ._lib import LibraryNotFound, VersionMismatch
 from ._model import (OPT_BFLOAT16, OPT_CHANNELS_LAST, OPT_DEFAULT, OPT_FOR_INFERENCE,
-                     OPT_FREEZE, OPT_QUANTIZE_INPUT, Model, Prediction, Result, get_num_threads,
-                     set_num_threads, topk)
+                     OPT_FREEZE, OPT_QUANTIZE_INPUT, Model, get_num_threads, set_num_threads,
+                     topk)
 from ._pipeline import Pipeline, PipelineStats
 from ._preprocess import IMAGENET_MEAN, IMAGENET_STD, PreprocessOptions, preprocess
 from ._probe import ImageInfo, probe
+from ._results import Prediction, Result
 
 __version__ = _lib.BINDING_VERSION
 #: The version of the C library loaded (same major.minor as __version__).

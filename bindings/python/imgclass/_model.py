@@ -2,14 +2,17 @@
 import ctypes
 import os
 import weakref
-from typing import List, NamedTuple, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _inputs, _lib
-from ._errors import check, make_error
+from ._args import _Filter, _int_arg, _pair, _topk_arg
+from ._errors import check
 from ._lib import lib
+from ._pipeline import Pipeline
 from ._preprocess import PreprocessOptions, as_input_list
+from ._results import Prediction, Result
 
 #: IMGCLASS_OPTIMIZE_* flags (include/imgclass.h).
 OPT_FREEZE = 0x1
@@ -18,99 +21,6 @@ OPT_CHANNELS_LAST = 0x4
 OPT_BFLOAT16 = 0x8
 OPT_QUANTIZE_INPUT = 0x10
 OPT_DEFAULT = OPT_FREEZE | OPT_FOR_INFERENCE | OPT_QUANTIZE_INPUT
-
-
-class Prediction(NamedTuple):
-    """One class of a result: its index, its label (None without labels)
-    and its score (a probability, or a logit with softmax=False)."""
-    index: int
-    label: Optional[str]
-    score: float
-
-
-class Result:
-    """The outcome of one input: ``top`` (best first) and ``scores`` (all
-    classes, a float32 array) when it succeeded; ``error`` (the library's
-    message) and ``status`` (the C status) when it failed, in which case
-    ``top`` is empty and ``scores`` None."""
-
-    __slots__ = ("input", "top", "scores", "error", "status")
-
-    def __init__(self, input, top, scores, error=None, status=0):
-        self.input = input
-        self.top: List[Prediction] = top
-        self.scores: Optional[np.ndarray] = scores
-        self.error: Optional[str] = error
-        self.status: int = status
-
-    @property
-    def ok(self) -> bool:
-        """True when the input was classified."""
-        return self.error is None
-
-    def exception(self):
-        """The imgclass.Error this failure maps to, or None on success."""
-        return None if self.error is None else make_error(self.status, self.error)
-
-    def __repr__(self):
-        what = _inputs.describe(self.input)
-        if self.error is not None:
-            return f"Result({what!r}, error={self.error!r})"
-        best = self.top[0] if self.top else None
-        return f"Result({what!r}, top1={best})"
-
-
-def _int_arg(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _topk_arg(value):
-    """topk: an int >= 1, or -1 / "all" for every class."""
-    if value == "all" or (not isinstance(value, bool) and isinstance(value, (int, np.integer))
-                          and value == -1):
-        return -1
-    return _int_arg(value, "topk", 1)
-
-
-class _Filter:
-    """threshold / allow / deny as an imgclass_filter, with the C arrays it
-    points to kept alive as long as this object."""
-
-    def __init__(self, threshold=None, allow=None, deny=None):
-        self.c = lib.imgclass_filter_default()
-        if threshold is not None:
-            if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) \
-                    or threshold != threshold:
-                raise ValueError(f"threshold must be a number, got {threshold!r}")
-            self.c.score_threshold = float(threshold)
-        if allow is not None and deny is not None:
-            raise ValueError("allow and deny exclude each other: give one of them")
-        self._keep = []
-        for name, classes in (("allow", allow), ("deny", deny)):
-            if classes is None:
-                continue
-            if isinstance(classes, (str, bytes, int)):
-                classes = [classes]
-            indices, labels = [], []
-            for c in classes:
-                if isinstance(c, str):
-                    labels.append(c.encode("utf-8"))
-                elif not isinstance(c, bool) and isinstance(c, (int, np.integer)):
-                    indices.append(int(c))
-                else:
-                    raise TypeError(f"{name}: a class is an int index or a str label, got {c!r}")
-            if indices:
-                arr = (ctypes.c_int * len(indices))(*indices)
-                self._keep.append(arr)
-                setattr(self.c, f"{name}_indices", arr)
-                setattr(self.c, f"{name}_index_count", len(indices))
-            if labels:
-                arr = (ctypes.c_char_p * len(labels))(*labels)
-                self._keep.append(arr)
-                setattr(self.c, f"{name}_labels", arr)
-                setattr(self.c, f"{name}_label_count", len(labels))
 
 
 def set_num_threads(n: int) -> None:
@@ -159,7 +69,6 @@ class Model:
             raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
         if not isinstance(device, str):
             raise TypeError(f"device must be a str such as 'cpu' or 'cuda:0', got {device!r}")
-        from ._preprocess import _pair
         h, w = _pair(input_size, "input_size")
         opts = lib.imgclass_model_options_default()
         opts.device = device.encode()
@@ -379,7 +288,6 @@ class Model:
         ``max_delay_ms`` after their first image is ready (None: only full
         batches and flushes). Closing the model closes it first. ``topk``,
         ``threshold``, ``allow`` and ``deny`` filter as in :meth:`classify`."""
-        from ._pipeline import Pipeline
         return Pipeline(self, batch=batch, max_delay_ms=max_delay_ms, topk=topk,
                         preprocess_threads=preprocess_threads, queue_capacity=queue_capacity,
                         ordered=ordered, bgr=bgr, threshold=threshold, allow=allow, deny=deny)

@@ -11,6 +11,7 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _inputs, _lib
+from ._args import _pair
 from ._errors import last_error, make_error
 from ._lib import lib
 
@@ -20,22 +21,6 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 #: Pillow's Image.MAX_IMAGE_PIXELS: larger images are refused from the header.
 DEFAULT_MAX_PIXELS = 89478485
-
-
-def _pair(value, name):
-    """(height, width) from an int or an (h, w) pair."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an int or an (height, width) pair, not a bool")
-    if isinstance(value, (int, np.integer)):
-        h = w = int(value)
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
-        h, w = int(value[0]), int(value[1])
-    else:
-        raise TypeError(f"{name} must be an int or an (height, width) pair, got {value!r}")
-    if h < 1 or w < 1 or h > 16384 or w > 16384:
-        raise ValueError(f"{name} = {value!r}: sizes must be between 1 and 16384")
-    return h, w
 
 
 @dataclass(frozen=True)
