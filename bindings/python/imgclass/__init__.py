@@ -23,6 +23,7 @@ from ._pipeline import Pipeline, PipelineStats
 from ._preprocess import IMAGENET_MEAN, IMAGENET_STD, PreprocessOptions, preprocess
 from ._probe import ImageInfo, probe
 from ._results import Prediction, Result
+from ._yuv import YUVFrame
 
 __version__ = _lib.BINDING_VERSION
 #: The version of the C library loaded (same major.minor as __version__).
@@ -45,7 +46,7 @@ __all__ = [
     "OPT_DEFAULT", "OPT_FOR_INFERENCE", "OPT_FREEZE", "OPT_QUANTIZE_INPUT", "OutOfMemoryError",
     "Pipeline",
     "PipelineStats", "Prediction", "PreprocessOptions", "Result", "TooLargeError",
-    "UnsupportedError", "VersionMismatch", "engine_version", "error_class",
+    "UnsupportedError", "VersionMismatch", "YUVFrame", "engine_version", "error_class",
     "get_num_threads", "library_path", "library_source", "library_version", "preprocess", "probe",
     "set_num_threads", "topk",
 ]
