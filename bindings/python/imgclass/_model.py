@@ -117,13 +117,13 @@ class Model:
         self._load(opts, size or asked or (0, 0))
         try:
             base = PreprocessOptions._from_c(self._c_recipe())
+            crop = None if size is None else size[0] if size[0] == size[1] else size
             if size is not None and self._recipe_json is None:
                 # No recipe: input_size scales the ImageNet one, as always.
-                h, w = size
                 base = PreprocessOptions(resize=256 if size == (224, 224) else
-                                         round(min(h, w) * 256 / 224), crop=size)
+                                         round(min(size) * 256 / 224), crop=crop)
             elif size is not None and not isinstance(preprocess, PreprocessOptions):
-                preprocess = dict({"crop": size}, **(preprocess or {}))
+                preprocess = dict({"crop": crop}, **(preprocess or {}))
             options = _preprocess.resolve(base, preprocess)
             try:
                 self._copts, self._dopts = options.to_c()
