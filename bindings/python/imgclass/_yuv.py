@@ -112,7 +112,7 @@ class YUVFrame:
             if data.dtype != np.uint8:
                 raise TypeError(f"YUVFrame: the buffer must be uint8, got {data.dtype}")
             if width is None and height is None and data.ndim == 2:
-                if data.shape[0] % 3 or data.shape[1] % 2 or (data.shape[0] // 3) % 2:
+                if data.shape[0] % 3 or data.shape[1] % 2:
                     raise ValueError(
                         f"YUVFrame: a buffer of shape {data.shape} is not an even frame laid "
                         "out as cv2 takes it ((height * 3 / 2, width)): give width= and height=")
