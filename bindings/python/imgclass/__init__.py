@@ -2,7 +2,8 @@
 
 A thin ctypes binding to the C library: TorchScript classifiers with
 preprocessing bit-identical to torchvision + Pillow, numpy in and out, the
-GIL released on every call into C.
+GIL released on every call into C. A model is fed by the preprocessing
+recipe it carries (tools/export_model.py writes it), field overrides aside.
 
     import imgclass
     with imgclass.Model("resnet18.pt", labels="synset.txt") as model:

@@ -278,7 +278,9 @@ class Model:
 
         Inputs: paths (``str``, ``os.PathLike``), encoded images
         (``bytes``/``bytearray``/``memoryview``), uint8 numpy arrays (HxW,
-        HxWx3 RGB or BGR with ``bgr=True``, HxWx4), ``PIL.Image`` objects.
+        HxWx3 RGB or BGR with ``bgr=True``, HxWx4), ``PIL.Image`` objects,
+        :class:`imgclass.YUVFrame` camera frames. Each is preprocessed by
+        :attr:`preprocess_options`.
         Returns one :class:`Result` per input, in order; a bad image (missing,
         corrupt, too large) gives a Result with ``error`` and never loses the
         others. Argument mistakes (an unsupported type, a float array, a bad

@@ -259,9 +259,11 @@ def preprocess(inputs, resize: Optional[Size] = 256, crop: Optional[Size] = 224,
 
     Equal bit for bit to ``Compose([Resize(resize), CenterCrop(crop),
     ToTensor(), Normalize(mean, std)])`` applied to
-    ``Image.open(f).convert("RGB")`` (unless ``fast``). ``inputs`` is one
-    input or an iterable of them (paths, encoded bytes, uint8 arrays, PIL
-    images; see :func:`imgclass.Model.classify`). ``options`` replaces the
+    ``Image.open(f).convert("RGB")`` (unless ``fast``): the ImageNet recipe
+    by default, whatever model follows (:meth:`imgclass.Model.preprocess`
+    uses a model's own). ``inputs`` is one input or an iterable of them
+    (paths, encoded bytes, uint8 arrays, PIL images, YUVFrames; see
+    :func:`imgclass.Model.classify`). ``options`` replaces the
     keyword options. ``out``, when given, must be a C-contiguous float32
     array of the right shape: it is filled in place and returned. Images are
     processed on ``threads`` threads (default: the CPU count), the GIL
