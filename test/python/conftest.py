@@ -3,6 +3,7 @@ them with the repository's bindings/python on sys.path and IMGCLASS_LIBRARY
 pointing at the build's libimgclass.so)."""
 import io
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -36,6 +37,39 @@ def tiny16(models):
     labels = [f"class {i}" for i in range(10)]
     with imgclass.Model(os.path.join(models, "tiny16.pt"), labels=labels, input_size=16) as m:
         yield m
+
+
+#: The recipe of the `recipe_model` fixture: far from ImageNet's in every field.
+PROBE_RECIPE = {"resize": 320, "crop": 300, "interpolation": "bicubic",
+                "mean": (0.3, 0.6, 0.2), "std": (0.5, 0.125, 0.35)}
+PROBE_CLASSES = 192  # 3 channels x an 8 x 8 grid (test/python/probe_net.py)
+
+
+def export_probe(path, *flags):
+    """test/python/probe_net.py's ProbeNet exported by tools/export_model.py
+    with these recipe flags."""
+    r = subprocess.run([sys.executable, os.path.join(REPO, "tools", "export_model.py"),
+                        "--module", os.path.join(HERE, "probe_net.py") + ":ProbeNet",
+                        "--random-seed", "0", *flags, str(path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, f"export_model.py failed: {r.stderr}"
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def recipe_model(tmp_path_factory):
+    """A model carrying the recipe PROBE_RECIPE and labels "p0".."p191",
+    made by tools/export_model.py; its scores are softmax of its
+    preprocessed input sampled at a fixed grid (probe_net.py), so they
+    change with every preprocessing field and do not depend on the batch."""
+    d = tmp_path_factory.mktemp("recipe_model")
+    names = d / "names.txt"
+    names.write_text("".join(f"p{i}\n" for i in range(PROBE_CLASSES)))
+    r = PROBE_RECIPE
+    return export_probe(d / "probe.pt", "--resize", str(r["resize"]), "--crop", str(r["crop"]),
+                        "--interpolation", r["interpolation"],
+                        "--mean", ",".join(map(str, r["mean"])),
+                        "--std", ",".join(map(str, r["std"])), "--class-names", str(names))
 
 
 def pixels(w, h, seed=0):
@@ -85,7 +119,8 @@ def encode(img, fmt="PNG", **kw):
     return buf.getvalue()
 
 
-def reference(path_or_image, resize=256, crop=224, interpolation="bilinear"):
+def reference(path_or_image, resize=256, crop=224, interpolation="bilinear",
+              mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)):
     """torchvision + Pillow: the float32 tensor imgclass must reproduce."""
     from PIL import Image
     from torchvision import transforms as T
@@ -96,7 +131,7 @@ def reference(path_or_image, resize=256, crop=224, interpolation="bilinear"):
     steps = [T.Resize(resize, interpolation=mode)] if resize is not None else []
     if crop is not None:
         steps.append(T.CenterCrop(crop))
-    steps += [T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]
+    steps += [T.ToTensor(), T.Normalize(list(mean), list(std))]
     return T.Compose(steps)(img.convert("RGB")).numpy()
 
 

@@ -118,6 +118,13 @@ def test_pip_installs_offline(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert (target / "imgclass" / "py.typed").exists()
     assert (target / "imgclass" / "torch.py").exists()
+    # every module of the source tree, subpackages (imgclass.dask) included
+    src = os.path.join(REPO, "bindings", "python")
+    for folder, _, files in os.walk(os.path.join(src, "imgclass")):
+        for f in files:
+            if f.endswith(".py"):
+                rel = os.path.relpath(os.path.join(folder, f), src)
+                assert (target / rel).exists(), f"pip install left out {rel}"
     r = run(PROBE, {"IMGCLASS_LIBRARY": built_library()}, path=str(target))
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[0] == "IMGCLASS_LIBRARY"

@@ -2,7 +2,8 @@
 
 A thin ctypes binding to the C library: TorchScript classifiers with
 preprocessing bit-identical to torchvision + Pillow, numpy in and out, the
-GIL released on every call into C.
+GIL released on every call into C. A model is fed by the preprocessing
+recipe it carries (tools/export_model.py writes it), field overrides aside.
 
     import imgclass
     with imgclass.Model("resnet18.pt", labels="synset.txt") as model:
@@ -17,11 +18,13 @@ from ._errors import (BusyError, ClosedError, CorruptError, DeviceError, EngineE
                       TooLargeError, UnsupportedError, error_class)
 from ._lib import LibraryNotFound, VersionMismatch
 from ._model import (OPT_BFLOAT16, OPT_CHANNELS_LAST, OPT_DEFAULT, OPT_FOR_INFERENCE,
-                     OPT_FREEZE, OPT_QUANTIZE_INPUT, Model, Prediction, Result, get_num_threads,
-                     set_num_threads, topk)
+                     OPT_FREEZE, OPT_QUANTIZE_INPUT, Model, get_num_threads, set_num_threads,
+                     topk)
 from ._pipeline import Pipeline, PipelineStats
 from ._preprocess import IMAGENET_MEAN, IMAGENET_STD, PreprocessOptions, preprocess
 from ._probe import ImageInfo, probe
+from ._results import Prediction, Result
+from ._yuv import YUVFrame
 
 __version__ = _lib.BINDING_VERSION
 #: The version of the C library loaded (same major.minor as __version__).
@@ -44,7 +47,7 @@ __all__ = [
     "OPT_DEFAULT", "OPT_FOR_INFERENCE", "OPT_FREEZE", "OPT_QUANTIZE_INPUT", "OutOfMemoryError",
     "Pipeline",
     "PipelineStats", "Prediction", "PreprocessOptions", "Result", "TooLargeError",
-    "UnsupportedError", "VersionMismatch", "engine_version", "error_class",
+    "UnsupportedError", "VersionMismatch", "YUVFrame", "engine_version", "error_class",
     "get_num_threads", "library_path", "library_source", "library_version", "preprocess", "probe",
     "set_num_threads", "topk",
 ]

@@ -10,7 +10,8 @@ Accepted inputs (anything else is a TypeError raised before C is called):
   (a crop of a larger array is borrowed as it is); any other layout is
   copied once into a contiguous array;
 - ``PIL.Image.Image``: taken as ``image.convert("RGB")`` (gray "L" images as
-  they are), as torchvision's loader does.
+  they are), as torchvision's loader does;
+- :class:`imgclass.YUVFrame`: a YUV 4:2:0 camera frame, its planes borrowed.
 """
 import ctypes
 import os
@@ -21,6 +22,7 @@ import numpy as np
 from . import _lib
 from ._errors import check
 from ._lib import lib
+from ._yuv import YUVFrame
 
 _FORMATS_RGB = {1: _lib.PIXEL_GRAY, 3: _lib.PIXEL_RGB, 4: _lib.PIXEL_RGBA}
 _FORMATS_BGR = {1: _lib.PIXEL_GRAY, 3: _lib.PIXEL_BGR, 4: _lib.PIXEL_BGRA}
@@ -102,6 +104,8 @@ def describe(obj):
         return f"{type(obj).__name__} of {len(obj)} bytes"
     if isinstance(obj, np.ndarray):
         return f"array {obj.shape} {obj.dtype}"
+    if isinstance(obj, YUVFrame):
+        return f"YUVFrame {obj.layout} {obj.width}x{obj.height}"
     return type(obj).__name__
 
 
@@ -140,10 +144,17 @@ class Prepared:
             self._image(slot, obj, bgr, what)
         elif _is_pil_image(obj):
             self._image(slot, pil_to_array(obj), False, what)
+        elif isinstance(obj, YUVFrame):
+            # C borrows the planes: the frame holds them, this keeps the frame.
+            handle = obj.wrap()
+            self._images.append(handle)
+            self._keep.append(obj)
+            slot.kind = _lib.INPUT_IMAGE
+            slot.image = handle
         else:
             raise TypeError(f"{what}: cannot classify a {type(obj).__name__}: expected a path "
                             "(str, os.PathLike), bytes/bytearray/memoryview of an encoded "
-                            "image, a uint8 numpy array or a PIL.Image")
+                            "image, a uint8 numpy array, a PIL.Image or an imgclass.YUVFrame")
 
     def _image(self, slot, arr, bgr, what):
         handle, arr = wrap_array(arr, bgr, what)

@@ -81,6 +81,19 @@ class ModelOptions(ctypes.Structure):
     ]
 
 
+class YuvFrameC(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),  # set by imgclass_yuv_frame_default()
+        ("layout", ctypes.c_int),
+        ("width", ctypes.c_int),
+        ("height", ctypes.c_int),
+        ("planes", ctypes.c_void_p * 3),
+        ("strides", ctypes.c_size_t * 3),
+        ("matrix", ctypes.c_int),
+        ("range", ctypes.c_int),
+    ]
+
+
 class ImageInfoC(ctypes.Structure):
     _fields_ = [
         ("struct_size", ctypes.c_size_t),  # set by the caller
@@ -208,6 +221,9 @@ INPUT_PATH, INPUT_MEMORY, INPUT_IMAGE = 0, 1, 2
 PIXEL_RGB, PIXEL_BGR, PIXEL_RGBA, PIXEL_BGRA, PIXEL_GRAY = 0, 1, 2, 3, 4
 RESIZE_SHORTER, RESIZE_EXACT, RESIZE_NONE = 0, 1, 2
 INTERPOLATIONS = {"bilinear": 0, "bicubic": 1}  # imgclass_interpolation
+YUV_LAYOUTS = {"nv12": 5, "nv21": 6, "i420": 7, "yv12": 8}  # imgclass_pixel_format
+YUV_MATRICES = {"bt601": 0, "bt709": 1}  # imgclass_yuv_matrix
+YUV_RANGES = {"limited": 0, "full": 1}  # imgclass_yuv_range
 SUBMIT_NONBLOCK, SUBMIT_COPY = 0x1, 0x2
 
 _VP = ctypes.c_void_p
@@ -231,6 +247,8 @@ _PROTOTYPES = {
                                            ctypes.POINTER(ImageInfoC)]),
     "imgclass_file_format_name": (ctypes.c_char_p, [_INT]),
     "imgclass_image_wrap": (_INT, [_VP, _INT, _INT, _SZ, _INT, _INT, _VPP]),
+    "imgclass_yuv_frame_default": (YuvFrameC, []),
+    "imgclass_image_wrap_yuv": (_INT, [ctypes.POINTER(YuvFrameC), _INT, _VPP]),
     "imgclass_image_width": (_INT, [_VP]),
     "imgclass_image_height": (_INT, [_VP]),
     "imgclass_image_free": (None, [_VP]),
@@ -255,6 +273,9 @@ _PROTOTYPES = {
     "imgclass_model_qengine": (ctypes.c_char_p, [_VP]),
     "imgclass_model_label": (ctypes.c_char_p, [_VP, _INT]),
     "imgclass_model_label_id": (ctypes.c_char_p, [_VP, _INT]),
+    "imgclass_model_has_recipe": (_INT, [_VP]),
+    "imgclass_model_preprocess_options": (_INT, [_VP, ctypes.POINTER(PreprocessOptionsC)]),
+    "imgclass_model_recipe_json": (ctypes.c_char_p, [_VP]),
     "imgclass_model_free": (None, [_VP]),
     "imgclass_set_num_threads": (_INT, [_INT]),
     "imgclass_get_num_threads": (_INT, []),
@@ -338,7 +359,8 @@ def _check_struct_sizes(lib, where):
     pairs = [("imgclass_decode_options_default", DecodeOptions),
              ("imgclass_preprocess_options_default", PreprocessOptionsC),
              ("imgclass_model_options_default", ModelOptions),
-             ("imgclass_classify_options_default", ClassifyOptions)]
+             ("imgclass_classify_options_default", ClassifyOptions),
+             ("imgclass_yuv_frame_default", YuvFrameC)]
     if hasattr(lib, "imgclass_pipeline_options_default"):
         pairs.append(("imgclass_pipeline_options_default", PipelineOptionsC))
     for name, struct in pairs:

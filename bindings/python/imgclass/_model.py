@@ -1,15 +1,20 @@
 """imgclass.Model: a loaded classifier; classify, predict, topk."""
 import ctypes
+import json
 import os
 import weakref
-from typing import List, NamedTuple, Optional, Sequence, Union
+from collections.abc import Mapping
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _inputs, _lib
-from ._errors import check, make_error
+from . import _inputs, _lib, _preprocess
+from ._args import _Filter, _int_arg, _pair, _topk_arg
+from ._errors import check
 from ._lib import lib
+from ._pipeline import Pipeline
 from ._preprocess import PreprocessOptions, as_input_list
+from ._results import Prediction, Result
 
 #: IMGCLASS_OPTIMIZE_* flags (include/imgclass.h).
 OPT_FREEZE = 0x1
@@ -18,99 +23,6 @@ OPT_CHANNELS_LAST = 0x4
 OPT_BFLOAT16 = 0x8
 OPT_QUANTIZE_INPUT = 0x10
 OPT_DEFAULT = OPT_FREEZE | OPT_FOR_INFERENCE | OPT_QUANTIZE_INPUT
-
-
-class Prediction(NamedTuple):
-    """One class of a result: its index, its label (None without labels)
-    and its score (a probability, or a logit with softmax=False)."""
-    index: int
-    label: Optional[str]
-    score: float
-
-
-class Result:
-    """The outcome of one input: ``top`` (best first) and ``scores`` (all
-    classes, a float32 array) when it succeeded; ``error`` (the library's
-    message) and ``status`` (the C status) when it failed, in which case
-    ``top`` is empty and ``scores`` None."""
-
-    __slots__ = ("input", "top", "scores", "error", "status")
-
-    def __init__(self, input, top, scores, error=None, status=0):
-        self.input = input
-        self.top: List[Prediction] = top
-        self.scores: Optional[np.ndarray] = scores
-        self.error: Optional[str] = error
-        self.status: int = status
-
-    @property
-    def ok(self) -> bool:
-        """True when the input was classified."""
-        return self.error is None
-
-    def exception(self):
-        """The imgclass.Error this failure maps to, or None on success."""
-        return None if self.error is None else make_error(self.status, self.error)
-
-    def __repr__(self):
-        what = _inputs.describe(self.input)
-        if self.error is not None:
-            return f"Result({what!r}, error={self.error!r})"
-        best = self.top[0] if self.top else None
-        return f"Result({what!r}, top1={best})"
-
-
-def _int_arg(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _topk_arg(value):
-    """topk: an int >= 1, or -1 / "all" for every class."""
-    if value == "all" or (not isinstance(value, bool) and isinstance(value, (int, np.integer))
-                          and value == -1):
-        return -1
-    return _int_arg(value, "topk", 1)
-
-
-class _Filter:
-    """threshold / allow / deny as an imgclass_filter, with the C arrays it
-    points to kept alive as long as this object."""
-
-    def __init__(self, threshold=None, allow=None, deny=None):
-        self.c = lib.imgclass_filter_default()
-        if threshold is not None:
-            if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) \
-                    or threshold != threshold:
-                raise ValueError(f"threshold must be a number, got {threshold!r}")
-            self.c.score_threshold = float(threshold)
-        if allow is not None and deny is not None:
-            raise ValueError("allow and deny exclude each other: give one of them")
-        self._keep = []
-        for name, classes in (("allow", allow), ("deny", deny)):
-            if classes is None:
-                continue
-            if isinstance(classes, (str, bytes, int)):
-                classes = [classes]
-            indices, labels = [], []
-            for c in classes:
-                if isinstance(c, str):
-                    labels.append(c.encode("utf-8"))
-                elif not isinstance(c, bool) and isinstance(c, (int, np.integer)):
-                    indices.append(int(c))
-                else:
-                    raise TypeError(f"{name}: a class is an int index or a str label, got {c!r}")
-            if indices:
-                arr = (ctypes.c_int * len(indices))(*indices)
-                self._keep.append(arr)
-                setattr(self.c, f"{name}_indices", arr)
-                setattr(self.c, f"{name}_index_count", len(indices))
-            if labels:
-                arr = (ctypes.c_char_p * len(labels))(*labels)
-                self._keep.append(arr)
-                setattr(self.c, f"{name}_labels", arr)
-                setattr(self.c, f"{name}_label_count", len(labels))
 
 
 def set_num_threads(n: int) -> None:
@@ -130,15 +42,36 @@ class Model:
 
     ``path``: the model file (plain or gzip TorchScript). ``labels``: a label
     file (one per line, ImageNet synset lines, or TorchServe's
-    index_to_name.json) or a sequence of strings. ``device``: "cpu", "cuda"
-    or "cuda:N" (an unavailable device is a DeviceError, never a silent
+    index_to_name.json) or a sequence of strings; by default the labels of
+    the model's recipe, if it has some. ``device``: "cpu", "cuda" or
+    "cuda:N" (an unavailable device is a DeviceError, never a silent
     fallback). ``threads``: the engine's thread pool size, which is
-    process-wide (see :func:`set_num_threads`). ``input_size``: the image
-    size the model takes, an int or (height, width). ``softmax``: scores are
+    process-wide (see :func:`set_num_threads`). ``softmax``: scores are
     probabilities (default) or logits. ``optimize``: OPT_* flags (default
-    OPT_DEFAULT). ``preprocess``: the recipe ``classify`` uses; by default
-    the torchvision ImageNet one scaled to ``input_size`` (crop = input
-    size, shorter side resized to round(input * 256 / 224)).
+    OPT_DEFAULT).
+
+    Preprocessing (what ``classify``, ``pipeline`` and ``preprocess`` do to
+    an image; :attr:`preprocess_options` says what was chosen):
+
+    - ``preprocess=None`` (the default): the model's own recipe, the
+      ``imgclass.json`` that tools/export_model.py stores in it; without
+      one, torchvision's ImageNet recipe (Resize 256, CenterCrop 224).
+    - ``preprocess={"crop": 200, ...}``: the recipe with the named fields of
+      :class:`PreprocessOptions` replaced and the others kept, as the CLI's
+      flags override it (``--crop 200`` keeps the recipe's resize,
+      interpolation, mean and std).
+    - ``preprocess=PreprocessOptions(...)``: exactly these options, every
+      field (the recipe is ignored; unset fields take PreprocessOptions'
+      ImageNet defaults).
+
+    ``input_size``: an int or (height, width). Without a recipe it keeps its
+    old meaning: the ImageNet recipe scaled to it (crop = input size, the
+    shorter side resized to round(input * 256 / 224)). With a recipe it is
+    a crop override, the same as ``preprocess={"crop": input_size}``. It
+    must agree with a crop (or a full PreprocessOptions) also given.
+
+    The model runs at the size the preprocessing outputs: when overrides
+    change it, the model is loaded at the new size (at most one reload).
 
     Thread-safe: any number of threads may classify/predict at once (each
     call releases the GIL). Use it as a context manager, or call
@@ -148,10 +81,10 @@ class Model:
     def __init__(self, path: Union[str, "os.PathLike[str]"],
                  labels: Union[None, str, "os.PathLike[str]", Sequence[str]] = None,
                  device: str = "cpu", threads: Optional[int] = None, *,
-                 input_size: Union[int, tuple] = 224, softmax: bool = True,
+                 input_size: Union[None, int, tuple] = None, softmax: bool = True,
                  optimize: Optional[int] = None, warmup_runs: int = 1,
                  qengine: Optional[str] = None,
-                 preprocess: Optional[PreprocessOptions] = None,
+                 preprocess: Union[None, PreprocessOptions, Mapping] = None,
                  preprocess_threads: int = 0):
         self._handle = None
         self._pipelines = weakref.WeakSet()
@@ -159,11 +92,14 @@ class Model:
             raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
         if not isinstance(device, str):
             raise TypeError(f"device must be a str such as 'cpu' or 'cuda:0', got {device!r}")
-        from ._preprocess import _pair
-        h, w = _pair(input_size, "input_size")
+        size = None if input_size is None else _pair(input_size, "input_size")
+        _preprocess.check_overrides(preprocess)
+        asked = _preprocess.fixed_size(preprocess)
+        if size is not None and asked is not None and size != asked:
+            raise ValueError(f"input_size {input_size!r} disagrees with the preprocessing "
+                             f"given, whose output is {asked[0]}x{asked[1]} (height x width)")
         opts = lib.imgclass_model_options_default()
         opts.device = device.encode()
-        opts.input_height, opts.input_width = h, w
         opts.softmax = 1 if softmax else 0
         if optimize is not None:
             opts.optimize = _int_arg(optimize, "optimize", 0)
@@ -173,29 +109,63 @@ class Model:
                 raise TypeError(f"qengine must be a str such as 'onednn', got {qengine!r}")
             opts.qengine = qengine.encode()
         self._preprocess_threads = _int_arg(preprocess_threads, "preprocess_threads", 0)
-        if preprocess is None:
-            resize = 256 if (h, w) == (224, 224) else round(min(h, w) * 256 / 224)
-            preprocess = PreprocessOptions(resize=resize, crop=(h, w))
-        elif not isinstance(preprocess, PreprocessOptions):
-            raise TypeError("preprocess must be an imgclass.PreprocessOptions")
-        self.preprocess_options = preprocess
-        self._copts, self._dopts = preprocess.to_c()
         if threads is not None:
             set_num_threads(threads)
-
-        handle = ctypes.c_void_p()
-        check(lib.imgclass_model_load(os.fsencode(path), ctypes.byref(opts), ctypes.byref(handle)))
-        self._handle = handle
         self.path = os.fspath(path)
+
+        # 0 x 0: the loader takes the recipe's crop (224 without a recipe).
+        self._load(opts, size or asked or (0, 0))
         try:
+            base = PreprocessOptions._from_c(self._c_recipe())
+            crop = None if size is None else size[0] if size[0] == size[1] else size
+            if size is not None and self._recipe_json is None:
+                # No recipe: input_size scales the ImageNet one, as always.
+                base = PreprocessOptions(resize=256 if size == (224, 224) else
+                                         round(min(size) * 256 / 224), crop=crop)
+            elif size is not None and not isinstance(preprocess, PreprocessOptions):
+                preprocess = dict({"crop": crop}, **(preprocess or {}))
+            options = _preprocess.resolve(base, preprocess)
+            try:
+                self._copts, self._dopts = options.to_c()
+                out = options.output_size()
+            except ValueError as e:  # an override the recipe cannot take
+                raise ValueError(f"{self.path}: {e} ({options})") from None
+            if out != self._input_size[1:]:
+                # The overrides changed the size the model takes (the CLI
+                # reloads the same way, once).
+                self._free()
+                self._load(opts, out)
             if labels is not None:
                 self._load_labels(labels)
         except BaseException:
             self.close()
             raise
-        c, hh, ww = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
-        lib.imgclass_model_input_size(handle, ctypes.byref(c), ctypes.byref(hh), ctypes.byref(ww))
-        self._input_size = (c.value, hh.value, ww.value)
+        #: What classify, pipeline and preprocess do to an image: the
+        #: model's recipe with the overrides given (see the class doc).
+        self.preprocess_options: PreprocessOptions = options
+        self._read_properties()
+
+    def _load(self, opts, size):
+        opts.input_height, opts.input_width = size
+        handle = ctypes.c_void_p()
+        check(lib.imgclass_model_load(os.fsencode(self.path), ctypes.byref(opts),
+                                      ctypes.byref(handle)))
+        self._handle = handle
+        c, h, w = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        lib.imgclass_model_input_size(handle, ctypes.byref(c), ctypes.byref(h), ctypes.byref(w))
+        self._input_size = (c.value, h.value, w.value)
+        text = lib.imgclass_model_recipe_json(handle)
+        self._recipe_json = None if text is None else text.decode("utf-8", "replace")
+
+    def _c_recipe(self):
+        """The model's default preprocessing as C holds it (its recipe, or
+        the library's defaults without one)."""
+        c = lib.imgclass_preprocess_options_default()  # sets struct_size
+        check(lib.imgclass_model_preprocess_options(self._handle, ctypes.byref(c)))
+        return c
+
+    def _read_properties(self):
+        handle = self._handle
         self._classes = lib.imgclass_model_num_classes(handle)
         self._device = lib.imgclass_model_device(handle).decode()
         qe = lib.imgclass_model_qengine(handle)
@@ -232,6 +202,9 @@ class Model:
         """Frees the model. Pipelines made from it must be closed first."""
         for p in list(self._pipelines):  # C: the model must outlive them
             p.close()
+        self._free()
+
+    def _free(self):
         h, self._handle = self._handle, None
         if h is not None:
             lib.imgclass_model_free(h)
@@ -273,6 +246,13 @@ class Model:
         return self._input_size
 
     @property
+    def recipe(self) -> Optional[dict]:
+        """The recipe the model carries (its imgclass.json, parsed: resize,
+        crop, interpolation, mean, std, labels, ...), or None without one.
+        What the model runs with is :attr:`preprocess_options`."""
+        return None if self._recipe_json is None else json.loads(self._recipe_json)
+
+    @property
     def device(self) -> str:
         return self._device
 
@@ -298,7 +278,9 @@ class Model:
 
         Inputs: paths (``str``, ``os.PathLike``), encoded images
         (``bytes``/``bytearray``/``memoryview``), uint8 numpy arrays (HxW,
-        HxWx3 RGB or BGR with ``bgr=True``, HxWx4), ``PIL.Image`` objects.
+        HxWx3 RGB or BGR with ``bgr=True``, HxWx4), ``PIL.Image`` objects,
+        :class:`imgclass.YUVFrame` camera frames. Each is preprocessed by
+        :attr:`preprocess_options`.
         Returns one :class:`Result` per input, in order; a bad image (missing,
         corrupt, too large) gives a Result with ``error`` and never loses the
         others. Argument mistakes (an unsupported type, a float array, a bad
@@ -371,6 +353,15 @@ class Model:
             lib.imgclass_batch_free(wrapped)
         return out
 
+    def preprocess(self, inputs, *, bgr: bool = False, threads: Optional[int] = None,
+                   out: Optional[np.ndarray] = None) -> np.ndarray:
+        """:func:`imgclass.preprocess` with this model's
+        :attr:`preprocess_options`: the (N, 3, H, W) float32 batch
+        :meth:`predict` takes, equal bit for bit to what :meth:`classify`
+        feeds the model."""
+        return _preprocess.preprocess(inputs, options=self.preprocess_options, bgr=bgr,
+                                      threads=threads, out=out)
+
     def pipeline(self, batch: int = 8, max_delay_ms: Optional[float] = 5, *, topk: int = 5,
                  preprocess_threads: int = 0, queue_capacity: int = 0, ordered: bool = True,
                  bgr: bool = False, threshold: Optional[float] = None, allow=None, deny=None):
@@ -379,7 +370,6 @@ class Model:
         ``max_delay_ms`` after their first image is ready (None: only full
         batches and flushes). Closing the model closes it first. ``topk``,
         ``threshold``, ``allow`` and ``deny`` filter as in :meth:`classify`."""
-        from ._pipeline import Pipeline
         return Pipeline(self, batch=batch, max_delay_ms=max_delay_ms, topk=topk,
                         preprocess_threads=preprocess_threads, queue_capacity=queue_capacity,
                         ordered=ordered, bgr=bgr, threshold=threshold, allow=allow, deny=deny)

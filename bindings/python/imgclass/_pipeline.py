@@ -16,13 +16,15 @@ import threading
 import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Iterable, Iterator, List, Optional
+from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
 from . import _inputs, _lib
+from ._args import _Filter, _int_arg, _topk_arg
 from ._errors import ClosedError, check, make_error
 from ._lib import lib
+from ._results import Prediction, Result
 
 CUT_REASONS = ("full", "deadline", "flush")
 
@@ -81,7 +83,6 @@ class Pipeline:
     def __init__(self, model, batch=8, max_delay_ms=5, *, topk=5, preprocess_threads=0,
                  queue_capacity=0, ordered=True, bgr=False, threshold=None, allow=None,
                  deny=None):
-        from ._model import _Filter, _int_arg, _topk_arg
         self._handle = None
         if not _lib.has_pipeline():
             raise NotImplementedError(
@@ -170,7 +171,6 @@ class Pipeline:
         except Exception:  # noqa: BLE001 - an unknown token: nothing to resolve
             return
         try:
-            from ._model import Prediction, Result
             if r.status != 0:
                 res = Result(obj, [], None, r.error.decode("utf-8", "replace"), r.status)
             else:

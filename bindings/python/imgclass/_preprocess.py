@@ -2,8 +2,10 @@
 (N, 3, H, W) array, bit for bit what torchvision + Pillow give, written by C
 straight into the array's memory."""
 import ctypes
+import dataclasses
 import os
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple, Union
@@ -11,6 +13,7 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _inputs, _lib
+from ._args import _pair
 from ._errors import last_error, make_error
 from ._lib import lib
 
@@ -20,22 +23,6 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 #: Pillow's Image.MAX_IMAGE_PIXELS: larger images are refused from the header.
 DEFAULT_MAX_PIXELS = 89478485
-
-
-def _pair(value, name):
-    """(height, width) from an int or an (h, w) pair."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an int or an (height, width) pair, not a bool")
-    if isinstance(value, (int, np.integer)):
-        h = w = int(value)
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
-        h, w = int(value[0]), int(value[1])
-    else:
-        raise TypeError(f"{name} must be an int or an (height, width) pair, got {value!r}")
-    if h < 1 or w < 1 or h > 16384 or w > 16384:
-        raise ValueError(f"{name} = {value!r}: sizes must be between 1 and 16384")
-    return h, w
 
 
 @dataclass(frozen=True)
@@ -54,6 +41,11 @@ class PreprocessOptions:
     apply the EXIF orientation of JPEG and PNG files first, as
     ``ImageOps.exif_transpose(Image.open(f))`` (the default, False, keeps
     the pixels as stored, as ``Image.open(f)``).
+
+    The defaults are torchvision's ImageNet recipe; a model that carries its
+    own recipe gives it as :attr:`imgclass.Model.preprocess_options`, and
+    :meth:`replace` changes some fields of one (as ``Model(path,
+    preprocess={"crop": 200})`` does).
     """
     resize: Optional[Size] = 256
     crop: Optional[Size] = 224
@@ -73,6 +65,54 @@ class PreprocessOptions:
             return _pair(self.resize, "resize")
         raise ValueError("preprocess: without crop, the output size depends on each image; "
                          "give crop=, or resize=(height, width)")
+
+    @classmethod
+    def _from_c(cls, c, decode=None):
+        """The options an imgclass_preprocess_options struct holds (plus
+        max_pixels and exif_transpose of an imgclass_decode_options, else
+        their defaults). ``to_c()`` of the result gives the same struct back:
+        mean and std are the float32 values C holds, as Python floats; a
+        square crop is an int, as ``CenterCrop(n)`` is written."""
+        if c.resize_mode == _lib.RESIZE_SHORTER:
+            resize = int(c.resize_size)
+        elif c.resize_mode == _lib.RESIZE_EXACT:
+            resize = (int(c.resize_height), int(c.resize_width))
+        elif c.resize_mode == _lib.RESIZE_NONE:
+            resize = None
+        else:
+            raise ValueError(f"preprocess: unknown resize mode {c.resize_mode} from the library")
+        if c.crop_height == 0 and c.crop_width == 0:
+            crop = None
+        elif c.crop_height == c.crop_width:
+            crop = int(c.crop_height)
+        else:
+            crop = (int(c.crop_height), int(c.crop_width))
+        names = {v: k for k, v in _lib.INTERPOLATIONS.items()}
+        if c.interpolation not in names:
+            raise ValueError(f"preprocess: unknown interpolation {c.interpolation} from the "
+                             "library")
+        extra = {}
+        if decode is not None:
+            extra = {"max_pixels": int(decode.max_pixels),
+                     "exif_transpose": bool(decode.exif_transpose)}
+        return cls(resize=resize, crop=crop, mean=tuple(float(v) for v in c.mean),
+                   std=tuple(float(v) for v in c.std), fast=bool(c.fast),
+                   interpolation=names[c.interpolation], **extra)
+
+    def replace(self, **fields) -> "PreprocessOptions":
+        """A copy with the named fields changed, the others kept: how a
+        model's recipe is overridden field by field (``replace(crop=200)``
+        keeps its resize, interpolation, mean and std, as the CLI's
+        ``--crop 200`` does). An unknown name is a TypeError."""
+        unknown = sorted(set(fields) - set(FIELDS))
+        if unknown:
+            raise TypeError(f"preprocess: unknown option{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(map(repr, unknown))}; the options are "
+                            f"{', '.join(FIELDS)}")
+        for name in ("mean", "std"):  # lists would make the options unhashable
+            if isinstance(fields.get(name), list):
+                fields[name] = tuple(fields[name])
+        return dataclasses.replace(self, **fields)
 
     def to_c(self):
         """(imgclass_preprocess_options, imgclass_decode_options), validated."""
@@ -112,6 +152,48 @@ class PreprocessOptions:
         return o, d
 
 
+#: The names of the fields, in order.
+FIELDS = tuple(f.name for f in dataclasses.fields(PreprocessOptions))
+
+
+def resolve(base, preprocess):
+    """The options a model runs with: ``base`` (its recipe) for None; a
+    :class:`PreprocessOptions` as it is (every field explicit); ``base``
+    with the fields a mapping names replaced (``{"crop": 200}``)."""
+    if preprocess is None:
+        return base
+    if isinstance(preprocess, PreprocessOptions):
+        return preprocess
+    if isinstance(preprocess, Mapping):
+        return base.replace(**preprocess)
+    raise TypeError("preprocess must be an imgclass.PreprocessOptions (every field), a dict "
+                    "of fields to override (e.g. {'crop': 200}) or None (the model's recipe), "
+                    f"got {type(preprocess).__name__}")
+
+
+def check_overrides(preprocess):
+    """Raises TypeError for a preprocess argument resolve() would refuse,
+    before a model is loaded (unknown names, a wrong type); returns it."""
+    resolve(PreprocessOptions(), preprocess)
+    return preprocess
+
+
+def fixed_size(preprocess):
+    """The output (height, width) a preprocess argument fixes whatever the
+    recipe under it, else None: a full PreprocessOptions, or a mapping that
+    gives a crop (or no crop and an exact resize)."""
+    if isinstance(preprocess, PreprocessOptions):
+        return preprocess.output_size()
+    if not isinstance(preprocess, Mapping):
+        return None
+    if preprocess.get("crop") is not None:
+        return _pair(preprocess["crop"], "crop")
+    resize = preprocess.get("resize")
+    if "crop" in preprocess and resize is not None and not isinstance(resize, (int, np.integer)):
+        return _pair(resize, "resize")
+    return None
+
+
 _c_cache = {}  # PreprocessOptions -> its validated C structs (read-only in C)
 
 
@@ -130,8 +212,8 @@ def c_options(options):
 
 def as_input_list(inputs):
     """A list of inputs from a single input or an iterable of them."""
-    if isinstance(inputs, (str, os.PathLike, bytes, bytearray, memoryview, np.ndarray)) or \
-            _inputs._is_pil_image(inputs):
+    if isinstance(inputs, (str, os.PathLike, bytes, bytearray, memoryview, np.ndarray,
+                           _inputs.YUVFrame)) or _inputs._is_pil_image(inputs):
         return [inputs]
     try:
         return list(inputs)
@@ -177,9 +259,11 @@ def preprocess(inputs, resize: Optional[Size] = 256, crop: Optional[Size] = 224,
 
     Equal bit for bit to ``Compose([Resize(resize), CenterCrop(crop),
     ToTensor(), Normalize(mean, std)])`` applied to
-    ``Image.open(f).convert("RGB")`` (unless ``fast``). ``inputs`` is one
-    input or an iterable of them (paths, encoded bytes, uint8 arrays, PIL
-    images; see :func:`imgclass.Model.classify`). ``options`` replaces the
+    ``Image.open(f).convert("RGB")`` (unless ``fast``): the ImageNet recipe
+    by default, whatever model follows (:meth:`imgclass.Model.preprocess`
+    uses a model's own). ``inputs`` is one input or an iterable of them
+    (paths, encoded bytes, uint8 arrays, PIL images, YUVFrames; see
+    :func:`imgclass.Model.classify`). ``options`` replaces the
     keyword options. ``out``, when given, must be a C-contiguous float32
     array of the right shape: it is filled in place and returned. Images are
     processed on ``threads`` threads (default: the CPU count), the GIL

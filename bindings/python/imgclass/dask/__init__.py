@@ -24,13 +24,17 @@ one summary per part (``part``, ``index``, ``records``, ``errors``). Parts
 a previous run of the same job (same inputs, model and partition size)
 finished are kept and skipped.
 """
+import dataclasses
 import glob as _glob
 import hashlib
 import os
 import time
 
 from . import _parts, _worker
-from .._preprocess import PreprocessOptions
+from collections.abc import Mapping
+
+from .._args import _pair
+from .._preprocess import FIELDS, PreprocessOptions, check_overrides
 
 __all__ = ["classify_paths", "expand_paths", "job_key", "local_cluster", "worker_load_counts"]
 
@@ -63,26 +67,45 @@ def expand_paths(paths_or_glob):
     return out
 
 
-def job_key(paths, model, partition_size, topk, fmt):
+def _frozen(value):
+    """A hashable, stably ordered form of an input_size or preprocess
+    argument (the workers' model cache key, part of the job key)."""
+    if isinstance(value, PreprocessOptions):
+        return dataclasses.replace(value, **{k: _frozen(getattr(value, k)) for k in FIELDS})
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def job_key(paths, model, partition_size, topk, fmt, input_size=None, preprocess=None):
     """8 hex digits naming a job by what it computes: the same inputs,
-    model, partitioning and format give the same part names."""
+    model, preprocessing, partitioning and format give the same part names
+    (a job with the model's own recipe keeps the key it had before
+    preprocessing could be overridden)."""
     h = hashlib.sha1()
-    for part in [os.path.abspath(model), str(partition_size), str(topk), fmt] + list(paths):
+    parts = [os.path.abspath(model), str(partition_size), str(topk), fmt]
+    if input_size is not None or preprocess is not None:
+        parts.append(repr((_frozen(input_size), _frozen(preprocess))))
+    for part in parts + list(paths):
         h.update(part.encode("utf-8", "surrogateescape") + b"\0")
     return h.hexdigest()[:8]
 
 
 def classify_paths(paths_or_glob, model, labels=None, *, client=None, batch=8,
                    partition_size=256, topk=5, output=None, format="jsonl",
-                   input_size=224, preprocess=None):
+                   input_size=None, preprocess=None):
     """Builds the Dask job (lazy: compute() it, or client.compute()).
 
     ``model``/``labels``: paths every worker can read. ``batch``: images per
     forward pass on the workers. ``partition_size``: images per task (and per
     part file). ``format``: "jsonl" (imgclass-watch's records) or "tsv".
-    ``input_size``/``preprocess`` as for :class:`imgclass.Model`. ``client``
-    is accepted for symmetry: the bag runs on the default client, or pass it
-    to ``client.compute(bag)``.
+    Preprocessing is the model's own recipe by default; ``input_size`` and
+    ``preprocess`` override it as for :class:`imgclass.Model` (a dict such
+    as ``{"crop": 200}`` changes those fields, a PreprocessOptions replaces
+    every field). ``client`` is accepted for symmetry: the bag runs on the
+    default client, or pass it to ``client.compute(bag)``.
     """
     import dask
     import dask.bag as db
@@ -92,8 +115,9 @@ def classify_paths(paths_or_glob, model, labels=None, *, client=None, batch=8,
     for name, v in (("batch", batch), ("partition_size", partition_size), ("topk", topk)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-    if preprocess is not None and not isinstance(preprocess, PreprocessOptions):
-        raise TypeError("preprocess must be an imgclass.PreprocessOptions")
+    check_overrides(preprocess)  # a wrong name fails here, not on every worker
+    if input_size is not None:
+        _pair(input_size, "input_size")
     if not isinstance(model, (str, os.PathLike)):
         raise TypeError("model must be a path every worker can read")
     paths = expand_paths(paths_or_glob)
@@ -101,7 +125,8 @@ def classify_paths(paths_or_glob, model, labels=None, *, client=None, batch=8,
         raise ValueError(f"no input files in {paths_or_glob!r}")
     spec = {"model": os.path.abspath(model),
             "labels": os.path.abspath(labels) if labels is not None else None,
-            "input_size": input_size, "batch": batch, "topk": topk, "preprocess": preprocess}
+            "input_size": _frozen(input_size), "batch": batch, "topk": topk,
+            "preprocess": _frozen(preprocess)}
     chunks = [paths[i:i + partition_size] for i in range(0, len(paths), partition_size)]
 
     if output is None:
@@ -109,7 +134,7 @@ def classify_paths(paths_or_glob, model, labels=None, *, client=None, batch=8,
         return db.from_delayed(parts)
 
     output = os.path.abspath(output)
-    key = job_key(paths, model, partition_size, topk, format)
+    key = job_key(paths, model, partition_size, topk, format, input_size, preprocess)
     start = time.time()
     done = _parts.existing_parts(output, key)
     tasks = []

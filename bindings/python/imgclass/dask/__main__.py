@@ -4,9 +4,11 @@ Dask cluster and write imgclass-watch-style part files.
     python3 -m imgclass.dask (--scheduler tcp://HOST:8786 | --local N)
         --model M.pt [--labels L] --input DIR|GLOB --output DIR
         [--batch 8] [--partition-size 256] [--topk 5] [--format jsonl|tsv]
-        [--threads-per-worker T] [--progress|--no-progress]
+        [--input-size N] [--threads-per-worker T] [--progress|--no-progress]
 
-Shows Dask's progress bar, then a summary line. Exit 0 when every image was
+The model is fed by its own recipe (the imgclass.json tools/export_model.py
+stores in it), else torchvision's ImageNet recipe; --input-size overrides
+the crop as imgclass.Model(input_size=N) does. Shows Dask's progress bar, then a summary line. Exit 0 when every image was
 classified, 2 when some got error records, 1 on failure (or SIGINT/SIGTERM:
 finished parts stay; running the same command again skips them).
 """
@@ -33,7 +35,9 @@ def parse(argv):
     ap.add_argument("--partition-size", type=int, default=256)
     ap.add_argument("--topk", type=int, default=5)
     ap.add_argument("--format", choices=["jsonl", "tsv"], default="jsonl")
-    ap.add_argument("--input-size", type=int, default=224)
+    ap.add_argument("--input-size", type=int, default=None,
+                    help="the model's input size: by default its recipe's crop (224 "
+                         "without a recipe); with a recipe it overrides the crop")
     ap.add_argument("--progress", dest="progress", action="store_true", default=None,
                     help="Dask's progress bar (default: when standard output is a terminal)")
     ap.add_argument("--no-progress", dest="progress", action="store_false")
@@ -82,7 +86,7 @@ def main(argv=None):
             print()
         summaries = future.result()
         seconds = time.perf_counter() - started
-        key = icd.job_key(paths, a.model, a.partition_size, a.topk, a.format)
+        key = icd.job_key(paths, a.model, a.partition_size, a.topk, a.format, a.input_size)
         _parts.remove_leftovers(a.output, key)
         records = sum(s["records"] for s in summaries)
         errors = sum(s["errors"] for s in summaries)

@@ -42,8 +42,11 @@ def pipeline_for(spec):
         threads = _worker_threads()
         if threads and not _cache:
             imgclass.set_num_threads(threads)
+        preprocess = spec["preprocess"]
+        if isinstance(preprocess, tuple):  # a dict of overrides, frozen into the spec
+            preprocess = dict(preprocess)
         model = imgclass.Model(spec["model"], labels=spec["labels"],
-                               input_size=spec["input_size"], preprocess=spec["preprocess"])
+                               input_size=spec["input_size"], preprocess=preprocess)
         _loads += 1
         pipe = model.pipeline(batch=spec["batch"], topk=spec["topk"])
         _cache[key] = (model, pipe)
