@@ -32,6 +32,9 @@ evenly across its folders with a fixed seed (tools/calibration_set.py). It
 saves a frozen TorchScript model and prints the float32 vs int8 agreement on
 the calibration images (tools/quantize.py).
 
+IMGCLASS_OFFLINE=1 in the environment: never download; --weights then takes
+the weights from torch's cache ($TORCH_HOME/hub/checkpoints) or exits 3.
+
 Exit codes: 0 ok, 2 usage error, 3 no network for --weights, 4 bad state
 dict or TorchScript archive, 5 calibration images unusable, 1 anything else.
 Run it with /usr/bin/python3 (Debian's torch + torchvision).
@@ -59,13 +62,16 @@ def parse_args(argv):
                "model (from --weights, --recipe-weights or the recipe flags; imgclass's\n"
                "defaults with --no-recipe), so the observers see the tensors inference will;\n"
                "--preprocess is only for a deliberate difference. It prints the options used\n"
-               "and how many images it drew from how many folders.")
+               "and how many images it drew from how many folders.\n\n"
+               "environment: IMGCLASS_OFFLINE=1 never downloads (--weights then needs the\n"
+               "file in torch's cache, $TORCH_HOME/hub/checkpoints, or exits 3).")
     p.add_argument("output", help="output file (.pt, or .pt.gz for gzip)")
     p.add_argument("--arch", default="resnet18",
                    help="torchvision architecture name (default resnet18)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--weights", metavar="imagenet|NAME",
-                     help="download pretrained weights (needs network): imagenet for the "
+                     help="download pretrained weights (needs network, unless torch's cache "
+                          "has them; IMGCLASS_OFFLINE=1 never downloads): imagenet for the "
                           "architecture's default, or a name such as IMAGENET1K_V1")
     src.add_argument("--state-dict", metavar="FILE",
                      help="load local weights (a state dict saved with torch.save)")
@@ -218,14 +224,33 @@ def build(args, torch, models):
     else:
         usage_error(f"--weights {args.weights!r}: {args.arch} has "
                     f"{', '.join(enum.__members__)} (or imagenet for the default)")
+    cached = cached_weights(torch, weights)
+    if offline() and not os.path.exists(cached):
+        print(f"export_model.py: IMGCLASS_OFFLINE is set and the pretrained weights for "
+              f"{args.arch} are not in torch's cache: copy {weights.url} to {cached} or "
+              f"pass --state-dict FILE", file=sys.stderr)
+        sys.exit(EXIT_NO_NETWORK)
     try:
         return builder(weights=weights), weights, False
     except Exception as e:  # noqa: BLE001 - urllib raises several kinds
         print(f"export_model.py: cannot download the pretrained weights for {args.arch} "
-              f"({weights.url}): {e}\nNo network? Copy the .pth file into "
-              f"~/.cache/torch/hub/checkpoints/ or pass --state-dict FILE.",
-              file=sys.stderr)
+              f"({weights.url}): {e}\nNo network? Copy the .pth file to {cached} or pass "
+              f"--state-dict FILE.", file=sys.stderr)
         sys.exit(EXIT_NO_NETWORK)
+
+
+def offline():
+    """IMGCLASS_OFFLINE=1: never download (tests set it: a network that drops
+    packets would otherwise keep --weights waiting for minutes)."""
+    return os.environ.get("IMGCLASS_OFFLINE", "") not in ("", "0")
+
+
+def cached_weights(torch, weights):
+    """Where torch.hub.load_state_dict_from_url (torchvision's loader) looks
+    first: TORCH_HOME's hub/checkpoints/ and the URL's file name."""
+    from urllib.parse import urlparse
+    return os.path.join(torch.hub.get_dir(), "checkpoints",
+                        os.path.basename(urlparse(weights.url).path))
 
 
 def trace_size(args, recipe):
