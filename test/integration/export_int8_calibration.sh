@@ -66,7 +66,7 @@ grep -q -- "--size 32 --crop 32x32 --interpolation bicubic " "$TMP/err" ||
 expect_rc 2 "--preprocess of another size without --size" \
     $EXPORT $Q --calibrate "$CAL" --preprocess "--size 64 --crop 64" "$TMP/big.pt"
 grep -q "calibration would make 64x64 tensors .* traced at 32x32" "$TMP/err" ||
-    fail "size mismatch message: $(cat "$TMP/err" | tail -1)"
+    fail "size mismatch message: $(tail -1 "$TMP/err")"
 
 # No image anywhere under DIR (a hidden one and a text file only).
 mkdir -p "$TMP/none/sub" "$TMP/none/.hidden"
