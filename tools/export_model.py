@@ -23,9 +23,17 @@ imgclass feeds the model the way it was evaluated without any option
 
 --quantize int8 runs post-training static quantization (torch.ao FX graph
 mode) calibrated on images from DIR that imgclass itself preprocesses (its
-CLI's `preprocess --npy`, with ARGS), so calibration sees exactly the
-tensors inference will; it saves a frozen TorchScript model and prints the
-float32 vs int8 agreement on the calibration images (tools/quantize.py).
+CLI's `preprocess --npy`) with the recipe the archive stores, however it was
+given, so calibration sees exactly the tensors inference will;
+--preprocess "ARGS" is only for an explicit difference and changes the
+fields it names (tools/recipe_options.py). DIR is searched recursively (a
+dataset with one folder per class) and --calibrate-count N images are drawn
+evenly across its folders with a fixed seed (tools/calibration_set.py). It
+saves a frozen TorchScript model and prints the float32 vs int8 agreement on
+the calibration images (tools/quantize.py).
+
+IMGCLASS_OFFLINE=1 in the environment: never download; --weights then takes
+the weights from torch's cache ($TORCH_HOME/hub/checkpoints) or exits 3.
 
 Exit codes: 0 ok, 2 usage error, 3 no network for --weights, 4 bad state
 dict or TorchScript archive, 5 calibration images unusable, 1 anything else.
@@ -38,19 +46,32 @@ import json
 import os
 import sys
 
-EXIT_USAGE, EXIT_NO_NETWORK, EXIT_BAD_STATE_DICT = 2, 3, 4
+from export_recipe import (EXIT_USAGE, imagenet_categories, make_recipe, output_size,
+                           usage_error)
+from recipe_options import calibration_options
+
+EXIT_NO_NETWORK, EXIT_BAD_STATE_DICT = 3, 4
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Export a torchvision ImageNet classifier to TorchScript "
-                    "(plus its labels file) for imgclass.")
+                    "(plus its labels file) for imgclass.",
+        epilog="int8 calibration preprocesses the images exactly as the recipe stored in the\n"
+               "model (from --weights, --recipe-weights or the recipe flags; imgclass's\n"
+               "defaults with --no-recipe), so the observers see the tensors inference will;\n"
+               "--preprocess is only for a deliberate difference. It prints the options used\n"
+               "and how many images it drew from how many folders.\n\n"
+               "environment: IMGCLASS_OFFLINE=1 never downloads (--weights then needs the\n"
+               "file in torch's cache, $TORCH_HOME/hub/checkpoints, or exits 3).")
     p.add_argument("output", help="output file (.pt, or .pt.gz for gzip)")
     p.add_argument("--arch", default="resnet18",
                    help="torchvision architecture name (default resnet18)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--weights", metavar="imagenet|NAME",
-                     help="download pretrained weights (needs network): imagenet for the "
+                     help="download pretrained weights (needs network, unless torch's cache "
+                          "has them; IMGCLASS_OFFLINE=1 never downloads): imagenet for the "
                           "architecture's default, or a name such as IMAGENET1K_V1")
     src.add_argument("--state-dict", metavar="FILE",
                      help="load local weights (a state dict saved with torch.save)")
@@ -81,7 +102,8 @@ def parse_args(argv):
     p.add_argument("--labels", metavar="FILE",
                    help="labels file to write (default: OUTPUT without .pt[.gz] + .labels.txt)")
     p.add_argument("--size", type=int,
-                   help="input height and width for tracing (default: the recipe's crop)")
+                   help="input height and width for tracing (default: the size the recipe "
+                        "makes, else 224)")
     p.add_argument("--module", metavar="FILE.py:NAME",
                    help="build the model from an nn.Module class or factory NAME in FILE.py "
                         "(called with no arguments) instead of --arch; no labels file is "
@@ -90,15 +112,20 @@ def parse_args(argv):
     q.add_argument("--quantize", choices=["int8"],
                    help="post-training static quantization (needs --calibrate)")
     q.add_argument("--calibrate", metavar="DIR",
-                   help="calibration images (JPEG, PNG, ...), preprocessed by imgclass")
+                   help="calibration images (JPEG, PNG, ...) in DIR and its subfolders (e.g. "
+                        "one per class; hidden ones skipped), preprocessed by imgclass with "
+                        "the recipe stored in the model")
     q.add_argument("--calibrate-count", type=int, default=100, metavar="N",
-                   help="calibration images to use, the first N by name (default 100)")
+                   help="calibration images to use (default 100), drawn evenly across the "
+                        "folders that hold images, the same ones on every run")
     q.add_argument("--qengine", choices=["onednn", "qnnpack"], default="onednn",
                    help="quantized engine the model is built for (default onednn; run it "
                         "with the same one, docs/engine.md)")
     q.add_argument("--preprocess", default="", metavar="ARGS",
-                   help="options for `imgclass preprocess` (default: the ImageNet recipe), "
-                        "e.g. \"--size 32x32 --crop none\"")
+                   help="calibrate with preprocessing that differs from the stored recipe: "
+                        "`imgclass preprocess` options that replace the fields they name, "
+                        "e.g. \"--interpolation bicubic\" (default: none, calibration "
+                        "preprocesses exactly as the stored recipe)")
     q.add_argument("--imgclass", metavar="PATH",
                    help="the imgclass CLI (default: build/imgclass of this source tree, "
                         "else imgclass on PATH)")
@@ -111,102 +138,6 @@ def parse_args(argv):
     if args.calibrate_count < 1:
         p.error("--calibrate-count must be at least 1")
     return args
-
-
-def usage_error(message):
-    print("export_model.py: " + message, file=sys.stderr)
-    sys.exit(EXIT_USAGE)
-
-
-def parse_dims(text, name, allow_none=False):
-    """([h, w], was a pair) from "N" or "WxH" (imgclass's order); None for "none"."""
-    if allow_none and text == "none":
-        return None
-    try:
-        parts = [int(v) for v in text.lower().split("x")]
-    except ValueError:
-        parts = []
-    if len(parts) not in (1, 2) or min(parts) < 1:
-        usage_error(f"--{name} {text!r}: expected N or WxH" + (" or none" if allow_none else ""))
-    return (parts[::-1] if len(parts) == 2 else parts * 2), len(parts) == 2
-
-
-def parse_triple(text, name):
-    try:
-        v = [float(x) for x in text.split(",")]
-    except ValueError:
-        v = []
-    if len(v) != 3:
-        usage_error(f"--{name} {text!r}: expected three numbers R,G,B")
-    return v
-
-
-def torchvision_weights(models, name):
-    """The weights enum member "Enum_Name.MEMBER"."""
-    enum_name, _, member = name.partition(".")
-    enum = getattr(models, enum_name, None)
-    if enum is None or not hasattr(enum, "__members__") or member not in enum.__members__:
-        usage_error(f"unknown torchvision weights {name!r} (e.g. "
-                    "EfficientNet_B0_Weights.IMAGENET1K_V1)")
-    return enum[member]
-
-
-def recipe_from_weights(weights):
-    """imgclass.json from a torchvision weights' own evaluation transforms."""
-    from torchvision.transforms import InterpolationMode
-    t = weights.transforms()
-    interp = {InterpolationMode.BILINEAR: "bilinear",
-              InterpolationMode.BICUBIC: "bicubic"}.get(t.interpolation)
-    if interp is None or len(t.resize_size) != 1:
-        usage_error(f"{weights}: its transforms() ({t}) is not a recipe imgclass reproduces")
-    crop = list(t.crop_size) * 2 if len(t.crop_size) == 1 else list(t.crop_size)
-    return {"version": 1, "resize_mode": "shorter", "resize_size": t.resize_size[0],
-            "crop": crop, "interpolation": interp, "mean": list(t.mean), "std": list(t.std),
-            "labels": list(weights.meta["categories"]),
-            "source": f"torchvision {type(weights).__name__}.{weights.name} transforms()"}
-
-
-def recipe_from_flags(args):
-    (rh, rw), exact = parse_dims(args.resize, "resize")
-    crop = parse_dims(args.crop, "crop", allow_none=True)
-    if crop is None and not exact:
-        usage_error("--crop none needs an exact --resize WxH (the output size would "
-                    "follow each image)")
-    recipe = {"version": 1, "resize_mode": "exact" if exact else "shorter",
-              "resize_size": [rh, rw] if exact else rh,
-              "crop": crop[0] if crop else None, "interpolation": args.interpolation,
-              "mean": parse_triple(args.mean, "mean"), "std": parse_triple(args.std, "std"),
-              "source": "tools/export_model.py flags"}
-    if 0.0 in recipe["std"]:
-        usage_error("--std must not contain 0")
-    return recipe
-
-
-def make_recipe(args, models, weights):
-    if args.no_recipe:
-        return None
-    if args.recipe_weights:
-        weights = torchvision_weights(models, args.recipe_weights)
-    recipe = recipe_from_weights(weights) if weights is not None else recipe_from_flags(args)
-    if args.class_names:
-        try:
-            with open(args.class_names, encoding="utf-8") as f:
-                names = [line.rstrip("\r\n") for line in f]
-        except OSError as e:
-            usage_error(f"{args.class_names}: {e.strerror}")
-        while names and names[-1] == "":
-            names.pop()
-        if not names:
-            usage_error(f"{args.class_names}: no class names")
-        recipe["labels"] = names
-    elif weights is None and not args.module:
-        recipe["labels"] = imagenet_categories(models)
-    return recipe
-
-
-def imagenet_categories(models):
-    # Every torchvision ImageNet weight enum carries the same category names.
-    return list(models.ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
 
 
 def build_module(args, torch):
@@ -293,14 +224,40 @@ def build(args, torch, models):
     else:
         usage_error(f"--weights {args.weights!r}: {args.arch} has "
                     f"{', '.join(enum.__members__)} (or imagenet for the default)")
+    cached = cached_weights(torch, weights)
+    if offline() and not os.path.exists(cached):
+        print(f"export_model.py: IMGCLASS_OFFLINE is set and the pretrained weights for "
+              f"{args.arch} are not in torch's cache: copy {weights.url} to {cached} or "
+              f"pass --state-dict FILE", file=sys.stderr)
+        sys.exit(EXIT_NO_NETWORK)
     try:
         return builder(weights=weights), weights, False
     except Exception as e:  # noqa: BLE001 - urllib raises several kinds
         print(f"export_model.py: cannot download the pretrained weights for {args.arch} "
-              f"({weights.url}): {e}\nNo network? Copy the .pth file into "
-              f"~/.cache/torch/hub/checkpoints/ or pass --state-dict FILE.",
-              file=sys.stderr)
+              f"({weights.url}): {e}\nNo network? Copy the .pth file to {cached} or pass "
+              f"--state-dict FILE.", file=sys.stderr)
         sys.exit(EXIT_NO_NETWORK)
+
+
+def offline():
+    """IMGCLASS_OFFLINE=1: never download (tests set it: a network that drops
+    packets would otherwise keep --weights waiting for minutes)."""
+    return os.environ.get("IMGCLASS_OFFLINE", "") not in ("", "0")
+
+
+def cached_weights(torch, weights):
+    """Where torch.hub.load_state_dict_from_url (torchvision's loader) looks
+    first: TORCH_HOME's hub/checkpoints/ and the URL's file name."""
+    from urllib.parse import urlparse
+    return os.path.join(torch.hub.get_dir(), "checkpoints",
+                        os.path.basename(urlparse(weights.url).path))
+
+
+def trace_size(args, recipe):
+    """[h, w] to trace at: --size, else what the stored recipe makes, else 224."""
+    if args.size:
+        return [args.size, args.size]
+    return (output_size(recipe) if recipe else None) or [224, 224]
 
 
 def main(argv=None):
@@ -310,15 +267,23 @@ def main(argv=None):
 
     model, weights, scripted = build(args, torch, models)
     recipe = make_recipe(args, models, weights)
-    size = args.size
-    if size is None:  # trace at the size the recipe feeds the model
-        size = recipe["crop"][0] if recipe and recipe["crop"] else 224
-    example = torch.zeros(1, 3, size, size)
+    height, width = trace_size(args, recipe)
+    example = torch.zeros(1, 3, height, width)
+    calibration = None
+    if args.quantize:
+        calibration = calibration_options(recipe, args.preprocess)
+        made, how = calibration[1], calibration[2]
+        if made is not None and made != [height, width]:
+            fix = (f"give --size {made[0]} to trace at the calibration size" if made[0] == made[1]
+                   else "give --preprocess options that make the traced size")
+            usage_error(f"calibration would make {made[1]}x{made[0]} tensors ({how}) but the "
+                        f"model is traced at {width}x{height} "
+                        f"({'--size' if args.size else 'the stored recipe'}): {fix}")
     if not scripted:
         model = model.eval()
         if args.quantize:
             import quantize
-            scripted = quantize.quantize_int8(args, torch, model, example)
+            scripted = quantize.quantize_int8(args, torch, model, example, calibration)
         else:
             with torch.no_grad():
                 scripted = (torch.jit.script(model) if args.script

@@ -1,25 +1,18 @@
 """int8 post-training static quantization for tools/export_model.py.
 
-The calibration images are preprocessed by imgclass itself (its CLI's
-`preprocess --npy`), so the observers see the very tensors the library feeds
-the model at inference, not a Python re-implementation of them. The model
+The calibration images (calibration_set.py) are preprocessed by imgclass
+itself (its CLI's `preprocess --npy`) with the options of the recipe the
+model stores (recipe_options.py), so the observers see the very tensors the
+library feeds the model at inference, not a Python re-implementation of them. The model
 is quantized with torch.ao's FX graph mode for one quantized engine, traced,
 frozen, and checked against the float model on the calibration images.
 """
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
 
-EXIT_CALIBRATION = 5
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tga", ".ppm", ".pgm", ".pnm",
-                  ".psd")
-
-
-def fail(message):
-    print(f"export_model.py: {message}", file=sys.stderr)
-    sys.exit(EXIT_CALIBRATION)
+from calibration_set import calibration_files, fail
 
 
 def find_imgclass(explicit):
@@ -32,26 +25,13 @@ def find_imgclass(explicit):
     return "imgclass"
 
 
-def calibration_files(directory, count):
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError as e:
-        fail(f"--calibrate {directory}: {e.strerror}")
-    files = [os.path.join(directory, n) for n in names
-             if n.lower().endswith(IMAGE_SUFFIXES) and
-             os.path.isfile(os.path.join(directory, n))]
-    if not files:
-        fail(f"--calibrate {directory}: no images (looked for {', '.join(IMAGE_SUFFIXES)})")
-    return files[:count]
-
-
-def preprocess_with_imgclass(args, files):
-    """[N, 3, H, W] float32 from `imgclass preprocess --npy`."""
+def preprocess_with_imgclass(args, files, options):
+    """[N, 3, H, W] float32 from `imgclass preprocess OPTIONS --npy`."""
     import numpy as np
     exe = find_imgclass(args.imgclass)
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "calibration.npy")
-        cmd = [exe, "preprocess", *shlex.split(args.preprocess), "--npy", out, *files]
+        cmd = [exe, "preprocess", *options, "--npy", out, *files]
         try:
             run = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True, check=False)
@@ -80,8 +60,9 @@ def agreement(torch, float_model, int8_model, batch):
     return same, worst
 
 
-def quantize_int8(args, torch, model, example):
-    """The frozen TorchScript int8 model of `model`, calibrated on --calibrate."""
+def quantize_int8(args, torch, model, example, calibration):
+    """The frozen TorchScript int8 model of `model`, calibrated on --calibrate
+    preprocessed with `calibration` (recipe_options.calibration_options())."""
     import copy
     from torch.ao.quantization import get_default_qconfig_mapping
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
@@ -90,11 +71,15 @@ def quantize_int8(args, torch, model, example):
         print(f"export_model.py: this torch has no {args.qengine} quantized engine (it has "
               f"{', '.join(torch.backends.quantized.supported_engines)})", file=sys.stderr)
         sys.exit(2)
+    options, _, how = calibration
     files = calibration_files(args.calibrate, args.calibrate_count)
-    batch = torch.from_numpy(preprocess_with_imgclass(args, files))
+    print(f"calibration preprocessing: {how}" + (": " + " ".join(options) if options else ""),
+          file=sys.stderr)
+    batch = torch.from_numpy(preprocess_with_imgclass(args, files, options))
     if tuple(batch.shape[1:]) != tuple(example.shape[1:]):
-        fail(f"calibration tensors are {list(batch.shape[1:])} but the model is exported for "
-             f"{list(example.shape[1:])}: make --preprocess and --size agree")
+        fail(f"calibration tensors are {list(batch.shape[1:])} ({how}) but the model is "
+             f"traced at {list(example.shape[1:])}: give --size the calibration size, or "
+             f"--preprocess the options that make the traced size")
     torch.backends.quantized.engine = args.qengine
     model = model.eval()
     try:

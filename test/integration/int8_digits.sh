@@ -4,6 +4,8 @@
 # imgclass; int8 within 1 point of float32 and equal to Python running the
 # same file to 1e-6 (helpers/int8_digits.py says how).
 . "$(dirname "$0")/helpers/common.sh"
+IMGCLASS_OFFLINE=1 # tools/export_model.py never downloads here
+export IMGCLASS_OFFLINE
 $PYTHON "$HERE/helpers/int8_digits.py" "$IC" "$TMP"
 rc=$?
 [ $rc -eq 77 ] && exit 77

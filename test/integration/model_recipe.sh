@@ -4,6 +4,8 @@
 # with no preprocessing option (options override it), --preset
 # torchvision:NAME, and clear errors for a broken recipe or an unknown name.
 . "$(dirname "$0")/helpers/common.sh"
+IMGCLASS_OFFLINE=1 # tools/export_model.py never downloads here
+export IMGCLASS_OFFLINE
 EXPORT="$PYTHON tools/export_model.py"
 
 G=$TMP/g.png
