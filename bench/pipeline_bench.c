@@ -3,7 +3,7 @@
  *
  *   pipeline_bench MODE MODEL LISTFILE [--count N] [--batch N] [--delay-us D]
  *                  [--threads T] [--pp-threads P] [--pp-nice N] [--interval-ms I]
- *                  [--latencies FILE]
+ *                  [--latencies FILE] [--per-call N]
  *
  * MODE forward: imgclass_predict on one ready batch of --batch images,
  *               repeated until --count images have passed.
@@ -12,6 +12,8 @@
  * MODE lowload: one image every --interval-ms; also measures, in this
  *               process, the forward pass at batch 1 and decode+preprocess
  *               of the same images, the two terms of the latency goal.
+ * MODE classify: imgclass_classify() over --count images in calls of
+ *               --per-call (default 100) paths, after one untimed call.
  * Prints one JSON object; --latencies writes each image's latency (us).
  * forward_busy is the engine's forward time over the timed wall time: near
  * 1 means the engine never waited for images, so whatever the pipeline
@@ -146,11 +148,12 @@ static void *forward_thread(void *arg)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: pipeline_bench forward|steady|lowload MODEL LIST [options]\n");
+        fprintf(stderr, "usage: pipeline_bench forward|steady|lowload|classify MODEL LIST [options]\n");
         return 2;
     }
     const char *mode = argv[1], *lat_file = NULL;
     int count = 400, batch = 8, threads = 2, pp_threads = 0, pp_nice = -1, interval_ms = 100;
+    int per_call = 100;
     long delay_us = 5000;
     for (int i = 4; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
@@ -162,6 +165,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--pp-nice")) pp_nice = atoi(v);
         else if (!strcmp(k, "--interval-ms")) interval_ms = atoi(v);
         else if (!strcmp(k, "--latencies")) lat_file = v;
+        else if (!strcmp(k, "--per-call")) per_call = atoi(v) > 0 ? atoi(v) : 1;
     }
     int nfiles;
     char **files = read_list(argv[3], &nfiles);
@@ -180,6 +184,43 @@ int main(int argc, char **argv)
     imgclass_batch_create((size_t)batch, 224, 224, &ready);
     for (int i = 0; i < batch; i++)
         imgclass_preprocess_file(files[i % nfiles], &dec, &pp, ready, (size_t)i);
+
+    if (!strcmp(mode, "classify")) {
+        /* imgclass_classify() in calls of --per-call paths: the one-call
+         * API's rate, to set against the pipeline's steady state. */
+        imgclass_input *ins = calloc((size_t)per_call, sizeof *ins);
+        if (!ins) {
+            fprintf(stderr, "pipeline_bench: out of memory\n");
+            return 1;
+        }
+        imgclass_results *r = NULL;
+        for (int i = 0; i < per_call; i++)
+            ins[i] = (imgclass_input){.kind = IMGCLASS_INPUT_PATH, .path = files[i % nfiles]};
+        if (imgclass_classify(m, ins, (size_t)(per_call < batch ? per_call : batch), NULL, &r) !=
+            IMGCLASS_OK) { /* warm-up, untimed */
+            fprintf(stderr, "pipeline_bench: %s\n", imgclass_last_error());
+            return 1;
+        }
+        imgclass_results_free(r);
+        double t0 = now_s();
+        int done = 0;
+        while (done < count) {
+            int n = count - done < per_call ? count - done : per_call;
+            for (int i = 0; i < n; i++)
+                ins[i].path = files[(done + i) % nfiles];
+            if (imgclass_classify(m, ins, (size_t)n, NULL, &r) != IMGCLASS_OK) {
+                fprintf(stderr, "pipeline_bench: %s\n", imgclass_last_error());
+                return 1;
+            }
+            imgclass_results_free(r);
+            done += n;
+        }
+        double secs = now_s() - t0;
+        printf("{\"mode\": \"classify\", \"per_call\": %d, \"threads\": %d, \"images\": %d, "
+               "\"images_per_s\": %.3f}\n", per_call, threads, count, count / secs);
+        free(ins);
+        return 0;
+    }
 
     if (!strcmp(mode, "forward")) {
         double ms = forward_ms(m, ready, batch, count / batch > 3 ? count / batch : 3, scores, 0, NULL);

@@ -13,6 +13,9 @@ rc=0
 # The pipeline against the bare forward pass; its own section of
 # docs/benchmarks.md, between <!-- pipeline --> markers.
 "$PYTHON" bench/pipeline_bench.py --build "$BUILD" || rc=$?
+# imgclass_classify() and Python's Model.classify against the pipeline and
+# the CLI; its own section of docs/benchmarks.md.
+"$PYTHON" bench/classify_bench.py --build "$BUILD" || rc=$?
 # imgclass-watch --once against imgclass classify; its own section of
 # docs/benchmarks.md.
 "$PYTHON" bench/watch_bench.py --build "$BUILD" || rc=$?

@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""imgclass_classify() on the pipeline (run by `make bench`, or alone): the
+one-call API against the pipeline it stands on, from C and from Python.
+
+    classify_bench.py --build BUILD [--model M.pt] [--images DIR] [--count N]
+                      [--rounds R] [--out docs/benchmarks.md]
+
+Rows (goals of the "one model, one answer" work):
+  C imgclass_classify(), 100 inputs a call  vs  the pipeline's steady state
+  Python Model.classify(paths), 100 a call  vs  `imgclass classify`'s own rate
+Each round runs the four back to back; the ratio is the median of the
+per-round ratios. The machine's load average is printed at the start and
+the end; a section whose start finds it above 1.0 is refused, not written.
+The section sits between <!-- classify --> and <!-- /classify -->.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+BEGIN, END = "<!-- classify -->", "<!-- /classify -->"
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+
+
+def load():
+    return os.getloadavg()[0]
+
+
+def driver(build, mode, model, listfile, count, threads, **kw):
+    cmd = [os.path.join(build, "bench", "pipeline_bench"), mode, model, listfile,
+           "--count", str(count), "--threads", str(threads)]
+    for k, v in kw.items():
+        cmd += ["--" + k.replace("_", "-"), str(v)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["images_per_s"]
+
+
+def python_rate(build, model, listfile, count, per_call, threads):
+    out = subprocess.run([sys.executable, os.path.join(HERE, "python_classify_calls.py"), build,
+                          model, listfile, str(count), str(per_call), str(threads)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["images_per_s"]
+
+
+def cli_rate(build, model, files, threads):
+    """`imgclass classify`'s own figure (model load excluded, as the
+    in-process rates above)."""
+    r = subprocess.run([os.path.join(build, "imgclass"), "classify", "--model", model, "--tsv",
+                        "-t", str(threads)] + files, check=True, capture_output=True, text=True)
+    m = re.search(r"([0-9.]+) images/s", r.stderr)
+    if not m:
+        raise RuntimeError("no rate in imgclass classify's summary: " + r.stderr[-300:])
+    return float(m.group(1))
+
+
+def write_section(out, text):
+    old = open(out).read() if os.path.exists(out) else "# Benchmarks\n"
+    if BEGIN in old and END in old:
+        new = old[:old.index(BEGIN)] + text + old[old.index(END) + len(END):]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    with open(out, "w") as f:
+        f.write(new)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--model", help="default: ResNet-18, seeded random weights, exported here")
+    ap.add_argument("--images")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--per-call", type=int, default=100)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--max-load", type=float, default=1.0)
+    ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
+    args = ap.parse_args()
+    start_load = load()
+    print("classify bench: load average %.2f at the start" % start_load, file=sys.stderr)
+    if start_load > args.max_load:
+        print("classify bench: refused: load average %.2f > %.2f; nothing written" %
+              (start_load, args.max_load), file=sys.stderr)
+        return 3
+    tmp = tempfile.mkdtemp(prefix="imgclass-classify-bench-")
+    sys.path.insert(0, HERE)
+    from inputs import export_model, photo_folder  # noqa: E402
+    _, photos, what = photo_folder(tmp, args.images)
+    if not args.model:
+        args.model = os.path.join(tmp, "resnet18-random.pt")
+        export_model(args.model)
+    n, t, b, m = args.count, args.threads, args.build, args.model
+    files = [photos[i % len(photos)] for i in range(n)]
+    listfile = os.path.join(tmp, "list.txt")
+    with open(listfile, "w") as f:
+        f.write("\n".join(photos) + "\n")
+    rows = {"pipeline": [], "c_classify": [], "cli": [], "py_classify": []}
+    for r in range(args.rounds):
+        rows["pipeline"].append(driver(b, "steady", m, listfile, n, t, batch=8))
+        rows["c_classify"].append(driver(b, "classify", m, listfile, n, t,
+                                         per_call=args.per_call))
+        rows["cli"].append(cli_rate(b, m, files, t))
+        rows["py_classify"].append(python_rate(b, m, listfile, n, args.per_call, t))
+        print("classify bench: round %d: %s" % (r + 1, {k: round(v[-1], 1)
+                                                       for k, v in rows.items()}),
+              file=sys.stderr, flush=True)
+    end_load = load()
+    c_ratio = median([c / p for c, p in zip(rows["c_classify"], rows["pipeline"])])
+    py_ratio = median([p / c for p, c in zip(rows["py_classify"], rows["cli"])])
+    fmt = lambda xs: ", ".join("%.1f" % x for x in xs)
+    lines = [BEGIN, "## imgclass_classify on the pipeline", "",
+             f"Written by bench/classify_bench.py ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())});"
+             f" load average {start_load:.2f} at the start, {end_load:.2f} at the end;"
+             f" {what}, cycled to {n} images a run; ResNet-18 (seeded random weights), {t}"
+             f" engine threads; {args.rounds} interleaved rounds, ratio = median of the"
+             " per-round ratios.", "",
+             "| measurement | images/s, each round | ratio | goal |",
+             "| --- | --- | ---: | --- |",
+             f"| C `imgclass_classify()`, {args.per_call} inputs a call |"
+             f" {fmt(rows['c_classify'])} | {c_ratio:.2f} of the pipeline | >= 0.95 |",
+             f"| the pipeline, steady state, batch 8 (`pipeline_bench steady`) |"
+             f" {fmt(rows['pipeline'])} | 1 | |",
+             f"| Python `Model.classify(paths)`, {args.per_call} paths a call |"
+             f" {fmt(rows['py_classify'])} | {py_ratio:.2f} of `imgclass classify` | >= 0.95 |",
+             f"| `imgclass classify` (its own figure, model load excluded) |"
+             f" {fmt(rows['cli'])} | 1 | |", END]
+    text = "\n".join(lines)
+    print(text)
+    write_section(args.out, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
