@@ -27,9 +27,6 @@ REPO = os.path.dirname(HERE)
 BEGIN, END = "<!-- classify -->", "<!-- /classify -->"
 
 
-def median(xs):
-    xs = sorted(xs)
-    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
 
 
 def load():
@@ -63,14 +60,6 @@ def cli_rate(build, model, files, threads):
     return float(m.group(1))
 
 
-def write_section(out, text):
-    old = open(out).read() if os.path.exists(out) else "# Benchmarks\n"
-    if BEGIN in old and END in old:
-        new = old[:old.index(BEGIN)] + text + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    with open(out, "w") as f:
-        f.write(new)
 
 
 def main():
@@ -94,6 +83,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="imgclass-classify-bench-")
     sys.path.insert(0, HERE)
     from inputs import export_model, photo_folder  # noqa: E402
+    from measure import median, replace_section  # noqa: E402
     _, photos, what = photo_folder(tmp, args.images)
     if not args.model:
         args.model = os.path.join(tmp, "resnet18-random.pt")
@@ -135,7 +125,7 @@ def main():
              f" {fmt(rows['cli'])} | 1 | |", END]
     text = "\n".join(lines)
     print(text)
-    write_section(args.out, text)
+    replace_section(args.out, BEGIN, END, text)
     return 0
 
 

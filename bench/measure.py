@@ -23,3 +23,16 @@ def median(values):
     v = sorted(values)
     n = len(v)
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def replace_section(path, begin, end, text):
+    """Writes `text` (which starts with the marker `begin` and ends with
+    `end`) into the file at `path` in place of an earlier section between
+    the same markers, or appended when there is none."""
+    old = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    if begin in old and end in old:
+        new = old[:old.index(begin)] + text + old[old.index(end) + len(end):]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    with open(path, "w") as f:
+        f.write(new)

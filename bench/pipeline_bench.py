@@ -27,9 +27,6 @@ BEGIN, END = "<!-- pipeline -->", "<!-- /pipeline -->"
 ROUNDS = 3
 
 
-def median(xs):
-    xs = sorted(xs)
-    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
 
 
 def driver(build, mode, model, listfile, **kw):
@@ -97,14 +94,6 @@ def read_floats(path):
         return [float(x) for x in f if x.strip()]
 
 
-def write_section(out, text):
-    old = open(out).read() if os.path.exists(out) else "# Benchmarks\n"
-    if BEGIN in old and END in old:
-        new = old[:old.index(BEGIN)] + text + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    with open(out, "w") as f:
-        f.write(new)
 
 
 def main():
@@ -121,6 +110,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="imgclass-pipeline-bench-")
     sys.path.insert(0, HERE)
     from inputs import export_model, photo_folder  # noqa: E402
+    from measure import median, replace_section  # noqa: E402
     args.images, photos, _ = photo_folder(tmp, args.images)
     if not args.model:
         args.model = os.path.join(tmp, "resnet18-random.pt")
@@ -255,7 +245,7 @@ def main():
     for r in sweep_d:
         lines.append(f"| {r['delay_us'] / 1000:g} | {r['images_per_s']:.1f} | {r['mean_batch']:.1f} |")
     lines.append(END)
-    write_section(args.out, "\n".join(lines))
+    replace_section(args.out, BEGIN, END, "\n".join(lines))
     print("\n".join(lines))
 
 

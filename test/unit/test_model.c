@@ -11,19 +11,11 @@
 
 #include "imgclass.h"
 #include "model_fixtures.h"
-
 /* valgrind emulates no AVX-512: under it oneDNN picks another int8 kernel
  * family than on the real CPU, which rounds differently from the reference
  * PyTorch computed natively. valgrind is here for memory errors; the
- * numeric int8 comparison runs natively only. */
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
+ * numeric int8 comparison runs natively only (RUNNING_ON_VALGRIND). */
+#include "test_env.h"
 
 /* The x86 ISA tier oneDNN dispatches its int8 kernels by, as this process
  * sees the CPU (valgrind's emulated CPU included). */
