@@ -52,6 +52,7 @@ class Net(nn.Module):
 '''
 
 failures = []
+SANITIZED = os.environ.get("SANITIZED", "0") == "1"
 
 
 def check(ok, what):
@@ -187,7 +188,9 @@ def serve_scores(build, model, photos, extra):
         reader.join(5)
 
 
-def python_scores(model, photos, override):
+def python_scores(build, model, photos, override):
+    # This build's library, never one installed on the machine.
+    os.environ["IMGCLASS_LIBRARY"] = os.path.abspath(os.path.join(build, "libimgclass.so"))
     sys.path.insert(0, os.path.join(os.getcwd(), "bindings", "python"))
     import imgclass
     kw = {"preprocess": override} if override else {}
@@ -227,7 +230,13 @@ def main():
         check(want in log and ("with options on top" in log) == bool(extra),
               "imgclass-serve's start-up line names the preprocessing in use (%s)" % want)
         compare("imgclass-watch", watch_scores(build, model, photos, extra, tmp), cli, reference)
-        compare("Python Model.classify", python_scores(model, photos, override), cli, reference)
+        if SANITIZED:
+            # The sanitized library and engine cannot load into a plain
+            # interpreter; the binding's door is checked in the plain phase.
+            print("sanitized run: the Python door runs in the plain phase", flush=True)
+        else:
+            compare("Python Model.classify", python_scores(build, model, photos, override), cli,
+                    reference)
     print("%d failed" % len(failures))
     return 1 if failures else 0
 
