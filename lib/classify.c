@@ -64,6 +64,8 @@ IMGCLASS_API void imgclass_results_free(imgclass_results *results)
  * per-image cost stops falling on a CPU (docs/engine.md), and small enough
  * that the activations of one pass stay a few hundred MB at most. */
 #define IC_CLASSIFY_BATCH 8
+/* The pipeline's own limit on preprocessing threads. */
+#define IC_CLASSIFY_MAX_THREADS 1024
 
 /* What the pipeline's callback fills: the results being built. */
 typedef struct collector {
@@ -119,9 +121,12 @@ static imgclass_pipeline_options pipeline_options(const imgclass_classify_option
     imgclass_pipeline_options po = imgclass_pipeline_options_default();
     po.max_batch = count < IC_CLASSIFY_BATCH ? (int)count : IC_CLASSIFY_BATCH;
     po.max_delay_us = -1; /* every batch is full but the last, which the drain cuts */
-    po.preprocess_threads =
-        o->preprocess_threads > 0 && (size_t)o->preprocess_threads > count ? (int)count
-                                                                           : o->preprocess_threads;
+    /* 0 or less: the pipeline's choice, as this call always took it; more
+     * threads than inputs would only wait. */
+    int threads = o->preprocess_threads > 0 ? o->preprocess_threads : 0;
+    if (threads > IC_CLASSIFY_MAX_THREADS)
+        threads = IC_CLASSIFY_MAX_THREADS;
+    po.preprocess_threads = (size_t)threads > count ? (int)count : threads;
     po.topk = o->topk;
     po.decode = o->decode;
     po.preprocess = o->preprocess;

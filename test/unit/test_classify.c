@@ -197,6 +197,15 @@ static void test_many_inputs_many_threads(void **state)
     assert_int_equal(imgclass_classify(m, in, N, &o, &serial), IMGCLASS_OK);
     o.preprocess_threads = 8;
     assert_int_equal(imgclass_classify(m, in, N, &o, &parallel), IMGCLASS_OK);
+    /* Any count is taken: <= 0 is the library's choice, a count over the
+     * pipeline's limit is capped, as before classify ran on it. */
+    for (int t = 0; t < 2; t++) {
+        imgclass_results *r = NULL;
+        o.preprocess_threads = t ? 5000 : -3;
+        assert_int_equal(imgclass_classify(m, in, 2, &o, &r), IMGCLASS_OK);
+        assert_int_equal(imgclass_results_status(r, 1), IMGCLASS_OK);
+        imgclass_results_free(r);
+    }
     for (int i = 0; i < N; i++) {
         assert_int_equal(imgclass_results_status(parallel, i), IMGCLASS_OK);
         assert_memory_equal(imgclass_results_scores(serial, i),
