@@ -363,7 +363,7 @@ install: all $(BUILD)/imgclass.pc
 	install -m 755 $(ENGINE_MODULE) $(DESTDIR)$(ENGINEDIR)/
 	install -m 755 $(CLI) $(SERVE) $(WATCH) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(BUILD)/imgclass.pc $(DESTDIR)$(PKGCONFIGDIR)/
-	if [ -f docs/imgclass.1 ]; then install -m 644 docs/imgclass.1 $(DESTDIR)$(MANDIR)/man1/; fi
+	install -m 644 docs/imgclass.1 docs/imgclass-serve.1 docs/imgclass-watch.1 $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/imgclass.h \
@@ -371,7 +371,8 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
 	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-serve \
 	    $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
-	    $(DESTDIR)$(MANDIR)/man1/imgclass.1 $(DESTDIR)$(ENGINEDIR)/libimgclass-torch.so
+	    $(DESTDIR)$(MANDIR)/man1/imgclass.1 $(DESTDIR)$(MANDIR)/man1/imgclass-serve.1 \
+	    $(DESTDIR)$(MANDIR)/man1/imgclass-watch.1 $(DESTDIR)$(ENGINEDIR)/libimgclass-torch.so
 	rmdir $(DESTDIR)$(ENGINEDIR) 2>/dev/null || true
 
 # The Python binding, with Debian's pip and setuptools, offline. --target

@@ -37,8 +37,7 @@ static void usage(FILE *out)
         "  --topk K              classes per answer when ?topk= is absent (default 5)\n"
         "  --device DEV          cpu (default), cuda, cuda:N\n"
         "  --quiet               no request log on stderr\n"
-        "  --version, --help\n\n"
-        "Preprocessing (as in imgclass classify):\n");
+        "  --version, --help\n\n");
     pp_args_help(out);
 }
 
