@@ -4,10 +4,35 @@
  * SIGINT to stop it gracefully. */
 #include "serve_config.h"
 #include "server.h"
+#include "service_notify.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+/* Waits for SIGTERM or SIGINT; under a systemd watchdog, pings it at half
+ * its interval meanwhile. */
+static int wait_for_stop(const sigset_t *stop)
+{
+    uint64_t watchdog = service_watchdog_usec();
+    for (;;) {
+        int sig;
+        if (!watchdog) {
+            if (sigwait(stop, &sig) == 0)
+                return sig;
+            continue;
+        }
+        struct timespec half = {.tv_sec = (time_t)(watchdog / 2000000),
+                                .tv_nsec = (long)(watchdog / 2 % 1000000) * 1000};
+        sig = sigtimedwait(stop, NULL, &half);
+        if (sig > 0)
+            return sig;
+        if (errno == EAGAIN)
+            service_notify("WATCHDOG=1");
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -32,8 +57,14 @@ int main(int argc, char **argv)
         serve_config_free(&cfg);
         return 1;
     }
-    int sig = 0;
-    sigwait(&stop, &sig);
+    /* Every model is loaded and warm (server_start): ready for traffic. */
+    char status[160];
+    snprintf(status, sizeof status, "READY=1\nSTATUS=serving %d model%s on %s", cfg.num_models,
+             cfg.num_models == 1 ? "" : "s", cfg.listen);
+    if (service_notify(status) != 0)
+        fprintf(stderr, "imgclass-serve: NOTIFY_SOCKET: %s\n", strerror(errno));
+    int sig = wait_for_stop(&stop);
+    service_notify("STOPPING=1\nSTATUS=answering the requests in flight");
     fprintf(stderr, "imgclass-serve: %s: answering the requests in flight, then exiting\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server_stop(&s, cfg.timeout_s);

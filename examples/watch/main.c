@@ -14,6 +14,7 @@
 #include "part_writer.h"
 #include "pp_options.h"
 #include "result_output.h"
+#include "service_notify.h"
 #include "text_escape.h"
 #include "watch_args.h"
 
@@ -348,7 +349,15 @@ static int run(watcher *w, input_watch *iw, path_list *todo)
     double last_stats_t = 0;
     long last_stats_taken = 0;
     int64_t next_stats = a->stats_seconds ? clock_mono_ns() + a->stats_seconds * 1000000000LL : -1;
+    /* Under a systemd watchdog, a ping at half its interval from this loop:
+     * a loop that stops turning gets the service restarted. */
+    const int64_t watchdog_ns = (int64_t)(service_watchdog_usec() / 2) * 1000;
+    int64_t next_ping = watchdog_ns ? clock_mono_ns() : -1;
     for (;;) {
+        if (next_ping >= 0 && clock_mono_ns() >= next_ping) {
+            service_notify("WATCHDOG=1");
+            next_ping = clock_mono_ns() + watchdog_ns;
+        }
         if (stop_signals)
             break;
         if (roll_requested) {
@@ -385,6 +394,7 @@ static int run(watcher *w, input_watch *iw, path_list *todo)
         int timeout = min_timeout(ms_until(part_writer_next_deadline(w->writer)),
                                   input_watch_timeout_ms(iw));
         timeout = min_timeout(timeout, ms_until(next_stats));
+        timeout = min_timeout(timeout, ms_until(next_ping));
         struct pollfd fds[3] = {{signal_pipe[0], POLLIN, 0}, {w->wake[0], POLLIN, 0},
                                 {input_watch_fd(iw), POLLIN, 0}};
         int nfds = input_watch_fd(iw) >= 0 ? 3 : 2;
@@ -518,7 +528,13 @@ int main(int argc, char **argv)
     fprintf(stderr, PROG ": %s %s -> %s (%zu committed before, %zu files found)\n",
             a.once ? "classifying" : mode_used == WATCH_POLL ? "polling" : "watching", a.input,
             a.output, w.keys.count, todo.count);
+    char ready[4160];
+    snprintf(ready, sizeof ready, "READY=1\nSTATUS=%s %s", a.once ? "classifying" : "watching",
+             a.input);
+    if (service_notify(ready) != 0)
+        fprintf(stderr, PROG ": NOTIFY_SOCKET: %s\n", strerror(errno));
     int rc = run(&w, iw, &todo);
+    service_notify("STOPPING=1\nSTATUS=finishing the window, finalizing the parts");
     if (shut_down(&w) == 0 && rc == 0)
         status = a.once && w.failed ? 2 : 0;
     double secs = (double)(clock_mono_ns() - w.started_mono) / 1e9;
