@@ -40,6 +40,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 # Engine modules live in a folder of their own: nothing links them.
 ENGINEDIR ?= $(LIBDIR)/imgclass
 
@@ -352,7 +353,13 @@ $(BUILD)/imgclass.pc: imgclass.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-install: all $(BUILD)/imgclass.pc
+# The systemd template units (examples/systemd), with the programs' path.
+SYSTEMD_UNITS := $(BUILD)/systemd/imgclass-serve@.service $(BUILD)/systemd/imgclass-watch@.service
+$(BUILD)/systemd/%.service: examples/systemd/%.service.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' $< > $@
+
+install: all $(BUILD)/imgclass.pc $(SYSTEMD_UNITS)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(ENGINEDIR)
 	install -m 644 include/imgclass.h $(DESTDIR)$(INCLUDEDIR)/
@@ -364,6 +371,8 @@ install: all $(BUILD)/imgclass.pc
 	install -m 755 $(CLI) $(SERVE) $(WATCH) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(BUILD)/imgclass.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 644 docs/imgclass.1 docs/imgclass-serve.1 docs/imgclass-watch.1 $(DESTDIR)$(MANDIR)/man1/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 644 $(SYSTEMD_UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/imgclass.h \
@@ -372,7 +381,9 @@ uninstall:
 	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-serve \
 	    $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1 $(DESTDIR)$(MANDIR)/man1/imgclass-serve.1 \
-	    $(DESTDIR)$(MANDIR)/man1/imgclass-watch.1 $(DESTDIR)$(ENGINEDIR)/libimgclass-torch.so
+	    $(DESTDIR)$(MANDIR)/man1/imgclass-watch.1 $(DESTDIR)$(ENGINEDIR)/libimgclass-torch.so \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/imgclass-serve@.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/imgclass-watch@.service
 	rmdir $(DESTDIR)$(ENGINEDIR) 2>/dev/null || true
 
 # The Python binding, with Debian's pip and setuptools, offline. --target
