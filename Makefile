@@ -361,7 +361,8 @@ $(BUILD)/systemd/%.service: examples/systemd/%.service.in Makefile
 
 install: all $(BUILD)/imgclass.pc $(SYSTEMD_UNITS)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(ENGINEDIR)
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(ENGINEDIR)
 	install -m 644 include/imgclass.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -371,6 +372,7 @@ install: all $(BUILD)/imgclass.pc $(SYSTEMD_UNITS)
 	install -m 755 $(CLI) $(SERVE) $(WATCH) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(BUILD)/imgclass.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 644 docs/imgclass.1 docs/imgclass-serve.1 docs/imgclass-watch.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 docs/imgclass.3 $(DESTDIR)$(MANDIR)/man3/
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 644 $(SYSTEMD_UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/
 
@@ -381,7 +383,8 @@ uninstall:
 	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-serve \
 	    $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
 	    $(DESTDIR)$(MANDIR)/man1/imgclass.1 $(DESTDIR)$(MANDIR)/man1/imgclass-serve.1 \
-	    $(DESTDIR)$(MANDIR)/man1/imgclass-watch.1 $(DESTDIR)$(ENGINEDIR)/libimgclass-torch.so \
+	    $(DESTDIR)$(MANDIR)/man1/imgclass-watch.1 $(DESTDIR)$(MANDIR)/man3/imgclass.3 \
+	    $(DESTDIR)$(ENGINEDIR)/libimgclass-torch.so \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/imgclass-serve@.service \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/imgclass-watch@.service
 	rmdir $(DESTDIR)$(ENGINEDIR) 2>/dev/null || true

@@ -45,7 +45,7 @@ make -s BUILD="$build" PREFIX="$prefix" install >/dev/null
 for f in include/imgclass.h lib/libimgclass.so lib/libimgclass.so.0 lib/libimgclass.a \
          lib/imgclass/libimgclass-torch.so bin/imgclass bin/imgclass-serve bin/imgclass-watch \
          lib/pkgconfig/imgclass.pc share/man/man1/imgclass.1 share/man/man1/imgclass-serve.1 \
-         share/man/man1/imgclass-watch.1 lib/systemd/system/imgclass-serve@.service \
+         share/man/man1/imgclass-watch.1 share/man/man3/imgclass.3 lib/systemd/system/imgclass-serve@.service \
          lib/systemd/system/imgclass-watch@.service; do
     [ -e "$prefix/$f" ] || fail "missing $prefix/$f"
 done

@@ -39,5 +39,12 @@ for sub in classify info bench preprocess; do
 done
 check_page docs/imgclass-serve.1 "$BUILD/imgclass-serve"
 check_page docs/imgclass-watch.1 "$BUILD/imgclass-watch"
+# The library's overview: renders cleanly and names every function it
+# points to as they are in the header.
+warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l docs/imgclass.3 2>&1 >/dev/null)
+[ -z "$warnings" ] || fail "docs/imgclass.3: man --warnings: $warnings"
+for f in $(grep -o 'imgclass_[a-z_]*' docs/imgclass.3 | sort -u); do
+    grep -q "$f" include/imgclass.h || fail "docs/imgclass.3 names $f, which imgclass.h lacks"
+done
 [ $failures -eq 0 ] && echo "man pages: all checks passed"
 [ $failures -eq 0 ]
