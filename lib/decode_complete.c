@@ -12,7 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef enum verdict { WHOLE, TRUNCATED, BROKEN } verdict;
+/* MISREAD: complete, but stb_image would decode it to wrong pixels. */
+typedef enum verdict { WHOLE, TRUNCATED, BROKEN, MISREAD } verdict;
 
 static uint32_t le16(const unsigned char *p)
 {
@@ -259,6 +260,12 @@ static verdict gif(const unsigned char *d, size_t size)
     }
 }
 
+/* 8-bit: the planes Pillow reads. 16-bit: Pillow 9.4 reads no 16-bit PSD
+ * at all, and stb_image reads up to 4 planes of big-endian 16-bit samples
+ * (RGB mode only; it refuses the other modes itself): the check follows
+ * stb, so that a file cut short is refused instead of decoded with zeros
+ * for the missing samples. stb reads 16-bit PackBits data as if it were
+ * 8-bit (wrong pixels, whole file or not): MISREAD. */
 static verdict psd(const unsigned char *d, size_t size, uint64_t w, uint64_t h)
 {
     if (size < 26)
@@ -271,8 +278,11 @@ static verdict psd(const unsigned char *d, size_t size, uint64_t w, uint64_t h)
     case 4: channels = 4; break;                          /* CMYK */
     default: return WHOLE;
     }
-    if (bits != 8)
-        return WHOLE;
+    if (bits == 16)
+        channels = channels_in_file < 4 ? channels_in_file : 4;
+    else if (bits != 8)
+        return WHOLE; /* stb refuses other depths itself */
+    const uint64_t sample_bytes = bits / 8;
     uint64_t pos = 26;
     for (int section = 0; section < 3; section++) { /* colour mode, resources, layers */
         if (pos + 4 > size)
@@ -284,9 +294,11 @@ static verdict psd(const unsigned char *d, size_t size, uint64_t w, uint64_t h)
     unsigned compression = be16(d + pos);
     pos += 2;
     if (compression == 0)
-        return pos + channels * w * h <= size ? WHOLE : TRUNCATED;
+        return pos + channels * w * h * sample_bytes <= size ? WHOLE : TRUNCATED;
     if (compression != 1)
         return WHOLE;
+    if (bits == 16)
+        return MISREAD;
     uint64_t rows = channels * h;
     if (pos + rows * 2 > size)
         return TRUNCATED;
@@ -315,5 +327,9 @@ imgclass_status ic_check_complete(const unsigned char *data, size_t size, const 
                        "%s image is truncated (the data ends before the last pixel)", format);
     if (v == BROKEN)
         return ic_fail(IMGCLASS_ERR_CORRUPT, source, "broken %s data stream", format);
+    if (v == MISREAD)
+        return ic_fail(IMGCLASS_ERR_UNSUPPORTED, source,
+                       "16-bit PackBits-compressed %s (stb_image would misread it; Pillow 9.4 "
+                       "reads no 16-bit PSD)", format);
     return IMGCLASS_OK;
 }

@@ -12,8 +12,10 @@
 #include <stddef.h>
 
 /* IMGCLASS_OK when the `format` ("BMP", "GIF", "TGA", "PSD"; others pass)
- * data of a w x h image holds every pixel Pillow would read;
- * IMGCLASS_ERR_CORRUPT naming `source` otherwise. */
+ * data of a w x h image holds every pixel Pillow would read (for a 16-bit
+ * PSD, which Pillow does not read, every sample stb_image reads);
+ * IMGCLASS_ERR_CORRUPT naming `source` otherwise, and
+ * IMGCLASS_ERR_UNSUPPORTED for a 16-bit PackBits PSD, which stb misreads. */
 imgclass_status ic_check_complete(const unsigned char *data, size_t size, const char *source,
                                   const char *format, int w, int h);
 

@@ -7,15 +7,21 @@
 # [failed suites...]" to SUMMARY_FILE. A phase that stops before its tests
 # report (a build error) or exits non-zero without a failed suite is
 # recorded here as one failure, so it can never vanish from the totals.
+# The wall time of each phase (its build included) is printed at the end.
 set -u
 summary=$1 make=$2
 shift 2
 : > "$summary"
+times_file=$(mktemp "${TMPDIR:-/tmp}/imgclass-check-phases.XXXXXX") || exit 1
+trap 'rm -f "$times_file"' EXIT
+start=$(date +%s)
 for spec in "$@"; do
     label=${spec%%:*} target=${spec#*:}
     echo "##### check phase $label (make $target)"
+    t0=$(date +%s)
     $make "$target" SUMMARY_FILE="$summary"
     rc=$?
+    echo "$label $(($(date +%s) - t0))" >> "$times_file"
     if [ $rc -ne 0 ]; then
         recorded_failures=$(awk -v l="$label" '$1 == l {f += $3} END {print f + 0}' "$summary")
         if [ "$recorded_failures" -eq 0 ]; then
@@ -23,6 +29,10 @@ for spec in "$@"; do
         fi
     fi
 done
+echo "##### check phase times (wall, build included)"
+awk -v total=$(($(date +%s) - start)) \
+    '{ printf "  %-9s %3dm%02ds\n", $1 ":", $2 / 60, $2 % 60 }
+     END { printf "  %-9s %3dm%02ds\n", "total:", total / 60, total % 60 }' "$times_file"
 echo "##### check totals"
 awk '{
         p[$1] += $2; f[$1] += $3; s[$1] += $4

@@ -41,7 +41,8 @@ static void help(FILE *out)
           "and the exit status is 2. Exit status 1: usage error or the output could\n"
           "not be written. The array is written to a temporary file beside OUT.npy\n"
           "and renamed over it only when complete: on any failure, or SIGINT/SIGTERM,\n"
-          "OUT.npy is left as it was.\n",
+          "OUT.npy is left as it was. An OUT.npy that is one of the input files (also\n"
+          "through a symbolic or hard link) is refused before anything is read.\n",
           out);
 }
 
@@ -94,12 +95,33 @@ static FILE *open_output(const char *npy_path, char **temp_path)
     return f;
 }
 
+/* 1 (after saying so) when the output is one of the inputs: the same file
+ * by device and inode, so also through a symbolic or hard link. The array
+ * would replace that input: the user asked for something else. An output
+ * that does not exist yet cannot be an input. */
+static int output_is_an_input(const char *npy_path, char **files, int nfiles)
+{
+    struct stat out;
+    if (stat(npy_path, &out) != 0)
+        return 0;
+    for (int i = 0; i < nfiles; i++) {
+        struct stat in;
+        if (stat(files[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+            fprintf(stderr,
+                    "%s: %s: the output is input file %d (%s); refusing to replace an input "
+                    "with the array (name another --npy)\n",
+                    PROG, npy_path, i + 1, files[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Streams one slot at a time, so memory does not grow with the file
  * count; the header is rewritten with the final N at the end. The array
  * goes to a temporary file renamed over `npy_path` only once it is whole
- * and flushed to disk: an input named as the output is read before it is
- * replaced, and a full disk, a write error or a signal leaves the old
- * target as it was and no partial array. */
+ * and flushed to disk: a full disk, a write error or a signal leaves the
+ * old target as it was and no partial array. */
 static int run(const char *npy_path, char **files, int nfiles,
                const imgclass_decode_options *dopts, const imgclass_preprocess_options *opts,
                int height, int width)
@@ -219,6 +241,8 @@ int cmd_preprocess(int argc, char **argv)
                 PROG);
         goto done;
     }
+    if (output_is_an_input(npy_path, files, nfiles))
+        goto done;
     imgclass_preprocess_options opts;
     int height, width;
     if (model_path) {

@@ -5,7 +5,8 @@
 names the input, within the bound:
 
     peak RSS at most 512 MiB above the same command on a small valid input,
-    and at most 2 s of CPU above it.
+    and at most 2 s of CPU above it (a baseline per subcommand: classify
+    and info load libtorch, preprocess does not).
 
     python3 test/hostile/hostile.py BUILD_DIR MODELS_DIR [CASE...]
 
@@ -15,6 +16,7 @@ keep the two in step. Exit 0: all passed; 1: a case failed.
 import gzip
 import os
 import resource
+import shlex
 import signal
 import struct
 import subprocess
@@ -165,6 +167,24 @@ def progressive_jpeg(width, height, scans):
     return bytes(out)
 
 
+def psd16(width, height, compression=0):
+    """A 16-bit RGB PSD (Pillow 9.4 reads none; stb_image does): raw planes
+    of big-endian samples, or the same rows as PackBits literals."""
+    import numpy as np
+    planes = np.random.default_rng(5).integers(0, 65536, (3, height, width)).astype(">u2")
+    head = (b"8BPS" + struct.pack(">H", 1) + bytes(6)
+            + struct.pack(">HIIHH", 3, height, width, 16, 3) + struct.pack(">III", 0, 0, 0))
+    if compression == 0:
+        return head + struct.pack(">H", 0) + planes.tobytes()
+    rows = []
+    for row in planes.reshape(3 * height, width):
+        b = row.tobytes()
+        rows.append(b"".join(bytes([len(b[i:i + 128]) - 1]) + b[i:i + 128]
+                             for i in range(0, len(b), 128)))
+    return (head + struct.pack(">H", 1) + b"".join(struct.pack(">H", len(r)) for r in rows)
+            + b"".join(rows))
+
+
 def small_jpeg():
     from PIL import Image
     import io
@@ -245,12 +265,29 @@ def define_cases():
         data = b.getvalue()
         f = write("cut." + ext, data[:len(data) * 2 // 3])
         case(f"truncated-{ext.replace('.', '-')}", pre(f), 2, [f, "truncated"])
+    # A 16-bit PSD cut short (Pillow reads no 16-bit PSD; stb_image filled
+    # the missing samples with zeros, and the image was classified), and a
+    # whole 16-bit PackBits one, which stb_image misreads.
+    whole = psd16(60, 40)
+    f = write("cut16.psd", whole[:len(whole) * 2 // 3])
+    case("truncated-psd16", pre(f), 2, [f, "PSD image is truncated"])
+    case("truncated-psd16-classify", cls + [f], 2, [f, "PSD image is truncated"])
+    f = write("whole16.psd", whole)
+    case("psd16-whole", pre(f), 0, [], note="stb reads it; each sample's high byte")
+    f = write("packbits16.psd", psd16(60, 40, compression=1))
+    case("psd16-packbits", pre(f), 2, [f, "16-bit PackBits-compressed PSD"])
 
-    # 8. The .npy output: never destroys an input, never left partial.
+    # 8. The .npy output: never an input (also through a link), never left
+    # partial.
     shutil_copy(ok_jpg, path("same.jpg"))
-    case("npy-output-is-input",
-         [IC, "preprocess", "--npy", path("same.jpg")] + PP + [path("same.jpg")], 0, [],
-         note="the array replaces the file only after it was read")
+    os.symlink("same.jpg", path("same-symlink.npy"))
+    os.link(path("same.jpg"), path("same-hardlink.npy"))
+    for name, out in [("npy-output-is-input", "same.jpg"),
+                      ("npy-output-is-input-symlink", "same-symlink.npy"),
+                      ("npy-output-is-input-hardlink", "same-hardlink.npy")]:
+        case(name, [IC, "preprocess", "--npy", path(out)] + PP + [ok_jpg, path("same.jpg")], 1,
+             [path(out), "the output is input file 2", "refusing to replace an input"],
+             note="refused before anything is written; the input unchanged")
     for i in range(8):
         shutil_copy(ok_jpg, path(f"many{i}.jpg"))
     write("keep.npy", b"previous contents")
@@ -344,7 +381,13 @@ def shutil_copy(src, dst):
         b.write(a.read())
 
 
-def check_case(c, baseline):
+def subcommand(command):
+    """The imgclass subcommand a case runs (its argv, or its shell line)."""
+    words = command if isinstance(command, list) else shlex.split(command)
+    return words[words.index(IC) + 1]
+
+
+def check_case(c, baselines):
     fsize = {"npy-full-disk": 100 << 10, "stdout-full-disk": 1000}.get(c["name"])
     stdout_path = path("stdout.txt") if c["name"] == "stdout-full-disk" else None
     shell = isinstance(c["command"], str)
@@ -364,7 +407,7 @@ def check_case(c, baseline):
             problems.append(f"output lacks {s!r}")
     if rc < 0 or "Sanitizer" in err or "core dumped" in err:
         problems.append("crashed")
-    base_rss, base_cpu = baseline
+    base_rss, base_cpu = baselines[subcommand(c["command"])]
     if c["bound"] and rss - base_rss > MEM_BOUND_MB:
         problems.append(f"peak RSS {rss:.0f} MiB, {rss - base_rss:.0f} above the baseline "
                         f"(bound {MEM_BOUND_MB})")
@@ -372,9 +415,18 @@ def check_case(c, baseline):
         problems.append(f"CPU {cpu:.2f} s, {cpu - base_cpu:.2f} above the baseline "
                         f"(bound {CPU_BOUND_S})")
     # Case-specific checks on what was (not) written.
-    if c["name"] == "npy-output-is-input":
+    if c["name"].startswith("npy-output-is-input"):
+        if open(path("same.jpg"), "rb").read() != open(path("ok.jpg"), "rb").read():
+            problems.append("the input was changed")
+        if not os.path.islink(path("same-symlink.npy")) or \
+                os.stat(path("same-hardlink.npy")).st_ino != os.stat(path("same.jpg")).st_ino:
+            problems.append("a link to the input was replaced")
+        left = [f for f in os.listdir(TMP) if ".tmp." in f]
+        if left:
+            problems.append(f"temporary files left: {left}")
+    if c["name"] == "psd16-whole":
         import numpy as np
-        a = np.load(path("same.jpg"))
+        a = np.load(path("out.npy"))
         if a.shape != (1, 3, 8, 8):
             problems.append(f"output shape {a.shape}")
     if c["name"] == "npy-full-disk":
@@ -415,19 +467,32 @@ def check_case(c, baseline):
 
 def main():
     define_cases()
-    # Baselines: the same kinds of command on a small valid input.
+    # Baselines: each subcommand on a small valid input. classify and info
+    # load libtorch (hundreds of MiB), preprocess does not: one baseline for
+    # all would give preprocess that much more room.
     ok = path("ok.jpg")
-    base = run([IC, "classify", "--model", os.path.join(MODELS, "tiny.pt")] + PP + [ok])
-    if base[0] != 0:
-        print("FAIL: the baseline classify run failed:", base[2])
+    m = os.path.join(MODELS, "tiny.pt")
+    baselines = {}
+    for name, argv, what in [
+            ("classify", [IC, "classify", "--model", m] + PP + [ok], "a 16x12 JPEG"),
+            ("preprocess", [IC, "preprocess", "--npy", path("base.npy")] + PP + [ok],
+             "a 16x12 JPEG"),
+            ("info", [IC, "info", "--model", m, "--size", "8x8"], "the tiny model")]:
+        rc, _, err, rss, cpu, _ = run(argv)
+        if rc != 0:
+            print(f"FAIL: the baseline {name} run failed: {err}")
+            return 1
+        baselines[name] = (rss, cpu)
+        print(f"baseline: {name} of {what}: {rss:.0f} MiB peak RSS, {cpu:.2f} s CPU")
+    unknown = {subcommand(c["command"]) for c in CASES} - set(baselines)
+    if unknown:
+        print(f"FAIL: no baseline for {sorted(unknown)}")
         return 1
-    baseline = (base[3], base[4])
-    print(f"baseline: classify of a 16x12 JPEG: {base[3]:.0f} MiB peak RSS, {base[4]:.2f} s CPU")
     passed = failed = 0
     for c in CASES:
         if ONLY and c["name"] not in ONLY:
             continue
-        if check_case(c, baseline):
+        if check_case(c, baselines):
             passed += 1
         else:
             failed += 1

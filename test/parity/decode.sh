@@ -4,4 +4,4 @@ set -eu
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 here=$(dirname "$0")
-exec "$PYTHON" "$here/decode_parity.py" "$BUILD/libimgclass.so" "$here/../../../shared/images/imagenet-sample-100"
+exec "$PYTHON" "$here/decode_parity.py" "$BUILD/libimgclass.so"

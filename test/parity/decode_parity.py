@@ -3,7 +3,8 @@ the same RGB bytes as Image.open(f).convert("RGB"), and must fail exactly
 where Pillow fails on truncated JPEG, BMP, TGA and GIF files ("image file
 is truncated").
 
-Usage: decode_parity.py path/to/libimgclass.so [sample-photo-folder]
+Usage: decode_parity.py path/to/libimgclass.so
+(the sample photos: test/parity/sample_photos.py)
 Files: Pillow-written JPEG (baseline, progressive, 4:4:4, 4:2:2, gray,
 CMYK with Adobe inversion), PNG (RGB, RGBA, L, LA, P, 1-bit, 16-bit gray
 through mode I, and hand-made 16-bit LA/RGB/RGBA), BMP, TGA (+RLE), PPM,
@@ -17,6 +18,8 @@ import zlib
 
 import numpy as np
 from PIL import Image
+
+import sample_photos
 
 lib = ctypes.CDLL(sys.argv[1])
 lib.imgclass_image_load_memory.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p,
@@ -101,11 +104,10 @@ cases = {
     "a.ppm": encoded(img, format="PPM"), "a.pgm": encoded(img.convert("L"), format="PPM"),
     "p.gif": encoded(img.convert("P"), format="GIF"), "l.gif": encoded(img.convert("L"), format="GIF"),
 }
-photos = sys.argv[2] if len(sys.argv) > 2 else ""
-if os.path.isdir(photos):
-    for name in sorted(os.listdir(photos))[:20]:
-        with open(os.path.join(photos, name), "rb") as f:
-            cases[name] = f.read()
+photos = sample_photos.photos()[:20]
+for path in photos:
+    with open(path, "rb") as f:
+        cases[os.path.basename(path)] = f.read()
 
 bad = 0
 for name, data in cases.items():
@@ -185,11 +187,4 @@ for cut in range(at, at + 25):
 print(f"decode parity: {len(cases)} files, {verdicts} truncation verdicts, {bad} failures")
 if bad:
     sys.exit(1)
-if not os.path.isdir(photos):
-    # The generated files passed, but the sample photos were not there: a
-    # skip (77), or a failure when IMGCLASS_REQUIRE_PHOTOS=1.
-    if os.environ.get("IMGCLASS_REQUIRE_PHOTOS") == "1":
-        sys.exit("FAIL: IMGCLASS_REQUIRE_PHOTOS=1 but the sample photos are absent: " + photos)
-    print("SKIP: generated files passed; the sample photos are absent")
-    sys.exit(77)
-sys.exit(0)
+sys.exit(0 if photos else sample_photos.absent_verdict("decode parity"))

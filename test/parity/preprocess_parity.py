@@ -2,7 +2,7 @@
 
 Generates a varied image set with Pillow (sizes, aspect ratios, JPEG
 subsamplings and progressive, PNG modes, BMP, GIF, CMYK JPEG), adds the
-sample photos when ../shared/images/imagenet-sample-100 exists, runs the
+sample photos when present (test/parity/sample_photos.py), runs the
 CLI with several recipes and compares every float32 element's bits with
     Normalize(ToTensor(CenterCrop(Resize(Image.open(f).convert("RGB")))))
 
@@ -22,7 +22,8 @@ import torch
 from PIL import Image, ImageFile
 from torchvision import transforms as T
 
-SAMPLES = os.path.join("..", "shared", "images", "imagenet-sample-100")
+import sample_photos
+
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
 # Noisy progressive JPEGs can outgrow Pillow's default encoder buffer.
@@ -180,22 +181,9 @@ def fast_report(binary, tmp, files):
                                         levels.max(), levels.mean()))
 
 
-def photos_missing():
-    """The generated set passed, but the sample photos were not there: the
-    run proved less than it claims, so it is a skip (77), or a failure
-    when IMGCLASS_REQUIRE_PHOTOS=1 says they must be present."""
-    if os.environ.get("IMGCLASS_REQUIRE_PHOTOS") == "1":
-        print("FAIL: IMGCLASS_REQUIRE_PHOTOS=1 but the sample photos are absent")
-        return 1
-    print("SKIP: generated images passed; the sample photos are absent")
-    return 77
-
-
 def main():
     binary = sys.argv[1]
-    samples = []
-    if os.path.isdir(SAMPLES):
-        samples = sorted(os.path.join(SAMPLES, f) for f in os.listdir(SAMPLES))
+    samples = sample_photos.photos()
     with tempfile.TemporaryDirectory() as tmp:
         if "--fast-report" in sys.argv:
             fast_report(binary, tmp, samples or generate(tmp)[0])
@@ -212,7 +200,7 @@ def main():
     print("preprocess parity: %s" % ("PASS" if failures == 0 else "FAIL"))
     if failures:
         return 1
-    return 0 if samples else photos_missing()
+    return 0 if samples else sample_photos.absent_verdict("preprocess parity")
 
 
 if __name__ == "__main__":

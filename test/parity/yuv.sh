@@ -1,6 +1,7 @@
 #!/bin/sh
 # YUV frames (imgclass_image_wrap_yuv) against OpenCV's cvtColor, bit for
-# bit (see yuv_parity.py). Skips (77) without python3-opencv.
+# bit (see yuv_parity.py). Fails without python3-opencv (a test dependency,
+# installed by tools/deps.sh).
 # Environment: BUILD (build folder), PYTHON (interpreter with torch, cv2).
 set -eu
 BUILD=${BUILD:-build}

@@ -13,7 +13,10 @@ fixed-point formula in numpy and to be within 1 of the exact real formula.
 Then a frame goes through the default recipe (Resize 256, CenterCrop 224,
 ImageNet Normalize) and must equal torchvision on Image.fromarray(cv2 RGB).
 
-usage: yuv_parity.py LIBIMGCLASS_SO       exit 0 pass, 1 fail, 77 no cv2
+usage: yuv_parity.py LIBIMGCLASS_SO       exit 0 pass, 1 fail
+
+OpenCV is the reference, so it is a test dependency (tools/deps.sh installs
+python3-opencv): without it the test fails, it does not skip.
 """
 import ctypes
 import sys
@@ -22,9 +25,10 @@ import numpy as np
 
 try:
     import cv2
-except ImportError:
-    print("yuv parity: python3-opencv (cv2) is not installed: skipped")
-    sys.exit(77)
+except ImportError as e:
+    print(f"FAIL: yuv parity: cannot import cv2 ({e}); the reference is OpenCV: "
+          "install python3-opencv (sh tools/deps.sh)")
+    sys.exit(1)
 import torch  # noqa: F401  (torchvision needs it)
 from PIL import Image
 from torchvision import transforms as T

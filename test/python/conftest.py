@@ -14,7 +14,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "bindings", "python"))
 sys.path.insert(0, os.path.join(REPO, "test", "parity"))
 
-SAMPLES = os.path.join(REPO, "..", "shared", "images", "imagenet-sample-100")
+import sample_photos as _photos  # noqa: E402  (test/parity, on the path above)
 
 
 def build_dir():
@@ -108,9 +108,13 @@ def images(tmp_path_factory):
 
 
 def sample_photos():
-    if not os.path.isdir(SAMPLES):
-        return []
-    return sorted(os.path.join(SAMPLES, f) for f in os.listdir(SAMPLES))
+    """The sample photos (test/parity/sample_photos.py); [] when absent, a
+    test failure instead when IMGCLASS_REQUIRE_PHOTOS=1 (CI), so no test
+    quietly checks fewer photos than CI promised."""
+    photos = _photos.photos()
+    if not photos and _photos.required():
+        pytest.fail("IMGCLASS_REQUIRE_PHOTOS=1 but " + _photos.absent_message())
+    return photos
 
 
 def encode(img, fmt="PNG", **kw):

@@ -1,6 +1,7 @@
 """imgclass.dask on a LocalCluster of 2 worker processes: every image
 exactly once with the CLI's top-1, error records, a worker killed mid-job,
 one model load per worker, reruns, fsspec URLs, the command."""
+import errno
 import glob
 import json
 import os
@@ -109,23 +110,96 @@ def test_every_image_once_with_the_cli_top1(cluster, folder, model, cli_top1, tm
     assert sorted(icd.worker_load_counts(client).values()) == [1, 1]
 
 
+def open_fifo_writer(fifo, seconds):
+    """The write end of `fifo` once a reader has opened it (polled: a
+    non-blocking open fails with ENXIO until then), or None after
+    `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno != errno.ENXIO:
+                raise
+        time.sleep(0.005)
+    return None
+
+
+def readers_of(fifo, pids):
+    """The pids among `pids` that hold `fifo` open."""
+    out = []
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == fifo:
+                    out.append(pid)
+                    break
+            except OSError:
+                pass
+    return out
+
+
 def test_worker_killed_mid_job(cluster, folder, model, cli_top1, tmp_path):
+    """A worker dies while it certainly runs a task: one input is a FIFO that
+    the test opens for writing but does not write, so whichever worker reads
+    it is stuck there (and the job cannot end) until the test has killed it.
+    The retried task then reads the bytes of img000.jpg from the FIFO."""
     _, client = cluster
     out = str(tmp_path / "out")
+    fifo = str(tmp_path / "held.jpg")
+    os.mkfifo(fifo)
+    paths = sorted(glob.glob(os.path.join(folder, "*")))
+    paths.insert(150, fifo)  # in the middle of the job
     pids = client.run(os.getpid)
-    future = client.compute(icd.classify_paths(folder, model, output=out, partition_size=10))
-    deadline = time.time() + 120
-    while not glob.glob(os.path.join(out, "*", "*", "part-*")) and time.time() < deadline:
+    future = client.compute(icd.classify_paths(paths, model, output=out, partition_size=10))
+    held = open_fifo_writer(fifo, 120)
+    assert held is not None, "no worker opened the FIFO within 120 s"
+    deadline = time.time() + 60
+    while not readers_of(fifo, pids.values()) and time.time() < deadline:
         time.sleep(0.005)
-    victim = sorted(pids.values())[0]
+    victims = readers_of(fifo, pids.values())
+    assert len(victims) == 1, f"FIFO readers among the workers {sorted(pids.values())}: {victims}"
+    assert not future.done()  # the FIFO's task waits for its bytes
+    victim = victims[0]
     os.kill(victim, signal.SIGKILL)
-    parts_at_kill = len(glob.glob(os.path.join(out, "*", "*", "part-*")))
+    os.close(held)
+    # The retry (on the other worker or the nanny's new one) reads the FIFO
+    # again: give each reader the image's bytes until the job is done.
+    source = os.path.join(folder, "img000.jpg")
+    with open(source, "rb") as f:
+        data = f.read()
+    served = 0
+    while not future.done():
+        w = open_fifo_writer(fifo, 1)
+        if w is None:
+            continue
+        try:
+            os.set_blocking(w, True)
+            os.write(w, data)
+            served += 1
+        except BrokenPipeError:
+            pass
+        finally:
+            os.close(w)
     summaries = future.result(timeout=300)
-    assert parts_at_kill < len(summaries) == 31, "the job ended before the kill"
-    check_exactly_once(out, folder, cli_top1)
+    assert served >= 1
+    assert len(summaries) == 31
+    got = read_parts(out)
+    assert sorted(got) == sorted(paths)
+    assert all(len(v) == 1 for v in got.values()), [p for p, v in got.items() if len(v) != 1]
+    (rec,) = got.pop(fifo)
+    assert "error" not in rec and rec["top"][0]["index"] == cli_top1[source], rec
+    for p, (rec,) in got.items():
+        if os.path.basename(p).startswith("bad_"):
+            assert "top" not in rec and os.path.basename(p) in rec["error"], rec
+        else:
+            assert "error" not in rec and rec["top"][0]["index"] == cli_top1[p], rec
     assert victim not in client.run(os.getpid).values()  # the nanny started a new one
-    icd._parts.remove_leftovers(out, icd.job_key(icd.expand_paths(folder), model, 10, 5,
-                                                 "jsonl"))
+    icd._parts.remove_leftovers(out, icd.job_key(paths, model, 10, 5, "jsonl"))
     assert not [f for _, _, fs in os.walk(out) for f in fs if f.endswith(".inprogress")]
 
 

@@ -407,6 +407,28 @@ static void test_truncated_bmp_tga_psd(void **state)
     for (size_t i = 40; i < sizeof psd; i++)
         psd[i] = (unsigned char)(i * 7);
     expect_whole_and_cut(psd, sizeof psd, sizeof psd);
+    /* The same at 16 bits (Pillow reads no 16-bit PSD; stb reads every
+     * sample, and would fill a missing one with zero): 3 planes of 4 x 3
+     * big-endian samples; decoded, each is its high byte. */
+    unsigned char psd16[26 + 12 + 2 + 72] = {'8', 'B', 'P', 'S', 0, 1};
+    psd16[13] = 3, psd16[17] = 3, psd16[21] = 4;
+    psd16[23] = 16, psd16[25] = 3;
+    for (size_t i = 40; i < sizeof psd16; i++)
+        psd16[i] = (unsigned char)(i * 7);
+    expect_whole_and_cut(psd16, sizeof psd16, sizeof psd16);
+    ic_decoded out;
+    assert_int_equal(ic_decode(psd16, sizeof psd16, "psd16", NULL, NULL, &out), IMGCLASS_OK);
+    for (int i = 0; i < 12; i++)
+        for (int c = 0; c < 3; c++)
+            assert_int_equal(out.pixels[(size_t)(i / 4) * out.stride + (size_t)(i % 4) * 3 + c],
+                             psd16[40 + 24 * c + 2 * i]);
+    free(out.pixels);
+    /* 16-bit PackBits: stb reads it as 8-bit PackBits, wrong pixels:
+     * refused, whole or not. */
+    psd16[39] = 1; /* compression */
+    assert_int_equal(ic_decode(psd16, sizeof psd16, "psd16rle", NULL, NULL, &out),
+                     IMGCLASS_ERR_UNSUPPORTED);
+    assert_non_null(strstr(imgclass_last_error(), "16-bit PackBits"));
 }
 
 /* A PSD with a fourth channel is refused: stb would un-premultiply it with

@@ -149,6 +149,84 @@ static void test_formula_by_hand(void **state)
     imgclass_image_free(img);
 }
 
+/* Saturated chroma, worked out by hand from OpenCV's BT.601 limited-range
+ * fixed-point formula (lib/yuv.c, docs/preprocessing.md):
+ *   y' = max(0, Y - 16) * 1220542, u = U - 128, v = V - 128, h = 2^19
+ *   R = sat((y' + h + 1673527 v) >> 20)
+ *   G = sat((y' + h - 852492 v - 409993 u) >> 20)
+ *   B = sat((y' + h + 2116026 u) >> 20)
+ * A 4x2 frame, two chroma samples: A (U 2, V 250) covers x 0..1, B (U 254,
+ * V 3) covers x 2..3. So u, v = -126, 122 (A) and 126, -125 (B), and the
+ * chroma terms are
+ *   A: 1673527*122 = 204170294; -852492*122 - 409993*-126 = -52344906;
+ *      2116026*-126 = -266619276
+ *   B: 1673527*-125 = -209190875; -852492*-125 - 409993*126 = 54902382;
+ *      2116026*126 = 266619276
+ * and y' for Y 16, 60, 100, 180, 255 is 0, 53703848, 102525528, 200168888,
+ * 291709538. Each sum + h, then >> 20 (floor), then clamped to 0..255, in
+ * pixel order (row 0, x 0..3, then row 1):
+ *   Y   chroma   R                       G                       B
+ *   16  A    204694582 -> 195       -51820618 -> 0        -266094988 -> 0
+ *   100 A    307220110 -> 255       50704910 -> 48        -163569460 -> 0
+ *   16  B   -208666587 -> 0         55426670 -> 52         267143564 -> 254
+ *   100 B   -106141059 -> 0        157952198 -> 150        369669092 -> 255
+ *   255 A    496404120 -> 255      239888920 -> 228         25614550 -> 24
+ *   180 A    404863470 -> 255      148348270 -> 141        -65926100 -> 0
+ *   255 B     83042951 -> 79       347136208 -> 255        558853102 -> 255
+ *   60  B   -154962739 -> 0        109130518 -> 104        320847412 -> 255
+ * Every chroma coefficient meets a channel it does not saturate (R 195 and
+ * 79, G 48..228, B 254 and 24) with |u| or |v| above 120: moving any one of
+ * the four by 0.3% or more changes at least one byte (tried one unit at a
+ * time when this case was written). U != V in both samples, so reading U
+ * for V (NV12 as NV21, I420 as YV12) changes the result.
+ * cv2.cvtColor(..., COLOR_YUV2RGB_NV12) gives these same bytes. */
+static void test_saturated_chroma_by_hand(void **state)
+{
+    (void)state;
+    enum { W = 4, H = 2 };
+    static const unsigned char y[W * H] = {16, 100, 16, 100, 255, 180, 255, 60};
+    static const unsigned char ua = 2, va = 250, ub = 254, vb = 3;
+    static const int want[H][W][3] = {
+        {{195, 0, 0}, {255, 48, 0}, {0, 52, 254}, {0, 150, 255}},
+        {{255, 228, 24}, {255, 141, 0}, {79, 255, 255}, {0, 104, 255}},
+    };
+    /* The same two samples in each layout's storage order. */
+    unsigned char nv12[4] = {ua, va, ub, vb}, nv21[4] = {va, ua, vb, ub};
+    unsigned char uplane[2] = {ua, ub}, vplane[2] = {va, vb};
+    struct {
+        imgclass_pixel_format layout;
+        const char *name;
+        const unsigned char *p1, *p2;
+    } cases[] = {
+        {IMGCLASS_PIXEL_NV12, "NV12", nv12, NULL},
+        {IMGCLASS_PIXEL_NV21, "NV21", nv21, NULL},
+        {IMGCLASS_PIXEL_I420, "I420", uplane, vplane},
+        {IMGCLASS_PIXEL_YV12, "YV12", vplane, uplane},
+    };
+    for (size_t l = 0; l < sizeof cases / sizeof cases[0]; l++) {
+        imgclass_yuv_frame f = imgclass_yuv_frame_default();
+        f.layout = cases[l].layout;
+        f.width = W;
+        f.height = H;
+        f.planes[0] = y;
+        f.planes[1] = cases[l].p1;
+        f.planes[2] = cases[l].p2;
+        imgclass_image *img = NULL;
+        assert_int_equal(imgclass_image_wrap_yuv(&f, 0, &img), IMGCLASS_OK);
+        float *v = identity(img);
+        for (int r = 0; r < H; r++)
+            for (int x = 0; x < W; x++)
+                for (int c = 0; c < 3; c++) {
+                    float got = v[(c * H + r) * W + x];
+                    if (got != (float)want[r][x][c] / 255.0f)
+                        fail_msg("%s pixel (%d,%d) channel %d: got %g (x255), expected %d",
+                                 cases[l].name, x, r, c, (double)got * 255.0, want[r][x][c]);
+                }
+        free(v);
+        imgclass_image_free(img);
+    }
+}
+
 static void test_borrowed_copied_strided_agree(void **state)
 {
     (void)state;
@@ -256,6 +334,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_formula_by_hand),
+        cmocka_unit_test(test_saturated_chroma_by_hand),
         cmocka_unit_test(test_borrowed_copied_strided_agree),
         cmocka_unit_test(test_pipeline_copy),
     };

@@ -14,7 +14,8 @@
   cli_check.py stream IMGCLASS MODEL IMAGE
       Streams paths into `imgclass classify -` through a pipe kept open and
       checks that results arrive before the end of input and that a batch is
-      cut by --window-ms, not earlier, or by being full.
+      cut by --window-ms (not earlier; "cut: window" in the batch log), or by
+      being full.
 Exits non-zero and prints what differed on failure.
 """
 import json
@@ -315,7 +316,11 @@ def stream(imgclass, model, image):
         proc.stdin.flush()
 
     # 1. A result arrives while standard input stays open; the next one is
-    #    cut by the window: not before it, and soon after it.
+    #    cut by the window: not before it (the window starts after t0), and
+    #    by the window (the batch log says so), while standard input is still
+    #    open. How soon after the window is the machine's business (ASan
+    #    slows it several times): the wait for it has only a generous bound,
+    #    which still catches a window read in the wrong unit.
     window = 0.4
     p = start("--batch", "8", "--window-ms", str(int(window * 1000)))
     send(p, image)
@@ -326,14 +331,12 @@ def stream(imgclass, model, image):
         fail(f"unexpected record {line!r}")
     t0 = time.monotonic()
     send(p, image)
-    line = read_line(p, 10)
+    line = read_line(p, 60)
     dt = time.monotonic() - t0
     if line is None:
-        fail("second result did not arrive within 10 s while stdin was open")
-    if dt < window * 0.9:
+        fail("second result did not arrive within 60 s while stdin was open")
+    if dt < window:
         fail(f"batch cut after {dt:.3f} s, before its {window} s window")
-    if dt > window + 3:
-        fail(f"batch cut after {dt:.3f} s, long after its {window} s window")
     p.stdin.close()
     rest = bytes(pending.get(p.pid, b"")) + p.stdout.read()
     err = p.stderr.read().decode()
@@ -347,10 +350,12 @@ def stream(imgclass, model, image):
     p = start("--batch", "2", "--window-ms", "0")
     send(p, image)
     send(p, image)
-    a, b = read_line(p, 60), read_line(p, 10)
+    a, b = read_line(p, 60), read_line(p, 60)
     if not a or not b:
         fail("a full batch of 2 was not printed while stdin was open")
     send(p, image)
+    # Nothing must come: a second is a chance for a wrong cut to show (the
+    # check can miss one that comes later, never fail wrongly).
     if read_line(p, 1.0) is not None:
         fail("a half-full batch was printed with --window-ms 0 before the end of input")
     p.stdin.close()
