@@ -73,6 +73,7 @@ if [ $native = 1 ]; then
     cp "$TMP/out" "$TMP/bf16.tsv"
     [ "$(wc -l <"$TMP/bf16.tsv")" -eq 7 ] || fail "classify bf16: $(wc -l <"$TMP/bf16.tsv") lines, not 7"
     paste "$TMP/f32.tsv" "$TMP/bf16.tsv" | awk -F '\t' '
+        BEGIN { max = 0 }
         $1 != $5 || $2 != $6 { print "top-1 differs: " $1 " " $2 " vs " $6; bad = 1 }
         { d = $4 - $8; if (d < 0) d = -d; if (d > 5e-3) { print "off by " d ": " $1; bad = 1 }
           if (d > max) max = d }
