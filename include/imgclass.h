@@ -467,7 +467,13 @@ typedef struct imgclass_model imgclass_model;
 #define IMGCLASS_OPTIMIZE_FREEZE 0x1u             /* torch.jit.freeze */
 #define IMGCLASS_OPTIMIZE_FOR_INFERENCE 0x2u      /* torch.jit.optimize_for_inference */
 #define IMGCLASS_OPTIMIZE_CHANNELS_LAST 0x4u      /* NHWC memory format for the input */
-#define IMGCLASS_OPTIMIZE_BFLOAT16 0x8u           /* bfloat16 weights/compute: inexact, opt-in */
+/* bfloat16 weights/compute: inexact, opt-in. Superseded by
+ * imgclass_model_options.precision = IMGCLASS_PRECISION_BF16, which also
+ * makes the weights channels_last and refuses a CPU without native bf16
+ * (this flag does neither; it keeps working as before). C has no
+ * deprecation attribute for a macro, so only this comment and
+ * docs/engine.md say so. */
+#define IMGCLASS_OPTIMIZE_BFLOAT16 0x8u
 /* An int8 model's input quantized by imgclass (a vectorised loop, bit for
  * bit torch's values) in place of the graph's first node, a scalar
  * aten::quantize_per_tensor in libtorch builds without fbgemm such as
@@ -484,6 +490,13 @@ typedef struct imgclass_model imgclass_model;
 #define IMGCLASS_OPT_CHANNELS_LAST IMGCLASS_OPTIMIZE_CHANNELS_LAST
 #define IMGCLASS_OPT_BFLOAT16 IMGCLASS_OPTIMIZE_BFLOAT16
 #define IMGCLASS_OPT_DEFAULT IMGCLASS_OPTIMIZE_DEFAULT
+
+/* The arithmetic a float model runs in (imgclass_model_options.precision).
+ * An int8 (quantized) file runs int8 whatever is asked. */
+typedef enum imgclass_precision {
+    IMGCLASS_PRECISION_FLOAT32 = 0, /* float32 weights and compute: exact (the default) */
+    IMGCLASS_PRECISION_BF16 = 1     /* bfloat16 weights and compute: faster, inexact */
+} imgclass_precision;
 
 #define IMGCLASS_DEFAULT_MAX_MODEL_BYTES (4ULL << 30)
 #define IMGCLASS_DEFAULT_MAX_GZIP_RATIO 32u
@@ -527,6 +540,19 @@ typedef struct imgclass_model_options {
      * 1.1 times, a bomb of zeros 1000 times. 0 means no ratio limit.
      * Default IMGCLASS_DEFAULT_MAX_GZIP_RATIO. */
     unsigned max_gzip_ratio;
+    /* IMGCLASS_PRECISION_FLOAT32 (default) or IMGCLASS_PRECISION_BF16: the
+     * weights converted to bfloat16 at load (4-D ones, convolution
+     * kernels, also to channels_last), each batch fed as bfloat16
+     * channels_last, scores returned as float32 all the same. Inexact:
+     * scores differ from float32's by about 1e-2 (docs/engine.md). On the
+     * CPU it needs native bf16 arithmetic (x86: avx512_bf16 or amx_bf16 in
+     * /proc/cpuinfo; AArch64: bf16); without it the load is refused with
+     * IMGCLASS_ERR_UNSUPPORTED naming the model and the missing feature
+     * (never a silent float32 fallback: emulated bf16 is slower than
+     * float32). Ignored, not refused, for an int8 model, which runs int8
+     * (imgclass_model_precision() says "int8"). Another value is
+     * IMGCLASS_ERR_INVALID_ARGUMENT. */
+    imgclass_precision precision;
 } imgclass_model_options;
 
 IMGCLASS_API imgclass_model_options imgclass_model_options_default(void);
@@ -582,6 +608,11 @@ IMGCLASS_API int imgclass_model_is_quantized(const imgclass_model *model);
 /* The quantized engine running the model ("onednn", "qnnpack"), NULL for a
  * float model or NULL; static string. */
 IMGCLASS_API const char *imgclass_model_qengine(const imgclass_model *model);
+/* The precision the model runs in: "float32", "bf16" (precision
+ * IMGCLASS_PRECISION_BF16, or the IMGCLASS_OPTIMIZE_BFLOAT16 flag) or
+ * "int8" (a quantized file, whatever precision was asked). Static string;
+ * NULL for NULL. */
+IMGCLASS_API const char *imgclass_model_precision(const imgclass_model *model);
 /* The IMGCLASS_OPTIMIZE_* flags applied at load: the options' flags minus those
  * that do not apply to this model (for a quantized model, FOR_INFERENCE and
  * BFLOAT16 always, FREEZE when the file is already frozen, QUANTIZE_INPUT

@@ -38,6 +38,13 @@ typedef struct ic_engine_config {
     void *extra_ctx;
     const char *qengine;  /* quantized engine for an int8 model: "onednn",
                            * "qnnpack", or NULL to choose (lib/engine_torch.cpp) */
+    int precision;        /* imgclass_precision, checked by the caller; ignored
+                           * for a quantized model */
+    /* With precision bf16 on the CPU: what the CPU lacks for native bf16
+     * (lib/cpu_features.h), NULL when it has it. A float model is then
+     * refused with IMGCLASS_ERR_UNSUPPORTED and this phrase; a quantized
+     * one, which ignores the precision, loads. */
+    const char *bf16_missing;
 } ic_engine_config;
 
 /* What the engine made of a loaded model, for the imgclass_model_* queries. */
@@ -46,6 +53,8 @@ typedef struct ic_engine_description {
     const char *qengine;  /* the quantized engine running it ("onednn"), NULL
                            * for a float model; static */
     unsigned optimize;    /* the IMGCLASS_OPTIMIZE_* flags actually applied */
+    int bfloat16;         /* the weights and compute are bfloat16 (precision
+                           * bf16, or the IMGCLASS_OPTIMIZE_BFLOAT16 flag) */
 } ic_engine_description;
 
 /* Loads an uncompressed TorchScript archive from `size` bytes at `data` (read

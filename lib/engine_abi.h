@@ -20,8 +20,10 @@
 extern "C" {
 #endif
 
-#define IC_ENGINE_ABI_VERSION 3u /* 2: qengine in the config, describe();
-                                    * 3: the extra-file (recipe) callback */
+#define IC_ENGINE_ABI_VERSION 4u /* 2: qengine in the config, describe();
+                                    * 3: the extra-file (recipe) callback;
+                                    * 4: precision and bf16_missing in the
+                                    *    config, bfloat16 in the description */
 
 /* The symbol every engine module exports (and the only one it exports). */
 #define IC_ENGINE_ENTRY_SYMBOL "imgclass_engine_module"

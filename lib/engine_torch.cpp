@@ -17,6 +17,8 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <utility>
+#include <vector>
 
 extern "C" {
 #include "engine.h"
@@ -33,8 +35,10 @@ struct ic_engine {
     int channels = 0, height = 0, width = 0;
     int num_classes = 0;
     bool softmax = true;
-    bool channels_last = false;
-    bool bfloat16 = false;
+    bool channels_last = false;   // the input is fed channels_last (NHWC)
+    bool bfloat16 = false;        // the weights, and so the input, are bfloat16
+    // precision bf16: the 4-D weights are channels_last too (weights_channels_last)
+    bool precision_bf16 = false;
     bool quantized = false;       // the graph runs quantized (int8) operators
     // Set when imgclass quantizes the input itself (take_over_input_quantize).
     bool quantizes_input = false;
@@ -296,6 +300,30 @@ at::Tensor quantized_input(const ic_engine &e, const at::Tensor &input)
     return q;
 }
 
+// precision bf16's layout: every 4-D parameter and buffer (convolution
+// kernels) of every submodule in channels_last, the layout oneDNN's bf16
+// convolutions run in, so that neither the weights nor the activations
+// are reordered at each layer; the input is fed channels_last to match
+// (run_forward). Done before freezing, which folds these tensors into the
+// graph as constants with their layout.
+void weights_channels_last(torch::jit::Module &module)
+{
+    for (torch::jit::Module sub : module.modules()) {
+        std::vector<std::pair<std::string, at::Tensor>> params, buffers;
+        for (const auto &p : sub.named_parameters(/*recurse=*/false))
+            if (p.value.dim() == 4)
+                params.emplace_back(p.name, p.value);
+        for (const auto &b : sub.named_buffers(/*recurse=*/false))
+            if (b.value.dim() == 4)
+                buffers.emplace_back(b.name, b.value);
+        for (auto &p : params)
+            sub.register_parameter(p.first, p.second.contiguous(at::MemoryFormat::ChannelsLast),
+                                   /*is_buffer=*/false);
+        for (auto &b : buffers)
+            sub.register_buffer(b.first, b.second.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+}
+
 // Applies the optimisation flags. For a quantized model, flags that do not
 // apply are skipped: optimize_for_inference folds and converts float
 // operators for MKLDNN and bfloat16 would feed bfloat16 to quantize; freeze
@@ -320,6 +348,8 @@ torch::jit::Module optimise(ic_engine &e, torch::jit::Module module, unsigned op
     e.optimize_applied = optimize & ~IMGCLASS_OPTIMIZE_QUANTIZE_INPUT;
     if (e.bfloat16)
         module.to(at::kBFloat16);
+    if (e.precision_bf16)
+        weights_channels_last(module);
     // optimize_for_inference freezes first when the module is not frozen.
     if (optimize & IMGCLASS_OPTIMIZE_FOR_INFERENCE)
         module = torch::jit::optimize_for_inference(module);
@@ -335,10 +365,12 @@ at::Tensor run_forward(const ic_engine &e, at::Tensor input)
     c10::InferenceMode guard;
     if (e.quantizes_input)
         input = quantized_input(e, input.contiguous());
-    if (e.channels_last)
+    if (e.bfloat16) // one copy for both the type and the layout
+        input = input.to(at::kBFloat16, /*non_blocking=*/false, /*copy=*/false,
+                         e.channels_last ? at::MemoryFormat::ChannelsLast
+                                         : at::MemoryFormat::Contiguous);
+    else if (e.channels_last)
         input = input.contiguous(at::MemoryFormat::ChannelsLast);
-    if (e.bfloat16)
-        input = input.to(at::kBFloat16);
     if (e.device != c10::Device(c10::kCPU))
         input = input.to(e.device);
     torch::jit::Module module = e.module; // handle copy: forward() is non-const
@@ -438,6 +470,16 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
                                "process)",
                                qengine_name(wanted), qengine_name(qengine_in_use));
             e->qengine = wanted;
+        } else if (config->precision == IMGCLASS_PRECISION_BF16) {
+            // Refused, not run in float32 behind the caller's back (the
+            // library never prints, so it could not even warn): oneDNN
+            // would emulate bf16, slower than float32 and as inexact as bf16.
+            if (config->bf16_missing)
+                return ic_fail(IMGCLASS_ERR_UNSUPPORTED, source,
+                               "precision bf16 needs native bfloat16 arithmetic, and this "
+                               "CPU has %s; load the model in float32",
+                               config->bf16_missing);
+            e->precision_bf16 = e->bfloat16 = e->channels_last = true;
         }
         e->module = optimise(*e, module, config->optimize);
         if (e->quantized && (config->optimize & IMGCLASS_OPTIMIZE_QUANTIZE_INPUT) &&
@@ -516,6 +558,7 @@ extern "C" void ic_engine_describe(const ic_engine *engine, ic_engine_descriptio
     out->quantized = engine->quantized;
     out->qengine = engine->quantized ? qengine_name(engine->qengine) : nullptr;
     out->optimize = engine->optimize_applied;
+    out->bfloat16 = engine->bfloat16;
 }
 
 extern "C" void ic_engine_free(ic_engine *engine)

@@ -2,6 +2,7 @@
  * labels and queries; the engine's thread pool and version. */
 #include "model_internal.h"
 
+#include "cpu_features.h"
 #include "error.h"
 #include "file_io.h"
 #include "gzip.h"
@@ -28,6 +29,7 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void)
     o.warmup_runs = 1;
     o.max_model_bytes = IMGCLASS_DEFAULT_MAX_MODEL_BYTES;
     o.max_gzip_ratio = IMGCLASS_DEFAULT_MAX_GZIP_RATIO;
+    o.precision = IMGCLASS_PRECISION_FLOAT32;
     return o;
 }
 
@@ -79,6 +81,13 @@ static imgclass_status check_options(const imgclass_model_options *o, const char
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source,
                        "quantized engine \"%.32s\" is not \"onednn\", \"qnnpack\" or \"fbgemm\"",
                        o->qengine);
+    /* Read as an int: a caller may have stored any value in the enum. */
+    const int precision = (int)o->precision;
+    if (precision != IMGCLASS_PRECISION_FLOAT32 && precision != IMGCLASS_PRECISION_BF16)
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source,
+                       "precision %d is not IMGCLASS_PRECISION_FLOAT32 (0) or "
+                       "IMGCLASS_PRECISION_BF16 (1)",
+                       precision);
     if (o->warmup_runs < 0 || o->warmup_runs > 1000)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "warmup_runs %d not in 0..1000",
                        o->warmup_runs);
@@ -166,6 +175,11 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     config.on_extra_file = on_recipe;
     config.extra_ctx = &rctx;
     config.qengine = o->qengine;
+    config.precision = (int)o->precision;
+    /* Only the CPU's arithmetic is ours to judge; the engine refuses a float
+     * model with this phrase (an int8 one ignores the precision). */
+    if (o->precision == IMGCLASS_PRECISION_BF16 && !config.device_is_cuda)
+        config.bf16_missing = ic_cpu_bf16_missing();
 
     /* Recognised by content: gzip magic, then a TorchScript archive is a zip
      * whose first local header starts "PK\3\4". */
@@ -325,6 +339,15 @@ IMGCLASS_API int imgclass_model_is_quantized(const imgclass_model *model)
 IMGCLASS_API const char *imgclass_model_qengine(const imgclass_model *model)
 {
     return model ? model->described.qengine : NULL;
+}
+
+IMGCLASS_API const char *imgclass_model_precision(const imgclass_model *model)
+{
+    if (!model)
+        return NULL;
+    if (model->described.quantized)
+        return "int8";
+    return model->described.bfloat16 ? "bf16" : "float32";
 }
 
 IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model)

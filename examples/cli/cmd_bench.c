@@ -39,8 +39,10 @@ static void usage(FILE *out)
           "      --preprocess-threads N  preprocessing threads of the end-to-end and\n"
           "                       pipeline rows (default 0: chosen by the library)\n"
           "      --sweep LIST     also time predict at these batch sizes, e.g. 1,2,4,8,16\n"
-          "      --device DEV     cpu (default), cuda, cuda:N\n\n",
+          "      --device DEV     cpu (default), cuda, cuda:N\n",
           out);
+    cli_model_args_help(out, 6, 23);
+    fputs("\n", out);
     pp_args_help(out);
 }
 
@@ -131,8 +133,9 @@ static void bench_pipeline(const imgclass_model *model, const imgclass_preproces
 
 /* What the command line asks for. */
 typedef struct bench_args {
-    const char *model_path, *device, *sweep;
-    int batch, runs, threads, pp_threads;
+    const char *model_path, *sweep;
+    cli_model_args model; /* --device, --threads, --precision */
+    int batch, runs, pp_threads;
     pp_args pa;
     char **inputs;
     int ninputs;
@@ -151,6 +154,7 @@ static const struct option long_options[] = {
     {"sweep", required_argument, NULL, OPT_SWEEP},
     {"device", required_argument, NULL, OPT_DEVICE},
     PP_ARGS_LONG_OPTIONS,
+    MODEL_ARGS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -159,11 +163,11 @@ static int apply_option(bench_args *a, int c, const char *v)
 {
     switch (c) {
     case 'm': a->model_path = v; return 0;
-    case OPT_DEVICE: a->device = v; return 0;
+    case OPT_DEVICE: a->model.device = v; return 0;
     case OPT_SWEEP: a->sweep = v; return 0;
     case 'b': return cli_int_option(PROG, long_options, c, v, 1, 4096, &a->batch);
     case 'r': return cli_int_option(PROG, long_options, c, v, 1, 1000000, &a->runs);
-    case 't': return cli_int_option(PROG, long_options, c, v, 1, 1024, &a->threads);
+    case 't': return cli_int_option(PROG, long_options, c, v, 1, 1024, &a->model.threads);
     case OPT_PP_THREADS: return cli_int_option(PROG, long_options, c, v, 0, 1024, &a->pp_threads);
     }
     return -1; /* not reached: every code of the table is handled */
@@ -186,7 +190,7 @@ static int add_input(bench_args *a, char *input)
 static int parse_args(int argc, char **argv, bench_args *a)
 {
     memset(a, 0, sizeof *a);
-    a->device = "cpu";
+    a->model = cli_model_args_init();
     a->batch = 8;
     a->runs = 20;
     a->pa = pp_args_init();
@@ -208,6 +212,8 @@ static int parse_args(int argc, char **argv, bench_args *a)
             continue;
         }
         int r = pp_args_option(&a->pa, c, optarg, PROG);
+        if (r == 0)
+            r = cli_model_args_option(&a->model, c, optarg, PROG);
         if (r < 0 || (r == 0 && apply_option(a, c, optarg)))
             return -1;
     }
@@ -440,12 +446,13 @@ int cmd_bench(int argc, char **argv)
     int status = 1;
     if (collect_files(a.inputs, a.ninputs, &b.files, &b.nfiles) == 0) {
         /* The model's recipe, with the options given on top. */
-        b.model = cli_model_open_pp(PROG, a.model_path, NULL, a.device, a.threads, &a.pa, &b.pp);
+        b.model = cli_model_open_pp(PROG, a.model_path, NULL, &a.model, &a.pa, &b.pp);
         if (b.model && bench_alloc(&b) == 0) {
-            printf("imgclass %s, %s, device %s, %d engine threads, %d image files, input "
-                   "%dx%d\n",
+            printf("imgclass %s, %s, device %s, precision %s, %d engine threads, %d image "
+                   "files, input %dx%d\n",
                    imgclass_version(), imgclass_engine_version(), imgclass_model_device(b.model),
-                   imgclass_get_num_threads(), b.nfiles, b.w, b.h);
+                   imgclass_model_precision(b.model), imgclass_get_num_threads(), b.nfiles, b.w,
+                   b.h);
             printf("%-22s %6s %10s %10s %10s %10s\n", "stage", "calls", "images/s", "median ms",
                    "p90 ms", "p99 ms");
             bench_decode_stages(&b);

@@ -32,8 +32,9 @@
 #define DEFAULT_WINDOW_MS 100
 
 typedef struct classify_args {
-    const char *model_path, *labels_path, *device;
-    int batch, window_ms, topk, threads, pp_threads, pipeline, progress, verbose;
+    const char *model_path, *labels_path;
+    cli_model_args model;           /* --device, --threads, --precision */
+    int batch, window_ms, topk, pp_threads, pipeline, progress, verbose;
     char delim;
     out_format format;
     pp_args pa;                     /* the preprocessing options given */
@@ -81,13 +82,15 @@ static void usage(FILE *out)
             "  -t, --threads N      engine (libtorch) threads (default: libtorch's)\n"
             "      --preprocess-threads N  decode/preprocess threads (default 0: CPUs\n"
             "                       minus engine threads, at least 1)\n"
-            "      --device DEV     cpu (default), cuda, cuda:N\n"
-            "      --no-pipeline    do not overlap preprocessing with the forward pass\n"
-            "  -v, --verbose        log each batch on stderr (size, why it was cut) and\n"
-            "                       the time in forward passes vs waiting for input\n"
-            "      --progress, --no-progress  force the progress bar on stderr on or off\n"
-            "                       (default: on when stderr is a terminal)\n\n",
+            "      --device DEV     cpu (default), cuda, cuda:N\n",
             DEFAULT_BATCH, DEFAULT_WINDOW_MS);
+    cli_model_args_help(out, 6, 23);
+    fputs("      --no-pipeline    do not overlap preprocessing with the forward pass\n"
+          "  -v, --verbose        log each batch on stderr (size, why it was cut) and\n"
+          "                       the time in forward passes vs waiting for input\n"
+          "      --progress, --no-progress  force the progress bar on stderr on or off\n"
+          "                       (default: on when stderr is a terminal)\n\n",
+          out);
     pp_args_help(out);
     fputs("\nFolders: hidden entries are skipped, links to files followed, links to\n"
           "folders not; image files are found by extension or content; the order is\n"
@@ -185,6 +188,7 @@ static const struct option long_options[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     PP_ARGS_LONG_OPTIONS,
+    MODEL_ARGS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -194,14 +198,14 @@ static int apply_option(classify_args *a, int c, const char *v)
     switch (c) {
     case 'm': a->model_path = v; return 0;
     case 'l': a->labels_path = v; return 0;
-    case OPT_DEVICE: a->device = v; return 0;
+    case OPT_DEVICE: a->model.device = v; return 0;
     case 'k': return parse_topk(v, &a->topk);
     case OPT_THRESHOLD: return parse_threshold(v, &a->threshold);
     case OPT_ALLOW: return add_class(a, v, 'a');
     case OPT_DENY: return add_class(a, v, 'd');
     case 'b': return cli_int_option(PROG, long_options, c, v, 1, 4096, &a->batch);
     case 'w': return cli_int_option(PROG, long_options, c, v, 0, 86400000, &a->window_ms);
-    case 't': return cli_int_option(PROG, long_options, c, v, 1, 1024, &a->threads);
+    case 't': return cli_int_option(PROG, long_options, c, v, 1, 1024, &a->model.threads);
     case OPT_PP_THREADS: return cli_int_option(PROG, long_options, c, v, 0, 1024, &a->pp_threads);
     case OPT_JSON: a->format = OUT_JSON; return 0;
     case OPT_TSV: a->format = OUT_TSV; return 0;
@@ -228,7 +232,7 @@ static int parse_args(int argc, char **argv, classify_args *a)
     a->pipeline = 1;
     a->progress = -1;
     a->delim = '\n';
-    a->device = "cpu";
+    a->model = cli_model_args_init();
     a->threshold = -INFINITY;
     a->inputs = calloc((size_t)argc, sizeof *a->inputs);
     a->class_indices = calloc((size_t)argc, sizeof *a->class_indices);
@@ -249,6 +253,8 @@ static int parse_args(int argc, char **argv, classify_args *a)
             return 1; /* done: exit 0 */
         } else {
             int r = pp_args_option(&pa, c, optarg, PROG);
+            if (r == 0)
+                r = cli_model_args_option(&a->model, c, optarg, PROG);
             if (r < 0 || (r == 0 && apply_option(a, c, optarg)))
                 return -1;
         }
@@ -379,8 +385,7 @@ static int feed(const classify_args *a, path_source *src, imgclass_pipeline *p, 
 
 static imgclass_model *load_model(classify_args *a)
 {
-    return cli_model_open_pp(PROG, a->model_path, a->labels_path, a->device, a->threads, &a->pa,
-                             &a->pp);
+    return cli_model_open_pp(PROG, a->model_path, a->labels_path, &a->model, &a->pa, &a->pp);
 }
 
 /* The pipeline makes its batch tensors up front (two of them, so that one

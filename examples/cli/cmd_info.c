@@ -15,9 +15,10 @@ static void usage(FILE *out)
 {
     fputs("usage: imgclass info --model M.pt [--labels L] [OPTIONS]\n\n"
           "Prints the library and engine versions, the model's input size, class\n"
-          "count and device, whether it is quantized (int8) and on which engine,\n"
-          "the optimisations applied or skipped, the engine's thread count and\n"
-          "the first labels. IMGCLASS_QENGINE=onednn|qnnpack picks the int8 engine.\n\n"
+          "count, device and precision (float32, bf16, int8), whether it is quantized\n"
+          "and on which engine, the optimisations applied or skipped, the engine's\n"
+          "thread count and the first labels. IMGCLASS_QENGINE=onednn|qnnpack picks\n"
+          "the int8 engine.\n\n"
           "  -m, --model PATH    TorchScript model (plain or gzip) (required)\n"
           "  -l, --labels PATH   labels file (text or index_to_name.json)\n"
           "      --size WxH      input size to load the model with (default: the\n"
@@ -26,6 +27,7 @@ static void usage(FILE *out)
           "  -t, --threads N     engine threads to set before loading\n"
           "  -n, --show N        labels to list (default 5)\n",
           out);
+    cli_model_args_help(out, 6, 22);
 }
 
 /* The preprocessing the model asks for (its imgclass.json), in the CLI's
@@ -82,13 +84,15 @@ static const struct option long_options[] = {
     {"device", required_argument, NULL, OPT_DEVICE},
     {"threads", required_argument, NULL, 't'},
     {"show", required_argument, NULL, 'n'},
+    MODEL_ARGS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
 int cmd_info(int argc, char **argv)
 {
-    const char *model_path = NULL, *labels_path = NULL, *device = "cpu";
-    int threads = 0, show = 5, w = 0, h = 0, wh; /* 0 x 0: the recipe's, else 224 */
+    const char *model_path = NULL, *labels_path = NULL;
+    cli_model_args ma = cli_model_args_init();
+    int show = 5, w = 0, h = 0, wh; /* 0 x 0: the recipe's, else 224 */
     int opt, bad;
     cli_getopt_begin();
     while ((opt = cli_getopt(argc, argv, short_options, long_options, PROG)) != CLI_END) {
@@ -104,9 +108,14 @@ int cmd_info(int argc, char **argv)
             return 0;
         case 'm': model_path = optarg; bad = 0; break;
         case 'l': labels_path = optarg; bad = 0; break;
-        case OPT_DEVICE: device = optarg; bad = 0; break;
+        case OPT_DEVICE: ma.device = optarg; bad = 0; break;
+        case MODEL_OPT_PRECISION:
+            if (cli_model_args_option(&ma, opt, optarg, PROG) < 0)
+                return 1;
+            bad = 0;
+            break;
         case 't':
-            if (cli_int_option(PROG, long_options, opt, optarg, 1, 1024, &threads))
+            if (cli_int_option(PROG, long_options, opt, optarg, 1, 1024, &ma.threads))
                 return 1;
             bad = 0;
             break;
@@ -132,7 +141,7 @@ int cmd_info(int argc, char **argv)
         fprintf(stderr, PROG ": --model is required (see --help)\n");
         return 1;
     }
-    imgclass_model *model = cli_model_open(PROG, model_path, labels_path, device, threads, h, w);
+    imgclass_model *model = cli_model_open(PROG, model_path, labels_path, &ma, h, w);
     if (!model)
         return 1;
     int c, ih, iw;
@@ -144,10 +153,16 @@ int cmd_info(int argc, char **argv)
     printf("input:    %d x %d x %d (channels x height x width)\n", c, ih, iw);
     printf("classes:  %d\n", k);
     printf("device:   %s\n", imgclass_model_device(model));
+    const char *precision = imgclass_model_precision(model);
     if (imgclass_model_is_quantized(model))
         printf("weights:  int8 (quantized engine %s)\n", imgclass_model_qengine(model));
     else
-        printf("weights:  float\n");
+        printf("weights:  %s\n", strcmp(precision, "bf16") ? "float" : "bfloat16");
+    /* What the model runs in; an int8 model says so whatever was asked. */
+    printf("precision: %s%s\n", precision,
+           ma.precision == IMGCLASS_PRECISION_BF16 && !strcmp(precision, "int8")
+               ? " (bf16 asked: an int8 model runs int8)"
+               : "");
     print_optimize(imgclass_model_optimize(model), cli_model_optimize_asked());
     printf("threads:  %d\n", imgclass_get_num_threads());
     print_recipe(model);

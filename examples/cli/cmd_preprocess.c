@@ -247,7 +247,7 @@ int cmd_preprocess(int argc, char **argv)
     int height, width;
     if (model_path) {
         /* The one way a model's preprocessing is settled (model_open.c). */
-        imgclass_model *model = cli_model_open_pp(PROG, model_path, NULL, NULL, 0, &pa, &opts);
+        imgclass_model *model = cli_model_open_pp(PROG, model_path, NULL, NULL, &pa, &opts);
         if (!model)
             goto done;
         imgclass_model_free(model);

@@ -24,9 +24,11 @@ enum {
     CLI_OPERAND = 1,  /* an operand, in optarg */
     CLI_ERROR = '?',  /* a usage error, already printed */
     /* Codes of long options without a short form start here (above any
-     * character); examples/common/pp_options.h uses CLI_CODE_PP and up. */
+     * character); examples/common/pp_options.h uses CLI_CODE_PP and up,
+     * examples/common/model_args.h CLI_CODE_MODEL and up. */
     CLI_CODE_LONG = 0x100,
     CLI_CODE_PP = 0x200,
+    CLI_CODE_MODEL = 0x300,
 };
 
 /* Starts a new parse: optind = 0 (glibc's full re-initialisation, so that

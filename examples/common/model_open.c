@@ -10,15 +10,19 @@ unsigned cli_model_optimize_asked(void)
 }
 
 imgclass_model *cli_model_open(const char *prog, const char *path, const char *labels_path,
-                               const char *device, int threads, int height, int width)
+                               const cli_model_args *ma, int height, int width)
 {
-    if (threads > 0 && imgclass_set_num_threads(threads) != IMGCLASS_OK) {
+    const cli_model_args defaults = cli_model_args_init();
+    if (!ma)
+        ma = &defaults;
+    if (ma->threads > 0 && imgclass_set_num_threads(ma->threads) != IMGCLASS_OK) {
         fprintf(stderr, "%s: %s\n", prog, imgclass_last_error());
         return NULL;
     }
     imgclass_model_options mo = imgclass_model_options_default();
-    if (device)
-        mo.device = device;
+    if (ma->device)
+        mo.device = ma->device;
+    mo.precision = ma->precision;
     mo.input_height = height;
     mo.input_width = width;
     /* The int8 engine, for every subcommand alike (docs/engine.md). */
@@ -39,13 +43,13 @@ imgclass_model *cli_model_open(const char *prog, const char *path, const char *l
 }
 
 imgclass_model *cli_model_open_pp(const char *prog, const char *path, const char *labels_path,
-                                  const char *device, int threads, const pp_args *pa,
+                                  const cli_model_args *ma, const pp_args *pa,
                                   imgclass_preprocess_options *pp)
 {
     int h = 0, w = 0; /* 0 x 0: the model's recipe tells */
     if (!pp_args_known_size(pa, &h, &w))
         h = w = 0;
-    imgclass_model *model = cli_model_open(prog, path, labels_path, device, threads, h, w);
+    imgclass_model *model = cli_model_open(prog, path, labels_path, ma, h, w);
     if (!model)
         return NULL;
     imgclass_preprocess_options base = imgclass_preprocess_options_default(), o;
@@ -58,7 +62,7 @@ imgclass_model *cli_model_open_pp(const char *prog, const char *path, const char
     imgclass_model_input_size(model, NULL, &mh, &mw);
     if (oh != mh || ow != mw) {
         imgclass_model_free(model);
-        model = cli_model_open(prog, path, labels_path, device, threads, oh, ow);
+        model = cli_model_open(prog, path, labels_path, ma, oh, ow);
         if (!model)
             return NULL;
     }

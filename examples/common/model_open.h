@@ -5,14 +5,16 @@
 #include <imgclass.h>
 #include <stdint.h>
 
+#include "model_args.h"
 #include "pp_options.h"
 
-/* Sets the engine's thread count (threads > 0), loads the model at `path`
- * for height x width inputs on `device` (NULL: the default), then its
- * labels (labels_path may be NULL). On failure prints "PROG: message" to
- * stderr and returns NULL. */
+/* Sets the engine's thread count (ma->threads > 0), loads the model at
+ * `path` for height x width inputs with the device and precision of `ma`
+ * (NULL: cli_model_args_init()'s defaults), then its labels (labels_path
+ * may be NULL). On failure prints "PROG: message" to stderr and returns
+ * NULL (precision bf16 on a CPU without it: the library's refusal). */
 imgclass_model *cli_model_open(const char *prog, const char *path, const char *labels_path,
-                               const char *device, int threads, int height, int width);
+                               const cli_model_args *ma, int height, int width);
 
 /* Opens the model and settles its preprocessing: the --preset when given,
  * else the model's recipe (imgclass.json) when it carries one, else the
@@ -21,7 +23,7 @@ imgclass_model *cli_model_open(const char *prog, const char *path, const char *l
  * the model could tell it and the options then changed it). On failure
  * prints "PROG: message" and returns NULL. */
 imgclass_model *cli_model_open_pp(const char *prog, const char *path, const char *labels_path,
-                                  const char *device, int threads, const pp_args *pa,
+                                  const cli_model_args *ma, const pp_args *pa,
                                   imgclass_preprocess_options *pp);
 /* The pipeline flags the programs share (--batch, the batch deadline
  * --window-ms / --max-batch-delay-ms, --preprocess-threads, --queue,

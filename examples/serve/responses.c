@@ -120,6 +120,8 @@ char *resp_model(const served_model *m, size_t *len)
             imgclass_engine_version());
     fprintf(b.f, "    \"device\": ");
     json_buf_string(&b, imgclass_model_device(m->model));
+    fprintf(b.f, ",\n    \"precision\": ");
+    json_buf_string(&b, imgclass_model_precision(m->model));
     fprintf(b.f, ",\n    \"batchSize\": %d,\n    \"maxBatchDelay\": %d,\n"
                  "    \"loadedAtStartup\": true,\n"
                  "    \"input\": {\"channels\": %d, \"height\": %d, \"width\": %d},\n"

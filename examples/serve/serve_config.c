@@ -35,9 +35,12 @@ static void usage(FILE *out)
         "  --threads N           engine (libtorch) threads (default: libtorch's)\n"
         "  --preprocess-threads N  decode/preprocess threads per model (default: auto)\n"
         "  --topk K              classes per answer when ?topk= is absent (default 5)\n"
-        "  --device DEV          cpu (default), cuda, cuda:N\n"
-        "  --quiet               no request log on stderr\n"
-        "  --version, --help\n\n");
+        "  --device DEV          cpu (default), cuda, cuda:N, for every model\n");
+    cli_model_args_help(out, 2, 24);
+    fputs("                        (--precision applies to every --model)\n"
+          "  --quiet               no request log on stderr\n"
+          "  --version, --help\n\n",
+          out);
     pp_args_help(out);
 }
 
@@ -170,6 +173,7 @@ static const struct option long_options[] = {
     {"topk", required_argument, NULL, OPT_TOPK},
     {"device", required_argument, NULL, OPT_DEVICE},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    MODEL_ARGS_LONG_OPTIONS,
     PP_ARGS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -183,6 +187,7 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
     cfg->max_connections = 1024;
     cfg->timeout_s = 30;
     cfg->default_topk = 5;
+    cfg->model = cli_model_args_init();
     if (set_string(&cfg->listen, "127.0.0.1:8080") ||
         set_string(&cfg->metrics_listen, "127.0.0.1:8082"))
         return -1;
@@ -194,6 +199,8 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
         if (c == CLI_ERROR)
             return -1;
         int r = pp_args_option(&pp, c, v, PROG);
+        if (r == 0)
+            r = cli_model_args_option(&cfg->model, c, v, PROG);
         if (r < 0)
             return -1;
         if (r > 0)
@@ -249,7 +256,7 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
             if (cli_int_option(PROG, long_options, c, v, 1, 86400, &cfg->timeout_s))
                 return -1;
         } else if (c == OPT_THREADS) {
-            if (cli_int_option(PROG, long_options, c, v, 1, 1024, &cfg->threads))
+            if (cli_int_option(PROG, long_options, c, v, 1, 1024, &cfg->model.threads))
                 return -1;
         } else if (c == OPT_PREPROCESS_THREADS) {
             if (cli_int_option(PROG, long_options, c, v, 1, 1024, &cfg->preprocess_threads))
@@ -258,7 +265,7 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
             if (cli_int_option(PROG, long_options, c, v, 1, 100000, &cfg->default_topk))
                 return -1;
         } else if (c == OPT_DEVICE) {
-            cfg->device = v;
+            cfg->model.device = v;
         }
     }
     if (optind < argc) {

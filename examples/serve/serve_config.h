@@ -4,6 +4,7 @@
 
 #include <imgclass.h>
 
+#include "model_args.h"
 #include "pp_options.h"
 
 #include <stddef.h>
@@ -30,10 +31,10 @@ typedef struct serve_config {
     uint64_t max_request_bytes;
     int max_connections;
     int timeout_s;         /* idle connection timeout, and the shutdown grace period */
-    int threads;           /* engine threads; 0 = the library's default */
+    cli_model_args model;  /* --device, --threads (0: the library's default),
+                            * --precision: the same for every model */
     int preprocess_threads;
     int default_topk;
-    const char *device;
     pp_args pp;    /* the preprocessing options given, applied to each model's recipe */
     imgclass_decode_options decode; /* --exif-transpose */
     int quiet;             /* no request log */

@@ -26,11 +26,14 @@ static int open_one(served_model *m, const serve_model_spec *spec, const serve_c
     m->deliver = deliver;
     atomic_init(&m->max_batch_seen, 0);
     /* The engine thread count is process-wide; cli_model_open sets it.
+     * --device and --precision apply to every model (an int8 one runs int8
+     * whatever --precision says; a float one is refused in bf16 on a CPU
+     * without it, and the server does not start).
      * The model's recipe with the preprocessing options on top, the same
      * way as imgclass classify. */
     imgclass_preprocess_options pp;
-    m->model = cli_model_open_pp("imgclass-serve", spec->path, spec->labels, cfg->device,
-                                 cfg->threads, &cfg->pp, &pp);
+    m->model = cli_model_open_pp("imgclass-serve", spec->path, spec->labels, &cfg->model,
+                                 &cfg->pp, &pp);
     if (!m->model)
         return -1;
     cli_print_preprocess("imgclass-serve", spec->name, m->model, &cfg->pp, &pp);

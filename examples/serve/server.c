@@ -153,10 +153,10 @@ int server_start(server *s, const serve_config *cfg)
     describe(s->metrics, &metrics_addr, m, sizeof m);
     for (int i = 0; i < s->models.count; i++) {
         const served_model *sm = &s->models.items[i];
-        fprintf(stderr, "imgclass-serve: model %s: %s, %d classes, input %dx%d, batch %d, "
-                        "delay %d ms, queue %d\n",
-                sm->name, sm->path, sm->num_classes, sm->width, sm->height, sm->batch,
-                sm->max_batch_delay_ms, sm->queue);
+        fprintf(stderr, "imgclass-serve: model %s: %s, precision %s, %d classes, input %dx%d, "
+                        "batch %d, delay %d ms, queue %d\n",
+                sm->name, sm->path, imgclass_model_precision(sm->model), sm->num_classes,
+                sm->width, sm->height, sm->batch, sm->max_batch_delay_ms, sm->queue);
     }
     fprintf(stderr, "imgclass-serve: listening on %s, metrics on %s/metrics\n", a, m);
     return 0;

@@ -499,7 +499,7 @@ int main(int argc, char **argv)
         goto done;
     }
     imgclass_preprocess_options pp; /* the model's recipe, the options on top */
-    model = cli_model_open_pp(PROG, a.model_path, a.labels_path, a.device, a.threads, &a.pa, &pp);
+    model = cli_model_open_pp(PROG, a.model_path, a.labels_path, &a.model, &a.pa, &pp);
     if (!model)
         goto done;
     cli_print_preprocess(PROG, a.model_path, model, &a.pa, &pp);

@@ -45,13 +45,15 @@ static void usage(FILE *out)
             "  -k, --topk K           classes per input (default 1)\n"
             "  -t, --threads N        engine (libtorch) threads (default: libtorch's)\n"
             "      --preprocess-threads N  decode/preprocess threads (default: the pipeline's)\n"
-            "      --device DEV       cpu (default), cuda, cuda:N\n"
+            "      --device DEV       cpu (default), cuda, cuda:N\n",
+            DEFAULT_BATCH, DEFAULT_WINDOW_MS, DEFAULT_ROLL_SECONDS, DEFAULT_ROLL_RECORDS);
+    cli_model_args_help(out, 6, 25);
+    fprintf(out,
             "      --poll             poll the folder instead of using inotify\n"
             "      --poll-ms T        polling interval (default %d)\n"
             "      --stats S          print throughput and queue depth every S seconds\n"
             "      --compact-bytes N  compact the journal once it exceeds N bytes and twice\n"
             "                         its last compacted size (default 4194304)\n\n",
-            DEFAULT_BATCH, DEFAULT_WINDOW_MS, DEFAULT_ROLL_SECONDS, DEFAULT_ROLL_RECORDS,
             DEFAULT_POLL_MS);
     pp_args_help(out);
     fputs("\nInputs: files closed after writing or renamed into place; names starting\n"
@@ -106,6 +108,7 @@ static const struct option long_options[] = {
     {"stats", required_argument, NULL, OPT_STATS},
     {"compact-bytes", required_argument, NULL, OPT_COMPACT_BYTES},
     PP_ARGS_LONG_OPTIONS,
+    MODEL_ARGS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -126,7 +129,7 @@ static int apply_option(watch_args *a, int c, const char *v, int *roll_records, 
     case 'i': a->input = v; return 0;
     case 'o': a->output = v; return 0;
     case OPT_STATE: a->state = v; return 0;
-    case OPT_DEVICE: a->device = v; return 0;
+    case OPT_DEVICE: a->model.device = v; return 0;
     case OPT_GZIP: a->gzip = 1; return 0;
     case OPT_ONCE: a->once = 1; return 0;
     case OPT_POLL: a->mode = WATCH_POLL; return 0;
@@ -157,7 +160,7 @@ static int apply_option(watch_args *a, int c, const char *v, int *roll_records, 
     case OPT_ROLL_SECONDS: return int_value(c, v, 0, 86400 * 366, &a->roll_seconds);
     case OPT_ROLL_RECORDS: return int_value(c, v, 0, 1 << 30, roll_records);
     case 'k': return int_value(c, v, 1, 100000, &a->topk);
-    case 't': return int_value(c, v, 1, 1024, &a->threads);
+    case 't': return int_value(c, v, 1, 1024, &a->model.threads);
     case OPT_PP_THREADS: return int_value(c, v, 0, 1024, &a->pp_threads);
     case OPT_POLL_MS: return int_value(c, v, 1, 86400000, &a->poll_ms);
     case OPT_STATS: return int_value(c, v, 1, 86400, &a->stats_seconds);
@@ -170,7 +173,7 @@ int watch_args_parse(int argc, char **argv, watch_args *a)
 {
     pp_args pa = pp_args_init();
     memset(a, 0, sizeof *a);
-    a->device = "cpu";
+    a->model = cli_model_args_init();
     a->batch = DEFAULT_BATCH;
     a->window_ms = DEFAULT_WINDOW_MS;
     a->roll_seconds = DEFAULT_ROLL_SECONDS;
@@ -200,6 +203,8 @@ int watch_args_parse(int argc, char **argv, watch_args *a)
             return 1;
         }
         int r = pp_args_option(&pa, c, optarg, WATCH_PROG);
+        if (r == 0)
+            r = cli_model_args_option(&a->model, c, optarg, WATCH_PROG);
         if (r < 0 || (r == 0 && apply_option(a, c, optarg, &roll_records, &compact)))
             return -1;
     }

@@ -3,6 +3,7 @@
 #define IMGCLASS_WATCH_ARGS_H
 
 #include "input_watch.h"
+#include "model_args.h"
 #include "pp_options.h"
 #include "result_output.h"
 
@@ -10,9 +11,10 @@
 #include <stdint.h>
 
 typedef struct watch_args {
-    const char *model_path, *labels_path, *device;
+    const char *model_path, *labels_path;
+    cli_model_args model; /* --device, --threads, --precision */
     const char *input, *output, *state;
-    int batch, window_ms, topk, threads, pp_threads;
+    int batch, window_ms, topk, pp_threads;
     int roll_seconds;
     long roll_records;
     out_format format;

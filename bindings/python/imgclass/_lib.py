@@ -78,6 +78,7 @@ class ModelOptions(ctypes.Structure):
         ("qengine", ctypes.c_char_p),
         ("max_model_bytes", ctypes.c_uint64),
         ("max_gzip_ratio", ctypes.c_uint),
+        ("precision", ctypes.c_int),  # imgclass_precision: 0 float32, 1 bf16
     ]
 
 
@@ -271,6 +272,7 @@ _PROTOTYPES = {
     "imgclass_model_device": (ctypes.c_char_p, [_VP]),
     "imgclass_model_is_quantized": (_INT, [_VP]),
     "imgclass_model_qengine": (ctypes.c_char_p, [_VP]),
+    "imgclass_model_precision": (ctypes.c_char_p, [_VP]),
     "imgclass_model_label": (ctypes.c_char_p, [_VP, _INT]),
     "imgclass_model_label_id": (ctypes.c_char_p, [_VP, _INT]),
     "imgclass_model_has_recipe": (_INT, [_VP]),

@@ -80,6 +80,7 @@ static void fake_describe(const ic_engine *engine, ic_engine_description *out)
     out->quantized = 0;
     out->qengine = NULL;
     out->optimize = 0;
+    out->bfloat16 = 0;
 }
 
 static imgclass_status fake_set_num_threads(int n)
