@@ -194,8 +194,9 @@ $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 $(BUILD)/examples/serve/page_html.o: $(BUILD)/examples/serve/page_html.c
 	$(CC) -std=c11 $(OPT) $(SAN) -c $< -o $@
 
+# imgclass-watch: libmicrohttpd for its /metrics (--metrics-listen).
 $(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
+	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
 
 # Only include/ on the include path: the examples may use nothing else.
 $(BUILD)/examples/api/%: examples/api/%.c $(STLIB)
