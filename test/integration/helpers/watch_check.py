@@ -703,8 +703,14 @@ def scenario_metrics(build, models, tmp):
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
     busy.listen(1)
-    p = subprocess.run(watch + PP + ["--metrics-listen", "127.0.0.1:%d" % busy.getsockname()[1]],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=START_TIMEOUT)
+    try:
+        p = subprocess.run(watch + PP + ["--metrics-listen",
+                                         "127.0.0.1:%d" % busy.getsockname()[1]],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           timeout=START_TIMEOUT)
+    except subprocess.TimeoutExpired as e:
+        fail("--metrics-listen on a busy port: still running after %ds; %s"
+             % (START_TIMEOUT, e.stderr))
     busy.close()
     if p.returncode != 1 or b"cannot listen" not in p.stderr:
         fail("--metrics-listen on a busy port: exit %d, %s" % (p.returncode, p.stderr))
