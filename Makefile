@@ -194,8 +194,9 @@ $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 $(BUILD)/examples/serve/page_html.o: $(BUILD)/examples/serve/page_html.c
 	$(CC) -std=c11 $(OPT) $(SAN) -c $< -o $@
 
+# imgclass-watch: libmicrohttpd for its /metrics (--metrics-listen).
 $(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
+	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
 
 # Only include/ on the include path: the examples may use nothing else.
 $(BUILD)/examples/api/%: examples/api/%.c $(STLIB)
@@ -210,7 +211,7 @@ $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 # as the programs do (a test never #includes a program's .c file).
 $(BUILD)/test/test_cli_escape: \
     $(addprefix $(BUILD)/examples/common/,cli_args.o pp_options.o text_escape.o torchvision_presets.o)
-$(BUILD)/test/test_serve: $(BUILD)/examples/common/text_escape.o \
+$(BUILD)/test/test_serve: $(addprefix $(BUILD)/examples/common/,prom_text.o text_escape.o) \
     $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o router.o)
 $(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,durable_io.o journal.o \
     key_set.o)

@@ -9,7 +9,9 @@
  * batch (by why the batch was cut), the largest batch seen, failed images,
  * queue depth and capacity, a latency histogram and recent quantiles, and
  * HTTP responses by status code. Every figure except the largest batch and
- * the HTTP counts comes from imgclass_pipeline_stats_get(). */
+ * the HTTP counts comes from imgclass_pipeline_stats_get(); the imgclass_*
+ * families of the pipeline are written by examples/common/prom_text.c,
+ * which imgclass-watch's /metrics shares. */
 #ifndef IMGCLASS_SERVE_METRICS_H
 #define IMGCLASS_SERVE_METRICS_H
 

@@ -1,6 +1,7 @@
 /* GET /metrics on the metrics address. */
 #include "server.h"
 
+#include "prom_text.h"
 #include "router.h"
 
 #include <string.h>
@@ -44,6 +45,6 @@ enum MHD_Result http_metrics_handler(void *cls, struct MHD_Connection *connectio
         http.responses[i] = atomic_load(&s->responses[i]);
     size_t len = 0;
     char *text = metrics_render(ms, n, &http, &len);
-    return server_reply(s, connection, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
+    return server_reply(s, connection, 200, PROM_CONTENT_TYPE, text, len,
                         NULL, 0);
 }

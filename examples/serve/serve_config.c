@@ -2,6 +2,7 @@
 #include "serve_config.h"
 
 #include "cli_args.h"
+#include "net_address.h"
 #include "pp_options.h"
 
 #include <arpa/inet.h>
@@ -83,46 +84,6 @@ static int parse_model(serve_config *cfg, const char *spec)
         }
     cfg->num_models++;
     return 0;
-}
-
-int serve_parse_address(const char *s, struct sockaddr_storage *out, size_t *out_len)
-{
-    char host[64];
-    const char *port_s;
-    memset(out, 0, sizeof *out);
-    if (s[0] == '[') {
-        const char *end = strchr(s, ']');
-        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof host)
-            return -1;
-        memcpy(host, s + 1, (size_t)(end - s - 1));
-        host[end - s - 1] = '\0';
-        port_s = end + 2;
-    } else {
-        const char *colon = strrchr(s, ':');
-        if (!colon || (size_t)(colon - s) >= sizeof host)
-            return -1;
-        memcpy(host, s, (size_t)(colon - s));
-        host[colon - s] = '\0';
-        port_s = colon + 1;
-    }
-    int port;
-    if (cli_parse_int(port_s, 0, 65535, &port))
-        return -1;
-    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)port);
-        *out_len = sizeof *v4;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)port);
-        *out_len = sizeof *v6;
-        return 0;
-    }
-    return -1;
 }
 
 static int set_string(char **field, const char *value)
@@ -222,14 +183,14 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
         } else if (c == OPT_LISTEN) {
             struct sockaddr_storage ss;
             size_t len;
-            if (serve_parse_address(v, &ss, &len))
+            if (net_parse_address(v, &ss, &len))
                 return bad("--listen (want ADDR:PORT, numeric)", v);
             if (set_string(&cfg->listen, v))
                 return -1;
         } else if (c == OPT_METRICS_LISTEN) {
             struct sockaddr_storage ss;
             size_t len;
-            if (serve_parse_address(v, &ss, &len))
+            if (net_parse_address(v, &ss, &len))
                 return bad("--metrics-listen (want ADDR:PORT, numeric)", v);
             if (set_string(&cfg->metrics_listen, v))
                 return -1;

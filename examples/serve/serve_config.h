@@ -46,10 +46,4 @@ typedef struct serve_config {
 int serve_config_parse(serve_config *cfg, int argc, char **argv);
 void serve_config_free(serve_config *cfg);
 
-/* Splits "ADDR:PORT" ("127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0") into a
- * socket address. 0 on success, -1 when it is not a numeric address and a
- * port (no name lookups: the operator says exactly where to listen). */
-struct sockaddr_storage;
-int serve_parse_address(const char *s, struct sockaddr_storage *out, size_t *out_len);
-
 #endif

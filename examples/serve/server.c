@@ -1,6 +1,7 @@
 /* Daemon lifecycle and replies; see server.h. */
 #include "server.h"
 
+#include "net_address.h"
 #include "responses.h"
 
 #include <arpa/inet.h>
@@ -80,23 +81,15 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void describe(struct MHD_Daemon *d, const struct sockaddr_storage *ss, char *out,
                      size_t n)
 {
-    char host[INET6_ADDRSTRLEN] = "?";
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    unsigned port = info ? info->port : 0;
-    if (ss->ss_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, host, sizeof host);
-        snprintf(out, n, "http://[%s]:%u", host, port);
-    } else {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, sizeof host);
-        snprintf(out, n, "http://%s:%u", host, port);
-    }
+    net_address_url(ss, info ? info->port : 0, out, n);
 }
 
 static struct MHD_Daemon *start_daemon(server *s, const char *address, int api,
                                        struct sockaddr_storage *ss)
 {
     size_t len;
-    if (serve_parse_address(address, ss, &len)) {
+    if (net_parse_address(address, ss, &len)) {
         fprintf(stderr, "imgclass-serve: invalid address '%s'\n", address);
         return NULL;
     }

@@ -42,10 +42,15 @@ int path_list_push(path_list *list, const char *path)
         if (!items)
             return -1;
         list->items = items;
+        int64_t *found = realloc(list->found_ns, cap * sizeof *found);
+        if (!found)
+            return -1;
+        list->found_ns = found;
         list->cap = cap;
     }
     if (!(list->items[list->count] = strdup(path)))
         return -1;
+    list->found_ns[list->count] = clock_mono_ns();
     list->count++;
     return 0;
 }
@@ -61,7 +66,9 @@ void path_list_free(path_list *list)
 {
     path_list_clear(list);
     free(list->items);
+    free(list->found_ns);
     list->items = NULL;
+    list->found_ns = NULL;
     list->cap = 0;
 }
 

@@ -18,13 +18,16 @@
 #define IMGCLASS_WATCH_INPUT_WATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct path_list {
     char **items; /* owned */
+    int64_t *found_ns; /* the monotonic instant each was found (the backlog's age) */
     size_t count, cap;
 } path_list;
 
-int path_list_push(path_list *list, const char *path); /* copies; 0 or -1 (memory) */
+/* Appends a copy of path, found now. 0, or -1 out of memory. */
+int path_list_push(path_list *list, const char *path);
 void path_list_clear(path_list *list);
 void path_list_free(path_list *list);
 

@@ -6,10 +6,13 @@
  *   rolls committed in the journal)
  *
  * The main thread owns every file; the pipeline's callback only formats a
- * record and queues it, so an fsync never holds up a forward pass. */
+ * record and queues it, so an fsync never holds up a forward pass. What it
+ * has in hand is published to watch_metrics (GET /metrics on its own thread
+ * with --metrics-listen, and the systemd STATUS= line). */
 #include "input_watch.h"
 #include "journal.h"
 #include "key_set.h"
+#include "metrics_server.h"
 #include "model_open.h"
 #include "part_writer.h"
 #include "pp_options.h"
@@ -17,6 +20,7 @@
 #include "service_notify.h"
 #include "text_escape.h"
 #include "watch_args.h"
+#include "watch_metrics.h"
 
 #include <imgclass.h>
 
@@ -37,6 +41,8 @@
 #define SUBMIT_CHUNK 64
 #define RETRY_MIN_MS 500
 #define RETRY_MAX_MS 10000
+/* How often the STATUS= sentence is refreshed (when it has changed). */
+#define STATUS_EVERY_NS 2000000000LL
 
 /* ---- signals ------------------------------------------------------------------ */
 
@@ -91,20 +97,24 @@ static int install_signals(void)
 
 /* ---- results: from the pipeline's callback to the main thread ------------------- */
 
-/* One input on its way through the pipeline (the submit's user pointer). */
+/* One input on its way through the pipeline (the submit's user pointer),
+ * then its record on the way to its part. The record is part of it, so the
+ * callback allocates nothing it could fail to get but the text. */
 typedef struct inflight {
+    /* set by the main thread before the submit */
     char *path, *key;
     int64_t mtime_ns;
-} inflight;
-
-typedef struct done_record {
-    struct done_record *next;
-    inflight *in;
-    char *text; /* the formatted record */
+    int64_t found_ns; /* when the input was found (the backlog's age) */
+    /* main thread only: the inputs not yet drained, in the order taken
+     * (which is the order found), so the oldest is first */
+    struct inflight *older, *newer;
+    /* set by the callback, read by the main thread after the lock */
+    struct inflight *next_done;
+    char *text; /* the formatted record; NULL: out of memory */
     size_t len;
     int64_t time_ns;
     int failed;
-} done_record;
+} inflight;
 
 typedef struct watcher {
     const watch_args *args;
@@ -114,12 +124,16 @@ typedef struct watcher {
     key_set keys;
     /* the queue the callback fills */
     pthread_mutex_t lock;
-    done_record *head, **tail;
+    inflight *head, **tail;
     int wake[2];
-    int out_of_memory; /* the callback could not format a record */
     /* main thread only */
+    int out_of_memory; /* a record could not be formatted: stop, commit nothing more */
+    path_list todo;    /* paths found */
+    size_t next;       /* the first of todo not yet taken */
+    inflight *oldest, *newest; /* not yet drained */
     long inflight, taken, failed;
     int64_t started_mono;
+    watch_metrics metrics; /* what it publishes */
 } watcher;
 
 static void free_inflight(inflight *in)
@@ -127,6 +141,7 @@ static void free_inflight(inflight *in)
     if (in) {
         free(in->path);
         free(in->key);
+        free(in->text);
         free(in);
     }
 }
@@ -164,11 +179,12 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
 {
     watcher *w = ctx;
     inflight *in = r->user;
-    done_record *d = calloc(1, sizeof *d);
     char stamp[40];
     int64_t t = w->args->partition_mtime ? in->mtime_ns : clock_real_ns();
     format_time(t, stamp);
-    FILE *mem = d ? open_memstream(&d->text, &d->len) : NULL;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
     if (mem) {
         if (w->args->format == OUT_TEXT)
             write_seed_text(mem, in->path, r);
@@ -177,30 +193,51 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
         else
             write_failure_timed(mem, w->args->format, in->path, stamp, r->error);
         if (fclose(mem) != 0) {
-            free(d->text);
-            d->text = NULL;
+            free(text);
+            text = NULL;
         }
     }
+    /* Without a text (out of memory) the main thread stops without
+     * committing it, so the next start takes it again. */
+    in->text = text;
+    in->len = len;
+    in->time_ns = t;
+    in->failed = r->status != IMGCLASS_OK;
+    watch_metrics_batch(&w->metrics, r->batch_size);
     pthread_mutex_lock(&w->lock);
-    if (!d || !d->text) {
-        /* Nothing can be written for it: the main thread stops without
-         * committing it, so the next start takes it again. */
-        w->out_of_memory = 1;
-        free(d);
-        d = NULL;
-    }
-    if (d) {
-        d->in = in;
-        d->time_ns = t;
-        d->failed = r->status != IMGCLASS_OK;
-        *w->tail = d;
-        w->tail = &d->next;
-    }
+    in->next_done = NULL;
+    *w->tail = in;
+    w->tail = &in->next_done;
     pthread_mutex_unlock(&w->lock);
-    if (!d)
-        free_inflight(in);
     char c = 0;
     (void)!write(w->wake[1], &c, 1);
+}
+
+static void unlink_inflight(watcher *w, inflight *in)
+{
+    *(in->older ? &in->older->newer : &w->oldest) = in->newer;
+    *(in->newer ? &in->newer->older : &w->newest) = in->older;
+}
+
+/* The figures of watch_metrics.h, from what the main thread has in hand:
+ * called whenever one of them may have changed. */
+static void publish(watcher *w)
+{
+    watch_figures f;
+    size_t queued = w->todo.count - w->next;
+    long pending = w->writer ? part_writer_pending_records(w->writer) : 0;
+    f.backlog = (long)queued + w->inflight + pending;
+    /* The oldest of the three stages (each holds its inputs in the order
+     * found, but records leave the pipeline in any order). */
+    int64_t oldest = w->writer ? part_writer_oldest_found(w->writer) : -1;
+    if (w->oldest && (oldest < 0 || w->oldest->found_ns < oldest))
+        oldest = w->oldest->found_ns;
+    if (queued && (oldest < 0 || w->todo.found_ns[w->next] < oldest))
+        oldest = w->todo.found_ns[w->next];
+    f.oldest_found_ns = oldest;
+    f.parts_rolled = w->writer ? part_writer_rolled_parts(w->writer) : 0;
+    f.records_written = w->writer ? part_writer_committed_records(w->writer) : 0;
+    watch_metrics_publish(&w->metrics, &f);
 }
 
 /* Moves the finished records into their parts. 0, or -1 out of memory. */
@@ -208,32 +245,34 @@ static int drain_results(watcher *w)
 {
     drain_fd(w->wake[0]);
     pthread_mutex_lock(&w->lock);
-    done_record *d = w->head;
+    inflight *d = w->head;
     w->head = NULL;
     w->tail = &w->head;
-    int oom = w->out_of_memory;
     pthread_mutex_unlock(&w->lock);
-    int rc = oom ? -1 : 0;
+    int rc = 0;
     while (d) {
-        done_record *next = d->next;
-        if (rc == 0 && part_writer_add(w->writer, d->time_ns, d->text, d->len, d->in->key,
-                                       d->failed))
+        inflight *next = d->next_done;
+        if (!d->text)
+            w->out_of_memory = 1;
+        else if (!w->out_of_memory && rc == 0 &&
+                 part_writer_add(w->writer, d->time_ns, d->text, d->len, d->key, d->failed,
+                                 d->found_ns))
             rc = -1;
         w->failed += d->failed;
         w->inflight--;
-        free_inflight(d->in);
-        free(d->text);
-        free(d);
+        unlink_inflight(w, d);
+        free_inflight(d);
         d = next;
     }
-    return rc;
+    publish(w);
+    return w->out_of_memory ? -1 : rc;
 }
 
 /* ---- taking inputs --------------------------------------------------------------- */
 
-/* Submits `path` unless it is not a regular file or already taken (same
- * key). 0, or -1 on a fatal error (printed). */
-static int take(watcher *w, const char *path)
+/* Submits `path` (found at found_ns) unless it is not a regular file or
+ * already taken (same key). 0, or -1 on a fatal error (printed). */
+static int take(watcher *w, const char *path, int64_t found_ns)
 {
     struct stat st;
     if (stat(path, &st) || !S_ISREG(st.st_mode))
@@ -253,14 +292,21 @@ static int take(watcher *w, const char *path)
     }
     in->key = key;
     in->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    in->found_ns = found_ns;
     if (key_set_put(&w->keys, key, KEY_PENDING)) {
         free_inflight(in);
         goto oom;
     }
+    /* Linked before the submit: once submitted, the callback owns the
+     * fields it sets. */
+    in->older = w->newest;
+    *(w->newest ? &w->newest->newer : &w->oldest) = in;
+    w->newest = in;
     imgclass_input input = {IMGCLASS_INPUT_PATH, in->path, NULL, 0, NULL};
     if (imgclass_pipeline_submit(w->pipeline, &input, in, 0, NULL) != IMGCLASS_OK) {
         fprintf(stderr, PROG ": cannot submit %s: %s\n", path, imgclass_last_error());
         key_set_remove(&w->keys, key);
+        unlink_inflight(w, in);
         free_inflight(in);
         return -1;
     }
@@ -322,7 +368,9 @@ static int roll_with_retry(watcher *w, int all)
 {
     int delay = RETRY_MIN_MS;
     for (int attempt = 1;; attempt++) {
-        if (part_writer_roll(w->writer, clock_mono_ns(), all) == 0)
+        int rolled = part_writer_roll(w->writer, clock_mono_ns(), all);
+        publish(w);
+        if (rolled == 0)
             return 0;
         if (stop_signals && !all)
             return 0;
@@ -342,10 +390,22 @@ static int roll_with_retry(watcher *w, int all)
     }
 }
 
-static int run(watcher *w, input_watch *iw, path_list *todo)
+/* The STATUS= sentence, sent when it differs from the last one sent. */
+static void update_status(watcher *w, char last[256])
+{
+    char sentence[256], msg[300];
+    watch_metrics_status(&w->metrics, sentence, sizeof sentence);
+    if (!strcmp(sentence, last))
+        return;
+    snprintf(msg, sizeof msg, "STATUS=%s", sentence);
+    (void)service_notify(msg); /* a failure was reported once, at READY=1 */
+    snprintf(last, 256, "%s", sentence);
+}
+
+static int run(watcher *w, input_watch *iw)
 {
     const watch_args *a = w->args;
-    size_t next = 0; /* first path of todo not yet taken */
+    path_list *todo = &w->todo;
     double last_stats_t = 0;
     long last_stats_taken = 0;
     int64_t next_stats = a->stats_seconds ? clock_mono_ns() + a->stats_seconds * 1000000000LL : -1;
@@ -353,10 +413,19 @@ static int run(watcher *w, input_watch *iw, path_list *todo)
      * a loop that stops turning gets the service restarted. */
     const int64_t watchdog_ns = (int64_t)(service_watchdog_usec() / 2) * 1000;
     int64_t next_ping = watchdog_ns ? clock_mono_ns() : -1;
+    /* Under a service manager, the figures in one sentence every few
+     * seconds (the first at once). */
+    char last_status[256] = "";
+    int64_t next_status = getenv("NOTIFY_SOCKET") ? clock_mono_ns() : -1;
+    publish(w);
     for (;;) {
         if (next_ping >= 0 && clock_mono_ns() >= next_ping) {
             service_notify("WATCHDOG=1");
             next_ping = clock_mono_ns() + watchdog_ns;
+        }
+        if (next_status >= 0 && clock_mono_ns() >= next_status) {
+            update_status(w, last_status);
+            next_status = clock_mono_ns() + STATUS_EVERY_NS;
         }
         if (stop_signals)
             break;
@@ -366,35 +435,41 @@ static int run(watcher *w, input_watch *iw, path_list *todo)
             if (drain_results(w) || roll_with_retry(w, 1))
                 return -1;
         }
-        for (size_t n = 0; next < todo->count && n < SUBMIT_CHUNK && !stop_signals; n++, next++)
-            if (take(w, todo->items[next]))
+        for (size_t n = 0; w->next < todo->count && n < SUBMIT_CHUNK && !stop_signals; n++) {
+            size_t i = w->next++;
+            if (take(w, todo->items[i], todo->found_ns[i]))
                 return -1;
-        if (next == todo->count) {
+            publish(w);
+        }
+        if (w->next == todo->count) {
             path_list_clear(todo);
-            next = 0;
+            w->next = 0;
         }
         if (drain_results(w))
             goto oom;
-        if (a->once && next == todo->count && w->inflight == 0)
+        if (a->once && w->next == todo->count && w->inflight == 0)
             return 0;
-        if (a->once && next == todo->count) {
+        if (a->once && w->next == todo->count) {
             /* Everything is submitted: cut the last window now. */
             if (imgclass_pipeline_flush(w->pipeline) != IMGCLASS_OK)
                 return -1;
             continue;
         }
-        if (part_writer_roll(w->writer, clock_mono_ns(), 0) && roll_with_retry(w, 0))
+        int rolled = part_writer_roll(w->writer, clock_mono_ns(), 0);
+        publish(w);
+        if (rolled && roll_with_retry(w, 0))
             return -1;
         if (next_stats >= 0 && clock_mono_ns() >= next_stats) {
             print_stats(w, &last_stats_t, &last_stats_taken);
             next_stats += a->stats_seconds * 1000000000LL;
         }
-        if (next < todo->count)
+        if (w->next < todo->count)
             continue; /* more to submit first */
         int timeout = min_timeout(ms_until(part_writer_next_deadline(w->writer)),
                                   input_watch_timeout_ms(iw));
         timeout = min_timeout(timeout, ms_until(next_stats));
         timeout = min_timeout(timeout, ms_until(next_ping));
+        timeout = min_timeout(timeout, ms_until(next_status));
         struct pollfd fds[3] = {{signal_pipe[0], POLLIN, 0}, {w->wake[0], POLLIN, 0},
                                 {input_watch_fd(iw), POLLIN, 0}};
         int nfds = input_watch_fd(iw) >= 0 ? 3 : 2;
@@ -405,6 +480,7 @@ static int run(watcher *w, input_watch *iw, path_list *todo)
         drain_fd(signal_pipe[0]);
         if (input_watch_collect(iw, todo))
             goto oom;
+        publish(w);
     }
     return 0;
 oom:
@@ -460,9 +536,15 @@ int main(int argc, char **argv)
     w.wake[0] = w.wake[1] = -1;
     w.tail = &w.head;
     pthread_mutex_init(&w.lock, NULL);
+    if (watch_metrics_init(&w.metrics)) {
+        fprintf(stderr, PROG ": cannot create a lock\n");
+        pthread_mutex_destroy(&w.lock);
+        watch_args_free(&a);
+        return 1;
+    }
     imgclass_model *model = NULL;
     input_watch *iw = NULL;
-    path_list todo = {0};
+    metrics_server *metrics = NULL;
     char **parts = NULL;
     size_t nparts = 0;
     char err[512];
@@ -521,19 +603,23 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": %s\n", imgclass_last_error());
         goto done;
     }
+    w.metrics.pipeline = w.pipeline;
     watch_mode mode_used;
     w.started_mono = clock_mono_ns();
-    if (!(iw = input_watch_start(a.input, a.mode, a.poll_ms, &todo, &mode_used)))
+    if (!(iw = input_watch_start(a.input, a.mode, a.poll_ms, &w.todo, &mode_used)))
+        goto done;
+    publish(&w);
+    if (a.metrics_listen && !(metrics = metrics_server_start(a.metrics_listen, &w.metrics)))
         goto done;
     fprintf(stderr, PROG ": %s %s -> %s (%zu committed before, %zu files found)\n",
             a.once ? "classifying" : mode_used == WATCH_POLL ? "polling" : "watching", a.input,
-            a.output, w.keys.count, todo.count);
+            a.output, w.keys.count, w.todo.count);
     char ready[4160];
     snprintf(ready, sizeof ready, "READY=1\nSTATUS=%s %s", a.once ? "classifying" : "watching",
              a.input);
     if (service_notify(ready) != 0)
         fprintf(stderr, PROG ": NOTIFY_SOCKET: %s\n", strerror(errno));
-    int rc = run(&w, iw, &todo);
+    int rc = run(&w, iw);
     service_notify("STOPPING=1\nSTATUS=finishing the window, finalizing the parts");
     if (shut_down(&w) == 0 && rc == 0)
         status = a.once && w.failed ? 2 : 0;
@@ -544,27 +630,29 @@ int main(int argc, char **argv)
             part_writer_committed_records(w.writer), part_writer_rolled_parts(w.writer));
 
 done:
+    /* First, while everything it reads is there. */
+    metrics_server_stop(metrics);
     /* Delivers anything still in flight into the queue, which is freed
      * below uncommitted: the next start takes those inputs again. */
     imgclass_pipeline_free(w.pipeline);
     part_writer_free(w.writer);
     input_watch_free(iw);
-    path_list_free(&todo);
+    path_list_free(&w.todo);
     for (size_t i = 0; i < nparts; i++)
         free(parts[i]);
     free(parts);
     journal_close(w.journal);
     key_set_free(&w.keys);
     imgclass_model_free(model);
-    /* Records nobody drained (a failure before the writer existed). */
-    while (w.head) {
-        done_record *d = w.head;
-        w.head = d->next;
-        free_inflight(d->in);
-        free(d->text);
-        free(d);
+    /* Inputs taken and never drained (a stop on an error): with the
+     * pipeline gone, each is in this list, delivered or not. */
+    while (w.oldest) {
+        inflight *in = w.oldest;
+        w.oldest = in->newer;
+        free_inflight(in);
     }
     pthread_mutex_destroy(&w.lock);
+    watch_metrics_destroy(&w.metrics);
     for (int i = 0; i < 2; i++) {
         if (w.wake[i] >= 0)
             close(w.wake[i]);

@@ -36,6 +36,7 @@ typedef struct part {
     size_t nkeys, keys_cap;
     long records, errors;
     int64_t opened_mono, opened_real;
+    int64_t oldest_found; /* the earliest found_ns of its records */
 } part;
 
 struct part_writer {
@@ -241,7 +242,7 @@ static int part_full(const part_writer *w, const part *p)
 }
 
 int part_writer_add(part_writer *w, int64_t time_ns, const char *record, size_t len,
-                    const char *key, int failed)
+                    const char *key, int failed, int64_t found_ns)
 {
     char partition[32];
     partition_of(time_ns, partition);
@@ -287,6 +288,8 @@ int part_writer_add(part_writer *w, int64_t time_ns, const char *record, size_t 
     p->nkeys++;
     memcpy(p->data + p->len, record, len);
     p->len += len;
+    if (p->records == 0 || found_ns < p->oldest_found)
+        p->oldest_found = found_ns;
     p->records++;
     p->errors += failed != 0;
     if (!p->broken && p->len - p->fed >= WRITE_THROUGH_BYTES && part_flush(p, 0, w->o.gzip))
@@ -380,6 +383,15 @@ long part_writer_pending_records(const part_writer *w)
     for (size_t i = 0; i < w->nparts; i++)
         n += w->parts[i]->records;
     return n;
+}
+
+int64_t part_writer_oldest_found(const part_writer *w)
+{
+    int64_t oldest = -1;
+    for (size_t i = 0; i < w->nparts; i++)
+        if (w->parts[i]->records > 0 && (oldest < 0 || w->parts[i]->oldest_found < oldest))
+            oldest = w->parts[i]->oldest_found;
+    return oldest;
 }
 
 long part_writer_rolled_parts(const part_writer *w)

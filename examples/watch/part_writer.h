@@ -43,9 +43,10 @@ part_writer *part_writer_new(const part_writer_options *options, journal *j, key
 
 /* Adds one formatted record (len bytes, ending with '\n') of the input
  * `key` at time_ns (nanoseconds since the epoch, UTC) to its partition's
- * part. 0, or -1 when out of memory. */
+ * part. found_ns is the monotonic instant its input was found (for
+ * part_writer_oldest_found()). 0, or -1 when out of memory. */
 int part_writer_add(part_writer *w, int64_t time_ns, const char *record, size_t len,
-                    const char *key, int failed);
+                    const char *key, int failed, int64_t found_ns);
 
 /* Rolls the parts that are due at monotonic instant now_ns, or every open
  * part when `all`. 0 when every roll it tried succeeded; -1 when one failed
@@ -58,6 +59,8 @@ int64_t part_writer_next_deadline(const part_writer *w);
 /* Open parts, and records in them. */
 size_t part_writer_open_parts(const part_writer *w);
 long part_writer_pending_records(const part_writer *w);
+/* The earliest found_ns of the records in open parts, or -1 if none. */
+int64_t part_writer_oldest_found(const part_writer *w);
 /* Totals since start: parts rolled, records committed. */
 long part_writer_rolled_parts(const part_writer *w);
 long part_writer_committed_records(const part_writer *w);

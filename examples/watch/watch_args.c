@@ -2,11 +2,13 @@
 #include "watch_args.h"
 
 #include "cli_args.h"
+#include "net_address.h"
 #include "pp_options.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define DEFAULT_BATCH 8
 #define DEFAULT_WINDOW_MS 100
@@ -52,6 +54,10 @@ static void usage(FILE *out)
             "      --poll             poll the folder instead of using inotify\n"
             "      --poll-ms T        polling interval (default %d)\n"
             "      --stats S          print throughput and queue depth every S seconds\n"
+            "      --metrics-listen ADDR:PORT  serve Prometheus metrics at GET /metrics\n"
+            "                         there (numeric; port 0: any free port; default: none;\n"
+            "                         a loopback address such as 127.0.0.1:9108 keeps it\n"
+            "                         local)\n"
             "      --compact-bytes N  compact the journal once it exceeds N bytes and twice\n"
             "                         its last compacted size (default 4194304)\n\n",
             DEFAULT_POLL_MS);
@@ -76,6 +82,7 @@ enum {
     OPT_POLL_MS,
     OPT_STATS,
     OPT_COMPACT_BYTES,
+    OPT_METRICS_LISTEN,
     OPT_GZIP,
     OPT_ONCE,
     OPT_POLL,
@@ -107,6 +114,7 @@ static const struct option long_options[] = {
     {"poll-ms", required_argument, NULL, OPT_POLL_MS},
     {"stats", required_argument, NULL, OPT_STATS},
     {"compact-bytes", required_argument, NULL, OPT_COMPACT_BYTES},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
     PP_ARGS_LONG_OPTIONS,
     MODEL_ARGS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -165,6 +173,17 @@ static int apply_option(watch_args *a, int c, const char *v, int *roll_records, 
     case OPT_POLL_MS: return int_value(c, v, 1, 86400000, &a->poll_ms);
     case OPT_STATS: return int_value(c, v, 1, 86400, &a->stats_seconds);
     case OPT_COMPACT_BYTES: return int_value(c, v, 1, 1 << 30, compact);
+    case OPT_METRICS_LISTEN: {
+        struct sockaddr_storage ss;
+        size_t len;
+        if (net_parse_address(v, &ss, &len)) {
+            fprintf(stderr, WATCH_PROG ": bad --metrics-listen '%s' (want ADDR:PORT, numeric)\n",
+                    v);
+            return -1;
+        }
+        a->metrics_listen = v;
+        return 0;
+    }
     }
     return -1; /* not reached: every code of the table is handled */
 }

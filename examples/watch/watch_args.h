@@ -24,6 +24,7 @@ typedef struct watch_args {
     watch_mode mode;
     int poll_ms;
     int stats_seconds; /* 0: no --stats */
+    const char *metrics_listen; /* --metrics-listen ADDR:PORT, or NULL: no /metrics */
     uint64_t compact_bytes;
     pp_args pa; /* the preprocessing options given, applied to the model's recipe */
     imgclass_decode_options decode; /* --exif-transpose */

@@ -60,6 +60,24 @@ class Listener:
             except socket.timeout:
                 return False
 
+    def wait_match(self, pattern, timeout):
+        """The first line of the datagrams (so far, or arriving within
+        timeout) that matches the regular expression `pattern`, or None."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for m in self.messages:
+                for line in m.split("\n"):
+                    if re.fullmatch(pattern, line):
+                        return line
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except socket.timeout:
+                return None
+
 
 def start(cmd, listener, watchdog_usec):
     env = dict(os.environ, NOTIFY_SOCKET=listener.env_value, WATCHDOG_USEC=str(watchdog_usec))

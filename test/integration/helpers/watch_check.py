@@ -21,14 +21,23 @@ SCENARIO is one of:
   crash     600 images arriving over 20 s, SIGKILL at 10 random moments with
             restarts; afterwards every input exactly once in finalized parts
             with the top-1 of `imgclass classify`, no in-progress file left
+  metrics   --metrics-listen 127.0.0.1:0: the exposition parses (HELP and
+            TYPE before every family, "name{labels} value" samples, counters
+            _total, cumulative histogram buckets); images held back by their
+            window raise the backlog and its age while nothing is classified,
+            the full batch classifies them and the corrupt one fails, SIGHUP
+            rolls the part (parts rolled 1, backlog 0); the STATUS= sentence
+            says the same; bad and busy addresses are errors
 Prints "ok: ..." per check; exits 1 on the first failure.
 """
 import gzip
+import http.client
 import json
 import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -94,14 +103,14 @@ def put(path, data, how="rename", mtime=None):
 # ---------------------------------------------------------------- the program
 
 class Watcher:
-    def __init__(self, build, models, inp, out, *extra, preexec=None):
+    def __init__(self, build, models, inp, out, *extra, preexec=None, env=None):
         self.errpath = out.rstrip("/") + ".stderr.%d" % time.monotonic_ns()
         self.err = open(self.errpath, "wb")
         cmd = [os.path.join(build, "imgclass-watch"), "--model",
                os.path.join(models, "tiny.pt")] + PP + ["--input", inp, "--output", out] + \
             list(extra)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err,
-                                     preexec_fn=preexec)
+                                     preexec_fn=preexec, env=env)
 
     def stderr(self):
         with open(self.errpath, "rb") as f:
@@ -571,6 +580,217 @@ def scenario_crash(build, models, tmp):
     journal = os.path.join(out, "_imgclass_watch_state", "journal")
     ok("journal %d bytes after compaction" % os.path.getsize(journal))
     check_against_classify(build, models, recs)
+
+
+# ---------------------------------------------------------------- metrics
+
+METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+SAMPLE_RE = re.compile(r'^(%s)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (\S+)$'
+                       % METRIC_NAME)
+HEADER_RE = re.compile(r"^# (HELP|TYPE) (%s) (.+)$" % METRIC_NAME)
+
+
+def http_get(port, path="/metrics", method="GET"):
+    """(status, content type, body) of one request to 127.0.0.1:port."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path)
+        r = conn.getresponse()
+        return r.status, r.getheader("Content-Type", ""), r.read().decode()
+    finally:
+        conn.close()
+
+
+def parse_exposition(text):
+    """{"name{labels}": value} of a Prometheus text exposition (format
+    0.0.4); fails on a line that is neither a HELP, a TYPE nor a sample
+    line, on a sample whose family has no HELP and TYPE before it, on a
+    counter not named *_total, on a repeated sample, and on histogram
+    buckets that are not cumulative or disagree with _count."""
+    helps, types, values = set(), {}, {}
+    for line in text.splitlines():
+        m = HEADER_RE.match(line)
+        if m:
+            kind, name, rest = m.groups()
+            if kind == "HELP":
+                helps.add(name)
+            elif rest not in ("counter", "gauge", "histogram", "summary", "untyped"):
+                fail("TYPE %s %s: not a metric type" % (name, rest))
+            elif rest == "counter" and not name.endswith("_total"):
+                fail("counter %s does not end in _total" % name)
+            else:
+                types[name] = rest
+            continue
+        m = SAMPLE_RE.match(line)
+        if not m:
+            fail("not a sample line: %r" % line)
+        name, labels, value = m.groups()
+        family = name
+        for suffix in ("_bucket", "_sum", "_count"):
+            base = name[:-len(suffix)]
+            if name.endswith(suffix) and types.get(base) in ("histogram", "summary"):
+                family = base
+        if family not in types or family not in helps:
+            fail("sample %s has no HELP and TYPE line before it" % line)
+        key = name + (labels or "")
+        if key in values:
+            fail("sample %s twice" % key)
+        try:
+            values[key] = float(value)
+        except ValueError:
+            fail("sample %s: %r is not a number" % (key, value))
+    for name, kind in types.items():
+        if kind != "histogram":
+            continue
+        buckets = [(k, v) for k, v in values.items() if k.startswith(name + "_bucket{")]
+        if not buckets or not buckets[-1][0].endswith('le="+Inf"}'):
+            fail("histogram %s: no +Inf bucket last" % name)
+        counts = [v for _, v in buckets]
+        if counts != sorted(counts) or counts[-1] != values.get(name + "_count"):
+            fail("histogram %s: buckets %s not cumulative up to _count %s"
+                 % (name, counts, values.get(name + "_count")))
+    return values
+
+
+class Metrics:
+    """The /metrics of a running watcher on the loopback port it printed."""
+
+    def __init__(self, watcher):
+        m = re.search(r"imgclass-watch: metrics on http://127\.0\.0\.1:(\d+)/metrics\n",
+                      watcher.stderr())
+        if not m:
+            fail("no 'metrics on http://127.0.0.1:PORT/metrics' line: %s" % watcher.stderr())
+        self.port = int(m.group(1))
+
+    def get(self):
+        status, ctype, body = http_get(self.port)
+        if status != 200 or not ctype.startswith("text/plain; version=0.0.4"):
+            fail("GET /metrics: %d %s" % (status, ctype))
+        return parse_exposition(body)
+
+    def wait(self, name, pred, what, timeout=90):
+        """The figures once pred(figures[name]) holds (bounded wait)."""
+        end = time.monotonic() + timeout
+        while True:
+            v = self.get()
+            if name not in v:
+                fail("/metrics has no %s" % name)
+            if pred(v[name]):
+                return v
+            if time.monotonic() > end:
+                fail("timed out after %ds waiting for %s (%s); it is %s"
+                     % (timeout, name, what, v[name]))
+            time.sleep(0.1)
+
+
+def expect(v, want, when):
+    got = {k: v.get(k) for k in want}
+    if got != want:
+        fail("%s: %s, expected %s" % (when, got, want))
+
+
+def scenario_metrics(build, models, tmp):
+    from notify_check import Listener
+    inp, out = os.path.join(tmp, "in"), os.path.join(tmp, "out")
+    os.makedirs(inp)
+    watch = [os.path.join(build, "imgclass-watch"), "--model", os.path.join(models, "tiny.pt"),
+             "--input", inp, "--output", tmp + "/o"]
+    for bad in ("localhost:9108", "127.0.0.1", "127.0.0.1:65536", "[::1]9108"):
+        p = subprocess.run(watch + ["--metrics-listen", bad], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+        if p.returncode != 1 or b"--metrics-listen" not in p.stderr:
+            fail("--metrics-listen %s: exit %d, %s" % (bad, p.returncode, p.stderr))
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    try:
+        p = subprocess.run(watch + PP + ["--metrics-listen",
+                                         "127.0.0.1:%d" % busy.getsockname()[1]],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           timeout=START_TIMEOUT)
+    except subprocess.TimeoutExpired as e:
+        fail("--metrics-listen on a busy port: still running after %ds; %s"
+             % (START_TIMEOUT, e.stderr))
+    busy.close()
+    if p.returncode != 1 or b"cannot listen" not in p.stderr:
+        fail("--metrics-listen on a busy port: exit %d, %s" % (p.returncode, p.stderr))
+    ok("--metrics-listen: a name, no port, a bad port or a busy port is an error (exit 1)")
+
+    # n good images and a corrupt one make one full batch of n + 1; the
+    # 10-minute window holds the first n files back, so the backlog is
+    # seen while nothing is classified. Parts roll only on SIGHUP.
+    n = 4
+    listener = Listener(tmp, abstract=False)
+    w = Watcher(build, models, inp, out, "--metrics-listen", "127.0.0.1:0", "--batch",
+                str(n + 1), "--window-ms", "600000", "--roll-seconds", "0", "--roll-records",
+                "0", env=dict(os.environ, NOTIFY_SOCKET=listener.env_value)).wait_started()
+    m = Metrics(w)
+    v = m.get()
+    zero = {"imgclass_images_classified_total": 0, "imgclass_images_failed_total": 0,
+            "imgclass_parts_rolled_total": 0, "imgclass_records_written_total": 0,
+            "imgclass_backlog_files": 0, "imgclass_backlog_oldest_seconds": 0}
+    expect(v, zero, "at start")
+    ok("GET /metrics parses (%d samples, HELP and TYPE for each family); all zero at start"
+       % len(v))
+    for method, path, code in (("GET", "/other", 404), ("POST", "/metrics", 405)):
+        status, _, _ = http_get(m.port, path, method)
+        if status != code:
+            fail("%s %s: %d, expected %d" % (method, path, status, code))
+    ok("other paths 404, other methods 405")
+
+    for i in range(n - 1):
+        put(inp + "/m%d.png" % i, image_bytes(500 + i))
+    put(inp + "/corrupt.jpg", b"\xff\xd8\xff\xe0 not really a jpeg")
+    v = m.wait("imgclass_backlog_files", lambda x: x == n, "the %d files found" % n)
+    expect(v, {"imgclass_images_classified_total": 0, "imgclass_parts_rolled_total": 0},
+           "while the window holds them")
+    first_age = v["imgclass_backlog_oldest_seconds"]
+    if not first_age > 0:
+        fail("backlog %d but its oldest is %s s old" % (n, first_age))
+    m.wait("imgclass_backlog_oldest_seconds", lambda x: x > first_age,
+           "the age of the oldest to grow")
+    ok("backlog %d while the window holds the files, nothing classified; its oldest ages "
+       "(%.2f s and growing)" % (n, first_age))
+    line = listener.wait_match(r"STATUS=0 images classified, 0 failed, backlog %d "
+                               r"\(oldest \d+\.\d s\), 0 parts" % n, 30)
+    if not line:
+        fail("no STATUS= line with the backlog: %s" % listener.messages)
+    ok("STATUS= says it: %s" % line)
+
+    put(inp + "/m%d.png" % (n - 1), image_bytes(500 + n - 1))
+    v = m.wait("imgclass_images_classified_total", lambda x: x >= n, "the full batch")
+    expect(v, {"imgclass_images_classified_total": n, "imgclass_images_failed_total": 1,
+               "imgclass_backlog_files": n + 1, "imgclass_parts_rolled_total": 0,
+               "imgclass_records_written_total": 0, "imgclass_batch_size_max": n,
+               'imgclass_batches_total{cut="full"}': 1,
+               "imgclass_latency_microseconds_count": n + 1},
+           "after the full batch")
+    ok("the full batch: %d classified, 1 failed; backlog still %d (records in the open part)"
+       % (n, n + 1))
+
+    w.proc.send_signal(signal.SIGHUP)
+    v = m.wait("imgclass_parts_rolled_total", lambda x: x >= 1, "SIGHUP to roll the part")
+    expect(v, {"imgclass_parts_rolled_total": 1, "imgclass_records_written_total": n + 1,
+               "imgclass_backlog_files": 0, "imgclass_backlog_oldest_seconds": 0},
+           "after SIGHUP")
+    if len(records(out)) != n + 1:
+        fail("%d records in finalized parts, expected %d" % (len(records(out)), n + 1))
+    ok("SIGHUP: 1 part rolled with %d records, backlog 0 (oldest 0)" % (n + 1))
+    line = listener.wait_match(r"STATUS=%d images classified, 1 failed, backlog 0, 1 parts" % n,
+                               30)
+    if not line:
+        fail("no STATUS= line with the final figures: %s" % listener.messages)
+    ok("STATUS= says it: %s" % line)
+
+    rc = w.stop()
+    if rc != 0:
+        fail("SIGTERM with the metrics server running: exit %d; %s" % (rc, w.stderr()[-1000:]))
+    try:
+        http_get(m.port)
+        fail("the metrics port still answers after the watcher exited")
+    except OSError:
+        pass
+    ok("SIGTERM: exit 0, the metrics port closed")
 
 
 def main():
