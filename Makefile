@@ -7,7 +7,8 @@
 #                     (the suites, then under ASan + UBSan, then valgrind)
 #   make test         only the suites: unit, parity, integration (quick)
 #   make check-asan   the unit and integration tests under ASan + UBSan
-#   make check-valgrind  the unit tests under valgrind (leaks are errors)
+#   make check-valgrind  the unit tests of decoders, preprocessing and parsers
+#                     under valgrind (leaks are errors; VALGRIND_ALL=1: all)
 #   make demo         the README's main job: export ResNet-18, classify photos
 #   make bench        benchmarks against the Python pipeline (slow; not in check)
 #   make fuzz         long-running fuzzing of every target (slow; a smoke run
