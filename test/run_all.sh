@@ -36,16 +36,13 @@ done
 # system) of the processes it waited for, printed after it and, slowest
 # first, at the end. A suite with far less CPU than wall time mostly waits
 # (sleeps, timeouts, a server): one to overlap with CPU-bound work.
-timing=$(mktemp "${TMPDIR:-/tmp}/imgclass-run-all.XXXXXX") || exit 1
-trap 'rm -f "$timing" "$timing.cpu"' EXIT
-# The CPU seconds of this shell's waited-for children so far, from the
-# file `times` wrote (line 2, "AmB.Cs" twice). `times` itself must run in
-# this shell, never in $(...), whose subshell starts from zero.
+# The CPU time is this shell's cutime + cstime (/proc/$$/stat, read also
+# from a subshell: $$ stays this shell's pid), in clock ticks.
+ticks=$(getconf CLK_TCK 2>/dev/null || echo 100)
 children_cpu() {
-    awk 'NR == 2 { t = 0
-                   for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] }
-                   printf "%.2f", t }' "$timing.cpu"
+    awk -v hz="$ticks" '{ sub(/^.*\) /, ""); printf "%.2f", ($14 + $15) / hz }' "/proc/$$/stat"
 }
+timings=""
 
 # A suite exits 0 when it passed, 77 when it could not run here (counted
 # as skipped, never as passed), anything else when it failed.
@@ -53,16 +50,14 @@ passed=0 failed=0 skipped=0 failures=""
 run_suite() { # name command...
     name=$1; shift
     echo "=== $name"
-    times > "$timing.cpu"
     t0=$(date +%s.%N) c0=$(children_cpu)
     "$@"
     rc=$?
-    t1=$(date +%s.%N)
-    times > "$timing.cpu"
-    c1=$(children_cpu)
-    awk -v n="$name" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v f="$timing" \
-        'BEGIN { printf "%.1f %.1f %s\n", t1 - t0, c1 - c0, n >> f
-                 printf "=== %s: %.1f s wall, %.1f s CPU\n", n, t1 - t0, c1 - c0 }'
+    line=$(awk -v n="$name" -v t0="$t0" -v t1="$(date +%s.%N)" -v c0="$c0" \
+               -v c1="$(children_cpu)" 'BEGIN { printf "%.1f %.1f %s", t1 - t0, c1 - c0, n }')
+    timings="$timings$line
+"
+    echo "$line" | awk '{ printf "=== %s: %s s wall, %s s CPU\n", $3, $1, $2 }'
     if [ $rc -eq 0 ]; then
         passed=$((passed + 1))
     elif [ $rc -eq 77 ]; then
@@ -132,10 +127,11 @@ if [ $want_layering = 1 ]; then
     done
 fi
 
-if [ -s "$timing" ]; then
+if [ -n "$timings" ]; then
     echo "suite times (${SUMMARY_LABEL:-run}), slowest first: wall s, CPU s"
-    sort -rn "$timing" | awk '{ printf "  %7.1f %7.1f  %s\n", $1, $2, $3 } { w += $1; c += $2 }
-                              END { printf "  %7.1f %7.1f  total\n", w, c }'
+    printf '%s' "$timings" | sort -rn |
+        awk '{ printf "  %7.1f %7.1f  %s\n", $1, $2, $3; w += $1; c += $2 }
+             END { printf "  %7.1f %7.1f  total\n", w, c }'
 fi
 
 [ -n "${SUMMARY_FILE:-}" ] &&
