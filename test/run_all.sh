@@ -46,7 +46,10 @@ run_suite() { # name command...
         skipped=$((skipped + 1)); echo "=== SKIPPED: $name"
     else
         failed=$((failed + 1)); failures="$failures $name"
-        echo "=== FAILED: $name (exit $rc)"
+        # 86: the sanitizers' own exit status (the Makefile's check-asan).
+        why=""
+        [ $rc -eq 86 ] && why=": a sanitizer report"
+        echo "=== FAILED: $name (exit $rc$why)"
     fi
 }
 
