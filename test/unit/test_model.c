@@ -11,7 +11,6 @@
 
 #include "imgclass.h"
 #include "model_fixtures.h"
-#include "skip_note.h"
 
 /* valgrind emulates no AVX-512: under it oneDNN picks another int8 kernel
  * family than on the real CPU, which rounds differently from the reference
@@ -135,28 +134,7 @@ static void test_every_optimisation_loads(void **state)
 static void test_quantized(void **state)
 {
     (void)state;
-    FILE *f = fopen(fx_model_path("tiny_int8.pt"), "rb");
-    if (!f) {
-        /* make_test_models.py leaves the int8 model out only when this
-         * torch has no onednn engine, and then writes why in
-         * tiny_int8.none; a model missing for any other reason (its
-         * making failed, the marker is absent) is a failure. */
-        char why[256] = "";
-        FILE *none = fopen(fx_model_path("tiny_int8.none"), "r");
-        int marked = none != NULL;
-        if (none) {
-            if (!fgets(why, sizeof why, none))
-                why[0] = '\0';
-            fclose(none);
-            why[strcspn(why, "\n")] = '\0';
-        }
-        if (!strncmp(why, "no onednn:", 10))
-            fx_skip(why);
-        fail_msg("tiny_int8.pt is missing: %s",
-                 !marked ? "no tiny_int8.none says why (make_test_models.py did not make it)"
-                 : why[0] ? why : "tiny_int8.none is empty");
-    }
-    fclose(f);
+    fx_model_require_int8(__func__); /* skips only when this torch has no onednn */
     imgclass_model_options o = tiny_options();
     o.optimize = IMGCLASS_OPTIMIZE_DEFAULT | IMGCLASS_OPTIMIZE_BFLOAT16 | IMGCLASS_OPTIMIZE_CHANNELS_LAST;
     imgclass_model *m = NULL;
