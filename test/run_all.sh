@@ -1,5 +1,7 @@
 #!/bin/sh
-# Runs the test suites and prints one closing line "N passed, N failed".
+# Runs the test suites and prints one closing line "N passed, N failed, N
+# skipped" (suites passed and failed; suites and tests skipped, each listed
+# above that line with its reason).
 #   sh test/run_all.sh [--unit] [--parity] [--integration] [--python] [--hostile]
 #                      [--layering]
 #   (default: all)
@@ -46,10 +48,23 @@ timings=""
 
 # A suite exits 0 when it passed, 77 when it could not run here (counted
 # as skipped, never as passed), anything else when it failed.
+# A test inside a suite may skip only for a reason outside the project (no
+# AVX2 on this CPU, no onednn in this torch): it appends "test: reason" to
+# the file IMGCLASS_SKIP_LOG names (test/unit/skip_note.h for the unit
+# tests, test/python/conftest.py for every pytest skip). Each such skip is
+# counted as skipped too, and every skip is listed with its reason at the
+# end (and in SUMMARY_FILE.skips for make check's closing summary).
 passed=0 failed=0 skipped=0 failures=""
+skip_dir=$(mktemp -d "${TMPDIR:-/tmp}/imgclass-skips.XXXXXX") || exit 1
+trap 'rm -rf "$skip_dir"' EXIT
+trap 'exit 130' INT TERM
+IMGCLASS_SKIP_LOG=$skip_dir/suite
+export IMGCLASS_SKIP_LOG
+: > "$skip_dir/list"
 run_suite() { # name command...
     name=$1; shift
     echo "=== $name"
+    : > "$IMGCLASS_SKIP_LOG"
     t0=$(date +%s.%N) c0=$(children_cpu)
     "$@"
     rc=$?
@@ -58,13 +73,21 @@ run_suite() { # name command...
     timings="$timings$line
 "
     echo "$line" | awk '{ printf "=== %s: %s s wall, %s s CPU\n", $3, $1, $2 }'
+    inner=$(grep -c . "$IMGCLASS_SKIP_LOG")
+    skipped=$((skipped + inner))
+    awk -v n="$name" 'NF { print n ": " $0 }' "$IMGCLASS_SKIP_LOG" >> "$skip_dir/list"
     if [ $rc -eq 0 ]; then
         passed=$((passed + 1))
     elif [ $rc -eq 77 ]; then
         skipped=$((skipped + 1)); echo "=== SKIPPED: $name"
+        [ "$inner" -eq 0 ] &&
+            echo "$name: could not run here (exit 77; the reason is printed above)" >> "$skip_dir/list"
     else
         failed=$((failed + 1)); failures="$failures $name"
-        echo "=== FAILED: $name (exit $rc)"
+        # 86: the sanitizers' own exit status (the Makefile's check-asan).
+        why=""
+        [ $rc -eq 86 ] && why=": a sanitizer report"
+        echo "=== FAILED: $name (exit $rc$why)"
     fi
 }
 
@@ -134,8 +157,14 @@ if [ -n "$timings" ]; then
              END { printf "  %7.1f %7.1f  total\n", w, c }'
 fi
 
-[ -n "${SUMMARY_FILE:-}" ] &&
+if [ -n "${SUMMARY_FILE:-}" ]; then
     echo "${SUMMARY_LABEL:-run} $passed $failed $skipped$failures" >> "$SUMMARY_FILE"
+    awk -v l="${SUMMARY_LABEL:-run}" '{ print l "/" $0 }' "$skip_dir/list" >> "$SUMMARY_FILE.skips"
+fi
 [ -n "$failures" ] && echo "failed suites:$failures"
+if [ -s "$skip_dir/list" ]; then
+    echo "skipped, each for a reason outside the project:"
+    sed 's/^/  /' "$skip_dir/list"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ] && [ $passed -gt 0 ]

@@ -14,9 +14,11 @@
 # with standalone.c's mutator.
 #   sh test/fuzz/run.sh [--smoke] [TARGET...]
 # --smoke: FUZZ_SMOKE_RUNS inputs each from seed 1 (make check; the same
-# verdict every run); otherwise FUZZ_SECONDS each
-# (default 300; make fuzz). FUZZ_RUNS=N runs N inputs instead (the long
-# campaign). The corpora grow in $BUILD/fuzz/corpus/TARGET across runs.
+# verdict every run), starting from the generated seeds alone: what it
+# finds goes to a fresh temporary corpus, removed afterwards, so the verdict
+# never depends on what earlier runs left behind. Otherwise FUZZ_SECONDS
+# each (default 300; make fuzz). FUZZ_RUNS=N runs N inputs instead (the long
+# campaign). Those long runs' corpora grow in $BUILD/fuzz/corpus/TARGET.
 # Env: BUILD, PYTHON, IMGCLASS_TEST_MODELS, FUZZ_SECONDS, FUZZ_SMOKE_RUNS.
 set -eu
 BUILD=${BUILD:-build}
@@ -69,6 +71,13 @@ rm -f "$out/libfuzzlib.a"
 # shellcheck disable=SC2086
 ar rcs "$out/libfuzzlib.a" $objs
 
+corpus_root="$out/corpus"
+if [ $smoke = 1 ]; then
+    corpus_root=$(mktemp -d "${TMPDIR:-/tmp}/imgclass-fuzz-smoke.XXXXXX")
+    trap 'rm -rf "$corpus_root"' EXIT
+    trap 'exit 130' INT TERM
+fi
+
 status=0
 for t in $targets; do
     extra=""
@@ -78,7 +87,7 @@ for t in $targets; do
     # shellcheck disable=SC2086
     $cc $cflags $link_san -o "$out/fuzz_$t" "test/fuzz/fuzz_$t.c" $extra $main \
         "$out/libfuzzlib.a" $libs
-    mkdir -p "$out/corpus/$t"
+    mkdir -p "$corpus_root/$t"
     if [ $libfuzzer = 1 ]; then
         if [ $smoke = 1 ]; then
             # A fixed seed and count: the smoke run in make check must give
@@ -92,7 +101,7 @@ for t in $targets; do
         echo "=== fuzz $t ($limit)"
         if ! "$out/fuzz_$t" $limit -max_len=65536 -timeout="${FUZZ_TIMEOUT:-10}" -malloc_limit_mb=512 \
             -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crash-$t-" \
-            "$out/corpus/$t" "$out/seeds/$t" 2>"$out/$t.log"; then
+            "$corpus_root/$t" "$out/seeds/$t" 2>"$out/$t.log"; then
             echo "FAIL: fuzz $t: see $out/$t.log and $out/crash-$t-*"
             tail -30 "$out/$t.log"
             status=1

@@ -1,6 +1,8 @@
 #!/bin/sh
 # A short run of every fuzz target (test/fuzz/run.sh --smoke): a few
-# seconds each under the memory and time bounds. make fuzz runs them long.
+# seconds each under the memory and time bounds, from the generated seeds
+# and a fresh temporary corpus (never the one make fuzz accumulates in
+# $BUILD/fuzz/corpus), so the verdict is the same on every run.
 set -u
 BUILD=${BUILD:-build}
 export BUILD

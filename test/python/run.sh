@@ -7,6 +7,8 @@
 # the unit tests already check there).
 # Environment: BUILD (build folder), PYTHON (interpreter with torch, pytest).
 # Extra arguments go to pytest (-k dask, --durations=10, ...).
+# -rs prints every skip's reason; conftest.py also hands them to
+# test/run_all.sh (IMGCLASS_SKIP_LOG), which counts and lists them.
 set -u
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}

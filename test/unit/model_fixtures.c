@@ -1,5 +1,6 @@
 /* See model_fixtures.h. */
 #include "model_fixtures.h"
+#include "skip_note.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -65,4 +66,29 @@ void fx_model_assert_close(const float *a, const float *b, size_t n, float tol)
         if (!(fabsf(a[i] - b[i]) <= tol * scale))
             fail_msg("element %zu: got %.9g, expected %.9g (tolerance %g)", i, a[i], b[i], tol);
     }
+}
+
+void fx_model_require_int8(const char *test)
+{
+    FILE *f = fopen(fx_model_path("tiny_int8.pt"), "rb");
+    if (f) {
+        fclose(f);
+        return;
+    }
+    char why[256] = "";
+    FILE *none = fopen(fx_model_path("tiny_int8.none"), "r");
+    int marked = none != NULL;
+    if (none) {
+        if (!fgets(why, sizeof why, none))
+            why[0] = '\0';
+        fclose(none);
+        why[strcspn(why, "\n")] = '\0';
+    }
+    if (!strncmp(why, "no onednn:", 10)) {
+        fx_skip_note(test, why);
+        skip();
+    }
+    fail_msg("tiny_int8.pt is missing: %s",
+             !marked ? "no tiny_int8.none says why (make_test_models.py did not make it)"
+             : why[0] ? why : "tiny_int8.none is empty");
 }

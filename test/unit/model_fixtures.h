@@ -25,4 +25,11 @@ imgclass_model *fx_model_load(const char *name, unsigned optimize, int height, i
 /* Asserts |a[i] - b[i]| <= tol * max(1, |b[i]|) for every i. */
 void fx_model_assert_close(const float *a, const float *b, size_t n, float tol);
 
+/* Returns when tiny_int8.pt is there. make_test_models.py leaves it out
+ * only when this torch has no onednn engine, and then writes why in
+ * tiny_int8.none: the test (named `test`) is skipped with that reason (see
+ * skip_note.h). A model missing for any other reason (its making failed,
+ * the marker is absent) fails the test. */
+void fx_model_require_int8(const char *test);
+
 #endif

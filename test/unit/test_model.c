@@ -126,10 +126,7 @@ static void test_every_optimisation_loads(void **state)
 static void test_quantized(void **state)
 {
     (void)state;
-    FILE *f = fopen(fx_model_path("tiny_int8.pt"), "rb");
-    if (!f)
-        skip(); /* this torch has no onednn: make_test_models.py made none */
-    fclose(f);
+    fx_model_require_int8(__func__); /* skips only when this torch has no onednn */
     imgclass_model_options o = tiny_options();
     o.optimize = IMGCLASS_OPTIMIZE_DEFAULT | IMGCLASS_OPTIMIZE_BFLOAT16 | IMGCLASS_OPTIMIZE_CHANNELS_LAST;
     imgclass_model *m = NULL;

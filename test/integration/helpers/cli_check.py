@@ -28,6 +28,8 @@ import time
 import numpy as np
 from PIL import Image
 
+from sanitizer_report import report as sanitizer_report
+
 torch = None  # imported only by the commands that need it (slow start-up)
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -40,6 +42,14 @@ TOL = 1e-5
 def fail(msg):
     print("FAIL:", msg)
     sys.exit(1)
+
+
+def no_sanitizer_report(what, stderr):
+    """Fails on a sanitizer's report in a program's stderr, whatever its
+    exit status (sanitizer_report.py says why)."""
+    rep = sanitizer_report(stderr)
+    if rep:
+        fail(f"{what}: a sanitizer report in stderr:\n{rep}")
 
 
 # ---------------------------------------------------------------- fixtures
@@ -340,6 +350,7 @@ def stream(imgclass, model, image):
     p.stdin.close()
     rest = bytes(pending.get(p.pid, b"")) + p.stdout.read()
     err = p.stderr.read().decode()
+    no_sanitizer_report("classify - with a window", err)
     if p.wait(30) != 0 or rest:
         fail(f"exit status {p.returncode}, trailing output {rest!r}, stderr {err}")
     if err.count("cut: window") != 2:
@@ -361,6 +372,7 @@ def stream(imgclass, model, image):
     p.stdin.close()
     last = read_line(p, 30)
     err = p.stderr.read().decode()
+    no_sanitizer_report("classify - without a window", err)
     if not last or p.wait(30) != 0:
         fail(f"the last batch was not printed at end of input: {err}")
     if "2 inputs, 2 preprocessed, cut: full" not in err or "cut: end" not in err:

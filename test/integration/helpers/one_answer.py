@@ -29,6 +29,8 @@ import torch
 from PIL import Image
 from torchvision import transforms as T
 
+from sanitizer_report import report as sanitizer_report
+
 RECIPE = {"resize": 320, "crop": 300, "interpolation": "bicubic",
           "mean": (0.3, 0.4, 0.5), "std": (0.2, 0.25, 0.3)}
 CLASSES = ["class%d" % i for i in range(10)]
@@ -63,7 +65,7 @@ def check(ok, what):
 
 def run(cmd, timeout=300, **kw):
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-    if r.returncode != 0:
+    if r.returncode != 0 or sanitizer_report(r.stderr):
         raise RuntimeError("%s: exit %d\n%s%s" % (" ".join(cmd), r.returncode, r.stdout,
                                                   r.stderr))
     return r
@@ -181,11 +183,17 @@ def serve_scores(build, model, photos, extra):
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(60)
+            rc = proc.wait(60)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+            rc = None
         reader.join(5)
+        # Recorded, not raised: an exception on the way out stays the one seen.
+        rep = sanitizer_report(b"".join(log))
+        check(rc == 0 and not rep, "imgclass-serve%s: exit %s on SIGTERM%s" %
+              ("".join(" " + a for a in extra), rc,
+               ", a sanitizer report:\n" + rep if rep else ""))
 
 
 def python_scores(build, model, photos, override):

@@ -34,6 +34,8 @@ import time
 import numpy as np
 from PIL import Image
 
+from sanitizer_report import report as sanitizer_report
+
 PP = ["--size", "8x8", "--crop", "none"]  # the tiny model takes 3x8x8
 FAILURES = []
 
@@ -105,6 +107,10 @@ class Server:
             self.proc.wait()
             rc = None
         self.reader.join(5)
+        # Whatever the exit status: sanitizer_report.py says why.
+        rep = sanitizer_report(self.text_log())
+        if rep:
+            check(False, "imgclass-serve's log holds a sanitizer report:\n" + rep)
         return rc
 
     def text_log(self):
@@ -180,7 +186,12 @@ def classify_reference(build, models, paths, labels=True, topk=5):
            "--json", "--topk", str(topk), "--no-progress"] + PP
     if labels:
         cmd += ["--labels", "%s/labels_synset.txt" % models]
-    out = subprocess.run(cmd + paths, capture_output=True, timeout=120, check=True).stdout
+    r = subprocess.run(cmd + paths, capture_output=True, timeout=120)
+    rep = sanitizer_report(r.stderr)
+    if rep:
+        check(False, "imgclass classify (the reference): a sanitizer report:\n" + rep)
+    r.check_returncode()
+    out = r.stdout
     ref = {}
     for line in out.decode().splitlines():
         rec = json.loads(line)

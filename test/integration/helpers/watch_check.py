@@ -45,6 +45,8 @@ import time
 import numpy as np
 from PIL import Image
 
+from sanitizer_report import report as sanitizer_report
+
 PP = ["--size", "8x8", "--crop", "none"]
 PART_RE = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})/hour=(\d{2})/part-[^/]+\.(jsonl|txt|tsv)(\.gz)?$")
 SANITIZED = os.environ.get("SANITIZED", "0") == "1"
@@ -61,6 +63,14 @@ def fail(msg):
 def ok(msg):
     print("ok:", msg)
     sys.stdout.flush()
+
+
+def no_sanitizer_report(what, stderr):
+    """Fails on a sanitizer's report in a program's stderr, whatever its
+    exit status (sanitizer_report.py says why)."""
+    rep = sanitizer_report(stderr)
+    if rep:
+        fail("%s: a sanitizer report in stderr:\n%s" % (what, rep))
 
 
 def wait_for(pred, timeout, what):
@@ -127,11 +137,13 @@ class Watcher:
 
     def wait(self, timeout=START_TIMEOUT):
         try:
-            return self.proc.wait(timeout)
+            rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
             fail("imgclass-watch did not exit within %ds: %s" % (timeout, self.stderr()[-2000:]))
+        no_sanitizer_report("imgclass-watch (exit %d)" % rc, self.stderr())
+        return rc
 
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
@@ -199,6 +211,7 @@ def classify(build, models, paths):
         p = subprocess.run([os.path.join(build, "imgclass"), "classify", "--model",
                             os.path.join(models, "tiny.pt")] + PP + ["--json"] +
                            paths[i:i + 200], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        no_sanitizer_report("imgclass classify (the reference)", p.stderr)
         for line in p.stdout.decode().splitlines():
             r = json.loads(line)
             res[r["path"]] = (r["top"][0]["index"], r["top"][0]["probability"]) \
@@ -237,6 +250,7 @@ def scenario_once(build, models, tmp):
                 tmp + "/o"] + extra
         p = subprocess.run([os.path.join(build, "imgclass-watch")] + args,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        no_sanitizer_report("imgclass-watch %s" % " ".join(extra), p.stderr)
         if p.returncode != 1 or words.encode() not in p.stderr:
             fail("%s: exit %d, %s" % (extra, p.returncode, p.stderr))
     ok("a missing input folder and bad option values: exit 1 with a message")
