@@ -58,6 +58,9 @@ DEP_LIBS := $(shell pkg-config --libs libjpeg zlib json-c 2>/dev/null || echo -l
 
 WARN := -Wall -Wextra
 OPT ?= -O2 -g
+# CPPFLAGS, CFLAGS, CXXFLAGS and LDFLAGS from the command line or the
+# environment are added to the project's own (debian/rules passes
+# dpkg-buildflags' hardening flags this way).
 # SANITIZE=1 builds everything with AddressSanitizer + UBSan.
 ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -67,7 +70,7 @@ ifeq ($(SANITIZE),thread)
 SAN := -fsanitize=thread -fno-omit-frame-pointer
 endif
 
-CPPFLAGS_LIB := -Iinclude -Ilib -I$(BUILD)/generated -DIMGCLASS_BUILD $(DEP_CFLAGS)
+CPPFLAGS_LIB := -Iinclude -Ilib -I$(BUILD)/generated -DIMGCLASS_BUILD $(DEP_CFLAGS) $(CPPFLAGS)
 CFLAGS_LIB := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
 CXXFLAGS_LIB := -std=c++17 $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden -fvisibility-inlines-hidden $(TORCH_CFLAGS) $(CXXFLAGS)
 # The core links no libtorch (and no C++ runtime); only the engine module does.
@@ -142,7 +145,9 @@ $(BUILD)/%.o: %.cpp
 
 # The engine module's two locations are compiled into the core
 # (lib/engine_loader.c). The header is rewritten only when a path changes,
-# so a different PREFIX or BUILD recompiles just the loader.
+# so a different PREFIX or BUILD recompiles just the loader. A package build
+# passes ENGINE_BUILD_PATH= (empty, debian/rules): an installed core must not
+# look into the tree it was built in.
 ENGINE_INSTALL_PATH := $(ENGINEDIR)/libimgclass-torch.so
 ENGINE_BUILD_PATH := $(abspath $(ENGINE_MODULE))
 $(BUILD)/generated/engine_paths.h: FORCE
@@ -157,13 +162,13 @@ FORCE:
 # the version script).
 $(SHLIB): $(LIB_OBJ) lib/imgclass.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/imgclass.map \
-	    -Wl,--no-undefined $(SAN) -o $@ $(LIB_OBJ) $(CORE_LIBS)
+	    -Wl,--no-undefined $(SAN) $(LDFLAGS) -o $@ $(LIB_OBJ) $(CORE_LIBS)
 
 # The libtorch engine: exports only its entry point (lib/engine_abi.h);
 # the version script also hides what libtorch's headers instantiate.
 $(ENGINE_MODULE): $(ENGINE_OBJ) lib/engine_module.map
 	$(CXX) -shared -Wl,-soname,libimgclass-torch.so -Wl,--version-script=lib/engine_module.map \
-	    -Wl,--no-undefined $(SAN) -o $@ $(ENGINE_OBJ) $(ENGINE_LIBS)
+	    -Wl,--no-undefined $(SAN) $(LDFLAGS) -o $@ $(ENGINE_OBJ) $(ENGINE_LIBS)
 
 $(BUILD)/libimgclass.so: $(SHLIB)
 	ln -sf libimgclass.so.$(VERSION) $(BUILD)/$(SONAME)
@@ -177,12 +182,12 @@ $(STLIB): $(LIB_OBJ)
 # tree without LD_LIBRARY_PATH (the tests also reach internal functions);
 # both find the engine module in the build tree (lib/engine_loader.c).
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
 # imgclass-serve (examples/serve): libmicrohttpd for HTTP. Its web page is
 # kept as plain HTML and compiled in as one C string.
 $(SERVE): $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
 
 $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 	@mkdir -p $(dir $@)
@@ -192,10 +197,10 @@ $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 	  echo ';'; } > $@
 
 $(BUILD)/examples/serve/page_html.o: $(BUILD)/examples/serve/page_html.c
-	$(CC) -std=c11 $(OPT) $(SAN) -c $< -o $@
+	$(CC) -std=c11 $(OPT) $(SAN) $(CFLAGS) -c $< -o $@
 
 $(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
 # Only include/ on the include path: the examples may use nothing else.
 $(BUILD)/examples/api/%: examples/api/%.c $(STLIB)
@@ -240,7 +245,7 @@ $(BUILD)/test/unit/%.o: test/unit/%.c
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) $(MHD_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) $(MHD_CFLAGS) $(CPPFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
