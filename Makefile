@@ -117,7 +117,7 @@ FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so
 
 .PHONY: all lib cli serve watch api-examples tests test check check-asan check-tsan check-valgrind deps demo bench \
         bench-startup fuzz print-fuzz-lib-sources print-lib-sources install uninstall install-python uninstall-python \
-        clean FORCE
+        deb clean FORCE
 
 all: lib cli serve watch
 
@@ -408,5 +408,13 @@ install-python:
 uninstall-python:
 	rm -rf $(DESTDIR)$(PYTHON_SITEDIR)/imgclass $(DESTDIR)$(PYTHON_SITEDIR)/imgclass-*.dist-info
 
+# --- packages ---------------------------------------------------------------
+
+# Debian packages (debian/): dpkg-buildpackage, offline, in a copy of the
+# tree; the .debs land in $(DEB_OUT), then lintian judges them.
+DEB_OUT ?= build-deb
+deb:
+	sh tools/deb/build.sh $(VERSION) $(DEB_OUT)
+
 clean:
-	rm -rf build build-asan build-tsan build-test-summary.txt
+	rm -rf build build-asan build-tsan build-deb build-test-summary.txt
