@@ -117,7 +117,7 @@ FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so
 
 .PHONY: all lib cli serve watch api-examples tests test check check-asan check-tsan check-valgrind deps demo bench \
         bench-startup fuzz print-fuzz-lib-sources print-lib-sources install uninstall install-python uninstall-python \
-        deb clean FORCE
+        print-version deb wheel clean FORCE
 
 all: lib cli serve watch
 
@@ -150,11 +150,15 @@ $(BUILD)/%.o: %.cpp
 # look into the tree it was built in.
 ENGINE_INSTALL_PATH := $(ENGINEDIR)/libimgclass-torch.so
 ENGINE_BUILD_PATH := $(abspath $(ENGINE_MODULE))
-$(BUILD)/generated/engine_paths.h: FORCE
+# $(call write_engine_paths,INSTALL,BUILD) writes engine_paths.h ($@).
+define write_engine_paths
 	@mkdir -p $(dir $@)
 	@printf '#define IC_ENGINE_INSTALL_PATH "%s"\n#define IC_ENGINE_BUILD_PATH "%s"\n' \
-	    '$(ENGINE_INSTALL_PATH)' '$(ENGINE_BUILD_PATH)' > $@.tmp
+	    '$(1)' '$(2)' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+endef
+$(BUILD)/generated/engine_paths.h: FORCE
+	$(call write_engine_paths,$(ENGINE_INSTALL_PATH),$(ENGINE_BUILD_PATH))
 $(BUILD)/lib/engine_loader.o: $(BUILD)/generated/engine_paths.h
 FORCE:
 
@@ -342,6 +346,10 @@ $(BUILD)/bench/pipeline_bench: bench/pipeline_bench.c $(STLIB) $(ENGINE_MODULE)
 fuzz: all
 	PYTHON=$(PYTHON) BUILD=$(BUILD) sh test/fuzz/run.sh
 
+# The project's version (test/integration/wheel.sh names the wheel by it).
+print-version:
+	@echo $(VERSION)
+
 print-fuzz-lib-sources:
 	@echo $(FUZZ_LIB_C_SRC)
 
@@ -415,6 +423,31 @@ uninstall-python:
 DEB_OUT ?= build-deb
 deb:
 	sh tools/deb/build.sh $(VERSION) $(DEB_OUT)
+
+# The Python wheel: $(WHEEL_DIST)/imgclass-VERSION-py3-none-PLATFORM.whl,
+# the package with the core library inside (tools/wheel/build.sh). The
+# bundled core is this build's, relinked with its engine loader compiled to
+# look where the Debian package libimgclass-torch puts the module
+# (/usr/lib/MULTIARCH/imgclass/), then in this build tree (only the loader
+# is recompiled). The wheel holds no engine: a model load needs
+# libimgclass-torch, this build tree's module, or IMGCLASS_ENGINE_PATH.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+WHEEL_ENGINE_INSTALL_PATH ?= /usr/lib/$(MULTIARCH)/imgclass/libimgclass-torch.so
+WHEEL_BUILD := $(BUILD)/wheel
+WHEEL_CORE := $(WHEEL_BUILD)/libimgclass.so
+WHEEL_DIST ?= $(BUILD)/dist
+$(WHEEL_BUILD)/generated/engine_paths.h: FORCE
+	$(call write_engine_paths,$(WHEEL_ENGINE_INSTALL_PATH),$(ENGINE_BUILD_PATH))
+# Its engine_paths.h comes first on the include path, ahead of the build's.
+$(WHEEL_BUILD)/engine_loader.o: lib/engine_loader.c $(WHEEL_BUILD)/generated/engine_paths.h
+	$(CC) -I$(WHEEL_BUILD)/generated $(CPPFLAGS_LIB) $(CFLAGS_LIB) -MMD -MP -c $< -o $@
+$(WHEEL_CORE): $(filter-out $(BUILD)/lib/engine_loader.o,$(LIB_OBJ)) $(WHEEL_BUILD)/engine_loader.o \
+        lib/imgclass.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/imgclass.map \
+	    -Wl,--no-undefined $(SAN) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CORE_LIBS)
+
+wheel: $(WHEEL_CORE) $(ENGINE_MODULE)
+	PYTHON=$(PYTHON) sh tools/wheel/build.sh $(WHEEL_CORE) $(VERSION) $(WHEEL_DIST)
 
 clean:
 	rm -rf build build-asan build-tsan build-deb build-test-summary.txt
