@@ -14,6 +14,10 @@
 #                     of each is part of make test and make check)
 #   make install / uninstall   honour PREFIX and DESTDIR
 #   make install-python / uninstall-python   the Python binding (bindings/python)
+#   make deb          the Debian packages (debian/) into build-deb/, lintian-clean
+#   make check-deb    builds them, installs them into this machine (root), uses
+#                     them as the README's "Install" says, purges them
+#   make wheel        the Python wheel, the core library inside, in build/dist/
 #
 # Sources are found by wildcard: lib/*.c form the core library (pure C),
 # lib/*.cpp plus lib/engine_module.c the libtorch engine module that the core
@@ -117,7 +121,7 @@ FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so
 
 .PHONY: all lib cli serve watch api-examples tests test check check-asan check-tsan check-valgrind deps demo bench \
         bench-startup fuzz print-fuzz-lib-sources print-lib-sources install uninstall install-python uninstall-python \
-        print-version deb wheel clean FORCE
+        print-version deb check-deb wheel clean FORCE
 
 all: lib cli serve watch
 
@@ -423,6 +427,11 @@ uninstall-python:
 DEB_OUT ?= build-deb
 deb:
 	sh tools/deb/build.sh $(VERSION) $(DEB_OUT)
+
+# Builds the packages, installs them into this machine (root), runs what
+# the README's "Install" says, purges them and checks nothing is left.
+check-deb: deb api-examples
+	PYTHON=$(PYTHON) BUILD=$(BUILD) sh test/deb/check_deb.sh $(DEB_OUT)
 
 # The Python wheel: $(WHEEL_DIST)/imgclass-VERSION-py3-none-PLATFORM.whl,
 # the package with the core library inside (tools/wheel/build.sh). The
