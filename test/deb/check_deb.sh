@@ -12,9 +12,10 @@
 #     the packaged library through the linker cache, and classifies as PyTorch;
 #   - the installed units pass systemd-analyze verify, and the installed
 #     daemons speak the notification protocol (helpers/notify_check.py);
-# then purged (apt-get purge): nothing the packages shipped is left, the
-# package list is the one found at the start (dependencies apt pulled in
-# are purged too), the linker cache forgets the library.
+# then purged (apt-get purge libimgclass0, as the README says): nothing the
+# packages shipped is left, the package list is the one found at the start
+# (dependencies apt pulled in are purged too), the linker cache forgets the
+# library.
 # Needs root. Refuses to run when any of these packages is installed, or a
 # file they ship exists: it would not leave the machine as it found it.
 set -u
@@ -205,12 +206,17 @@ timeout 300 "$PYTHON" "$HELPERS/notify_check.py" /usr/bin "$M" > "$tmp/notify.lo
     { cat "$tmp/notify.log"; fail "the installed daemons under a notify service manager"; }
 
 # --- purge --------------------------------------------------------------------
-phase "apt-get purge"
+phase "apt-get purge libimgclass0"
 for p in $pkgs; do dpkg -L "$p"; done 2>/dev/null | grep -v '^/*\.*$' | sort -u > "$tmp/listed"
+# The README's command: every other package depends on libimgclass0.
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -o DPkg::Lock::Timeout=300 libimgclass0 \
+    >"$tmp/purge0.log" 2>&1 || { tail -20 "$tmp/purge0.log"; fail "apt-get purge libimgclass0 failed"; }
+left=$(installed)
+[ -z "$left" ] && ok "apt-get purge libimgclass0 purged:$pkgs" ||
+    fail "still known to dpkg after apt-get purge libimgclass0:" $left
+# Whatever is left, and the dependencies apt-get install pulled in.
 purge || { tail -20 "$tmp/purge.log"; fail "apt-get purge failed"; }
 state=clean
-left=$(installed)
-[ -z "$left" ] && ok "purged:$pkgs" || fail "still known to dpkg after purge:" $left
 dpkg_list | diff "$tmp/before" - > "$tmp/pkgdiff" &&
     ok "the package list is the one found at the start" ||
     { fail "the package list changed:"; cat "$tmp/pkgdiff"; }
