@@ -15,6 +15,10 @@
 #                     of each is part of make test and make check)
 #   make install / uninstall   honour PREFIX and DESTDIR
 #   make install-python / uninstall-python   the Python binding (bindings/python)
+#   make deb          the Debian packages (debian/) into build-deb/, lintian-clean
+#   make check-deb    builds them, installs them into this machine (root), uses
+#                     them as the README's "Install" says, purges them
+#   make wheel        the Python wheel, the core library inside, in build/dist/
 #
 # Sources are found by wildcard: lib/*.c form the core library (pure C),
 # lib/*.cpp plus lib/engine_module.c the libtorch engine module that the core
@@ -59,6 +63,9 @@ DEP_LIBS := $(shell pkg-config --libs libjpeg zlib json-c 2>/dev/null || echo -l
 
 WARN := -Wall -Wextra
 OPT ?= -O2 -g
+# CPPFLAGS, CFLAGS, CXXFLAGS and LDFLAGS from the command line or the
+# environment are added to the project's own (debian/rules passes
+# dpkg-buildflags' hardening flags this way).
 # SANITIZE=1 builds everything with AddressSanitizer + UBSan.
 ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -68,7 +75,7 @@ ifeq ($(SANITIZE),thread)
 SAN := -fsanitize=thread -fno-omit-frame-pointer
 endif
 
-CPPFLAGS_LIB := -Iinclude -Ilib -I$(BUILD)/generated -DIMGCLASS_BUILD $(DEP_CFLAGS)
+CPPFLAGS_LIB := -Iinclude -Ilib -I$(BUILD)/generated -DIMGCLASS_BUILD $(DEP_CFLAGS) $(CPPFLAGS)
 CFLAGS_LIB := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
 CXXFLAGS_LIB := -std=c++17 $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden -fvisibility-inlines-hidden $(TORCH_CFLAGS) $(CXXFLAGS)
 # The core links no libtorch (and no C++ runtime); only the engine module does.
@@ -116,7 +123,7 @@ FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so
 .PHONY: all lib cli serve watch api-examples tests test-programs test check check-asan check-tsan \
         check-valgrind deps demo bench \
         bench-startup fuzz print-fuzz-lib-sources print-lib-sources install uninstall install-python uninstall-python \
-        clean FORCE
+        print-version deb check-deb wheel clean FORCE
 
 all: lib cli serve watch
 
@@ -147,14 +154,20 @@ $(BUILD)/%.o: %.cpp
 
 # The engine module's two locations are compiled into the core
 # (lib/engine_loader.c). The header is rewritten only when a path changes,
-# so a different PREFIX or BUILD recompiles just the loader.
+# so a different PREFIX or BUILD recompiles just the loader. A package build
+# passes ENGINE_BUILD_PATH= (empty, debian/rules): an installed core must not
+# look into the tree it was built in.
 ENGINE_INSTALL_PATH := $(ENGINEDIR)/libimgclass-torch.so
 ENGINE_BUILD_PATH := $(abspath $(ENGINE_MODULE))
-$(BUILD)/generated/engine_paths.h: FORCE
+# $(call write_engine_paths,INSTALL,BUILD) writes engine_paths.h ($@).
+define write_engine_paths
 	@mkdir -p $(dir $@)
 	@printf '#define IC_ENGINE_INSTALL_PATH "%s"\n#define IC_ENGINE_BUILD_PATH "%s"\n' \
-	    '$(ENGINE_INSTALL_PATH)' '$(ENGINE_BUILD_PATH)' > $@.tmp
+	    '$(1)' '$(2)' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+endef
+$(BUILD)/generated/engine_paths.h: FORCE
+	$(call write_engine_paths,$(ENGINE_INSTALL_PATH),$(ENGINE_BUILD_PATH))
 $(BUILD)/lib/engine_loader.o: $(BUILD)/generated/engine_paths.h
 FORCE:
 
@@ -162,13 +175,13 @@ FORCE:
 # the version script).
 $(SHLIB): $(LIB_OBJ) lib/imgclass.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/imgclass.map \
-	    -Wl,--no-undefined $(SAN) -o $@ $(LIB_OBJ) $(CORE_LIBS)
+	    -Wl,--no-undefined $(SAN) $(LDFLAGS) -o $@ $(LIB_OBJ) $(CORE_LIBS)
 
 # The libtorch engine: exports only its entry point (lib/engine_abi.h);
 # the version script also hides what libtorch's headers instantiate.
 $(ENGINE_MODULE): $(ENGINE_OBJ) lib/engine_module.map
 	$(CXX) -shared -Wl,-soname,libimgclass-torch.so -Wl,--version-script=lib/engine_module.map \
-	    -Wl,--no-undefined $(SAN) -o $@ $(ENGINE_OBJ) $(ENGINE_LIBS)
+	    -Wl,--no-undefined $(SAN) $(LDFLAGS) -o $@ $(ENGINE_OBJ) $(ENGINE_LIBS)
 
 $(BUILD)/libimgclass.so: $(SHLIB)
 	ln -sf libimgclass.so.$(VERSION) $(BUILD)/$(SONAME)
@@ -182,12 +195,12 @@ $(STLIB): $(LIB_OBJ)
 # tree without LD_LIBRARY_PATH (the tests also reach internal functions);
 # both find the engine module in the build tree (lib/engine_loader.c).
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS)
 
 # imgclass-serve (examples/serve): libmicrohttpd for HTTP. Its web page is
 # kept as plain HTML and compiled in as one C string.
 $(SERVE): $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
 
 $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 	@mkdir -p $(dir $@)
@@ -197,11 +210,11 @@ $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 	  echo ';'; } > $@
 
 $(BUILD)/examples/serve/page_html.o: $(BUILD)/examples/serve/page_html.c
-	$(CC) -std=c11 $(OPT) $(SAN) -c $< -o $@
+	$(CC) -std=c11 $(OPT) $(SAN) $(CFLAGS) -c $< -o $@
 
 # imgclass-watch: libmicrohttpd for its /metrics (--metrics-listen).
 $(WATCH): $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(WATCH_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
 
 # Only include/ on the include path: the examples may use nothing else.
 $(BUILD)/examples/api/%: examples/api/%.c $(STLIB)
@@ -246,7 +259,7 @@ $(BUILD)/test/unit/%.o: test/unit/%.c
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) $(MHD_CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) $(MHD_CFLAGS) $(CPPFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -368,6 +381,10 @@ $(BUILD)/bench/pipeline_bench: bench/pipeline_bench.c $(STLIB) $(ENGINE_MODULE)
 fuzz: all
 	PYTHON=$(PYTHON) BUILD=$(BUILD) sh test/fuzz/run.sh
 
+# The project's version (test/integration/wheel.sh names the wheel by it).
+print-version:
+	@echo $(VERSION)
+
 print-fuzz-lib-sources:
 	@echo $(FUZZ_LIB_C_SRC)
 
@@ -434,5 +451,43 @@ install-python:
 uninstall-python:
 	rm -rf $(DESTDIR)$(PYTHON_SITEDIR)/imgclass $(DESTDIR)$(PYTHON_SITEDIR)/imgclass-*.dist-info
 
+# --- packages ---------------------------------------------------------------
+
+# Debian packages (debian/): dpkg-buildpackage, offline, in a copy of the
+# tree; the .debs land in $(DEB_OUT), then lintian judges them.
+DEB_OUT ?= build-deb
+deb:
+	sh tools/deb/build.sh $(VERSION) $(DEB_OUT)
+
+# Builds the packages, installs them into this machine (root), runs what
+# the README's "Install" says, purges them and checks nothing is left.
+check-deb: deb api-examples
+	PYTHON=$(PYTHON) BUILD=$(BUILD) sh test/deb/check_deb.sh $(DEB_OUT)
+
+# The Python wheel: $(WHEEL_DIST)/imgclass-VERSION-py3-none-PLATFORM.whl,
+# the package with the core library inside (tools/wheel/build.sh). The
+# bundled core is this build's, relinked with its engine loader compiled to
+# look where the Debian package libimgclass-torch puts the module
+# (/usr/lib/MULTIARCH/imgclass/), then in this build tree (only the loader
+# is recompiled). The wheel holds no engine: a model load needs
+# libimgclass-torch, this build tree's module, or IMGCLASS_ENGINE_PATH.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+WHEEL_ENGINE_INSTALL_PATH ?= /usr/lib/$(MULTIARCH)/imgclass/libimgclass-torch.so
+WHEEL_BUILD := $(BUILD)/wheel
+WHEEL_CORE := $(WHEEL_BUILD)/libimgclass.so
+WHEEL_DIST ?= $(BUILD)/dist
+$(WHEEL_BUILD)/generated/engine_paths.h: FORCE
+	$(call write_engine_paths,$(WHEEL_ENGINE_INSTALL_PATH),$(ENGINE_BUILD_PATH))
+# Its engine_paths.h comes first on the include path, ahead of the build's.
+$(WHEEL_BUILD)/engine_loader.o: lib/engine_loader.c $(WHEEL_BUILD)/generated/engine_paths.h
+	$(CC) -I$(WHEEL_BUILD)/generated $(CPPFLAGS_LIB) $(CFLAGS_LIB) -MMD -MP -c $< -o $@
+$(WHEEL_CORE): $(filter-out $(BUILD)/lib/engine_loader.o,$(LIB_OBJ)) $(WHEEL_BUILD)/engine_loader.o \
+        lib/imgclass.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/imgclass.map \
+	    -Wl,--no-undefined $(SAN) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CORE_LIBS)
+
+wheel: $(WHEEL_CORE) $(ENGINE_MODULE)
+	PYTHON=$(PYTHON) sh tools/wheel/build.sh $(WHEEL_CORE) $(VERSION) $(WHEEL_DIST)
+
 clean:
-	rm -rf build build-asan build-tsan build-test-summary.txt
+	rm -rf build build-asan build-tsan build-deb build-test-summary.txt

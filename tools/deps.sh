@@ -1,7 +1,7 @@
 #!/bin/sh
-# Installs the Debian 12 packages imgclass needs to build, test and run its
-# demo. Does nothing when all are present; without root it prints the exact
-# command instead of running it.
+# Installs the Debian 12 packages imgclass needs to build, test, package
+# (make deb, make wheel) and run its demo. Does nothing when all are present;
+# without root it prints the exact command instead of running it.
 set -eu
 
 PACKAGES="build-essential pkg-config libtorch-dev libjpeg62-turbo-dev libstb-dev
@@ -11,7 +11,9 @@ python3-pytest python3-pip python3-setuptools python3-wheel
 python3-dask python3-distributed python3-fsspec hyperfine
 libmicrohttpd-dev curl python3-requests chromium chromium-driver python3-selenium
 python3-sklearn python3-opencv systemd
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+dpkg-dev debhelper dh-python pybuild-plugin-pyproject python3-all fakeroot lintian
+python3-build python3-venv"
 
 missing=""
 for p in $PACKAGES; do

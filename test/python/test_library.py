@@ -66,6 +66,25 @@ def test_find_library_second(package_copy, tmp_path):
     assert r.stdout.split()[0] == "find_library"
 
 
+def test_bundled_library_before_the_installed_one(package_copy, tmp_path):
+    """A wheel's libimgclass.so inside the package wins over one that
+    find_library would find (and over the build folder)."""
+    shutil.copy(built_library(), os.path.join(package_copy, "imgclass", "libimgclass.so"))
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    for name in ("libimgclass.so", "libimgclass.so.0"):
+        os.symlink(built_library(), libdir / name)
+    env = {"LD_LIBRARY_PATH": str(libdir), "LIBRARY_PATH": str(libdir)}
+    r = run(PROBE, env, path=package_copy)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[:2] == ["bundled",
+                                    os.path.join(package_copy, "imgclass", "libimgclass.so")]
+    # ... but not over the explicit choice
+    r = run(PROBE, dict(env, IMGCLASS_LIBRARY=built_library()), path=package_copy)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "IMGCLASS_LIBRARY"
+
+
 def test_build_folder_last():
     if system_has_imgclass():
         pytest.skip("an installed libimgclass is found first on this machine")
@@ -83,6 +102,7 @@ def test_not_found_says_where_it_looked(package_copy):
     err = r.stderr
     assert "LibraryNotFound" in err and "find_library('imgclass') found nothing" in err
     assert "build/libimgclass.so does not exist (run make)" in err
+    assert "imgclass/libimgclass.so does not exist (only a wheel bundles the library)" in err
     assert "IMGCLASS_LIBRARY" in err
 
 

@@ -4,9 +4,11 @@ The library is searched for in this order, and the first one found is used:
 
 1. the ``IMGCLASS_LIBRARY`` environment variable (a path to the .so; when it
    is set and cannot be loaded, that is an error: no silent fallback);
-2. the installed library, as ``ctypes.util.find_library("imgclass")`` finds
+2. ``libimgclass.so`` inside this package, which only a wheel has (``make
+   wheel`` bundles the core): the library the wheel was built with;
+3. the installed library, as ``ctypes.util.find_library("imgclass")`` finds
    it (the linker cache, ``LD_LIBRARY_PATH``);
-3. ``build/libimgclass.so`` of the source tree this package sits in.
+4. ``build/libimgclass.so`` of the source tree this package sits in.
 
 The library's version must have the binding's major and minor number: the
 option structs below mirror ``include/imgclass.h`` of that version.
@@ -317,6 +319,15 @@ def _repo_build_library():
     return os.path.join(root, "build", "libimgclass.so")
 
 
+def _bundled_library():
+    """libimgclass.so next to this file: present in a wheel only."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "libimgclass.so")
+
+
+#: The candidates that are files, and what their absence means.
+_FILE_SOURCES = {"bundled": "only a wheel bundles the library", "build": "run make"}
+
+
 def _candidates():
     """(source, what to dlopen) in search order."""
     env = os.environ.get("IMGCLASS_LIBRARY")
@@ -324,8 +335,11 @@ def _candidates():
         # An explicit choice is the only candidate: falling back to another
         # library behind the user's back would hide their mistake.
         return [("IMGCLASS_LIBRARY", env)]
+    # A wheel's own library first: the binding and it come from one build,
+    # whatever else the machine has installed.
+    out = [("bundled", _bundled_library())]
     found = ctypes.util.find_library("imgclass")
-    out = [("find_library", found)] if found else [("find_library", None)]
+    out.append(("find_library", found))
     out.append(("build", _repo_build_library()))
     return out
 
@@ -382,8 +396,8 @@ def load():
         if target is None:
             tried.append(f"{source}: ctypes.util.find_library('imgclass') found nothing")
             continue
-        if source == "build" and not os.path.exists(target):
-            tried.append(f"{source}: {target} does not exist (run make)")
+        if source in _FILE_SOURCES and not os.path.exists(target):
+            tried.append(f"{source}: {target} does not exist ({_FILE_SOURCES[source]})")
             continue
         try:
             lib = ctypes.CDLL(target)
