@@ -69,6 +69,10 @@ OPT ?= -O2 -g
 # SANITIZE=1 builds everything with AddressSanitizer + UBSan.
 ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# A unit test may set its own ASan defaults (__asan_default_options, as
+# test_model.c does); GCC's ASan runtime is a shared library, which sees
+# the hook only when the executable exports it.
+SAN_TEST_LDFLAGS := -Wl,--export-dynamic-symbol=__asan_default_options
 endif
 # SANITIZE=thread builds everything with ThreadSanitizer (make check-tsan).
 ifeq ($(SANITIZE),thread)
@@ -223,7 +227,7 @@ $(BUILD)/examples/api/%: examples/api/%.c $(STLIB)
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $(filter %.o,$^) $(STLIB) $(CORE_LIBS) -lcmocka
+	$(CC) $(SAN) $(SAN_TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(STLIB) $(CORE_LIBS) -lcmocka
 
 # Unit tests of the example programs' own parts link those parts' objects,
 # as the programs do (a test never #includes a program's .c file).

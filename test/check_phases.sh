@@ -50,7 +50,7 @@ awk '{
      }' "$summary"
 rc=$?
 if [ -s "$summary.skips" ]; then
-    echo "skipped, each for a reason outside the project:"
+    echo "skipped, each with its reason:"
     sed 's/^/  /' "$summary.skips"
 fi
 exit $rc

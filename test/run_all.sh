@@ -163,7 +163,7 @@ if [ -n "${SUMMARY_FILE:-}" ]; then
 fi
 [ -n "$failures" ] && echo "failed suites:$failures"
 if [ -s "$skip_dir/list" ]; then
-    echo "skipped, each for a reason outside the project:"
+    echo "skipped, each with its reason:"
     sed 's/^/  /' "$skip_dir/list"
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
