@@ -26,7 +26,8 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     done | sort -u > "$out/files"
     tar -cf - -T "$out/files" | tar -xf - -C "$out/src"
 else
-    tar -cf - --exclude='./build' --exclude='./build-*' --exclude='./.git' . |
+    tar -cf - --exclude='./build' --exclude='./build-*' --exclude='./.git' \
+        --exclude='__pycache__' --exclude='*.egg-info' --exclude='./bindings/python/build' . |
         tar -xf - -C "$out/src"
 fi
 
