@@ -5,8 +5,10 @@
 #   sh test/check_phases.sh SUMMARY_FILE MAKE LABEL:TARGET[&]...
 # Phases run one after another; one marked "&" starts in the background
 # alongside those that follow (its output is held and printed after them):
-# for a phase that mostly waits beside one that mostly computes. It must
-# build nothing the phases beside it build.
+# for a phase that mostly computes beside one that mostly waits. It must
+# build nothing the phases beside it build. Once a phase has failed (a
+# build error could leave two makes building the same files), the phases
+# marked "&" run in the foreground like the others.
 # Each phase's test/run_all.sh appends "LABEL passed failed skipped
 # [failed suites...]" to SUMMARY_FILE. A phase that stops before its tests
 # report (a build error) or exits non-zero without a failed suite is
@@ -22,8 +24,10 @@ start=$(date +%s)
 
 # After phase LABEL ended with status RC: a failure nothing recorded is
 # recorded as one.
+any_failed=0
 record_exit() { # label target rc
     if [ "$3" -ne 0 ]; then
+        any_failed=1
         recorded_failures=$(awk -v l="$1" '$1 == l {f += $3} END {print f + 0}' "$summary")
         if [ "$recorded_failures" -eq 0 ]; then
             echo "$1 0 1 0 make-$2-exit-$3" >> "$summary"
@@ -34,7 +38,7 @@ record_exit() { # label target rc
 background=""
 for spec in "$@"; do
     case $spec in
-    *"&") spec=${spec%"&"} bg=1 ;;
+    *"&") spec=${spec%"&"} bg=$((1 - any_failed)) ;;
     *) bg=0 ;;
     esac
     label=${spec%%:*} target=${spec#*:}
