@@ -124,8 +124,8 @@ ENGINE_MODULE := $(BUILD)/libimgclass-torch.so
 FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so \
                 $(BUILD)/test/fake_engine_no_entry.so
 
-.PHONY: all lib cli serve watch api-examples tests test-programs test check check-asan check-tsan \
-        check-valgrind deps demo bench \
+.PHONY: all lib cli serve watch api-examples tests test-programs test check check-build check-asan \
+        check-tsan check-valgrind deps demo bench \
         bench-startup fuzz print-fuzz-lib-sources print-lib-sources install uninstall install-python uninstall-python \
         print-version deb check-deb wheel clean FORCE
 
@@ -275,18 +275,27 @@ deps:
 # --- tests ------------------------------------------------------------------
 
 # Every test: the suites (unit, parity against torchvision, integration),
-# then the unit and integration suites again under ASan + UBSan, then the
-# unit suites under valgrind, then the threaded unit suites under TSan.
-# Each phase prints "N passed, N failed"; the closing lines total them per
-# phase and overall. `make test` runs only the first phase.
+# the unit and integration suites again under ASan + UBSan, the decoding
+# and preprocessing unit suites under valgrind, the threaded unit suites
+# under TSan. Each phase prints "N passed, N failed"; the closing lines
+# give each phase's time and total them per phase and overall. `make test`
+# runs only the suites.
 SUMMARY = $(CURDIR)/build-test-summary.txt
 
 # Every phase runs even when an earlier one failed (test/check_phases.sh);
 # the totals per phase and overall include failures and skips, and the
-# exit status is non-zero if anything failed.
+# exit status is non-zero if anything failed. A phase marked & runs beside
+# the next one: valgrind (one busy core) beside the suites, which wait on
+# servers, watchers and pipes for a quarter of their time, and TSan beside
+# ASan. Everything in build/ is built first, so that no two phases build
+# the same file; after a failure the phases run one by one.
 check: deps
-	+@sh test/check_phases.sh $(SUMMARY) "$(MAKE)" suites:test asan:check-asan \
-	    valgrind:check-valgrind tsan:check-tsan
+	+@sh test/check_phases.sh $(SUMMARY) "$(MAKE)" build:check-build \
+	    'valgrind:check-valgrind&' suites:test 'tsan:check-tsan&' asan:check-asan
+
+# What every phase of check needs in build/ (the sanitizer builds have
+# their own folders).
+check-build: all tests $(BUILD)/test/valgrind_hwy_shim.so
 
 test: all tests
 	BUILD=$(BUILD) PYTHON=$(PYTHON) SUMMARY_LABEL=suites sh test/run_all.sh
@@ -332,7 +341,7 @@ check-asan check-tsan: export IMGCLASS_TEST_MODELS = $(CURDIR)/$(BUILD)/test-mod
 # TSan, and the decoding and preprocessing they call are the code the
 # binaries kept here check. A new unit test runs under valgrind unless
 # listed. VALGRIND_ALL=1 runs every unit test.
-VALGRIND_SKIP := test_abi test_classify test_engine_loader test_filter test_model test_pipeline \
+VALGRIND_SKIP := test_abi test_classify test_engine_loader test_filter test_model test_pipeline test_precision \
                  test_predict test_topk
 VALGRIND_UNIT := $(filter-out $(if $(filter 1,$(VALGRIND_ALL)),,$(VALGRIND_SKIP)),$(notdir $(UNIT_BIN)))
 check-valgrind: all tests $(BUILD)/test/valgrind_hwy_shim.so

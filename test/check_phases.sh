@@ -1,8 +1,14 @@
 #!/bin/sh
-# Runs the phases of `make check` one after another, every phase even when
-# an earlier one failed, then prints each phase's totals and the overall
-# totals (passed, failed, skipped) and exits non-zero if anything failed.
-#   sh test/check_phases.sh SUMMARY_FILE MAKE LABEL:TARGET...
+# Runs the phases of `make check`, every phase even when an earlier one
+# failed, then prints each phase's totals and the overall totals (passed,
+# failed, skipped) and exits non-zero if anything failed.
+#   sh test/check_phases.sh SUMMARY_FILE MAKE LABEL:TARGET[&]...
+# Phases run one after another; one marked "&" starts in the background
+# alongside those that follow (its output is held and printed after them):
+# for a phase that mostly computes beside one that mostly waits. It must
+# build nothing the phases beside it build. Once a phase has failed (a
+# build error could leave two makes building the same files), the phases
+# marked "&" run in the foreground like the others.
 # Each phase's test/run_all.sh appends "LABEL passed failed skipped
 # [failed suites...]" to SUMMARY_FILE. A phase that stops before its tests
 # report (a build error) or exits non-zero without a failed suite is
@@ -12,28 +18,62 @@ set -u
 summary=$1 make=$2
 shift 2
 : > "$summary"
-times_file=$(mktemp "${TMPDIR:-/tmp}/imgclass-check-phases.XXXXXX") || exit 1
-trap 'rm -f "$times_file"' EXIT
+work=$(mktemp -d "${TMPDIR:-/tmp}/imgclass-check-phases.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
 : > "$summary.skips" # each run_all.sh's skips, with their reasons
+
+# After phase LABEL ended with status RC: a failure nothing recorded is
+# recorded as one.
+any_failed=0
+record_exit() { # label target rc
+    if [ "$3" -ne 0 ]; then
+        any_failed=1
+        recorded_failures=$(awk -v l="$1" '$1 == l {f += $3} END {print f + 0}' "$summary")
+        if [ "$recorded_failures" -eq 0 ]; then
+            echo "$1 0 1 0 make-$2-exit-$3" >> "$summary"
+        fi
+    fi
+}
+
+background=""
 for spec in "$@"; do
+    case $spec in
+    *"&") spec=${spec%"&"} bg=$((1 - any_failed)) ;;
+    *) bg=0 ;;
+    esac
     label=${spec%%:*} target=${spec#*:}
+    if [ $bg = 1 ]; then
+        echo "##### check phase $label (make $target) started alongside the next; its output comes after them"
+        (
+            t0=$(date +%s)
+            $make "$target" SUMMARY_FILE="$summary" > "$work/$label.log" 2>&1
+            echo "$? $(($(date +%s) - t0))" > "$work/$label.end"
+        ) &
+        background="$background $label:$target:$!"
+        continue
+    fi
     echo "##### check phase $label (make $target)"
     t0=$(date +%s)
     $make "$target" SUMMARY_FILE="$summary"
     rc=$?
-    echo "$label $(($(date +%s) - t0))" >> "$times_file"
-    if [ $rc -ne 0 ]; then
-        recorded_failures=$(awk -v l="$label" '$1 == l {f += $3} END {print f + 0}' "$summary")
-        if [ "$recorded_failures" -eq 0 ]; then
-            echo "$label 0 1 0 make-$target-exit-$rc" >> "$summary"
-        fi
-    fi
+    echo "$label $(($(date +%s) - t0))" >> "$work/times"
+    record_exit "$label" "$target" $rc
+done
+for job in $background; do
+    label=${job%%:*} rest=${job#*:}
+    target=${rest%:*} pid=${rest##*:}
+    wait "$pid"
+    echo "##### check phase $label (make $target), run alongside the phases above"
+    cat "$work/$label.log"
+    read -r rc seconds < "$work/$label.end" || { rc=1 seconds=0; }
+    echo "$label $seconds" >> "$work/times"
+    record_exit "$label" "$target" "$rc"
 done
 echo "##### check phase times (wall, build included)"
 awk -v total=$(($(date +%s) - start)) \
     '{ printf "  %-9s %3dm%02ds\n", $1 ":", $2 / 60, $2 % 60 }
-     END { printf "  %-9s %3dm%02ds\n", "total:", total / 60, total % 60 }' "$times_file"
+     END { printf "  %-9s %3dm%02ds\n", "total:", total / 60, total % 60 }' "$work/times"
 echo "##### check totals"
 awk '{
         p[$1] += $2; f[$1] += $3; s[$1] += $4

@@ -4,6 +4,12 @@
 # images evenly across the folders; the model is then run by the built
 # program. helpers/calibration_check.py checks the selection and the
 # recipe options without a model. Offline: nothing here may download.
+# Not under the sanitizers (make check-asan): almost all of its time is
+# Python, and the C it drives is checked there by other suites.
+if [ "${SANITIZED:-0}" = 1 ]; then
+    echo "SKIP: not under the sanitizers: the calibration is Python; the C path of an int8 model (load, predict) runs under ASan in unit/test_model"
+    exit 77
+fi
 . "$(dirname "$0")/helpers/common.sh"
 IMGCLASS_OFFLINE=1
 export IMGCLASS_OFFLINE

@@ -2,6 +2,12 @@
 # tools/export_model.py: seeded random models (loudly announced, gzip,
 # reproducible), local state dicts, and --weights imagenet offline, from
 # torch's cache or not; each export is loaded and run by the built program.
+# Not under the sanitizers (make check-asan): almost all of its time is
+# Python, and the C it drives is checked there by other suites.
+if [ "${SANITIZED:-0}" = 1 ]; then
+    echo "SKIP: not under the sanitizers: tools/export_model.py is Python; the C it drives (loading gzip models, labels, classify) runs under ASan in unit/test_model, unit/test_labels and the cli suites"
+    exit 77
+fi
 . "$(dirname "$0")/helpers/common.sh"
 IMGCLASS_OFFLINE=1
 export IMGCLASS_OFFLINE
