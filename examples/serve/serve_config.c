@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PROG "imgclass-serve"
 
@@ -26,6 +28,13 @@ static void usage(FILE *out)
         "  --listen ADDR:PORT    inference API address (default 127.0.0.1:8080);\n"
         "                        another address than loopback exposes the server\n"
         "  --metrics-listen ADDR:PORT  Prometheus /metrics (default 127.0.0.1:8082)\n"
+        "  --enable-model-api    serve the management API (TorchServe's GET/POST/DELETE\n"
+        "                        /models, KServe v2's /v2/repository): load, swap and\n"
+        "                        unload models at run time; off by default\n"
+        "  --management-listen ADDR:PORT  management API address (default\n"
+        "                        127.0.0.1:8081); whoever reaches it loads files\n"
+        "  --model-store DIR     POST /models?url=PATH loads PATH from DIR only (no\n"
+        "                        downloads; without DIR, any local file path)\n"
         "  --batch N             images per forward pass (default 8)\n"
         "  --max-batch-delay-ms T  longest wait for a batch to fill (default 5)\n"
         "  --queue N             images waiting per model before 503 (default 4 x batch)\n"
@@ -114,6 +123,9 @@ enum {
     OPT_DEVICE,
     OPT_QUIET,
     OPT_VERSION,
+    OPT_ENABLE_MODEL_API,
+    OPT_MANAGEMENT_LISTEN,
+    OPT_MODEL_STORE,
 };
 
 static const char short_options[] = CLI_SHORT_PREFIX "h";
@@ -134,6 +146,9 @@ static const struct option long_options[] = {
     {"topk", required_argument, NULL, OPT_TOPK},
     {"device", required_argument, NULL, OPT_DEVICE},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"enable-model-api", no_argument, NULL, OPT_ENABLE_MODEL_API},
+    {"management-listen", required_argument, NULL, OPT_MANAGEMENT_LISTEN},
+    {"model-store", required_argument, NULL, OPT_MODEL_STORE},
     MODEL_ARGS_LONG_OPTIONS,
     PP_ARGS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -150,7 +165,8 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
     cfg->default_topk = 5;
     cfg->model = cli_model_args_init();
     if (set_string(&cfg->listen, "127.0.0.1:8080") ||
-        set_string(&cfg->metrics_listen, "127.0.0.1:8082"))
+        set_string(&cfg->metrics_listen, "127.0.0.1:8082") ||
+        set_string(&cfg->management_listen, "127.0.0.1:8081"))
         return -1;
     pp_args pp = pp_args_init();
     cli_getopt_begin();
@@ -194,6 +210,24 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
                 return bad("--metrics-listen (want ADDR:PORT, numeric)", v);
             if (set_string(&cfg->metrics_listen, v))
                 return -1;
+        } else if (c == OPT_ENABLE_MODEL_API) {
+            cfg->enable_model_api = 1;
+        } else if (c == OPT_MANAGEMENT_LISTEN) {
+            struct sockaddr_storage ss;
+            size_t len;
+            if (net_parse_address(v, &ss, &len))
+                return bad("--management-listen (want ADDR:PORT, numeric)", v);
+            if (set_string(&cfg->management_listen, v))
+                return -1;
+        } else if (c == OPT_MODEL_STORE) {
+            struct stat st;
+            if (stat(v, &st) || !S_ISDIR(st.st_mode)) {
+                fprintf(stderr, PROG ": --model-store '%s': %s\n", v,
+                        access(v, F_OK) ? strerror(errno) : "not a directory");
+                return -1;
+            }
+            if (set_string(&cfg->model_store, v))
+                return -1;
         } else if (c == OPT_BATCH) {
             if (cli_int_option(PROG, long_options, c, v, 1, 1024, &cfg->batch))
                 return -1;
@@ -233,7 +267,8 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
         fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", argv[optind]);
         return -1;
     }
-    if (cfg->num_models == 0) {
+    /* With the model API, models can all come later (POST /models). */
+    if (cfg->num_models == 0 && !cfg->enable_model_api) {
         fprintf(stderr, PROG ": no --model NAME=PATH given (see --help)\n");
         return -1;
     }
@@ -257,5 +292,7 @@ void serve_config_free(serve_config *cfg)
     }
     free(cfg->listen);
     free(cfg->metrics_listen);
+    free(cfg->management_listen);
+    free(cfg->model_store);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -38,6 +38,9 @@ typedef struct serve_config {
     pp_args pp;    /* the preprocessing options given, applied to each model's recipe */
     imgclass_decode_options decode; /* --exif-transpose */
     int quiet;             /* no request log */
+    int enable_model_api;  /* --enable-model-api: the management API listens */
+    char *management_listen; /* "ADDR:PORT" of the management API */
+    char *model_store;     /* --model-store DIR, or NULL: where POST /models?url= looks */
 } serve_config;
 
 /* Parses argv. Returns 0 when the server should run, 1 when it should exit

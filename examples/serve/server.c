@@ -1,6 +1,7 @@
 /* Daemon lifecycle and replies; see server.h. */
 #include "server.h"
 
+#include "management_api.h"
 #include "net_address.h"
 #include "responses.h"
 
@@ -141,11 +142,13 @@ int server_start(server *s, const serve_config *cfg)
     s->metrics = start_daemon(s, cfg->metrics_listen, 0, &metrics_addr);
     if (!s->metrics)
         goto fail;
+    if (management_start(s))
+        goto fail;
     char a[128], m[128];
     describe(s->api, &api_addr, a, sizeof a);
     describe(s->metrics, &metrics_addr, m, sizeof m);
     for (int i = 0; i < s->models.count; i++) {
-        const served_model *sm = &s->models.items[i];
+        const served_model *sm = s->models.items[i];
         fprintf(stderr, "imgclass-serve: model %s: %s, precision %s, %d classes, input %dx%d, "
                         "batch %d, delay %d ms, queue %d\n",
                 sm->name, sm->path, imgclass_model_precision(sm->model), sm->num_classes,
@@ -156,6 +159,8 @@ int server_start(server *s, const serve_config *cfg)
 fail:
     if (s->api)
         MHD_stop_daemon(s->api);
+    if (s->metrics)
+        MHD_stop_daemon(s->metrics);
     served_models_close(&s->models);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
@@ -181,6 +186,9 @@ void server_stop(server *s, int timeout_s)
     if (left)
         fprintf(stderr, "imgclass-serve: %d request(s) still open after %d s; closing them\n",
                 left, timeout_s);
+    /* A register or unload in progress finishes first (the pipelines still
+     * run, so the entry it drains can drain). */
+    management_stop(s);
     /* Pipelines first: each delivers what it accepted (resuming those
      * connections) before its threads end, so no callback can reach a
      * request the daemon has closed. */

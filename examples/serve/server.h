@@ -29,6 +29,7 @@ typedef struct server {
     const serve_config *cfg;
     served_models models;
     struct MHD_Daemon *api, *metrics;
+    struct MHD_Daemon *management; /* --enable-model-api; management_api.h */
     atomic_int draining;
     pthread_mutex_t lock; /* guards inflight */
     pthread_cond_t idle;  /* signalled when inflight drops */
