@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+"""Tests of imgclass-serve's management API (--enable-model-api), all on
+127.0.0.1, each bounded in time (test/integration/serve_models_api.sh runs
+them). The server and the checks are serve_check.py's.
+
+  serve_mgmt_check.py api BUILD MODELS      every management endpoint and
+      error: off without --enable-model-api, register / list / describe /
+      unregister, v2 repository index / load / unload, unknown model, bad
+      and http(s) urls, paths escaping the model store, duplicate versions,
+      lifecycle metrics
+  serve_mgmt_check.py hotswap BUILD MODELS  16 clients send predictions for
+      about 10 s while the model they ask for is re-registered 3 times
+      (alternating two models with different answers) and another model is
+      loaded and unloaded: no request fails, every answer comes from a model
+      served under that name at the time; then a large model is loaded and
+      unloaded 4 times and the server's RSS comes back within 10 %
+Exits 0 when every check passed, 1 on a failure.
+"""
+import http.client
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from PIL import Image
+
+from serve_check import Server, check, check_error, finish, metrics, request
+
+CLASSES = {"tiny.pt": 5, "two_class.pt": 2}
+
+
+def mgmt_port(srv):
+    m = re.search(r"management API on http://127\.0\.0\.1:(\d+)", srv.text_log())
+    if not m:
+        raise RuntimeError("no 'management API on' line in the log:\n" + srv.text_log())
+    return int(m.group(1))
+
+
+def make_store(models):
+    """The model store: the test models, a file that is no model, a link
+    out of the store; and a model outside it."""
+    top = tempfile.mkdtemp(prefix="imgclass-mgmt.")
+    store = os.path.join(top, "store")
+    os.mkdir(store)
+    for name in ("tiny.pt", "two_class.pt", "not_a_model.txt"):
+        shutil.copy(os.path.join(models, name), store)
+    shutil.copy(os.path.join(models, "tiny.pt"), os.path.join(top, "outside.pt"))
+    os.symlink(os.path.join(top, "outside.pt"), os.path.join(store, "link_out.pt"))
+    return top, store
+
+
+def png_bytes():
+    b = io.BytesIO()
+    Image.new("RGB", (12, 9), (200, 40, 90)).save(b, "PNG")
+    return b.getvalue()
+
+
+def classes_of(port, name, image):
+    st, _, body = request(port, "POST", "/predictions/%s?topk=10" % name, image)
+    return st, (len(json.loads(body)) if st == 200 else None)
+
+
+def json_of(body):
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def check_mgmt_error(resp, code, what, part=None):
+    """A management error: 4xx with TorchServe's fields and v2's "error"."""
+    st, h, body = resp
+    j = json_of(body)
+    ok = (st == code and isinstance(j, dict) and isinstance(j.get("error"), str) and
+          j.get("error") and j.get("code") == code and
+          (part is None or part in j["error"]))
+    return check(ok, "%s: %d {\"error\": %r}" % (what, code, j.get("error") if j else None)
+                 if ok else "%s: want %d with error%s, got %d %s" %
+                 (what, code, " containing %r" % part if part else "", st, body[:300]))
+
+
+def metric(server, name):
+    return metrics(server)[2].get(name)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# ------------------------------------------------------------------ api
+
+def cmd_api(build, models):
+    top, store = make_store(models)
+    image = png_bytes()
+
+    # Off unless --enable-model-api: nothing listens on the management address.
+    port = free_port()
+    srv = Server(build, models, "--management-listen", "127.0.0.1:%d" % port, "--quiet",
+                 labels=False)
+    try:
+        check("management API" not in srv.text_log(), "without --enable-model-api: no "
+              "management API in the log")
+        try:
+            socket.create_connection(("127.0.0.1", port), 2).close()
+            check(False, "without --enable-model-api: port %d refuses connections" % port)
+        except OSError:
+            check(True, "without --enable-model-api: port %d refuses connections" % port)
+        st, _, _ = request(srv.port, "POST", "/models?url=tiny.pt")
+        check(st == 405, "POST /models on the inference address: 405 (%d)" % st)
+    finally:
+        check(srv.stop() == 0, "SIGTERM: exit status 0")
+
+    srv = Server(build, models, "--enable-model-api", "--management-listen", "127.0.0.1:0",
+                 "--model-store", store, "--quiet", labels=False)
+    try:
+        M = mgmt_port(srv)
+        P = srv.port
+        st, h, b = request(M, "GET", "/models")
+        names = [m["modelName"] for m in json_of(b)["models"]] if st == 200 else None
+        check(names == ["tiny", "plain"], "GET /models: the start-up models %s" % names)
+        st, h, b = request(M, "GET", "/models/tiny")
+        d = json_of(b)[0] if st == 200 else {}
+        check(d.get("modelVersion") == "1.0" and d.get("loadedAtStartup") is True and
+              d.get("classes") == 5, "GET /models/tiny: version 1.0, loaded at start-up")
+        check_mgmt_error(request(M, "GET", "/models/nope"), 404, "GET /models/nope", "nope")
+        check_mgmt_error(request(M, "GET", "/models/tiny/9.9"), 404, "GET /models/tiny/9.9",
+                         "9.9")
+        check_mgmt_error(request(M, "GET", "/nothing"), 404, "GET /nothing")
+        st, h, _ = request(M, "PUT", "/models")
+        check(st == 405 and "POST" in h.get("allow", ""), "PUT /models: 405, Allow %s" %
+              h.get("allow"))
+
+        # Bad registrations: each refused with the reason, nothing loaded.
+        bad = [
+            ("/models", "url is required"),
+            ("/models?url=http://example.com/m.pt", "downloads are not supported"),
+            ("/models?url=https://example.com/m.pt", "downloads are not supported"),
+            ("/models?url=ftp://example.com/m.pt", "unsupported scheme"),
+            ("/models?url=../outside.pt", "escapes the model store"),
+            ("/models?url=%s" % os.path.join(top, "outside.pt"), "escapes the model store"),
+            ("/models?url=link_out.pt", "escapes the model store"),
+            ("/models?url=missing.pt", "No such file"),
+            ("/models?url=tiny.pt&model_name=bad/name", "Invalid model_name"),
+            ("/models?url=tiny.pt&model_name=x&batch_size=0", "Invalid batch_size"),
+            ("/models?url=tiny.pt&model_name=x&max_batch_delay=-1", "Invalid max_batch_delay"),
+            ("/models?url=tiny.pt&model_name=x&model_version=a%20b", "Invalid model_version"),
+        ]
+        for path, part in bad:
+            check_mgmt_error(request(M, "POST", path), 400, "POST %s" % path, part)
+        check_mgmt_error(request(M, "POST", "/models?url=not_a_model.txt&model_name=junk"), 400,
+                         "POST a file that is no model", "junk")
+        st, _, b = request(M, "GET", "/models")
+        check(len(json_of(b)["models"]) == 2, "after the refusals: still the 2 start-up models")
+
+        # Register, describe, predict.
+        st, _, b = request(M, "POST", "/models?url=two_class.pt&batch_size=4&max_batch_delay=7")
+        j = json_of(b) or {}
+        check(st == 200 and 'Model "two_class"' in j.get("status", "") and
+              "registered" in j["status"], "POST /models?url=two_class.pt: %d %s" % (st, j))
+        st, _, b = request(M, "GET", "/models/two_class")
+        d = json_of(b)[0] if st == 200 else {}
+        check(d.get("batchSize") == 4 and d.get("maxBatchDelay") == 7 and
+              d.get("classes") == 2 and d.get("loadedAtStartup") is False and
+              d.get("modelUrl", "").endswith("store/two_class.pt"),
+              "GET /models/two_class: batch 4, delay 7, 2 classes, from the store")
+        check(classes_of(P, "two_class", image) == (200, 2), "prediction on two_class: 2 classes")
+
+        # Duplicate versions: the served version is refused, another swaps.
+        st, _, b = request(M, "POST", "/models?url=tiny.pt&model_name=two_class&model_version=5.0")
+        check(st == 200 and (json_of(b) or {}).get("modelVersion") == "5.0",
+              "re-register two_class as tiny.pt version 5.0: %d %s" % (st, b[:200]))
+        check(classes_of(P, "two_class", image) == (200, 5),
+              "two_class now answers with tiny.pt's 5 classes")
+        check_mgmt_error(request(M, "POST", "/models?url=two_class.pt&model_name=two_class&"
+                                 "model_version=5.0"), 409, "register version 5.0 again",
+                         "already registered")
+        check(classes_of(P, "two_class", image) == (200, 5), "after the 409: still version 5.0")
+        st, _, b = request(M, "POST", "/models?url=two_class.pt&model_name=two_class")
+        v = (json_of(b) or {}).get("modelVersion")
+        check(st == 200 and v not in (None, "5.0"), "re-register without a version: a new "
+              "version %s" % v)
+        check(classes_of(P, "two_class", image) == (200, 2), "two_class answers with 2 again")
+        st, _, b = request(P, "GET", "/models/two_class/%s" % v)
+        check(st == 200, "GET /models/two_class/%s on the inference address: 200" % v)
+        st, _, b = request(P, "POST", "/predictions/two_class/1.0", image)
+        check(st == 404, "POST /predictions/two_class/1.0 (a replaced version): 404 (%d)" % st)
+
+        # Unregister.
+        check_mgmt_error(request(M, "DELETE", "/models/two_class/9.9"), 404,
+                         "DELETE a version not served")
+        st, _, b = request(M, "DELETE", "/models/two_class")
+        check(st == 200 and (json_of(b) or {}).get("status") == 'Model "two_class" unregistered',
+              "DELETE /models/two_class: %d %s" % (st, b[:100]))
+        check(classes_of(P, "two_class", image)[0] == 404, "prediction on two_class now: 404")
+        check_mgmt_error(request(M, "DELETE", "/models/two_class"), 404, "DELETE it again")
+        check_mgmt_error(request(M, "DELETE", "/models/nope"), 404, "DELETE /models/nope")
+
+        # KServe v2 repository extension.
+        st, _, b = request(M, "POST", "/v2/repository/index")
+        idx = {e["name"]: e for e in (json_of(b) or [])}
+        check(st == 200 and idx.get("two_class", {}).get("state") == "UNAVAILABLE" and
+              idx.get("tiny", {}).get("state") == "READY",
+              "v2 index: tiny READY, two_class UNAVAILABLE: %s" % b[:300])
+        st, _, b = request(M, "POST", "/v2/repository/models/two_class/load", b"{}")
+        check(st == 200, "v2 load two_class: %d %s" % (st, b[:200]))
+        check(classes_of(P, "two_class", image) == (200, 2), "two_class served again (2 classes)")
+        st, _, b = request(M, "POST", "/v2/repository/index", b'{"ready": true}')
+        names = sorted(e["name"] for e in (json_of(b) or []))
+        check(st == 200 and names == ["plain", "tiny", "two_class"],
+              "v2 index {ready: true}: %s" % names)
+        st, _, b = request(M, "POST", "/v2/repository/models/two_class/unload")
+        check(st == 200, "v2 unload two_class: %d" % st)
+        check(classes_of(P, "two_class", image)[0] == 404, "two_class gone after v2 unload")
+        check_mgmt_error(request(M, "POST", "/v2/repository/models/two_class/unload"), 404,
+                         "v2 unload it again")
+        check_mgmt_error(request(M, "POST", "/v2/repository/models/nosuch/load"), 404,
+                         "v2 load a model not in the store", "nosuch")
+        check_mgmt_error(request(M, "POST", "/v2/repository/index", b"[1"), 400,
+                         "v2 index with a body that is not JSON")
+        st, h, _ = request(M, "GET", "/v2/repository/models/tiny/load")
+        check(st == 405, "GET on a v2 load path: 405 (%d)" % st)
+
+        # Lifecycle metrics: two_class loaded 4 times (register, 2 swaps,
+        # v2 load), unloaded 4 times (2 swaps retired, DELETE, v2 unload).
+        _, text, vals = metrics(srv)
+        check(vals.get('imgclass_model_loads_total{model="two_class"}') == 4 and
+              vals.get('imgclass_model_unloads_total{model="two_class"}') == 4,
+              "metrics: two_class loads 4, unloads 4 (%s, %s)" %
+              (vals.get('imgclass_model_loads_total{model="two_class"}'),
+               vals.get('imgclass_model_unloads_total{model="two_class"}')))
+        check(vals.get('imgclass_model_info{model="tiny",version="1.0"}') == 1 and
+              not any(k.startswith('imgclass_model_info{model="two_class"') for k in vals),
+              "metrics: imgclass_model_info for tiny 1.0, none for the unloaded two_class")
+        check(vals.get('imgclass_model_loads_total{model="tiny"}') == 1,
+              "metrics: tiny loaded once")
+    finally:
+        check(srv.stop() == 0, "SIGTERM: exit status 0")
+    finish()
+
+
+# ------------------------------------------------------------------ hot swap
+
+def make_big_model(path, hidden=98304):
+    """A model of about hidden * 768 bytes of weights (75 MB) that all take
+    part in the answer, so no optimisation drops them: 3x8x8 -> 5 classes."""
+    code = r"""
+import sys, torch, torch.nn as nn
+class Big(nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.a = nn.Linear(192, hidden)
+        self.b = nn.Linear(hidden, 5)
+    def forward(self, x):
+        return self.b(torch.relu(self.a(torch.flatten(x, 1))))
+torch.manual_seed(0)
+m = torch.jit.trace(Big(int(sys.argv[2])).eval(), torch.zeros(2, 3, 8, 8))
+torch.jit.save(m, sys.argv[1])
+"""
+    subprocess.run([sys.executable, "-c", code, path, str(hidden)], check=True, timeout=120)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cmd_hotswap(build, models):
+    top, store = make_store(models)
+    big = os.path.join(store, "big.pt")
+    make_big_model(big)
+    image = png_bytes()
+    srv = Server(build, models, "--enable-model-api", "--management-listen", "127.0.0.1:0",
+                 "--model-store", store, "--quiet", labels=False)
+    try:
+        M = mgmt_port(srv)
+        P = srv.port
+        # (start, end, classes) of each registration of "tiny": the switch
+        # happens between the start and the end of its POST.
+        served = [(0.0, 0.0, 5)]
+        results = []  # (sent, received, status, classes or error)
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def client():
+            conn = http.client.HTTPConnection("127.0.0.1", P, timeout=60)
+            while not stop.is_set():
+                t0 = time.monotonic()
+                try:
+                    conn.request("POST", "/predictions/tiny?topk=10", body=image)
+                    r = conn.getresponse()
+                    body = r.read()
+                    out = (t0, time.monotonic(), r.status,
+                           len(json.loads(body)) if r.status == 200 else body[:200])
+                except Exception as e:  # a failed request, whatever the cause
+                    out = (t0, time.monotonic(), None, repr(e))
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", P, timeout=60)
+                with lock:
+                    results.append(out)
+            conn.close()
+
+        threads = [threading.Thread(target=client, daemon=True) for _ in range(16)]
+        start = time.monotonic()
+        for t in threads:
+            t.start()
+        swaps = []
+
+        def at(seconds):
+            time.sleep(max(0.0, start + seconds - time.monotonic()))
+
+        plan = [(1.5, "swap", "two_class.pt"), (3.0, "load", None), (4.5, "swap", "tiny.pt"),
+                (6.0, "unload", None), (7.5, "swap", "two_class.pt")]
+        for when, what, model in plan:
+            at(when)
+            t0 = time.monotonic()
+            if what == "swap":
+                st, _, b = request(M, "POST", "/models?url=%s&model_name=tiny" % model)
+                served.append((t0, time.monotonic(), CLASSES[model]))
+                swaps.append(st)
+                check(st == 200, "re-register tiny as %s under load: %d" % (model, st))
+            elif what == "load":
+                st, _, b = request(M, "POST", "/models?url=two_class.pt&model_name=extra")
+                check(st == 200, "load another model (extra) under load: %d" % st)
+                check(classes_of(P, "extra", image) == (200, 2), "extra answers")
+            else:
+                st, _, b = request(M, "DELETE", "/models/extra")
+                check(st == 200, "unload extra under load: %d" % st)
+                check(classes_of(P, "extra", image)[0] == 404, "extra is gone")
+        at(10.0)
+        stop.set()
+        for t in threads:
+            t.join(70)
+
+        failed = [r for r in results if r[2] != 200]
+        check(len(results) > 100 and not failed,
+              "%d predictions during 3 swaps and a load/unload, %d failed%s" %
+              (len(results), len(failed), ": %s" % failed[:3] if failed else ""))
+
+        # An answer with k classes is right when a registration with k
+        # classes was served at some moment between its send and receive.
+        def live(i):
+            begin = served[i][0]
+            end = served[i + 1][1] if i + 1 < len(served) else float("inf")
+            return begin, end
+
+        wrong = []
+        by_model = [0] * len(served)
+        for sent, got, st, k in results:
+            if st != 200:
+                continue
+            ok = False
+            for i, (_, _, classes) in enumerate(served):
+                b, e = live(i)
+                if classes == k and b <= got and sent <= e:
+                    ok = True
+                    if sent >= served[i][1] and (i + 1 == len(served) or got <= served[i + 1][0]):
+                        by_model[i] += 1  # certainly this registration's answer
+            if not ok:
+                wrong.append((sent - start, got - start, k))
+        check(not wrong, "every answer from a model served under that name at the time%s" %
+              (": wrong %s" % wrong[:5] if wrong else ""))
+        check(all(n > 0 for n in by_model), "every registration answered requests: %s" % by_model)
+
+        # Memory returns: a 75 MB model loaded and unloaded; the first round
+        # settles the allocator, the next 3 must come back within 10 %.
+        pid = srv.proc.pid
+        grown = []
+        base = None
+        for round_ in range(4):
+            st, _, b = request(M, "POST", "/models?url=big.pt&model_name=big")
+            check(st == 200, "load big.pt (round %d): %d %s" % (round_, st, b[:200]))
+            check(classes_of(P, "big", image) == (200, 5), "big answers (round %d)" % round_)
+            loaded = rss_kb(pid)
+            st, _, b = request(M, "DELETE", "/models/big")
+            check(st == 200, "unload big (round %d): %d" % (round_, st))
+            after = rss_kb(pid)
+            print("round %d: RSS %d kB loaded, %d kB after unload" % (round_, loaded, after))
+            if base is None:
+                base = after
+            else:
+                grown.append(loaded - base)
+        check(min(grown) > 40000, "loading big.pt grows RSS by > 40 MB (%s kB): the check below "
+              "can see a leak" % grown)
+        final = rss_kb(pid)
+        check(final <= base * 1.10, "RSS after 3 more load/unload rounds %d kB within 10 %% of "
+              "%d kB" % (final, base))
+        _, _, vals = metrics(srv)
+        check(vals.get('imgclass_model_loads_total{model="tiny"}') == 4 and
+              vals.get('imgclass_model_unloads_total{model="tiny"}') == 3 and
+              vals.get('imgclass_model_loads_total{model="big"}') == 4 and
+              vals.get('imgclass_model_unloads_total{model="big"}') == 4,
+              "metrics count the swaps and the rounds")
+    finally:
+        check(srv.stop() == 0, "SIGTERM: exit status 0")
+    finish()
+
+
+def main():
+    if len(sys.argv) < 4:
+        print(__doc__)
+        sys.exit(2)
+    cmd, build, models = sys.argv[1:4]
+    tempfile.tempdir = tempfile.mkdtemp(prefix="imgclass-serve-mgmt-test.")
+    try:
+        if cmd == "api":
+            cmd_api(build, models)
+        elif cmd == "hotswap":
+            cmd_hotswap(build, models)
+        else:
+            print(__doc__)
+            sys.exit(2)
+    finally:
+        shutil.rmtree(tempfile.tempdir, True)
+
+
+if __name__ == "__main__":
+    main()
