@@ -155,7 +155,7 @@ char *resp_api_description(served_model *const *ms, int n, size_t *len)
             "image in the body (raw, or multipart/form-data field data or file). Query: "
             "topk (default 5), format=imgclass for the detailed answer.\"}},\n"
             "    \"/predictions/{model_name}/{model_version}\": {\"post\": {\"description\": "
-            "\"As above; the one version served is " SERVE_MODEL_VERSION ".\"}}\n  },\n"
+            "\"As above; only the version served now (" SERVE_MODEL_VERSION " for a start-up model; see GET /models/{model_name}).\"}}\n  },\n"
             "  \"x-models\": [",
             imgclass_version());
     for (int i = 0; i < n; i++) {
