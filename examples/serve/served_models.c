@@ -284,9 +284,9 @@ served_error served_models_register(served_models *set, const served_model_spec 
     else
         set->items[set->count++] = m;
     record_load(set, m);
-    if (old)
-        for (served_record *r = record_of(set, old->name); r; r = NULL)
-            r->unloads++;
+    served_record *r = old ? record_of(set, old->name) : NULL;
+    if (r)
+        r->unloads++; /* the retired entry counts as an unload */
     pthread_mutex_unlock(&set->lock);
     if (old) {
         retire(set, old);

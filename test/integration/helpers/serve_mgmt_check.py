@@ -393,11 +393,18 @@ def cmd_hotswap(build, models):
                 base = after
             else:
                 grown.append(loaded - base)
-        check(min(grown) > 40000, "loading big.pt grows RSS by > 40 MB (%s kB): the check below "
-              "can see a leak" % grown)
         final = rss_kb(pid)
-        check(final <= base * 1.10, "RSS after 3 more load/unload rounds %d kB within 10 %% of "
-              "%d kB" % (final, base))
+        if os.environ.get("SANITIZED") == "1":
+            # ASan's quarantine holds freed memory back: RSS says nothing
+            # there. The rounds above still ran (a use after free or a leak
+            # of the unloaded model is ASan's and LeakSanitizer's to report).
+            print("not checked under ASan: RSS after unload (%d kB, %d kB before)" %
+                  (final, base))
+        else:
+            check(min(grown) > 40000, "loading big.pt grows RSS by > 40 MB (%s kB): the check "
+                  "below can see a leak" % grown)
+            check(final <= base * 1.10, "RSS after 3 more load/unload rounds %d kB within 10 %% "
+                  "of %d kB" % (final, base))
         _, _, vals = metrics(srv)
         check(vals.get('imgclass_model_loads_total{model="tiny"}') == 4 and
               vals.get('imgclass_model_unloads_total{model="tiny"}') == 3 and
