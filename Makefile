@@ -124,7 +124,7 @@ ENGINE_MODULE := $(BUILD)/libimgclass-torch.so
 FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so \
                 $(BUILD)/test/fake_engine_no_entry.so
 
-.PHONY: all lib cli serve watch api-examples tests test-programs test check check-build check-asan \
+.PHONY: all lib cli serve watch api-examples tests test-programs test check check-build check-deb-phase check-asan \
         check-tsan check-valgrind deps demo bench \
         bench-startup fuzz print-fuzz-lib-sources print-lib-sources install uninstall install-python uninstall-python \
         print-version deb check-deb wheel clean FORCE
@@ -291,7 +291,13 @@ SUMMARY = $(CURDIR)/build-test-summary.txt
 # the same file; after a failure the phases run one by one.
 check: deps
 	+@sh test/check_phases.sh $(SUMMARY) "$(MAKE)" build:check-build \
-	    'valgrind:check-valgrind&' suites:test 'tsan:check-tsan&' asan:check-asan
+	    'valgrind:check-valgrind&' suites:test 'tsan:check-tsan&' asan:check-asan \
+	    deb:check-deb-phase
+
+# make check's last phase: make check-deb where this machine allows it
+# (root, no imgclass installed), a listed skip otherwise.
+check-deb-phase:
+	+@sh test/deb/check_deb_phase.sh "$(MAKE)" $(SUMMARY_FILE)
 
 # What every phase of check needs in build/ (the sanitizer builds have
 # their own folders).
