@@ -391,6 +391,11 @@ $(BUILD)/bench/preprocess_bench: bench/preprocess_bench.c $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
 
+# Camera-frame benchmark (bench/yuv_bench.py): NV12 and I420 against RGB.
+$(BUILD)/bench/yuv_bench: bench/yuv_bench.c $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
+
 # Pipeline benchmark (bench/pipeline_bench.py): steady state, low-load
 # latency and the bare forward pass, measured through the public API.
 $(BUILD)/bench/pipeline_bench: bench/pipeline_bench.c $(STLIB) $(ENGINE_MODULE)

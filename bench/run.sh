@@ -7,7 +7,8 @@ BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 make -s BUILD="$BUILD" all "$BUILD/bench/preprocess_bench" "$BUILD/bench/predict_bench" \
     "$BUILD/bench/bare_forward" "$BUILD/bench/pipeline_bench" \
-    "$BUILD/bench/engine_load_bench" "$BUILD/bench/engine_load_bench_linked"
+    "$BUILD/bench/engine_load_bench" "$BUILD/bench/engine_load_bench_linked" \
+    "$BUILD/bench/yuv_bench"
 rc=0
 "$PYTHON" bench/run.py --build "$BUILD" "$@" || rc=$?
 # The pipeline against the bare forward pass; its own section of
@@ -24,6 +25,8 @@ rc=0
 "$PYTHON" bench/dask_bench.py --build "$BUILD" --update docs/scale-out.md || rc=$?
 # imgclass-serve: dynamic batching against --batch 1; its own section.
 "$PYTHON" bench/serve_bench.py --build "$BUILD" || rc=$?
+# Camera frames: NV12 and I420 against RGB; its own section.
+"$PYTHON" bench/yuv_bench.py --build "$BUILD" || rc=$?
 # int8 ResNet-18 against float32; its own section of docs/benchmarks.md.
 "$PYTHON" bench/int8_bench.py --build "$BUILD" || rc=$?
 exit $rc

@@ -16,6 +16,7 @@
 #include "normalize.h"
 #include "resample.h"
 #include "struct_size.h"
+#include "yuv_row.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -79,7 +80,7 @@ typedef struct pixel_block {
     imgclass_pixel_format format;
     int x0, y0, width, height;    /* where the block lies in the image */
     int image_width, image_height;
-    const imgclass_image *yuv;    /* a YUV frame: rows are converted to RGB as read */
+    const imgclass_image *yuv;    /* a YUV frame: rows are converted to R,G,B,X as read */
 } pixel_block;
 
 static size_t round8(size_t n)
@@ -133,8 +134,8 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
     const size_t ring = (size_t)ay.ksize;
     const size_t bring = round8(3 * ring * (size_t)cx + 3 * (size_t)cx);
     const size_t brow = round8(ic_resample_row_scratch_bytes(&ax));
-    /* A YUV frame's source span, converted to RGB one row at a time. */
-    const size_t byuv = src->yuv ? round8(3 * (size_t)(sx1 - sx0)) : 0;
+    /* A YUV frame's source span, converted to R,G,B,X one row at a time. */
+    const size_t byuv = src->yuv ? round8(4 * (size_t)(sx1 - sx0)) : 0;
     unsigned char *tmp = malloc(bring + brow + byuv + 3 * ring * sizeof(const uint8_t *));
     if (!tmp) {
         free(mem);
@@ -149,7 +150,6 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
     ic_norm_lut_init(&norm, o->mean, o->std);
 
     const int bpp = imgclass_pixel_format_bytes(src->format);
-    const imgclass_pixel_format row_format = src->yuv ? IMGCLASS_PIXEL_RGB : src->format;
     int next = 0; /* next source row (relative to sy0) to resize horizontally */
     const size_t ow = (size_t)px->output, oh = (size_t)py->output;
     const size_t left = (size_t)(px->first - px->offset);
@@ -164,17 +164,17 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
         const int i = (int)(r - py->first);
         const int start = ay.start[i], taps = ay.taps[i];
         for (; next < start + taps; next++) { /* horizontal pass, rows as needed */
-            const uint8_t *srow;
-            if (src->yuv) {
-                ic_yuv_row_to_rgb(src->yuv, sy0 + next, sx0, sx1 - sx0, yuvrow);
-                srow = yuvrow;
-            } else {
-                srow = src->pixels + (size_t)(sy0 + next - src->y0) * src->stride +
-                       (size_t)(sx0 - src->x0) * (size_t)bpp;
-            }
             uint8_t *slot = planes + (size_t)(next % (int)ring) * cx;
-            ic_resample_row_h(srow, row_format, &ax, rowscratch, slot, slot + ring * cx,
-                              slot + 2 * ring * cx);
+            if (src->yuv) {
+                ic_yuv_row_to_rgbx(src->yuv, sy0 + next, sx0, sx1 - sx0, yuvrow);
+                ic_resample_row_h_rgbx(yuvrow, &ax, rowscratch, slot, slot + ring * cx,
+                                       slot + 2 * ring * cx);
+            } else {
+                const uint8_t *srow = src->pixels + (size_t)(sy0 + next - src->y0) * src->stride +
+                                      (size_t)(sx0 - src->x0) * (size_t)bpp;
+                ic_resample_row_h(srow, src->format, &ax, rowscratch, slot, slot + ring * cx,
+                                  slot + 2 * ring * cx);
+            }
         }
         for (int c = 0; c < 3; c++) {
             for (int j = 0; j < taps; j++)
