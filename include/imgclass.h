@@ -619,6 +619,22 @@ IMGCLASS_API const char *imgclass_model_precision(const imgclass_model *model);
  * when its graph does not start as that flag needs; for a float model,
  * QUANTIZE_INPUT). 0 for NULL. */
 IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model);
+
+/* The steps of a model load, as imgclass_model_load_ms() times them. */
+typedef enum imgclass_load_step {
+    IMGCLASS_LOAD_ENGINE_START = 0, /* loading the engine module and libtorch's start (the
+                                     * process's first engine use; 0 after) */
+    IMGCLASS_LOAD_READ = 1,         /* reading the file, and gunzip (from memory: gunzip) */
+    IMGCLASS_LOAD_DESERIALIZE = 2,  /* the TorchScript archive and its recipe */
+    IMGCLASS_LOAD_OPTIMIZE = 3,     /* freeze, optimize_for_inference, bf16 conversion */
+    IMGCLASS_LOAD_CHECK = 4,        /* the shape check: one forward pass at batch 2 */
+    IMGCLASS_LOAD_WARMUP = 5,       /* the warmup_runs forward passes at batch 1 */
+    IMGCLASS_LOAD_TOTAL = 6         /* the whole imgclass_model_load*() call */
+} imgclass_load_step;
+
+/* Milliseconds the load of `model` spent on `step`; -1 for NULL or an
+ * unknown step. Thread-safe. */
+IMGCLASS_API double imgclass_model_load_ms(const imgclass_model *model, imgclass_load_step step);
 /* Label and id of class i, or NULL when the model has no labels (or no id
  * for that line) or i is out of range. Valid while the model lives and its
  * labels are not replaced. */

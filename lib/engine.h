@@ -55,6 +55,10 @@ typedef struct ic_engine_description {
     unsigned optimize;    /* the IMGCLASS_OPTIMIZE_* flags actually applied */
     int bfloat16;         /* the weights and compute are bfloat16 (precision
                            * bf16, or the IMGCLASS_OPTIMIZE_BFLOAT16 flag) */
+    /* What ic_engine_load() spent on each step, in milliseconds: reading
+     * the archive (torch::jit::load, the recipe's extra file), the
+     * optimisation passes, the shape check, the warm-up passes. */
+    double deserialize_ms, optimize_ms, check_ms, warmup_ms;
 } ic_engine_description;
 
 /* Loads an uncompressed TorchScript archive from `size` bytes at `data` (read

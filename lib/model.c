@@ -3,6 +3,7 @@
 #include "model_internal.h"
 
 #include "cpu_features.h"
+#include "engine_loader.h"
 #include "error.h"
 #include "file_io.h"
 #include "gzip.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 IMGCLASS_API imgclass_model_options imgclass_model_options_default(void)
 {
@@ -147,6 +149,13 @@ static size_t max_model_size(const imgclass_model_options *o)
     return o->max_model_bytes > SIZE_MAX ? SIZE_MAX : (size_t)o->max_model_bytes;
 }
 
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
 static imgclass_status load_model(const void *data, size_t size, const char *source,
                                   const imgclass_model_options *options, imgclass_model **out)
 {
@@ -184,6 +193,7 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     /* Recognised by content: gzip magic, then a TorchScript archive is a zip
      * whose first local header starts "PK\3\4". */
     unsigned char *plain = NULL;
+    const double gunzip_started = now_ms();
     if (ic_is_gzip(data, size)) {
         st = ic_gunzip(data, size, max_model_size(o), o->max_gzip_ratio, source, &plain, &size);
         if (st != IMGCLASS_OK)
@@ -200,8 +210,15 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
         free(plain);
         return ic_error_oom(source, "model");
     }
+    m->load_ms[IMGCLASS_LOAD_READ] = now_ms() - gunzip_started; /* the file read adds to it */
     int num_classes = 0;
-    st = ic_engine_load(data, size, source, &config, &m->engine, &num_classes);
+    /* The engine's start, timed on its own (ic_engine_load() would start
+     * it too): the first load of a process pays it, later ones do not. */
+    const double started = now_ms();
+    st = ic_engine_loader_require(source);
+    m->load_ms[IMGCLASS_LOAD_ENGINE_START] = now_ms() - started;
+    if (st == IMGCLASS_OK)
+        st = ic_engine_load(data, size, source, &config, &m->engine, &num_classes);
     free(plain);
     if (st == IMGCLASS_OK && rctx.recipe && rctx.recipe->labels &&
         rctx.recipe->labels->count != num_classes)
@@ -226,6 +243,10 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     m->num_classes = num_classes;
     m->softmax = o->softmax;
     ic_engine_describe(m->engine, &m->described);
+    m->load_ms[IMGCLASS_LOAD_DESERIALIZE] = m->described.deserialize_ms;
+    m->load_ms[IMGCLASS_LOAD_OPTIMIZE] = m->described.optimize_ms;
+    m->load_ms[IMGCLASS_LOAD_CHECK] = m->described.check_ms;
+    m->load_ms[IMGCLASS_LOAD_WARMUP] = m->described.warmup_ms;
     memcpy(m->device, device, sizeof m->device);
     *out = m;
     return IMGCLASS_OK;
@@ -245,12 +266,18 @@ IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
     unsigned char *data;
     size_t size;
     imgclass_model_options defaults = imgclass_model_options_default();
+    const double started = now_ms();
     st = ic_read_file_checked(path, max_model_size(options ? options : &defaults),
                                               model_head, &data, &size);
     if (st != IMGCLASS_OK)
         return st;
+    const double read = now_ms() - started;
     st = load_model(data, size, path, options, out);
     free(data);
+    if (st == IMGCLASS_OK) {
+        (*out)->load_ms[IMGCLASS_LOAD_READ] += read;
+        (*out)->load_ms[IMGCLASS_LOAD_TOTAL] = now_ms() - started;
+    }
     return st;
 }
 
@@ -265,7 +292,11 @@ IMGCLASS_API imgclass_status imgclass_model_load_memory(const void *data, size_t
     imgclass_status st = ic_check_model_options_size(options, "imgclass_model_options");
     if (st != IMGCLASS_OK)
         return st;
-    return load_model(data, size, "memory buffer", options, out);
+    const double started = now_ms();
+    st = load_model(data, size, "memory buffer", options, out);
+    if (st == IMGCLASS_OK)
+        (*out)->load_ms[IMGCLASS_LOAD_TOTAL] = now_ms() - started;
+    return st;
 }
 
 static imgclass_status attach_labels(imgclass_model *model, const void *data, size_t size,
@@ -353,6 +384,13 @@ IMGCLASS_API const char *imgclass_model_precision(const imgclass_model *model)
 IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model)
 {
     return model ? model->described.optimize : 0u;
+}
+
+IMGCLASS_API double imgclass_model_load_ms(const imgclass_model *model, imgclass_load_step step)
+{
+    if (!model || (int)step < 0 || (int)step > IMGCLASS_LOAD_TOTAL)
+        return -1;
+    return model->load_ms[step];
 }
 
 IMGCLASS_API const char *imgclass_model_label(const imgclass_model *model, int index)
