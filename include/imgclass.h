@@ -623,7 +623,8 @@ IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model);
 /* The steps of a model load, as imgclass_model_load_ms() times them. */
 typedef enum imgclass_load_step {
     IMGCLASS_LOAD_ENGINE_START = 0, /* loading the engine module and libtorch's start (the
-                                     * process's first engine use; 0 after) */
+                                     * process's first engine use; 0 after); from a file,
+                                     * the part not overlapped with READ */
     IMGCLASS_LOAD_READ = 1,         /* reading the file, and gunzip (from memory: gunzip) */
     IMGCLASS_LOAD_DESERIALIZE = 2,  /* the TorchScript archive and its recipe */
     IMGCLASS_LOAD_OPTIMIZE = 3,     /* freeze, optimize_for_inference, bf16 conversion */
