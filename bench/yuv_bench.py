@@ -3,8 +3,9 @@
 crop as NV12 and I420 against the same-sized frame as RGB (goal: YUV no
 slower than RGB, ratio <= 1.0), one thread, bench/yuv_bench.c. Each round
 times every layout (the order rotating); the figure is the median of the
-per-round ratios. Refused, nothing written, when the load average exceeds
---max-load at the start. The section sits between <!-- yuv --> and
+per-round ratios. The load average at the start and the end is written with
+it; refused, nothing written, when it exceeds --max-load at the start
+(bench/measure.py's quiet_section_start). The section sits between <!-- yuv --> and
 <!-- /yuv --> in docs/benchmarks.md.
 
     yuv_bench.py --build BUILD [--rounds N] [--reps N] [--out docs/benchmarks.md]
@@ -19,7 +20,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from measure import median, replace_section  # noqa: E402
+from measure import (add_max_load_option, load_phrase, median,  # noqa: E402
+                     quiet_section_start, replace_section)
 
 BEGIN, END = "<!-- yuv -->", "<!-- /yuv -->"
 
@@ -29,25 +31,20 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--reps", type=int, default=40)
-    ap.add_argument("--max-load", type=float, default=1.0)
+    add_max_load_option(ap)
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
     args = ap.parse_args()
-    start_load = os.getloadavg()[0]
-    print("yuv bench: load average %.2f" % start_load, file=sys.stderr)
-    if start_load > args.max_load:
-        print("yuv bench: refused: load average %.2f > %.2f; nothing written" %
-              (start_load, args.max_load), file=sys.stderr)
-        return 3
+    start_load = quiet_section_start("yuv bench", args.max_load)
     out = subprocess.run([os.path.join(args.build, "bench", "yuv_bench"), str(args.rounds),
                           str(args.reps)], check=True, capture_output=True, text=True).stdout
     rounds = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    end_load = os.getloadavg()[0]
+    loads = load_phrase(start_load, "yuv bench")
     fmt = lambda k: ", ".join("%.2f" % r[k] for r in rounds)
     nv12 = median([r["nv12_ms"] / r["rgb_ms"] for r in rounds])
     i420 = median([r["i420_ms"] / r["rgb_ms"] for r in rounds])
     lines = [BEGIN, "## Camera frames (YUV 4:2:0)", "",
              f"Written by bench/yuv_bench.py ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())});"
-             f" load average {start_load:.2f} at the start, {end_load:.2f} at the end;"
+             f" {loads};"
              f" a 1920x1080 frame to the default 224 crop (resize 256, bilinear), one thread,"
              f" {args.reps} frames per layout per round, {len(rounds)} rounds, ratio = median of"
              " the per-round ratios to RGB.", "",
