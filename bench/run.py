@@ -191,7 +191,7 @@ def main():
         "only the ratios of one section are meant to be compared.",
         "",
         "Every section below records the machine's 1-minute load average at its start and",
-        f"at its end (the end includes the benchmark's own threads). A section whose start",
+        "at its end (the end includes the benchmark's own threads). A section whose start",
         f"finds it above {QUIET_LOAD:.1f} is refused, not written (the earlier one stays),",
         "unless the limit is raised on purpose (`--max-load`, `IMGCLASS_BENCH_MAX_LOAD`);",
         "such a section says \"measured under load\".",
