@@ -87,8 +87,10 @@ def quiet_section_start(name, max_load, settle_s=None):
         left = deadline - time.monotonic()
         # The kernel's 1-minute average decays as exp(-t/60) when idle.
         if left <= 0 or load * math.exp(-left / 60.0) > max_load:
-            print(f"{name}: refused: load average {load:.2f} at the start exceeds {max_load:.2f};"
-                  f" nothing written. Rerun on a quiet machine, or raise --max-load"
+            waited = settle_s - max(left, 0.0)
+            print(f"{name}: refused: load average {load:.2f} at the start exceeds {max_load:.2f}"
+                  + (f" (after waiting {waited:.0f} s for it to settle)" if waited >= 1 else "")
+                  + "; nothing written. Rerun on a quiet machine, or raise --max-load"
                   f" (or ${MAX_LOAD_ENV}) to measure under load knowingly.", file=sys.stderr)
             sys.exit(REFUSED)
         print(f"{name}: load average {load:.2f} > {max_load:.2f}; waiting for it to settle"
