@@ -35,6 +35,8 @@ rc=0
 "$PYTHON" bench/serve_bench.py --build "$BUILD" || rc=$?
 # Camera frames: NV12 and I420 against RGB; its own section.
 "$PYTHON" bench/yuv_bench.py --build "$BUILD" || rc=$?
+# bf16 against float32 (speed, and agreement on the photos); its own section.
+"$PYTHON" bench/bf16_bench.py --build "$BUILD" || rc=$?
 # int8 ResNet-18 against float32; its own section of docs/benchmarks.md.
 "$PYTHON" bench/int8_bench.py --build "$BUILD" || rc=$?
 echo "make bench: end: $(uptime)" >&2
