@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from measure import (add_max_load_option, load_phrase, median,  # noqa: E402
-                     quiet_section_start, run_measured)
+                     quiet_section_start, replace_section, run_measured)
 from inputs import export_model, photo_folder  # noqa: E402
 from run import cpu_name, rate_of, timed  # noqa: E402
 
@@ -78,20 +78,6 @@ def bench_e2e(args, py, f32, i8, folder, files, log):
                    % (r + 1, ours[-1], ref[-1]))
         print("int8 bench: " + log[-1], file=sys.stderr)
     return ours, ref
-
-
-def write_section(path, section):
-    text = ""
-    if os.path.exists(path):
-        with open(path) as f:
-            text = f.read()
-    block = BEGIN + "\n" + section + "\n" + END
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text else "") + block + "\n"
-    with open(path, "w") as f:
-        f.write(text)
 
 
 def main():
@@ -151,7 +137,7 @@ def main():
         "Every round:",
         "",
     ] + ["- " + l for l in log])
-    write_section(args.out, section)
+    replace_section(args.out, BEGIN, END, BEGIN + "\n" + section + "\n" + END)
     print(section)
     return 0
 
