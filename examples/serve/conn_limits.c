@@ -32,7 +32,6 @@ struct conn_limits_entry {
     int64_t deadline_ms; /* headers due by (monotonic) */
     int pending;         /* in the pending list */
     int served;          /* a request on it was answered */
-    int swept;           /* shut down by the sweeper */
     conn_limits_entry *prev, *next;
 };
 
@@ -173,10 +172,6 @@ static void started(conn_limits *cl, struct MHD_Connection *c, void **socket_con
     const union MHD_ConnectionInfo *fi =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     e->fd = fi ? fi->connect_fd : -1;
-    /* Silent clients: libmicrohttpd closes the connection after this long
-     * without a byte, until conn_limits_headers_done() restores the idle
-     * timeout. */
-    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)cl->header_timeout_s);
     pthread_mutex_lock(&cl->lock);
     conn_limits_client *client = find_client(cl, &e->key);
     if (!client && (client = calloc(1, sizeof *client))) {
@@ -209,15 +204,6 @@ static void closed(conn_limits *cl, void **socket_context)
         return;
     *socket_context = NULL;
     pthread_mutex_lock(&cl->lock);
-    /* Headers never completed, and the deadline (with a second's slack
-     * for libmicrohttpd's whole-second timer) passed: the deadline closed
-     * it, not the client. */
-    int missed = e->swept || (e->pending && !e->served &&
-                              now_ms() + 1000 >= e->deadline_ms);
-    if (missed) {
-        atomic_fetch_add(&cl->header_timeouts, 1);
-        log_once(cl, &e->key, KIND_HEADER, e->addr);
-    }
     pending_remove(cl, e);
     if (e->key.b[0]) {
         unsigned b = bucket(&e->key);
@@ -261,12 +247,8 @@ void conn_limits_headers_done(conn_limits *cl, struct MHD_Connection *c)
     if (!e || !e->pending)
         return;
     pthread_mutex_lock(&cl->lock);
-    int first = !e->served;
     pending_remove(cl, e);
     pthread_mutex_unlock(&cl->lock);
-    if (first)
-        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
-                                  (unsigned)cl->idle_timeout_s);
 }
 
 void conn_limits_request_done(conn_limits *cl, struct MHD_Connection *c)
@@ -280,8 +262,9 @@ void conn_limits_request_done(conn_limits *cl, struct MHD_Connection *c)
     pthread_mutex_unlock(&cl->lock);
 }
 
-/* Shuts down the connections past their deadline that still trickle
- * bytes. shutdown(), not close(): the descriptor stays libmicrohttpd's,
+/* Shuts down the connections past their header deadline, silent or
+ * trickling bytes (which would reset any idle timeout). shutdown(), not
+ * close(): the descriptor stays libmicrohttpd's,
  * whose polling thread sees end-of-file and closes the connection itself.
  * The descriptor cannot have been reused: an entry leaves the pending list
  * (under the lock held here) in the CLOSED notification, which
@@ -307,7 +290,10 @@ static void *sweep(void *arg)
              * libmicrohttpd's idle timeout (normal), not counted here. */
             if (now < e->deadline_ms + (e->served ? 2000 : 0) || e->fd < 0)
                 continue;
-            e->swept = 1;
+            /* Counted before the shutdown: a client that sees its
+             * connection end sees the count moved. */
+            atomic_fetch_add(&cl->header_timeouts, 1);
+            log_once(cl, &e->key, KIND_HEADER, e->addr);
             pending_remove(cl, e);
             shutdown(e->fd, SHUT_RDWR);
         }

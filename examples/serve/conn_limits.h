@@ -4,12 +4,11 @@
  *     connection cap;
  *   - a header deadline: a connection must complete its request's headers
  *     within `header_timeout_s` of opening (a later request on a kept-alive
- *     connection: within the idle timeout of the previous answer), or it is
- *     closed. A silent one is closed by libmicrohttpd's own per-connection
- *     timeout (set to the deadline until the headers are in); one that
- *     trickles bytes (slowloris), which resets that timeout, is shut down
- *     by a sweeper thread. The idle timeout applies again once the headers
- *     are in (a slow upload of a body is not a slow header);
+ *     connection: within the idle timeout of the previous answer), or a
+ *     sweeper thread shuts it down, silent or trickling bytes (slowloris:
+ *     each byte resets libmicrohttpd's idle timeout, its only timeout).
+ *     Once the headers are in, only the idle timeout applies (a slow upload
+ *     of a body is not a slow header);
  *   - the connection cap itself (MHD_OPTION_CONNECTION_LIMIT), reached:
  *     logged, and counted.
  * Each client that hits a limit is logged once per address and limit, and
