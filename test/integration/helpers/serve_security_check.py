@@ -346,6 +346,80 @@ def part_abuse(build, models, tmp, image):
     check("50 open connections, the cap" in srv.text_log(), "the cap reached is logged")
 
 
+# ------------------------------------------------------------------ page
+
+def skip(why):
+    """A part that cannot run here, for a reason outside the project: said,
+    and counted as skipped by test/run_all.sh (IMGCLASS_SKIP_LOG)."""
+    print("SKIP:", why)
+    log = os.environ.get("IMGCLASS_SKIP_LOG")
+    if log:
+        with open(log, "a") as f:
+            f.write("serve_security: %s\n" % why)
+
+
+def part_page(build, models, tmp):
+    """The page with tokens on, in headless Chromium: it shows the token
+    field, lists the models once given the token, and classifies."""
+    if os.environ.get("SANITIZED") == "1":
+        # Its requests (GET /models, POST /predictions with a bearer token)
+        # are the tokens part's, which runs under the sanitizers.
+        return skip("the page with a token: not under the sanitizers (its requests are "
+                    "the tokens part's)")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+    except ImportError:
+        return skip("the page with a token: python3-selenium is not installed")
+    if not os.path.exists("/usr/bin/chromedriver") or not os.path.exists("/usr/bin/chromium"):
+        return skip("the page with a token: chromium / chromium-driver are not installed")
+    token = "page-Tok3n"
+    tf = write(os.path.join(tmp, "page-token"), token + "\n")
+    img = os.path.join(tmp, "green.png")
+    Image.new("RGB", (20, 20), (0, 255, 0)).save(img)
+    srv = Server(build, models, "--token-file", tf, "--quiet")
+    driver = None
+    try:
+        st, _, raw = request(srv.port, "POST", "/predictions/tiny", body=open(img, "rb").read(),
+                             headers={"Authorization": "Bearer " + token})
+        want = json.loads(raw, object_pairs_hook=list)[0][0]
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = "/usr/bin/chromium"
+        for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                  "--window-size=900,900", "--no-first-run", "--disable-extensions"]:
+            opts.add_argument(a)
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        driver.set_page_load_timeout(30)
+        driver.get(srv.url("/"))
+        wait = WebDriverWait(driver, 30)
+        wait.until(lambda d: d.find_element(By.ID, "tokenrow").is_displayed())
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#model option")) == 0,
+              "page, tokens on: the token field is shown, no models listed without it (%s)" %
+              driver.find_element(By.ID, "status").text)
+        field = driver.find_element(By.ID, "token")
+        field.send_keys(token)
+        driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", field)
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#model option")) == 2)
+        check(True, "page: the models listed once the token is given")
+        driver.find_element(By.ID, "file").send_keys(img)
+        try:
+            wait.until(lambda d: d.find_element(By.ID, "top1").text not in ("", "-"))
+        except TimeoutException:
+            pass  # judged below, with what the page says
+        shown = "%s (status: %s)" % (driver.find_element(By.ID, "top1").text,
+                                     driver.find_element(By.ID, "status").text)
+        shown = shown.split(" (status: ")[0] if shown.startswith(want) else shown
+        check(shown == want, "page with the token: top-1 '%s' shown (API: '%s')" % (shown, want))
+    finally:
+        if driver is not None:
+            driver.quit()
+        rc = srv.stop()
+    check(rc == 0, "page: SIGTERM exit status %s" % rc)
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -355,13 +429,15 @@ def main():
     tempfile.tempdir = tmp
     atexit.register(shutil.rmtree, tmp, True)
     image = png(tmp)
-    only = os.environ.get("SECURITY_PARTS", "tokens tls abuse").split()
+    only = os.environ.get("SECURITY_PARTS", "tokens tls abuse page").split()
     if "tokens" in only:
         part_tokens(build, models, tmp, image)
     if "tls" in only:
         part_tls(build, models, tmp, image)
     if "abuse" in only:
         part_abuse(build, models, tmp, image)
+    if "page" in only:
+        part_page(build, models, tmp)
     serve_check.finish()
 
 
