@@ -244,7 +244,7 @@ static conn_limits_entry *entry_of(struct MHD_Connection *c)
 void conn_limits_headers_done(conn_limits *cl, struct MHD_Connection *c)
 {
     conn_limits_entry *e = entry_of(c);
-    if (!e || !e->pending)
+    if (!e)
         return;
     pthread_mutex_lock(&cl->lock);
     pending_remove(cl, e);
@@ -351,7 +351,7 @@ void conn_limits_destroy(conn_limits *cl)
     pthread_mutex_destroy(&cl->lock);
 }
 
-void conn_limits_prom(FILE *f, const conn_limits *const *cls, int n)
+void conn_limits_prom(FILE *f, conn_limits *const *cls, int n)
 {
     static const struct {
         const char *name, *help;
@@ -381,7 +381,7 @@ void conn_limits_prom(FILE *f, const conn_limits *const *cls, int n)
     fprintf(f, "# HELP imgclass_connections_open Open connections.\n"
                "# TYPE imgclass_connections_open gauge\n");
     for (int i = 0; i < n; i++) {
-        conn_limits *m = (conn_limits *)cls[i];
+        conn_limits *m = cls[i];
         pthread_mutex_lock(&m->lock);
         int open = m->open;
         pthread_mutex_unlock(&m->lock);

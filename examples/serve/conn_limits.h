@@ -82,7 +82,7 @@ void conn_limits_headers_done(conn_limits *cl, struct MHD_Connection *c);
 void conn_limits_request_done(conn_limits *cl, struct MHD_Connection *c);
 
 /* The Prometheus families of these limits, for each listener given. */
-void conn_limits_prom(FILE *f, const conn_limits *const *cls, int n);
+void conn_limits_prom(FILE *f, conn_limits *const *cls, int n);
 
 /* Raises this process's open-file limit (RLIMIT_NOFILE) to hold `need`
  * descriptors, up to the hard limit. Returns how many it can hold. */

@@ -51,7 +51,7 @@ enum MHD_Result http_metrics_handler(void *cls, struct MHD_Connection *connectio
     json_buf b;
     if (text && !json_buf_open(&b)) {
         fwrite(text, 1, len, b.f);
-        const conn_limits *limits[] = {&s->api_limits};
+        conn_limits *limits[] = {&s->api_limits};
         conn_limits_prom(b.f, limits, 1);
         free(text);
         text = json_buf_finish(&b, &len);

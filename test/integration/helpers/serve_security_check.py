@@ -255,6 +255,42 @@ def part_abuse(build, models, tmp, image):
     P = srv.port
     held = []
     try:
+        # What the deadline must not touch: a body sent slowly after
+        # complete headers (the first request of a connection), and a
+        # kept-alive connection waiting for its next request (within
+        # --timeout-s). A prediction each: libmicrohttpd 0.9.75 closes the
+        # connection after an answer queued at the headers, as /ping's is.
+        c = http.client.HTTPConnection("127.0.0.1", P, timeout=10,
+                                       source_address=("127.0.0.2", 0))
+        got = []
+        try:
+            c.putrequest("POST", "/predictions/tiny")
+            c.putheader("Content-Length", str(len(image)))
+            c.endheaders()
+            time.sleep(3)  # past the 2 s header deadline; the headers are in
+            c.send(image)
+            r = c.getresponse()
+            got.append((r.status, len(json.loads(r.read()))))
+            sock = c.sock
+            time.sleep(5)  # kept alive past the deadline (and the sweeper's 2 s of grace)
+            c.putrequest("POST", "/predictions/tiny")
+            c.putheader("Content-Length", str(len(image)))
+            c.endheaders()
+            same = c.sock is sock
+            c.send(image)
+            r = c.getresponse()
+            got.append((r.status, len(json.loads(r.read())), "same connection" if same
+                        else "reconnected"))
+        except OSError as e:
+            got.append(str(e))
+        c.close()
+        check(got == [(200, 5), (200, 5, "same connection")],
+              "a body 3 s after its headers, then the connection kept alive 5 s "
+              "(header deadline 2 s): both answered (%s)" % got)
+        _, _, v = metrics(srv)
+        check(v.get('imgclass_connections_header_timeout_total{listener="inference"}') == 0,
+              "... and not counted as a header timeout")
+
         t0 = time.time()
         half_open(P, 1100, held)
         check(len(held) >= 100, "1,100 half-open requests sent from 127.0.0.1 (%d connected)" %
