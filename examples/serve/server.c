@@ -3,6 +3,7 @@
 
 #include "net_address.h"
 #include "responses.h"
+#include "server_security.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -85,22 +86,6 @@ static void describe(struct MHD_Daemon *d, const struct sockaddr_storage *ss, ch
     net_address_url(ss, info ? info->port : 0, out, n);
 }
 
-/* The inference API's options beyond the common ones: its connection
- * limits and, with --certificate, TLS. Returns the count filled in `o`
- * (at most 4), the MHD_OPTION_END after them included. */
-static int api_options(server *s, struct MHD_OptionItem *o)
-{
-    int n = 0;
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
-                                     (intptr_t)conn_limits_notify, &s->api_limits};
-    if (s->tls.cert) {
-        o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls.cert};
-        o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls.key};
-    }
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    return n;
-}
-
 static struct MHD_Daemon *start_daemon(server *s, const char *address, int api,
                                        struct sockaddr_storage *ss)
 {
@@ -109,19 +94,17 @@ static struct MHD_Daemon *start_daemon(server *s, const char *address, int api,
         fprintf(stderr, "imgclass-serve: invalid address '%s'\n", address);
         return NULL;
     }
-    /* One polling thread per daemon, epoll where available; suspend and
+    /* One polling thread per daemon, epoll where available (select()
+     * could not watch descriptors past FD_SETSIZE, 1,024); suspend and
      * resume for the API (server.h says why). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      MHD_USE_ITC | (api ? MHD_ALLOW_SUSPEND_RESUME : 0) |
                      (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     const serve_config *cfg = s->cfg;
+    /* The inference API's tokens, TLS and connection limits. */
     struct MHD_OptionItem extra[4] = {{MHD_OPTION_END, 0, NULL}};
-    if (api) {
-        api_options(s, extra);
-        /* epoll (MHD_USE_AUTO picks it on Linux): select() could not
-         * watch descriptors past FD_SETSIZE (1024). */
-        flags |= s->tls.cert ? MHD_USE_TLS : 0;
-    }
+    if (api)
+        flags |= server_security_api_options(s, extra);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, api ? conn_limits_accept : NULL, api ? (void *)&s->api_limits : NULL,
         api ? gate_handler : http_metrics_handler, api ? (void *)&s->api_gate : (void *)s,
@@ -157,33 +140,8 @@ int server_start(server *s, const serve_config *cfg)
         return -1;
     }
     pthread_condattr_destroy(&ca);
-    auth_tokens_none(&s->tokens);
-    if (cfg->token_file && auth_tokens_load(&s->tokens, cfg->token_file))
+    if (server_security_open(s, cfg))
         goto fail;
-    if (cfg->certificate && tls_config_load(&s->tls, cfg->certificate, cfg->private_key))
-        goto fail;
-    /* Every connection is a descriptor: raise the soft limit to hold the
-     * cap, the metrics address's 64, and the models' and threads' files. */
-    s->max_connections = cfg->max_connections;
-    long want = (long)cfg->max_connections + 64 + 256;
-    long can = conn_limits_raise_nofile(want);
-    if (can < want) {
-        int cap = can > 512 ? (int)(can - 320) : 192;
-        fprintf(stderr, "imgclass-serve: open files limited to %ld (RLIMIT_NOFILE hard limit); "
-                        "--max-connections %d lowered to %d\n",
-                can, cfg->max_connections, cap);
-        s->max_connections = cap;
-    }
-    if (conn_limits_init(&s->api_limits, "inference", cfg->max_connections_per_client,
-                         cfg->header_timeout_s < cfg->timeout_s ? cfg->header_timeout_s
-                                                                : cfg->timeout_s,
-                         cfg->timeout_s, s->max_connections))
-        goto fail;
-    s->api_limits_on = 1;
-    s->api_gate = (gate){.srv = s, .handler = http_api_handler, .handler_cls = s,
-                         .completed = http_api_completed, .completed_cls = s,
-                         .tokens = &s->tokens, .scope = AUTH_INFERENCE,
-                         .limits = &s->api_limits};
     if (served_models_open(&s->models, cfg, http_api_deliver))
         goto fail;
     struct sockaddr_storage api_addr, metrics_addr;
@@ -195,10 +153,7 @@ int server_start(server *s, const serve_config *cfg)
         goto fail;
     char a[128], m[128];
     describe(s->api, &api_addr, a, sizeof a);
-    if (s->tls.cert && !strncmp(a, "http://", 7)) { /* "https://" */
-        memmove(a + 5, a + 4, strlen(a + 4) + 1);
-        a[4] = 's';
-    }
+    server_security_url(s, a, sizeof a);
     describe(s->metrics, &metrics_addr, m, sizeof m);
     for (int i = 0; i < s->models.count; i++) {
         const served_model *sm = &s->models.items[i];
@@ -207,22 +162,14 @@ int server_start(server *s, const serve_config *cfg)
                 sm->name, sm->path, imgclass_model_precision(sm->model), sm->num_classes,
                 sm->width, sm->height, sm->batch, sm->max_batch_delay_ms, sm->queue);
     }
-    fprintf(stderr, "imgclass-serve: inference API: %s, %s, at most %d connections (%d per "
-                    "client address%s), request headers within %d s\n",
-            s->tls.cert ? "HTTPS" : "plain HTTP",
-            s->tokens.enabled ? "tokens required" : "no tokens", s->max_connections,
-            cfg->max_connections_per_client,
-            cfg->max_connections_per_client ? "" : ": no limit", s->api_limits.header_timeout_s);
+    server_security_log(s, cfg);
     fprintf(stderr, "imgclass-serve: listening on %s, metrics on %s/metrics\n", a, m);
     return 0;
 fail:
     if (s->api)
         MHD_stop_daemon(s->api);
     served_models_close(&s->models);
-    if (s->api_limits_on)
-        conn_limits_destroy(&s->api_limits);
-    auth_tokens_clear(&s->tokens);
-    tls_config_free(&s->tls);
+    server_security_close(s);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
     return -1;
@@ -254,9 +201,7 @@ void server_stop(server *s, int timeout_s)
     MHD_stop_daemon(s->api);
     MHD_stop_daemon(s->metrics);
     served_models_close(&s->models);
-    conn_limits_destroy(&s->api_limits);
-    auth_tokens_clear(&s->tokens);
-    tls_config_free(&s->tls);
+    server_security_close(s);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
 }
