@@ -153,10 +153,10 @@ auth_result auth_check(const auth_tokens *t, auth_scope scope, const char *autho
     return diff == 0 ? AUTH_OK : AUTH_WRONG;
 }
 
-int auth_path_is_open(const char *path)
+int auth_request_is_open(const char *method, const char *path)
 {
     static const char *const open[] = {"/", "/ping", "/v2/health/live", "/v2/health/ready"};
-    if (!path)
+    if (!method || !path || (strcmp(method, "GET") && strcmp(method, "HEAD")))
         return 0;
     for (size_t i = 0; i < sizeof open / sizeof open[0]; i++)
         if (!strcmp(path, open[i]))

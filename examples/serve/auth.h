@@ -51,10 +51,10 @@ void auth_tokens_clear(auth_tokens *t);
  * padded token is compared, whatever matched before. */
 auth_result auth_check(const auth_tokens *t, auth_scope scope, const char *authorization);
 
-/* Paths of the inference address that stay open when tokens are on: the
- * health checks of load balancers and the web page (which asks for the
- * token itself). */
-int auth_path_is_open(const char *path);
+/* Requests to the inference address that need no token: GET or HEAD of
+ * the health checks of load balancers and of the web page (which asks for
+ * the token itself). Not OPTIONS /: the API description names the models. */
+int auth_request_is_open(const char *method, const char *path);
 
 /* The 401 body: a JSON error in both shapes the server speaks (TorchServe's
  * code/type/message and KServe v2's "error"). A static string. */

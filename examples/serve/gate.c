@@ -41,7 +41,7 @@ enum MHD_Result gate_handler(void *cls, struct MHD_Connection *connection, const
     if (!*con_cls) {
         if (g->limits)
             conn_limits_headers_done(g->limits, connection);
-        if (g->tokens->enabled && !(g->scope == AUTH_INFERENCE && auth_path_is_open(url))) {
+        if (g->tokens->enabled && !(g->scope == AUTH_INFERENCE && auth_request_is_open(method, url))) {
             const char *h = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                         MHD_HTTP_HEADER_AUTHORIZATION);
             auth_result r = auth_check(g->tokens, g->scope, h);

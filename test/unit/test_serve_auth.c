@@ -124,16 +124,20 @@ static void test_tokens_off(void **state)
 static void test_open_paths(void **state)
 {
     (void)state;
-    assert_true(auth_path_is_open("/ping"));
-    assert_true(auth_path_is_open("/"));
-    assert_true(auth_path_is_open("/v2/health/ready"));
-    assert_true(auth_path_is_open("/v2/health/live"));
-    assert_false(auth_path_is_open("/models"));
-    assert_false(auth_path_is_open("/predictions/m"));
-    assert_false(auth_path_is_open("/ping/"));
-    assert_false(auth_path_is_open("//ping"));
-    assert_false(auth_path_is_open("/v2"));
-    assert_false(auth_path_is_open(NULL));
+    assert_true(auth_request_is_open("GET", "/ping"));
+    assert_true(auth_request_is_open("HEAD", "/ping"));
+    assert_true(auth_request_is_open("GET", "/"));
+    assert_true(auth_request_is_open("GET", "/v2/health/ready"));
+    assert_true(auth_request_is_open("GET", "/v2/health/live"));
+    assert_false(auth_request_is_open("OPTIONS", "/")); /* the API description */
+    assert_false(auth_request_is_open("POST", "/ping"));
+    assert_false(auth_request_is_open("GET", "/models"));
+    assert_false(auth_request_is_open("GET", "/predictions/m"));
+    assert_false(auth_request_is_open("GET", "/ping/"));
+    assert_false(auth_request_is_open("GET", "//ping"));
+    assert_false(auth_request_is_open("GET", "/v2"));
+    assert_false(auth_request_is_open("GET", NULL));
+    assert_false(auth_request_is_open(NULL, "/ping"));
     assert_non_null(strstr(auth_error_json(AUTH_MISSING), "\"error\""));
     assert_non_null(strstr(auth_error_json(AUTH_WRONG), "\"code\": 401"));
 }

@@ -73,6 +73,11 @@ def part_tokens(build, models, tmp, image):
                   (path, st))
         st, _, body = request(P, "GET", "/")
         check(b'id="token"' in body, "the page has a token field")
+        st, _, body = request(P, "OPTIONS", "/")
+        check(st == 401, "OPTIONS / (the API description, which names the models) needs the "
+                         "token: %d" % st)
+        st, _, body = request(P, "OPTIONS", "/", headers={"Authorization": "Bearer " + INF})
+        check(st == 200, "OPTIONS / with the token: %d" % st)
         cases = [("no header", {}, "Bearer"),
                  ("wrong token", bearer("not-the-token"), 'Bearer error="invalid_token"'),
                  ("a prefix of the token", bearer(INF[:-1]), 'Bearer error="invalid_token"'),
@@ -110,8 +115,8 @@ def part_tokens(build, models, tmp, image):
         check(st == 200, "served on after the refusals")
         _, _, v = metrics(srv)
         n401 = v.get('imgclass_http_responses_total{code="401"}', 0)
-        check(n401 == 2 * len(cases), "/metrics counts the %d answers 401: %s" %
-              (2 * len(cases), n401))
+        check(n401 == 2 * len(cases) + 1, "/metrics counts the %d answers 401: %s" %
+              (2 * len(cases) + 1, n401))
     finally:
         rc = srv.stop()
     check(rc == 0, "tokens: SIGTERM exit status %s" % rc)
