@@ -104,6 +104,10 @@ SERVE_SRC := $(sort $(wildcard examples/serve/*.c))
 SERVE_OBJ := $(SERVE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/examples/serve/page_html.o
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+# imgclass-serve checks its TLS certificate and key with GnuTLS itself
+# (examples/serve/tls_config.c), the library libmicrohttpd serves TLS with.
+GNUTLS_CFLAGS := $(shell pkg-config --cflags gnutls 2>/dev/null)
+GNUTLS_LIBS := $(shell pkg-config --libs gnutls 2>/dev/null || echo -lgnutls)
 WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
 WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
 # examples/api/*.c: one small program each, built against imgclass.h alone.
@@ -204,7 +208,7 @@ $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
 # imgclass-serve (examples/serve): libmicrohttpd for HTTP. Its web page is
 # kept as plain HTML and compiled in as one C string.
 $(SERVE): $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS)
 
 $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 	@mkdir -p $(dir $@)
@@ -235,6 +239,7 @@ $(BUILD)/test/test_cli_escape: \
     $(addprefix $(BUILD)/examples/common/,cli_args.o pp_options.o text_escape.o torchvision_presets.o)
 $(BUILD)/test/test_serve: $(addprefix $(BUILD)/examples/common/,prom_text.o text_escape.o) \
     $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o router.o)
+$(BUILD)/test/test_serve_auth: $(addprefix $(BUILD)/examples/serve/,auth.o secret_file.o)
 $(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,durable_io.o journal.o \
     key_set.o)
 
@@ -263,7 +268,7 @@ $(BUILD)/test/unit/%.o: test/unit/%.c
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) $(MHD_CFLAGS) $(CPPFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(CPPFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

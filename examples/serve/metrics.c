@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-const int metrics_http_codes[METRICS_HTTP_CODES] = {200, 400, 404, 405, 408, 413, 500, 503, 0};
+const int metrics_http_codes[METRICS_HTTP_CODES] = {200, 400, 401, 404, 405, 408, 413, 500, 503, 0};
 
 int metrics_http_index(int code)
 {

@@ -28,8 +28,8 @@ typedef struct metrics_model {
 } metrics_model;
 
 /* HTTP responses sent, by status code. */
-#define METRICS_HTTP_CODES 9
-extern const int metrics_http_codes[METRICS_HTTP_CODES]; /* 200 400 404 405 408 413 500 503 other(0) */
+#define METRICS_HTTP_CODES 10
+extern const int metrics_http_codes[METRICS_HTTP_CODES]; /* 200 400 401 404 405 408 413 500 503 other(0) */
 
 typedef struct metrics_http {
     uint64_t responses[METRICS_HTTP_CODES];

@@ -1,9 +1,11 @@
 /* GET /metrics on the metrics address. */
 #include "server.h"
 
+#include "json_buf.h"
 #include "prom_text.h"
 #include "router.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum MHD_Result http_metrics_handler(void *cls, struct MHD_Connection *connection,
@@ -45,6 +47,15 @@ enum MHD_Result http_metrics_handler(void *cls, struct MHD_Connection *connectio
         http.responses[i] = atomic_load(&s->responses[i]);
     size_t len = 0;
     char *text = metrics_render(ms, n, &http, &len);
+    /* The abuse limits' counters (conn_limits.h) follow. */
+    json_buf b;
+    if (text && !json_buf_open(&b)) {
+        fwrite(text, 1, len, b.f);
+        conn_limits *limits[] = {&s->api_limits};
+        conn_limits_prom(b.f, limits, 1);
+        free(text);
+        text = json_buf_finish(&b, &len);
+    }
     return server_reply(s, connection, 200, PROM_CONTENT_TYPE, text, len,
                         NULL, 0);
 }

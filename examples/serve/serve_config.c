@@ -30,9 +30,20 @@ static void usage(FILE *out)
         "  --max-batch-delay-ms T  longest wait for a batch to fill (default 5)\n"
         "  --queue N             images waiting per model before 503 (default 4 x batch)\n"
         "  --max-request-bytes B largest request body (default 6553500, TorchServe's)\n"
-        "  --max-connections C   open connections at most (default 1024)\n"
+        "  --max-connections C   open connections at most (default 8192; the open-file\n"
+        "                        limit is raised to hold them)\n"
+        "  --max-connections-per-client N  open connections per client address;\n"
+        "                        more are refused (default 256; 0: no limit)\n"
         "  --timeout-s S         idle connection timeout, and how long SIGTERM waits\n"
         "                        for requests in flight (default 30)\n"
+        "  --header-timeout-s S  a connection must send its request headers within S\n"
+        "                        seconds, or is closed (default 10; at most --timeout-s)\n"
+        "  --token-file FILE     require 'Authorization: Bearer TOKEN' (but on /, /ping\n"
+        "                        and the health checks): FILE holds one token, or is\n"
+        "                        TorchServe's key_file.json (inference and management\n"
+        "                        keys); not readable by every user\n"
+        "  --certificate FILE --private-key FILE  serve HTTPS with this PEM\n"
+        "                        certificate (chain) and unencrypted PEM key\n"
         "  --threads N           engine (libtorch) threads (default: libtorch's)\n"
         "  --preprocess-threads N  decode/preprocess threads per model (default: auto)\n"
         "  --topk K              classes per answer when ?topk= is absent (default 5)\n"
@@ -114,6 +125,11 @@ enum {
     OPT_DEVICE,
     OPT_QUIET,
     OPT_VERSION,
+    OPT_TOKEN_FILE,
+    OPT_CERTIFICATE,
+    OPT_PRIVATE_KEY,
+    OPT_MAX_CONNECTIONS_PER_CLIENT,
+    OPT_HEADER_TIMEOUT_S,
 };
 
 static const char short_options[] = CLI_SHORT_PREFIX "h";
@@ -134,6 +150,11 @@ static const struct option long_options[] = {
     {"topk", required_argument, NULL, OPT_TOPK},
     {"device", required_argument, NULL, OPT_DEVICE},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"certificate", required_argument, NULL, OPT_CERTIFICATE},
+    {"private-key", required_argument, NULL, OPT_PRIVATE_KEY},
+    {"max-connections-per-client", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_CLIENT},
+    {"header-timeout-s", required_argument, NULL, OPT_HEADER_TIMEOUT_S},
     MODEL_ARGS_LONG_OPTIONS,
     PP_ARGS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -145,8 +166,10 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
     cfg->batch = 8;
     cfg->max_batch_delay_ms = 5;
     cfg->max_request_bytes = 6553500; /* TorchServe's max_request_size */
-    cfg->max_connections = 1024;
+    cfg->max_connections = 8192;
+    cfg->max_connections_per_client = 256;
     cfg->timeout_s = 30;
+    cfg->header_timeout_s = 10;
     cfg->default_topk = 5;
     cfg->model = cli_model_args_init();
     if (set_string(&cfg->listen, "127.0.0.1:8080") ||
@@ -227,6 +250,22 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
                 return -1;
         } else if (c == OPT_DEVICE) {
             cfg->model.device = v;
+        } else if (c == OPT_TOKEN_FILE) {
+            if (set_string(&cfg->token_file, v))
+                return -1;
+        } else if (c == OPT_CERTIFICATE) {
+            if (set_string(&cfg->certificate, v))
+                return -1;
+        } else if (c == OPT_PRIVATE_KEY) {
+            if (set_string(&cfg->private_key, v))
+                return -1;
+        } else if (c == OPT_MAX_CONNECTIONS_PER_CLIENT) {
+            if (cli_int_option(PROG, long_options, c, v, 0, 1 << 20,
+                               &cfg->max_connections_per_client))
+                return -1;
+        } else if (c == OPT_HEADER_TIMEOUT_S) {
+            if (cli_int_option(PROG, long_options, c, v, 1, 86400, &cfg->header_timeout_s))
+                return -1;
         }
     }
     if (optind < argc) {
@@ -235,6 +274,12 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
     }
     if (cfg->num_models == 0) {
         fprintf(stderr, PROG ": no --model NAME=PATH given (see --help)\n");
+        return -1;
+    }
+    if (!cfg->certificate != !cfg->private_key) {
+        fprintf(stderr, PROG ": %s given without %s (HTTPS needs both)\n",
+                cfg->certificate ? "--certificate" : "--private-key",
+                cfg->certificate ? "--private-key" : "--certificate");
         return -1;
     }
     /* Each model's preprocessing is settled when it is loaded: its recipe
@@ -257,5 +302,8 @@ void serve_config_free(serve_config *cfg)
     }
     free(cfg->listen);
     free(cfg->metrics_listen);
+    free(cfg->token_file);
+    free(cfg->certificate);
+    free(cfg->private_key);
     memset(cfg, 0, sizeof *cfg);
 }

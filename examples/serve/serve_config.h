@@ -38,6 +38,12 @@ typedef struct serve_config {
     pp_args pp;    /* the preprocessing options given, applied to each model's recipe */
     imgclass_decode_options decode; /* --exif-transpose */
     int quiet;             /* no request log */
+    /* Tokens, TLS and abuse limits (README.md, "Security"). */
+    char *token_file;      /* --token-file, or NULL: no tokens */
+    char *certificate;     /* --certificate (PEM), or NULL: plain HTTP */
+    char *private_key;     /* --private-key (PEM), with --certificate */
+    int max_connections_per_client; /* 0: no limit */
+    int header_timeout_s;  /* request headers due within this of connecting */
 } serve_config;
 
 /* Parses argv. Returns 0 when the server should run, 1 when it should exit

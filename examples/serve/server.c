@@ -3,6 +3,7 @@
 
 #include "net_address.h"
 #include "responses.h"
+#include "server_security.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -93,23 +94,30 @@ static struct MHD_Daemon *start_daemon(server *s, const char *address, int api,
         fprintf(stderr, "imgclass-serve: invalid address '%s'\n", address);
         return NULL;
     }
-    /* One polling thread per daemon, epoll where available; suspend and
+    /* One polling thread per daemon, epoll where available (select()
+     * could not watch descriptors past FD_SETSIZE, 1,024); suspend and
      * resume for the API (server.h says why). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      MHD_USE_ITC | (api ? MHD_ALLOW_SUSPEND_RESUME : 0) |
                      (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     const serve_config *cfg = s->cfg;
+    /* The inference API's tokens, TLS and connection limits. */
+    struct MHD_OptionItem extra[4] = {{MHD_OPTION_END, 0, NULL}};
+    if (api)
+        flags |= server_security_api_options(s, extra);
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, api ? http_api_handler : http_metrics_handler, s,
+        flags, 0, api ? conn_limits_accept : NULL, api ? (void *)&s->api_limits : NULL,
+        api ? gate_handler : http_metrics_handler, api ? (void *)&s->api_gate : (void *)s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, to see every message */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(api ? cfg->max_connections : 64),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(api ? s->max_connections : 64),
         /* Idle and slow (slowloris) clients are dropped after this long
          * without progress. */
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
         /* Request line and headers must fit here (431/414 otherwise). */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-        MHD_OPTION_NOTIFY_COMPLETED, api ? http_api_completed : NULL, s,
+        MHD_OPTION_NOTIFY_COMPLETED, api ? gate_completed : NULL, (void *)&s->api_gate,
+        MHD_OPTION_ARRAY, extra,
         MHD_OPTION_END);
     if (!d)
         fprintf(stderr, "imgclass-serve: cannot listen on %s (in use, or not an address of "
@@ -132,6 +140,8 @@ int server_start(server *s, const serve_config *cfg)
         return -1;
     }
     pthread_condattr_destroy(&ca);
+    if (server_security_open(s, cfg))
+        goto fail;
     if (served_models_open(&s->models, cfg, http_api_deliver))
         goto fail;
     struct sockaddr_storage api_addr, metrics_addr;
@@ -143,6 +153,7 @@ int server_start(server *s, const serve_config *cfg)
         goto fail;
     char a[128], m[128];
     describe(s->api, &api_addr, a, sizeof a);
+    server_security_url(s, a, sizeof a);
     describe(s->metrics, &metrics_addr, m, sizeof m);
     for (int i = 0; i < s->models.count; i++) {
         const served_model *sm = &s->models.items[i];
@@ -151,12 +162,14 @@ int server_start(server *s, const serve_config *cfg)
                 sm->name, sm->path, imgclass_model_precision(sm->model), sm->num_classes,
                 sm->width, sm->height, sm->batch, sm->max_batch_delay_ms, sm->queue);
     }
+    server_security_log(s, cfg);
     fprintf(stderr, "imgclass-serve: listening on %s, metrics on %s/metrics\n", a, m);
     return 0;
 fail:
     if (s->api)
         MHD_stop_daemon(s->api);
     served_models_close(&s->models);
+    server_security_close(s);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
     return -1;
@@ -188,6 +201,7 @@ void server_stop(server *s, int timeout_s)
     MHD_stop_daemon(s->api);
     MHD_stop_daemon(s->metrics);
     served_models_close(&s->models);
+    server_security_close(s);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
 }

@@ -17,8 +17,12 @@
 #ifndef IMGCLASS_SERVE_SERVER_H
 #define IMGCLASS_SERVE_SERVER_H
 
+#include "auth.h"
+#include "conn_limits.h"
+#include "gate.h"
 #include "metrics.h"
 #include "serve_config.h"
+#include "tls_config.h"
 #include "served_models.h"
 
 #include <microhttpd.h>
@@ -34,6 +38,14 @@ typedef struct server {
     pthread_cond_t idle;  /* signalled when inflight drops */
     int inflight;         /* API requests begun and not yet completed */
     _Atomic uint64_t responses[METRICS_HTTP_CODES];
+    /* Tokens, TLS and abuse limits of the inference API (auth.h,
+     * tls_config.h, conn_limits.h); its requests pass api_gate first. */
+    auth_tokens tokens;
+    tls_config tls;  /* cert NULL: plain HTTP */
+    conn_limits api_limits;
+    int api_limits_on;
+    int max_connections; /* --max-connections, lowered if RLIMIT_NOFILE is short */
+    gate api_gate;
 } server;
 
 /* Loads the models, starts both daemons and prints where they listen.
