@@ -104,6 +104,9 @@ SERVE_SRC := $(sort $(wildcard examples/serve/*.c))
 SERVE_OBJ := $(SERVE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/examples/serve/page_html.o
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+# Nettle's base64 decoder for the v2 API's BYTES inputs (GnuTLS, under
+# libmicrohttpd, already brings Nettle into the process).
+NETTLE_LIBS := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
 WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
 WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
 # examples/api/*.c: one small program each, built against imgclass.h alone.
@@ -204,7 +207,8 @@ $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
 # imgclass-serve (examples/serve): libmicrohttpd for HTTP. Its web page is
 # kept as plain HTML and compiled in as one C string.
 $(SERVE): $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS) \
+	    $(NETTLE_LIBS)
 
 $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 	@mkdir -p $(dir $@)
