@@ -231,7 +231,8 @@ $(BUILD)/examples/api/%: examples/api/%.c $(STLIB)
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(SAN_TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(STLIB) $(CORE_LIBS) -lcmocka
+	$(CC) $(SAN) $(SAN_TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(STLIB) $(CORE_LIBS) -lcmocka \
+	    $(TEST_EXTRA_LIBS)
 
 # Unit tests of the example programs' own parts link those parts' objects,
 # as the programs do (a test never #includes a program's .c file).
@@ -239,6 +240,9 @@ $(BUILD)/test/test_cli_escape: \
     $(addprefix $(BUILD)/examples/common/,cli_args.o pp_options.o text_escape.o torchvision_presets.o)
 $(BUILD)/test/test_serve: $(addprefix $(BUILD)/examples/common/,prom_text.o text_escape.o) \
     $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o router.o)
+$(BUILD)/test/test_serve_v2: TEST_EXTRA_LIBS := $(NETTLE_LIBS)
+$(BUILD)/test/test_serve_v2: $(BUILD)/examples/common/text_escape.o \
+    $(addprefix $(BUILD)/examples/serve/,json_buf.o router.o v2_json.o)
 $(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,durable_io.o journal.o \
     key_set.o)
 
