@@ -560,6 +560,7 @@ char *v2_answer_encode(const v2_answer *a, size_t *len, size_t *json_len)
             return NULL;
         }
         memcpy(all + jl, data, bl);
+        all[jl + bl] = '\0'; /* as json_buf's texts are */
         free(data);
         text = all;
     }
