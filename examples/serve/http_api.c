@@ -396,10 +396,12 @@ enum MHD_Result http_api_handler(void *cls, struct MHD_Connection *connection, c
         if (!r)
             return MHD_NO;
         *con_cls = r;
-        if (atomic_load(&s->draining))
-            return reply_error(r, 503, "ServiceUnavailableException",
-                               "The server is shutting down", NULL, 1);
         route rt = route_api(method, url);
+        if (atomic_load(&s->draining))
+            return rt.v2 ? v2_api_error(s, connection, 503, "the server is shutting down", NULL,
+                                        1, &r->http_status)
+                         : reply_error(r, 503, "ServiceUnavailableException",
+                                       "The server is shutting down", NULL, 1);
         size_t len = 0;
         char *body;
         /* Until every model is loaded (server_load_models()) the set of
