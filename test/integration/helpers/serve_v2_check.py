@@ -445,6 +445,24 @@ def cmd_api(build, models):
     finally:
         rc = srv.stop()
     check(rc == 0, "SIGTERM: exit status %s" % rc)
+
+    # A full queue: room for 2 images, and a batch held for 5 s, so the third
+    # of 4 images finds no room. The request answers 503 (after the images it
+    # had queued are done), and the next one, alone, gets through.
+    srv = Server(build, models, "--queue", "2", "--max-batch-delay-ms", "5000", "--quiet")
+    try:
+        blobs = [open(p, "rb").read() for p in paths[:4]]
+        req = {"inputs": [{"name": "image", "datatype": "BYTES", "shape": [4],
+                           "data": [b64(b) for b in blobs]}]}
+        v2_error(post_json(srv.port, "/v2/models/tiny/infer", req), 503,
+                 "4 images for a queue of 2", "the queue is full")
+        req["inputs"][0]["shape"] = [1]
+        req["inputs"][0]["data"] = req["inputs"][0]["data"][:1]
+        st, _, body = post_json(srv.port, "/v2/models/tiny/infer", req)
+        check(st == 200, "then 1 image: 200 (%d)" % st)
+    finally:
+        rc = srv.stop()
+    check(rc == 0, "SIGTERM: exit status %s" % rc)
     finish()
 
 
