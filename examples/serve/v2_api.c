@@ -126,11 +126,13 @@ enum MHD_Result v2_api_get(server *s, struct MHD_Connection *c, const route *rt,
         return reply_json(s, c, 200, body, len, status);
     case ROUTE_V2_LIVE:
         /* Answering at all is being live. */
-        return reply_json(s, c, 200, strdup("{\"live\": true}\n"), 15, status);
+        *status = 200;
+        return server_reply_static(s, c, 200, "application/json", "{\"live\": true}\n");
     case ROUTE_V2_READY:
-        if (serving(s))
-            return reply_json(s, c, 200, strdup("{\"ready\": true}\n"), 16, status);
-        return reply_json(s, c, 503, strdup("{\"ready\": false}\n"), 17, status);
+        *status = serving(s) ? 200 : 503;
+        return server_reply_static(s, c, *status, "application/json",
+                                   *status == 200 ? "{\"ready\": true}\n"
+                                                  : "{\"ready\": false}\n");
     default:
         break;
     }
@@ -144,13 +146,8 @@ enum MHD_Result v2_api_get(server *s, struct MHD_Connection *c, const route *rt,
     if (rt->kind == ROUTE_V2_MODEL_READY) {
         if (!serving(s))
             return not_ready(s, c, status);
-        size_t n = strlen(m->name) + 64;
-        char *text = malloc(n);
-        if (text) {
-            /* Model names are [A-Za-z0-9_.-] (serve_config.c): no escaping. */
-            len = (size_t)snprintf(text, n, "{\"name\": \"%s\", \"ready\": true}\n", m->name);
-        }
-        return reply_json(s, c, 200, text, len, status);
+        body = v2_model_ready(m->name, &len); /* sets len: call it first */
+        return reply_json(s, c, 200, body, len, status);
     }
     v2_model_shape sh = shape_of(m);
     body = v2_model_metadata(m->name, SERVE_MODEL_VERSION, &sh, &len);

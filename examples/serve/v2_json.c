@@ -580,6 +580,17 @@ char *v2_server_metadata(size_t *len)
     return json_buf_finish(&b, len);
 }
 
+char *v2_model_ready(const char *name, size_t *len)
+{
+    json_buf b;
+    if (json_buf_open(&b))
+        return NULL;
+    fputs("{\"name\": ", b.f);
+    json_buf_string(&b, name);
+    fputs(", \"ready\": true}\n", b.f);
+    return json_buf_finish(&b, len);
+}
+
 char *v2_model_metadata(const char *name, const char *version, const v2_model_shape *s,
                         size_t *len)
 {

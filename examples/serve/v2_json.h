@@ -93,6 +93,9 @@ char *v2_error_body(const char *message, size_t *len);
 /* GET /v2: {"name": "imgclass", "version": ..., "extensions": [...]} */
 char *v2_server_metadata(size_t *len);
 
+/* GET /v2/models/{m}/ready: {"name": name, "ready": true} */
+char *v2_model_ready(const char *name, size_t *len);
+
 /* GET /v2/models/{m}: name, versions, platform, inputs and outputs. */
 char *v2_model_metadata(const char *name, const char *version, const v2_model_shape *shape,
                         size_t *len);

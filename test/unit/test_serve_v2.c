@@ -450,6 +450,9 @@ static void test_answers(void **state)
     s = v2_error_body("bad \"thing\"", &len);
     assert_string_equal(s, "{\"error\": \"bad \\\"thing\\\"\"}\n");
     free(s);
+    s = v2_model_ready("m-1", &len);
+    assert_string_equal(s, "{\"name\": \"m-1\", \"ready\": true}\n");
+    free(s);
     s = v2_server_metadata(&len);
     assert_non_null(strstr(s, "\"extensions\": [\"classification\", \"binary_tensor_data\"]"));
     free(s);
