@@ -106,6 +106,11 @@ def parse_classes(strings):
 SANITIZED = os.environ.get("SANITIZED", "0") == "1"
 
 
+def labels_of(models):
+    return [l.split(" ", 1)[1] for l in
+            open(os.path.join(models, "labels_synset.txt")).read().splitlines()]
+
+
 def library_model(build, models):
     """The library itself through the Python binding (this build's, never
     one installed on the machine), preprocessing as the server's PP options
@@ -192,8 +197,7 @@ def check_infer_images(P, build, models, paths, ref, tmp):
           out.get("shape") == [n, 5] and len(out.get("data", [])) == n * 5,
           "infer BYTES [%d] (JSON, base64): FP32 [%d, 5], id echoed" % (n, n))
     scores = np.array(out.get("data", [0.0] * n * 5), dtype=np.float64).reshape(n, 5)
-    labels = [l.split(" ", 1)[1] for l in open(os.path.join(models, "labels_synset.txt"))
-              .read().splitlines()]
+    labels = labels_of(models)
     same_pred = same_ref = True
     for i, p in enumerate(paths):
         # /predictions: the top 5, labelled; the v2 scores in that order
@@ -442,6 +446,48 @@ def cmd_api(build, models):
         check(m2.get('imgclass_http_responses_total{code="400"}', 0) >
               m0.get('imgclass_http_responses_total{code="400"}', 0),
               "v2 errors are counted among the HTTP responses")
+
+        # Concurrency: 8 clients, each 6 requests alternating v2 (BYTES and
+        # FP32) and /predictions, all through the same pipeline: every
+        # answer equals the one-at-a-time answer for its image.
+        lib_t = np.fromfile(os.path.join(models, "tiny_input.f32"),
+                            dtype=np.float32).reshape(4, 3, 8, 8)
+        st, _, b = post_json(P, "/v2/models/tiny/infer",
+                             {"inputs": [{"name": "input", "datatype": "FP32",
+                                          "shape": [1, 3, 8, 8],
+                                          "data": lib_t[:1].ravel().tolist()}]})
+        tensor_ref = json.loads(b)["outputs"][0]["data"] if st == 200 else None
+        wrong = []
+
+        def client(c):
+            for k in range(6):
+                i = (c + k) % len(blobs)
+                if k % 3 == 0:
+                    st, _, b = request(P, "POST", "/predictions/tiny?topk=5", blobs[i])
+                    got = dict(ordered_pairs(b)) if st == 200 else {}
+                    want = {labels_of(models)[j]: scores[i, j] for j in range(5)}
+                    ok = st == 200 and got == want
+                elif k % 3 == 1:
+                    st, _, b = post_json(P, "/v2/models/tiny/infer",
+                                         {"inputs": [{"name": "image", "datatype": "BYTES",
+                                                      "shape": [1], "data": [b64(blobs[i])]}]})
+                    ok = st == 200 and json.loads(b)["outputs"][0]["data"] == list(scores[i])
+                else:
+                    st, _, b = post_json(P, "/v2/models/tiny/infer",
+                                         {"inputs": [{"name": "input", "datatype": "FP32",
+                                                      "shape": [1, 3, 8, 8],
+                                                      "data": lib_t[:1].ravel().tolist()}]})
+                    ok = st == 200 and json.loads(b)["outputs"][0]["data"] == tensor_ref
+                if not ok:
+                    wrong.append((c, k, st, b[:200]))
+        threads = [threading.Thread(target=client, args=(c,)) for c in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        check(tensor_ref is not None and not wrong and not any(t.is_alive() for t in threads),
+              "8 concurrent clients x 6 requests (v2 BYTES, v2 FP32, /predictions): every "
+              "answer equal to the one-at-a-time answer %s" % wrong[:3])
     finally:
         rc = srv.stop()
     check(rc == 0, "SIGTERM: exit status %s" % rc)
