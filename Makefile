@@ -108,6 +108,9 @@ MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicroh
 # (examples/serve/tls_config.c), the library libmicrohttpd serves TLS with.
 GNUTLS_CFLAGS := $(shell pkg-config --cflags gnutls 2>/dev/null)
 GNUTLS_LIBS := $(shell pkg-config --libs gnutls 2>/dev/null || echo -lgnutls)
+# Nettle's base64 decoder for the v2 API's BYTES inputs (GnuTLS, under
+# libmicrohttpd, already brings Nettle into the process).
+NETTLE_LIBS := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
 WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
 WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
 # examples/api/*.c: one small program each, built against imgclass.h alone.
@@ -208,7 +211,8 @@ $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
 # imgclass-serve (examples/serve): libmicrohttpd for HTTP. Its web page is
 # kept as plain HTML and compiled in as one C string.
 $(SERVE): $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS) \
+	    $(GNUTLS_LIBS) $(NETTLE_LIBS)
 
 $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 	@mkdir -p $(dir $@)
@@ -231,7 +235,8 @@ $(BUILD)/examples/api/%: examples/api/%.c $(STLIB)
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(SAN_TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(STLIB) $(CORE_LIBS) -lcmocka
+	$(CC) $(SAN) $(SAN_TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(STLIB) $(CORE_LIBS) -lcmocka \
+	    $(TEST_EXTRA_LIBS)
 
 # Unit tests of the example programs' own parts link those parts' objects,
 # as the programs do (a test never #includes a program's .c file).
@@ -240,6 +245,9 @@ $(BUILD)/test/test_cli_escape: \
 $(BUILD)/test/test_serve: $(addprefix $(BUILD)/examples/common/,prom_text.o text_escape.o) \
     $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o router.o)
 $(BUILD)/test/test_serve_auth: $(addprefix $(BUILD)/examples/serve/,auth.o secret_file.o)
+$(BUILD)/test/test_serve_v2: TEST_EXTRA_LIBS := $(NETTLE_LIBS)
+$(BUILD)/test/test_serve_v2: $(BUILD)/examples/common/text_escape.o \
+    $(addprefix $(BUILD)/examples/serve/,json_buf.o router.o v2_json.o)
 $(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,durable_io.o journal.o \
     key_set.o)
 

@@ -32,13 +32,18 @@ enum MHD_Result http_metrics_handler(void *cls, struct MHD_Connection *connectio
                                   r.allow, 0);
     metrics_model ms[SERVE_MAX_MODELS];
     int n = 0;
-    for (int i = 0; i < s->models.count; i++) {
+    /* No model until they are all loaded (server.h's `ready`). */
+    int count = atomic_load(&s->ready) ? s->models.count : 0;
+    for (int i = 0; i < count; i++) {
         const served_model *m = &s->models.items[i];
         memset(&ms[n], 0, sizeof ms[n]);
         ms[n].name = m->name;
         ms[n].version = SERVE_MODEL_VERSION;
         ms[n].stats.struct_size = sizeof ms[n].stats;
         ms[n].max_batch_seen = atomic_load(&m->max_batch_seen);
+        ms[n].v2_requests = atomic_load(&m->v2_requests);
+        ms[n].v2_tensor_images = atomic_load(&m->v2_tensor_images);
+        ms[n].v2_tensor_us = (double)atomic_load(&m->v2_tensor_us);
         if (m->pipeline && imgclass_pipeline_stats_get(m->pipeline, &ms[n].stats) == IMGCLASS_OK)
             n++;
     }

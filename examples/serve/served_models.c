@@ -25,6 +25,9 @@ static int open_one(served_model *m, const serve_model_spec *spec, const serve_c
     m->labels = spec->labels;
     m->deliver = deliver;
     atomic_init(&m->max_batch_seen, 0);
+    atomic_init(&m->v2_requests, 0);
+    atomic_init(&m->v2_tensor_images, 0);
+    atomic_init(&m->v2_tensor_us, 0);
     /* The engine thread count is process-wide; cli_model_open sets it.
      * --device and --precision apply to every model (an int8 one runs int8
      * whatever --precision says; a float one is refused in bf16 on a CPU

@@ -22,6 +22,9 @@ typedef struct served_model {
     int has_labels;
     served_result_fn deliver;
     _Atomic int max_batch_seen; /* the largest batch a request ran in */
+    /* The v2 API's (v2_api.c): infer requests, and FP32 tensor images run
+     * outside the pipeline with their summed latency, for /metrics. */
+    _Atomic uint64_t v2_requests, v2_tensor_images, v2_tensor_us;
 } served_model;
 
 typedef struct served_models {

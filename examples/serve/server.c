@@ -3,7 +3,9 @@
 
 #include "net_address.h"
 #include "responses.h"
+#include "serve_job.h"
 #include "server_security.h"
+#include "v2_api.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,7 +22,7 @@ static const char out_of_memory_json[] =
     "{\n  \"code\": 500,\n  \"type\": \"InternalServerException\",\n"
     "  \"message\": \"out of memory\"\n}\n";
 
-static void count(server *s, int code)
+void server_count(server *s, int code)
 {
     atomic_fetch_add(&s->responses[metrics_http_index(code)], 1);
 }
@@ -38,7 +40,7 @@ static enum MHD_Result queue(server *s, struct MHD_Connection *c, int code,
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)code, resp);
     MHD_destroy_response(resp);
-    count(s, code);
+    server_count(s, code);
     return ok;
 }
 
@@ -131,6 +133,7 @@ int server_start(server *s, const serve_config *cfg)
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
     atomic_init(&s->draining, 0);
+    atomic_init(&s->ready, 0);
     for (int i = 0; i < METRICS_HTTP_CODES; i++)
         atomic_init(&s->responses[i], 0);
     pthread_condattr_t ca;
@@ -142,8 +145,11 @@ int server_start(server *s, const serve_config *cfg)
     pthread_condattr_destroy(&ca);
     if (server_security_open(s, cfg))
         goto fail;
-    if (served_models_open(&s->models, cfg, http_api_deliver))
+    if (v2_api_start(s))
         goto fail;
+    /* Listen before the models load: liveness (/v2/health/live) answers
+     * at once, and readiness (/ping, /v2/health/ready) says 503 until
+     * server_load_models() is done, as a load balancer wants to see. */
     struct sockaddr_storage api_addr, metrics_addr;
     s->api = start_daemon(s, cfg->listen, 1, &api_addr);
     if (!s->api)
@@ -151,10 +157,28 @@ int server_start(server *s, const serve_config *cfg)
     s->metrics = start_daemon(s, cfg->metrics_listen, 0, &metrics_addr);
     if (!s->metrics)
         goto fail;
-    char a[128], m[128];
-    describe(s->api, &api_addr, a, sizeof a);
-    server_security_url(s, a, sizeof a);
-    describe(s->metrics, &metrics_addr, m, sizeof m);
+    describe(s->api, &api_addr, s->api_url, sizeof s->api_url);
+    server_security_url(s, s->api_url, sizeof s->api_url);
+    describe(s->metrics, &metrics_addr, s->metrics_url, sizeof s->metrics_url);
+    fprintf(stderr, "imgclass-serve: accepting connections on %s (not ready: loading %d "
+                    "model%s)\n",
+            s->api_url, cfg->num_models, cfg->num_models == 1 ? "" : "s");
+    return 0;
+fail:
+    if (s->api)
+        MHD_stop_daemon(s->api);
+    v2_api_stop(s);
+    server_security_close(s);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->lock);
+    return -1;
+}
+
+int server_load_models(server *s)
+{
+    const serve_config *cfg = s->cfg;
+    if (served_models_open(&s->models, cfg, serve_job_deliver))
+        return -1;
     for (int i = 0; i < s->models.count; i++) {
         const served_model *sm = &s->models.items[i];
         fprintf(stderr, "imgclass-serve: model %s: %s, precision %s, %d classes, input %dx%d, "
@@ -163,16 +187,11 @@ int server_start(server *s, const serve_config *cfg)
                 sm->width, sm->height, sm->batch, sm->max_batch_delay_ms, sm->queue);
     }
     server_security_log(s, cfg);
-    fprintf(stderr, "imgclass-serve: listening on %s, metrics on %s/metrics\n", a, m);
+    /* Publishes `models` to the handlers (sequentially consistent). */
+    atomic_store(&s->ready, 1);
+    fprintf(stderr, "imgclass-serve: listening on %s, metrics on %s/metrics\n", s->api_url,
+            s->metrics_url);
     return 0;
-fail:
-    if (s->api)
-        MHD_stop_daemon(s->api);
-    served_models_close(&s->models);
-    server_security_close(s);
-    pthread_cond_destroy(&s->idle);
-    pthread_mutex_destroy(&s->lock);
-    return -1;
 }
 
 void server_stop(server *s, int timeout_s)
@@ -194,9 +213,10 @@ void server_stop(server *s, int timeout_s)
     if (left)
         fprintf(stderr, "imgclass-serve: %d request(s) still open after %d s; closing them\n",
                 left, timeout_s);
-    /* Pipelines first: each delivers what it accepted (resuming those
-     * connections) before its threads end, so no callback can reach a
-     * request the daemon has closed. */
+    /* The tensor worker and the pipelines first: each answers what it
+     * accepted (resuming those connections) before its threads end, so no
+     * callback can reach a request the daemon has closed. */
+    v2_api_stop(s);
     served_models_stop(&s->models);
     MHD_stop_daemon(s->api);
     MHD_stop_daemon(s->metrics);

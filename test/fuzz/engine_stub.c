@@ -45,3 +45,12 @@ void ic_engine_describe(const ic_engine *engine, ic_engine_description *out)
     (void)engine;
     memset(out, 0, sizeof *out);
 }
+
+/* Never reached either: the serve_v2 target links predict.c for
+ * imgclass_topk(), which sits beside imgclass_predict(). */
+imgclass_status ic_engine_forward(const ic_engine *engine, const float *input, size_t count,
+                                  float *out)
+{
+    (void)engine, (void)input, (void)count, (void)out;
+    abort();
+}
