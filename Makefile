@@ -170,12 +170,15 @@ $(BUILD)/%.o: %.cpp
 # look into the tree it was built in.
 ENGINE_INSTALL_PATH := $(ENGINEDIR)/libimgclass-torch.so
 ENGINE_BUILD_PATH := $(abspath $(ENGINE_MODULE))
-# $(call write_engine_paths,INSTALL,BUILD) writes engine_paths.h ($@).
+# $(call write_engine_paths,INSTALL,BUILD) writes engine_paths.h ($@). Each
+# writer has its own temporary file: make check's phases running side by side
+# may both rewrite it, and the rename is atomic.
 define write_engine_paths
 	@mkdir -p $(dir $@)
-	@printf '#define IC_ENGINE_INSTALL_PATH "%s"\n#define IC_ENGINE_BUILD_PATH "%s"\n' \
-	    '$(1)' '$(2)' > $@.tmp
-	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+	@tmp=$@.tmp.$$$$; \
+	printf '#define IC_ENGINE_INSTALL_PATH "%s"\n#define IC_ENGINE_BUILD_PATH "%s"\n' \
+	    '$(1)' '$(2)' > $$tmp && \
+	if cmp -s $$tmp $@; then rm -f $$tmp; else mv $$tmp $@; fi
 endef
 $(BUILD)/generated/engine_paths.h: FORCE
 	$(call write_engine_paths,$(ENGINE_INSTALL_PATH),$(ENGINE_BUILD_PATH))

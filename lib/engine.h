@@ -79,6 +79,15 @@ imgclass_status ic_engine_forward(const ic_engine *engine, const float *input, s
 
 void ic_engine_free(ic_engine *engine);
 
+/* Starts the engine (for the module: loads it, which runs libtorch's
+ * initialisers) unless it has started; ic_engine_load() does it too, this
+ * lets a caller time it or start it early. Thread-safe. Errors name
+ * `source`. */
+imgclass_status ic_engine_start(const char *source);
+
+/* 1 once the engine has started. Thread-safe. */
+int ic_engine_started(void);
+
 /* Fills *out for a loaded engine; never fails. */
 void ic_engine_describe(const ic_engine *engine, ic_engine_description *out);
 

@@ -3,7 +3,6 @@
 #include "model_internal.h"
 
 #include "cpu_features.h"
-#include "engine_loader.h"
 #include "error.h"
 #include "file_io.h"
 #include "gzip.h"
@@ -216,7 +215,7 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     /* The engine's start, timed on its own (ic_engine_load() would start
      * it too): the first load of a process pays it, later ones do not. */
     const double started = now_ms();
-    st = ic_engine_loader_require(source);
+    st = ic_engine_start(source);
     m->load_ms[IMGCLASS_LOAD_ENGINE_START] = now_ms() - started;
     if (st == IMGCLASS_OK)
         st = ic_engine_load(data, size, source, &config, &m->engine, &num_classes);
@@ -261,7 +260,7 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
 static void *start_engine(void *unused)
 {
     (void)unused;
-    ic_engine_loader_require("imgclass");
+    ic_engine_start("imgclass");
     return NULL;
 }
 
@@ -281,7 +280,7 @@ IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
     imgclass_model_options defaults = imgclass_model_options_default();
     const double started = now_ms();
     pthread_t starter;
-    const int starting = !ic_engine_loader_path() &&
+    const int starting = !ic_engine_started() &&
                          pthread_create(&starter, NULL, start_engine, NULL) == 0;
     st = ic_read_file_checked(path, max_model_size(options ? options : &defaults),
                                               model_head, &data, &size);

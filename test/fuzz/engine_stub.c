@@ -18,6 +18,17 @@ imgclass_status ic_engine_load(const void *data, size_t size, const char *source
     return ic_fail(IMGCLASS_ERR_MODEL, source, "(fuzz stub engine)");
 }
 
+imgclass_status ic_engine_start(const char *source)
+{
+    (void)source;
+    return IMGCLASS_OK;
+}
+
+int ic_engine_started(void)
+{
+    return 1;
+}
+
 void ic_engine_free(ic_engine *engine)
 {
     (void)engine;
