@@ -35,9 +35,12 @@ MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 endif
 
-VERSION_MAJOR := 0
-VERSION := 0.1.0
-SONAME := libimgclass.so.$(VERSION_MAJOR)
+# The version and the soname number come from include/imgclass.h, their one
+# home (IMGCLASS_VERSION_* and IMGCLASS_SOVERSION).
+header_define = $(shell sed -n 's/^\#define IMGCLASS_$(1) \([0-9][0-9]*\)$$/\1/p' include/imgclass.h)
+VERSION := $(call header_define,VERSION_MAJOR).$(call header_define,VERSION_MINOR).$(call header_define,VERSION_PATCH)
+SOVERSION := $(call header_define,SOVERSION)
+SONAME := libimgclass.so.$(SOVERSION)
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
