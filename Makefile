@@ -41,6 +41,7 @@ header_define = $(shell sed -n 's/^\#define IMGCLASS_$(1) \([0-9][0-9]*\)$$/\1/p
 VERSION := $(call header_define,VERSION_MAJOR).$(call header_define,VERSION_MINOR).$(call header_define,VERSION_PATCH)
 SOVERSION := $(call header_define,SOVERSION)
 SONAME := libimgclass.so.$(SOVERSION)
+PY_VERSION_FILE := bindings/python/imgclass/_version.py
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -134,7 +135,12 @@ FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so
 
 all: lib cli serve watch
 
-lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE)
+lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE) $(PY_VERSION_FILE)
+
+# The binding's version, written from the header (the one place it is
+# stated); pyproject.toml reads it too (dynamic version).
+$(PY_VERSION_FILE): include/imgclass.h
+	printf '"""Written by make from include/imgclass.h (IMGCLASS_VERSION_*): do not edit."""\n__version__ = "%s"\n' $(VERSION) > $@
 cli: $(CLI)
 serve: $(SERVE)
 watch: $(WATCH)
@@ -502,7 +508,7 @@ $(WHEEL_CORE): $(filter-out $(BUILD)/lib/engine_loader.o,$(LIB_OBJ)) $(WHEEL_BUI
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/imgclass.map \
 	    -Wl,--no-undefined $(SAN) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CORE_LIBS)
 
-wheel: $(WHEEL_CORE) $(ENGINE_MODULE)
+wheel: $(WHEEL_CORE) $(ENGINE_MODULE) $(PY_VERSION_FILE)
 	PYTHON=$(PYTHON) sh tools/wheel/build.sh $(WHEEL_CORE) $(VERSION) $(WHEEL_DIST)
 
 clean:
