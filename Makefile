@@ -145,7 +145,7 @@ cli: $(CLI)
 serve: $(SERVE)
 watch: $(WATCH)
 api-examples: $(API_EXAMPLES)
-tests: test-programs $(BUILD)/test-models/.stamp
+tests: test-programs abi-grow-programs $(BUILD)/test-models/.stamp
 # What the tests run, without the test models (the sanitizer builds share
 # the plain build's: they are made by PyTorch, not compiled).
 test-programs: $(UNIT_BIN) $(FAKE_ENGINES) $(API_EXAMPLES)
@@ -182,6 +182,9 @@ endef
 $(BUILD)/generated/engine_paths.h: FORCE
 	$(call write_engine_paths,$(ENGINE_INSTALL_PATH),$(ENGINE_BUILD_PATH))
 $(BUILD)/lib/engine_loader.o: $(BUILD)/generated/engine_paths.h
+include test/abi/grow.mk
+.PHONY: abi-grow-programs
+
 FORCE:
 
 # Only imgclass_* symbols leave the shared library (-fvisibility=hidden and

@@ -35,6 +35,10 @@
  *       struct's size in 0.2.0 is refused (IMGCLASS_ERR_INVALID_ARGUMENT).
  *    Arrays of structs (imgclass_input) are strided by the first element's
  *    struct_size. A NULL options pointer means the defaults.
+ *    The structs the library reads have no trailing padding (sizeof ends
+ *    at the last field, test/unit/test_layout.c checks it), and a field is
+ *    appended only so that this stays true: padding is not preserved by
+ *    struct assignment, so it could hold bytes the rule above refuses.
  *  - The library never prints, never calls exit() or abort(), and checks
  *    every allocation.
  *  - Thread-safety is stated next to each function. In short: functions that
@@ -69,9 +73,10 @@ extern "C" {
 #endif
 
 /* Test-only (test/integration/abi_grow.sh): one field appended to every
- * growable struct, to build a "later" library and header. */
+ * growable struct, to build a "later" library and header. 8 bytes, so no
+ * struct gains padding (see "Compatibility": no trailing padding). */
 #ifdef IMGCLASS_TEST_GROW_STRUCTS
-#define IMGCLASS_GROWN_FIELD int test_grown;
+#define IMGCLASS_GROWN_FIELD uint64_t test_grown;
 #else
 #define IMGCLASS_GROWN_FIELD
 #endif

@@ -103,6 +103,32 @@ static const row rows[] = {
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
+/* The structs the library reads (their bytes past its fields must be 0, so
+ * they may not end in padding, which struct assignment does not keep). */
+static const char *const read_structs[] = {
+    "imgclass_decode_options", "imgclass_yuv_frame", "imgclass_preprocess_options",
+    "imgclass_model_options", "imgclass_input", "imgclass_filter", "imgclass_classify_options",
+    "imgclass_pipeline_options"};
+
+static void read_structs_end_at_their_last_field(void **state)
+{
+    (void)state;
+    for (size_t t = 0; t < sizeof read_structs / sizeof *read_structs; t++) {
+        size_t end = 0, size = 0;
+        for (size_t i = 0; i < NROWS; i++) {
+            if (strcmp(rows[i].type, read_structs[t]))
+                continue;
+            if (!rows[i].field)
+                size = rows[i].size;
+            else if (rows[i].offset + rows[i].size > end)
+                end = rows[i].offset + rows[i].size;
+        }
+        if (end != size)
+            fail_msg("%s: sizeof is %zu, its last field ends at %zu: trailing padding",
+                     read_structs[t], size, end);
+    }
+}
+
 /* The one struct that may never grow (see imgclass.h). */
 static int frozen(const char *type)
 {
@@ -172,6 +198,7 @@ int main(int argc, char **argv)
                    rows[i].offset, rows[i].size);
         return 0;
     }
-    const struct CMUnitTest tests[] = {cmocka_unit_test(layout_matches_the_pinned_table)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(layout_matches_the_pinned_table),
+                                       cmocka_unit_test(read_structs_end_at_their_last_field)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
