@@ -542,18 +542,14 @@ typedef struct imgclass_model imgclass_model;
 #define IMGCLASS_OPTIMIZE_FREEZE 0x1u             /* torch.jit.freeze */
 #define IMGCLASS_OPTIMIZE_FOR_INFERENCE 0x2u      /* torch.jit.optimize_for_inference */
 #define IMGCLASS_OPTIMIZE_CHANNELS_LAST 0x4u      /* NHWC memory format for the input */
-/* bfloat16 weights/compute: inexact, opt-in. Superseded by
- * imgclass_model_options.precision = IMGCLASS_PRECISION_BF16, which also
- * makes the weights channels_last and refuses a CPU without native bf16
- * (this flag does neither; it keeps working as before). C has no
- * deprecation attribute for a macro, so only this comment and
- * docs/engine.md say so. */
+/* Deprecated: use imgclass_model_options.precision = IMGCLASS_PRECISION_BF16
+ * (docs/engine.md, "Header notes"). bfloat16 weights/compute, inexact. */
 #define IMGCLASS_OPTIMIZE_BFLOAT16 0x8u
-/* An int8 model's input quantized by imgclass (a vectorised loop, bit for
- * bit torch's values) in place of the graph's first node, a scalar
- * aten::quantize_per_tensor in libtorch builds without fbgemm such as
- * Debian's. Applies when the graph's input feeds only that node with
- * constant parameters; skipped otherwise and for float models. */
+/* An int8 model's input quantized by imgclass (bit for bit torch's values)
+ * in place of the graph's first quantize_per_tensor node (why:
+ * docs/engine.md, "Header notes"). Applies when the graph's input feeds only
+ * that node with constant parameters; skipped otherwise and for float
+ * models. */
 #define IMGCLASS_OPTIMIZE_QUANTIZE_INPUT 0x10u
 /* The default set, chosen by measurement on ResNet-18 (docs/engine.md). */
 #define IMGCLASS_OPTIMIZE_DEFAULT \
@@ -616,13 +612,12 @@ typedef struct imgclass_model_options {
     /* IMGCLASS_PRECISION_FLOAT32 (default) or IMGCLASS_PRECISION_BF16: the
      * weights converted to bfloat16 at load (4-D ones, convolution
      * kernels, also to channels_last), each batch fed as bfloat16
-     * channels_last, scores returned as float32 all the same. Inexact:
-     * scores differ from float32's by about 1e-2 (docs/engine.md). On the
-     * CPU it needs native bf16 arithmetic (x86: avx512_bf16 or amx_bf16 in
-     * /proc/cpuinfo; AArch64: bf16); without it the load is refused with
-     * IMGCLASS_ERR_UNSUPPORTED naming the model and the missing feature
-     * (never a silent float32 fallback: emulated bf16 is slower than
-     * float32). Ignored, not refused, for an int8 model, which runs int8
+     * channels_last, scores returned as float32 all the same. Inexact
+     * (docs/engine.md, "Precision"). On the CPU it needs native bf16
+     * arithmetic (x86: avx512_bf16 or amx_bf16; AArch64: bf16); without it
+     * the load is refused with IMGCLASS_ERR_UNSUPPORTED naming the model
+     * and the missing feature, never a silent float32 fallback. Ignored,
+     * not refused, for an int8 model, which runs int8
      * (imgclass_model_precision() says "int8"). Another value is
      * IMGCLASS_ERR_INVALID_ARGUMENT. */
     imgclass_precision precision;
@@ -772,9 +767,7 @@ IMGCLASS_API imgclass_status imgclass_predict(const imgclass_model *model,
 typedef struct imgclass_class {
     int index;
     /* The model's score for the class: a probability with softmax (the
-     * default), a raw logit with softmax = 0. (Called `probability` before
-     * it was renamed to a name true in both modes; the CLI's and the
-     * server's JSON keep the key "probability".) */
+     * default), a raw logit with softmax = 0. */
     float score;
     const char *label;
     const char *id;

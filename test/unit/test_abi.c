@@ -6,7 +6,7 @@
  * fields this library knows ("needs a newer libimgclass than 0.2.0"); a
  * larger one whose extra bytes are 0 is accepted. Older callers' smaller
  * structs are covered by test/integration/abi_grow.sh (a grown library),
- * the layout itself by test/integration/abi_layout.sh. Also the run-time
+ * the layout itself by test/unit/test_layout.c. Also the run-time
  * version number. */
 #include <setjmp.h>
 #include <stdarg.h>
