@@ -35,9 +35,13 @@ MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 endif
 
-VERSION_MAJOR := 0
-VERSION := 0.1.0
-SONAME := libimgclass.so.$(VERSION_MAJOR)
+# The version and the soname number come from include/imgclass.h, their one
+# home (IMGCLASS_VERSION_* and IMGCLASS_SOVERSION).
+header_define = $(shell sed -n 's/^\#define IMGCLASS_$(1) \([0-9][0-9]*\)$$/\1/p' include/imgclass.h)
+VERSION := $(call header_define,VERSION_MAJOR).$(call header_define,VERSION_MINOR).$(call header_define,VERSION_PATCH)
+SOVERSION := $(call header_define,SOVERSION)
+SONAME := libimgclass.so.$(SOVERSION)
+PY_VERSION_FILE := bindings/python/imgclass/_version.py
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -111,6 +115,8 @@ GNUTLS_LIBS := $(shell pkg-config --libs gnutls 2>/dev/null || echo -lgnutls)
 # Nettle's base64 decoder for the v2 API's BYTES inputs (GnuTLS, under
 # libmicrohttpd, already brings Nettle into the process).
 NETTLE_LIBS := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
+# What imgclass-serve links beside the core (test/abi/grow.mk too).
+SERVE_LIBS = $(MHD_LIBS) $(GNUTLS_LIBS) $(NETTLE_LIBS)
 WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
 WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
 # examples/api/*.c: one small program each, built against imgclass.h alone.
@@ -138,12 +144,17 @@ FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so
 
 all: lib cli serve watch
 
-lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE)
+lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE) $(PY_VERSION_FILE)
+
+# The binding's version, written from the header (the one place it is
+# stated); pyproject.toml reads it too (dynamic version).
+$(PY_VERSION_FILE): include/imgclass.h
+	printf '"""Written by make from include/imgclass.h (IMGCLASS_VERSION_*): do not edit."""\n__version__ = "%s"\n' $(VERSION) > $@
 cli: $(CLI)
 serve: $(SERVE)
 watch: $(WATCH)
 api-examples: $(API_EXAMPLES)
-tests: test-programs $(BUILD)/test-models/.stamp
+tests: test-programs abi-grow-programs $(BUILD)/test-models/.stamp
 # What the tests run, without the test models (the sanitizer builds share
 # the plain build's: they are made by PyTorch, not compiled).
 test-programs: $(UNIT_BIN) $(FAKE_ENGINES) $(API_EXAMPLES)
@@ -183,6 +194,9 @@ endef
 $(BUILD)/generated/engine_paths.h: FORCE
 	$(call write_engine_paths,$(ENGINE_INSTALL_PATH),$(ENGINE_BUILD_PATH))
 $(BUILD)/lib/engine_loader.o: $(BUILD)/generated/engine_paths.h
+include test/abi/grow.mk
+.PHONY: abi-grow-programs
+
 FORCE:
 
 # Only imgclass_* symbols leave the shared library (-fvisibility=hidden and
@@ -214,8 +228,7 @@ $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
 # imgclass-serve (examples/serve): libmicrohttpd for HTTP. Its web page is
 # kept as plain HTML and compiled in as one C string.
 $(SERVE): $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS) \
-	    $(GNUTLS_LIBS) $(NETTLE_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(SERVE_LIBS)
 
 $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 	@mkdir -p $(dir $@)
@@ -526,7 +539,7 @@ $(WHEEL_CORE): $(filter-out $(BUILD)/lib/engine_loader.o,$(LIB_OBJ)) $(WHEEL_BUI
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/imgclass.map \
 	    -Wl,--no-undefined $(SAN) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CORE_LIBS)
 
-wheel: $(WHEEL_CORE) $(ENGINE_MODULE)
+wheel: $(WHEEL_CORE) $(ENGINE_MODULE) $(PY_VERSION_FILE)
 	PYTHON=$(PYTHON) sh tools/wheel/build.sh $(WHEEL_CORE) $(VERSION) $(WHEEL_DIST)
 
 clean:

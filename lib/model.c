@@ -17,11 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-IMGCLASS_API imgclass_model_options imgclass_model_options_default(void)
+IMGCLASS_API imgclass_status imgclass_model_options_init(imgclass_model_options *opts, size_t size)
 {
     imgclass_model_options o;
     memset(&o, 0, sizeof o);
-    o.struct_size = sizeof o;
     o.device = "cpu";
     o.input_channels = 3;
     o.input_height = 0; /* 0 x 0: from the recipe, else 224 x 224 */
@@ -32,7 +31,7 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void)
     o.max_model_bytes = IMGCLASS_DEFAULT_MAX_MODEL_BYTES;
     o.max_gzip_ratio = IMGCLASS_DEFAULT_MAX_GZIP_RATIO;
     o.precision = IMGCLASS_PRECISION_FLOAT32;
-    return o;
+    return ic_struct_init(&ic_layout_model_options, opts, size, &o);
 }
 
 /* "cpu", "cuda" (device 0) or "cuda:N" with N a plain decimal number. */
@@ -272,7 +271,8 @@ IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_model_load", "NULL %s",
                        path ? "out" : "path");
     *out = NULL;
-    imgclass_status st = ic_check_model_options_size(options, "imgclass_model_options");
+    imgclass_model_options local = imgclass_model_options_default();
+    imgclass_status st = ic_read_model_options(&options, &local, "imgclass_model_options");
     if (st != IMGCLASS_OK)
         return st;
     unsigned char *data;
@@ -308,7 +308,8 @@ IMGCLASS_API imgclass_status imgclass_model_load_memory(const void *data, size_t
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer", "NULL %s",
                        data ? "out" : "data");
     *out = NULL;
-    imgclass_status st = ic_check_model_options_size(options, "imgclass_model_options");
+    imgclass_model_options local = imgclass_model_options_default();
+    imgclass_status st = ic_read_model_options(&options, &local, "imgclass_model_options");
     if (st != IMGCLASS_OK)
         return st;
     const double started = now_ms();
@@ -442,14 +443,14 @@ IMGCLASS_API imgclass_status imgclass_model_preprocess_options(const imgclass_mo
     if (!model || !out)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_model_preprocess_options",
                        "NULL %s", model ? "out" : "model");
-    /* The whole struct is written: the caller's must be as large. */
-    imgclass_status st = ic_struct_size_check(
-        out->struct_size, sizeof *out, "imgclass_model_preprocess_options: out",
-        "start from imgclass_preprocess_options_default() or set it to "
-        "sizeof(imgclass_preprocess_options)");
+    /* Only the caller's struct_size bytes are written. */
+    imgclass_status st = ic_struct_check_out(&ic_layout_preprocess_options, out,
+                                             "imgclass_model_preprocess_options: out");
     if (st != IMGCLASS_OK)
         return st;
-    *out = model->recipe ? model->recipe->options : imgclass_preprocess_options_default();
+    imgclass_preprocess_options o =
+        model->recipe ? model->recipe->options : imgclass_preprocess_options_default();
+    ic_struct_write(&ic_layout_preprocess_options, &o, out);
     return IMGCLASS_OK;
 }
 

@@ -22,11 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_default(void)
+static void preprocess_defaults(imgclass_preprocess_options *out)
 {
     imgclass_preprocess_options o;
     memset(&o, 0, sizeof o);
-    o.struct_size = sizeof o;
     o.resize_mode = IMGCLASS_RESIZE_SHORTER;
     o.resize_size = 256;
     o.resize_width = 256;
@@ -41,14 +40,24 @@ IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_default(voi
     o.std[2] = 0.225f;
     o.fast = 0;
     o.interpolation = IMGCLASS_INTERP_BILINEAR;
-    return o;
+    *out = o;
 }
 
-IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_djl(void)
+IMGCLASS_API imgclass_status imgclass_preprocess_options_init(imgclass_preprocess_options *opts,
+                                                              size_t size)
 {
-    imgclass_preprocess_options o = imgclass_preprocess_options_default();
+    imgclass_preprocess_options o;
+    preprocess_defaults(&o);
+    return ic_struct_init(&ic_layout_preprocess_options, opts, size, &o);
+}
+
+IMGCLASS_API imgclass_status imgclass_preprocess_options_init_djl(imgclass_preprocess_options *opts,
+                                                                  size_t size)
+{
+    imgclass_preprocess_options o;
+    preprocess_defaults(&o);
     o.resize_mode = IMGCLASS_RESIZE_EXACT;
-    return o;
+    return ic_struct_init(&ic_layout_preprocess_options, opts, size, &o);
 }
 
 IMGCLASS_API imgclass_status imgclass_preprocess_output_size(const imgclass_preprocess_options *options,
@@ -56,6 +65,9 @@ IMGCLASS_API imgclass_status imgclass_preprocess_output_size(const imgclass_prep
                                                              int *out_height, int *out_width)
 {
     imgclass_preprocess_options defaults = imgclass_preprocess_options_default();
+    imgclass_status read = ic_read_preprocess_options(&options, &defaults, "imgclass_preprocess_options");
+    if (read != IMGCLASS_OK)
+        return read;
     if (!options)
         options = &defaults;
     if (!out_height || !out_width)
@@ -224,6 +236,9 @@ IMGCLASS_API imgclass_status imgclass_preprocess(const imgclass_image *image,
 {
     const char *source = "image";
     imgclass_preprocess_options defaults = imgclass_preprocess_options_default();
+    imgclass_status read = ic_read_preprocess_options(&options, &defaults, "imgclass_preprocess_options");
+    if (read != IMGCLASS_OK)
+        return read;
     if (!options)
         options = &defaults;
     if (!image || !image->pixels)
@@ -341,19 +356,25 @@ static imgclass_status fused(const unsigned char *data, size_t size, const char 
     return st;
 }
 
+/* Reads the caller's options into the locals (see struct_size.h). */
 static imgclass_status fused_args(const char *source,
-                                  const imgclass_decode_options *decode_options,
+                                  const imgclass_decode_options **decode_options,
+                                  imgclass_decode_options *decode_local,
                                   const imgclass_preprocess_options **options,
                                   imgclass_preprocess_options *defaults, imgclass_batch *batch,
                                   size_t index)
 {
-    imgclass_status st = ic_check_decode_options_size(decode_options, "imgclass_decode_options");
+    *decode_local = imgclass_decode_options_default();
+    imgclass_status st =
+        ic_read_decode_options(decode_options, decode_local, "imgclass_decode_options");
     if (st != IMGCLASS_OK)
         return st;
-    if (!*options) {
-        *defaults = imgclass_preprocess_options_default();
+    *defaults = imgclass_preprocess_options_default();
+    st = ic_read_preprocess_options(options, defaults, "imgclass_preprocess_options");
+    if (st != IMGCLASS_OK)
+        return st;
+    if (!*options)
         *options = defaults;
-    }
     st = check_slot(batch, index, source);
     if (st == IMGCLASS_OK)
         st = ic_options_check(*options, source);
@@ -368,7 +389,9 @@ IMGCLASS_API imgclass_status imgclass_preprocess_file(const char *path,
     if (!path)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_preprocess_file", "NULL path");
     imgclass_preprocess_options defaults;
-    imgclass_status st = fused_args(path, decode_options, &options, &defaults, batch, index);
+    imgclass_decode_options decode_local;
+    imgclass_status st =
+        fused_args(path, &decode_options, &decode_local, &options, &defaults, batch, index);
     if (st != IMGCLASS_OK)
         return st;
     unsigned char *data;
@@ -391,7 +414,9 @@ IMGCLASS_API imgclass_status imgclass_preprocess_memory(const void *data, size_t
     if (!data)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL data");
     imgclass_preprocess_options defaults;
-    imgclass_status st = fused_args(source, decode_options, &options, &defaults, batch, index);
+    imgclass_decode_options decode_local;
+    imgclass_status st =
+        fused_args(source, &decode_options, &decode_local, &options, &defaults, batch, index);
     if (st != IMGCLASS_OK)
         return st;
     return fused(data, size, source, decode_options, options, batch, index);

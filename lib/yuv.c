@@ -47,15 +47,14 @@ int ic_format_is_yuv(imgclass_pixel_format format)
            format == IMGCLASS_PIXEL_I420 || format == IMGCLASS_PIXEL_YV12;
 }
 
-IMGCLASS_API imgclass_yuv_frame imgclass_yuv_frame_default(void)
+IMGCLASS_API imgclass_status imgclass_yuv_frame_init(imgclass_yuv_frame *frame, size_t size)
 {
     imgclass_yuv_frame f;
     memset(&f, 0, sizeof f);
-    f.struct_size = sizeof f;
     f.layout = IMGCLASS_PIXEL_NV12;
     f.matrix = IMGCLASS_YUV_BT601;
     f.range = IMGCLASS_YUV_LIMITED;
-    return f;
+    return ic_struct_init(&ic_layout_yuv_frame, frame, size, &f);
 }
 
 IMGCLASS_API imgclass_status imgclass_image_wrap_yuv(const imgclass_yuv_frame *frame, int copy,
@@ -66,11 +65,11 @@ IMGCLASS_API imgclass_status imgclass_image_wrap_yuv(const imgclass_yuv_frame *f
     if (!frame || !out)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap_yuv", "NULL %s",
                        frame ? "out" : "frame");
-    imgclass_status size_st =
-        ic_struct_size_check(frame->struct_size, sizeof *frame, "imgclass_yuv_frame",
-                             "start from imgclass_yuv_frame_default(), which sets it");
+    imgclass_yuv_frame local = imgclass_yuv_frame_default();
+    imgclass_status size_st = ic_struct_read(&ic_layout_yuv_frame, frame, &local, NULL);
     if (size_st != IMGCLASS_OK)
         return size_st;
+    frame = &local;
     if (!ic_format_is_yuv(frame->layout))
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap_yuv",
                        "layout %d is not NV12, NV21, I420 or YV12", (int)frame->layout);

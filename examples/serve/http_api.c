@@ -319,7 +319,8 @@ static enum MHD_Result predict_submit(request *r)
                            NULL, 0);
 
     served_model *m = r->model;
-    imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY, .data = r->body, .size = r->len};
+    imgclass_input in = {.struct_size = sizeof in, .kind = IMGCLASS_INPUT_MEMORY,
+                         .data = r->body, .size = r->len};
     /* The body stays alive until the request completes, which is after its
      * result: no copy. Never block the polling thread: a full queue is a
      * 503 now. */

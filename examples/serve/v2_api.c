@@ -497,7 +497,8 @@ static enum MHD_Result dispatch(v2_infer *v, int *status)
         sl->job.deliver = slot_deliver;
         sl->v = v;
         sl->index = i;
-        imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY,
+        imgclass_input in = {.struct_size = sizeof in,
+                             .kind = IMGCLASS_INPUT_MEMORY,
                              .data = v->req.elements[i].data,
                              .size = v->req.elements[i].size};
         pthread_mutex_lock(&v->lock);
