@@ -105,7 +105,8 @@ cmp -s "$TMP/rev" "$TMP/client.today" &&
     ok "grown-header abi_client, its new fields 0, on today's library: the same output" ||
     { fail "grown-header abi_client on today's library differs:"; diff "$TMP/client.today" "$TMP/rev" | head; }
 LD_LIBRARY_PATH=$TODAY "$G/abi_client" "$M/tiny.pt" "$TMP/a.png" set >"$TMP/set" 2>&1
-n=$(grep -c "refused: .*needs a newer libimgclass than $(make -s print-version)" "$TMP/set")
+. "$HERE/helpers/project_version.sh"
+n=$(grep -c "refused: .*needs a newer libimgclass than $(project_version)" "$TMP/set")
 [ "$n" -eq 9 ] && ! grep -q ": accepted" "$TMP/set" &&
     ok "each new field set: refused 9 times on today's library, naming the version it needs" ||
     { fail "new fields set on today's library: $n refusals of 9:"; sed 's/^/    /' "$TMP/set"; }

@@ -42,7 +42,8 @@ unset IMGCLASS_ENGINE_PATH
 
 make -s BUILD="$build" PREFIX="$prefix" install >/dev/null
 
-version=$(make -s print-version)
+. test/integration/helpers/project_version.sh
+version=$(project_version)
 for f in include/imgclass.h lib/libimgclass.so lib/libimgclass.so.1 lib/libimgclass.a \
          lib/imgclass/libimgclass-torch.so bin/imgclass bin/imgclass-serve bin/imgclass-watch \
          lib/pkgconfig/imgclass.pc share/man/man1/imgclass.1 share/man/man1/imgclass-serve.1 \
