@@ -41,6 +41,9 @@ header_define = $(shell sed -n 's/^\#define IMGCLASS_$(1) \([0-9][0-9]*\)$$/\1/p
 VERSION := $(call header_define,VERSION_MAJOR).$(call header_define,VERSION_MINOR).$(call header_define,VERSION_PATCH)
 SOVERSION := $(call header_define,SOVERSION)
 SONAME := libimgclass.so.$(SOVERSION)
+# The file's own name carries the soname number first, as ldconfig and
+# Debian expect (libimgclass.so.1 -> libimgclass.so.1.MINOR.PATCH).
+REALNAME := $(SONAME).$(call header_define,VERSION_MINOR).$(call header_define,VERSION_PATCH)
 PY_VERSION_FILE := bindings/python/imgclass/_version.py
 
 PREFIX ?= /usr/local
@@ -127,7 +130,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard test/unit/*.c)))
 UNIT_HELPER_OBJ := $(UNIT_HELPER_SRC:%.c=$(BUILD)/%.o)
 
-SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
+SHLIB := $(BUILD)/$(REALNAME)
 STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
 SERVE := $(BUILD)/imgclass-serve
@@ -212,7 +215,7 @@ $(ENGINE_MODULE): $(ENGINE_OBJ) lib/engine_module.map
 	    -Wl,--no-undefined $(SAN) $(LDFLAGS) -o $@ $(ENGINE_OBJ) $(ENGINE_LIBS)
 
 $(BUILD)/libimgclass.so: $(SHLIB)
-	ln -sf libimgclass.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(REALNAME) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $@
 
 $(STLIB): $(LIB_OBJ)
@@ -344,7 +347,7 @@ test: all tests
 # would pass over a leak on its error path. No program here exits 86.
 SANITIZER_EXIT := 86
 check-asan:
-	$(MAKE) BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all test-programs
+	$(MAKE) BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all test-programs abi-grow-programs
 	BUILD=build-asan PYTHON=$(PYTHON) SANITIZED=1 SUMMARY_LABEL=asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:intercept_tls_get_addr=0:exitcode=$(SANITIZER_EXIT) \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0:exitcode=$(SANITIZER_EXIT) \
@@ -466,7 +469,7 @@ install: all $(BUILD)/imgclass.pc $(SYSTEMD_UNITS)
 	    $(DESTDIR)$(ENGINEDIR)
 	install -m 644 include/imgclass.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
-	ln -sf libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgclass.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(ENGINE_MODULE) $(DESTDIR)$(ENGINEDIR)/
@@ -479,7 +482,7 @@ install: all $(BUILD)/imgclass.pc $(SYSTEMD_UNITS)
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/imgclass.h \
-	    $(DESTDIR)$(LIBDIR)/libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
 	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-serve \
 	    $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \

@@ -37,7 +37,7 @@ multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 libdir=/usr/lib/$multiarch
 # The library as the linker cache, ldd and the loader name it: with a merged
 # /usr (Debian 12), /lib/MULTIARCH is the same folder and may come first.
-lib_re="(/usr)?/lib/$multiarch/libimgclass\.so\.0"
+lib_re="(/usr)?/lib/$multiarch/libimgclass\.so\.1"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/imgclass-check-deb.XXXXXX")
 pkgs=""
 for d in "$out"/*.deb; do pkgs="$pkgs $(dpkg-deb -f "$d" Package)"; done
@@ -112,7 +112,7 @@ extra=$(for p in $(dpkg_list | comm -13 "$tmp/before" - | awk '{print $1}' | sed
         done)
 [ -z "$extra" ] || echo "note: apt-get also installed (purged at the end):" $extra
 
-ldconfig -p | grep -Eq "libimgclass\.so\.0 .*=> $lib_re\$" &&
+ldconfig -p | grep -Eq "libimgclass\.so\.1 .*=> $lib_re\$" &&
     ok "the linker cache knows $libdir/libimgclass.so.1" ||
     fail "ldconfig -p has no $libdir/libimgclass.so.1 (the ldconfig trigger did not run?)"
 
@@ -145,7 +145,7 @@ cc -std=c11 -Wall -Wextra -Werror -o "$tmp/classify_files" examples/api/classify
 cc -std=c11 -Wall -Wextra -Werror -o "$tmp/classify_files_static" examples/api/classify_files.c \
     $(pkg-config --cflags imgclass) -Wl,--as-needed -Wl,-Bstatic -limgclass -Wl,-Bdynamic \
     $(pkg-config --static --libs imgclass) || fail "classify_files.c does not link libimgclass.a"
-ldd "$tmp/classify_files" | grep -Eq "libimgclass\.so\.0 => $lib_re " &&
+ldd "$tmp/classify_files" | grep -Eq "libimgclass\.so\.1 => $lib_re " &&
     ok "classify_files links $libdir/libimgclass.so.1" || fail "classify_files does not link the packaged library"
 ldd "$tmp/classify_files" | grep -E 'libtorch|libc10' && fail "classify_files links libtorch"
 ldd "$tmp/classify_files_static" | grep -q libimgclass && fail "the static classify_files links libimgclass.so"

@@ -51,8 +51,9 @@ for f in include/imgclass.h lib/libimgclass.so lib/libimgclass.so.1 lib/libimgcl
          lib/systemd/system/imgclass-watch@.service; do
     [ -e "$prefix/$f" ] || fail "missing $prefix/$f"
 done
-[ "$(readlink "$prefix/lib/libimgclass.so.1")" = "libimgclass.so.$version" ] ||
-    fail "libimgclass.so.1 does not point at libimgclass.so.$version"
+# The file's name: the soname number, then the version's minor and patch.
+[ "$(readlink "$prefix/lib/libimgclass.so.1")" = "libimgclass.so.1.${version#*.}" ] ||
+    fail "libimgclass.so.1 does not point at libimgclass.so.1.${version#*.}"
 
 # The core is pure C: no libtorch (nor C++ runtime) behind it.
 for f in "$prefix/bin/imgclass" "$prefix/bin/imgclass-serve" "$prefix/bin/imgclass-watch" \
