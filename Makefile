@@ -35,9 +35,16 @@ MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 endif
 
-VERSION_MAJOR := 0
-VERSION := 0.1.0
-SONAME := libimgclass.so.$(VERSION_MAJOR)
+# The version and the soname number come from include/imgclass.h, their one
+# home (IMGCLASS_VERSION_* and IMGCLASS_SOVERSION).
+header_define = $(shell sed -n 's/^\#define IMGCLASS_$(1) \([0-9][0-9]*\)$$/\1/p' include/imgclass.h)
+VERSION := $(call header_define,VERSION_MAJOR).$(call header_define,VERSION_MINOR).$(call header_define,VERSION_PATCH)
+SOVERSION := $(call header_define,SOVERSION)
+SONAME := libimgclass.so.$(SOVERSION)
+# The file's own name carries the soname number first, as ldconfig and
+# Debian expect (libimgclass.so.1 -> libimgclass.so.1.MINOR.PATCH).
+REALNAME := $(SONAME).$(call header_define,VERSION_MINOR).$(call header_define,VERSION_PATCH)
+PY_VERSION_FILE := bindings/python/imgclass/_version.py
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -104,6 +111,15 @@ SERVE_SRC := $(sort $(wildcard examples/serve/*.c))
 SERVE_OBJ := $(SERVE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/examples/serve/page_html.o
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+# imgclass-serve checks its TLS certificate and key with GnuTLS itself
+# (examples/serve/tls_config.c), the library libmicrohttpd serves TLS with.
+GNUTLS_CFLAGS := $(shell pkg-config --cflags gnutls 2>/dev/null)
+GNUTLS_LIBS := $(shell pkg-config --libs gnutls 2>/dev/null || echo -lgnutls)
+# Nettle's base64 decoder for the v2 API's BYTES inputs (GnuTLS, under
+# libmicrohttpd, already brings Nettle into the process).
+NETTLE_LIBS := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
+# What imgclass-serve links beside the core (test/abi/grow.mk too).
+SERVE_LIBS = $(MHD_LIBS) $(GNUTLS_LIBS) $(NETTLE_LIBS)
 WATCH_SRC := $(sort $(wildcard examples/watch/*.c))
 WATCH_OBJ := $(WATCH_SRC:%.c=$(BUILD)/%.o)
 # examples/api/*.c: one small program each, built against imgclass.h alone.
@@ -114,7 +130,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard test/unit/*.c)))
 UNIT_HELPER_OBJ := $(UNIT_HELPER_SRC:%.c=$(BUILD)/%.o)
 
-SHLIB := $(BUILD)/libimgclass.so.$(VERSION)
+SHLIB := $(BUILD)/$(REALNAME)
 STLIB := $(BUILD)/libimgclass.a
 CLI := $(BUILD)/imgclass
 SERVE := $(BUILD)/imgclass-serve
@@ -124,19 +140,24 @@ ENGINE_MODULE := $(BUILD)/libimgclass-torch.so
 FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so \
                 $(BUILD)/test/fake_engine_no_entry.so
 
-.PHONY: all lib cli serve watch api-examples tests test-programs test check check-build check-asan \
+.PHONY: all lib cli serve watch api-examples tests test-programs test check check-build check-deb-phase check-asan \
         check-tsan check-valgrind deps demo bench \
         bench-startup fuzz print-fuzz-lib-sources print-lib-sources install uninstall install-python uninstall-python \
         print-version deb check-deb wheel clean FORCE
 
 all: lib cli serve watch
 
-lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE)
+lib: $(SHLIB) $(BUILD)/libimgclass.so $(STLIB) $(ENGINE_MODULE) $(PY_VERSION_FILE)
+
+# The binding's version, written from the header (the one place it is
+# stated); pyproject.toml reads it too (dynamic version).
+$(PY_VERSION_FILE): include/imgclass.h
+	printf '"""Written by make from include/imgclass.h (IMGCLASS_VERSION_*): do not edit."""\n__version__ = "%s"\n' $(VERSION) > $@
 cli: $(CLI)
 serve: $(SERVE)
 watch: $(WATCH)
 api-examples: $(API_EXAMPLES)
-tests: test-programs $(BUILD)/test-models/.stamp
+tests: test-programs abi-grow-programs $(BUILD)/test-models/.stamp
 # What the tests run, without the test models (the sanitizer builds share
 # the plain build's: they are made by PyTorch, not compiled).
 test-programs: $(UNIT_BIN) $(FAKE_ENGINES) $(API_EXAMPLES)
@@ -163,16 +184,22 @@ $(BUILD)/%.o: %.cpp
 # look into the tree it was built in.
 ENGINE_INSTALL_PATH := $(ENGINEDIR)/libimgclass-torch.so
 ENGINE_BUILD_PATH := $(abspath $(ENGINE_MODULE))
-# $(call write_engine_paths,INSTALL,BUILD) writes engine_paths.h ($@).
+# $(call write_engine_paths,INSTALL,BUILD) writes engine_paths.h ($@). Each
+# writer has its own temporary file: make check's phases running side by side
+# may both rewrite it, and the rename is atomic.
 define write_engine_paths
 	@mkdir -p $(dir $@)
-	@printf '#define IC_ENGINE_INSTALL_PATH "%s"\n#define IC_ENGINE_BUILD_PATH "%s"\n' \
-	    '$(1)' '$(2)' > $@.tmp
-	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+	@tmp=$@.tmp.$$$$; \
+	printf '#define IC_ENGINE_INSTALL_PATH "%s"\n#define IC_ENGINE_BUILD_PATH "%s"\n' \
+	    '$(1)' '$(2)' > $$tmp && \
+	if cmp -s $$tmp $@; then rm -f $$tmp; else mv $$tmp $@; fi
 endef
 $(BUILD)/generated/engine_paths.h: FORCE
 	$(call write_engine_paths,$(ENGINE_INSTALL_PATH),$(ENGINE_BUILD_PATH))
 $(BUILD)/lib/engine_loader.o: $(BUILD)/generated/engine_paths.h
+include test/abi/grow.mk
+.PHONY: abi-grow-programs
+
 FORCE:
 
 # Only imgclass_* symbols leave the shared library (-fvisibility=hidden and
@@ -188,7 +215,7 @@ $(ENGINE_MODULE): $(ENGINE_OBJ) lib/engine_module.map
 	    -Wl,--no-undefined $(SAN) $(LDFLAGS) -o $@ $(ENGINE_OBJ) $(ENGINE_LIBS)
 
 $(BUILD)/libimgclass.so: $(SHLIB)
-	ln -sf libimgclass.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(REALNAME) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $@
 
 $(STLIB): $(LIB_OBJ)
@@ -204,7 +231,7 @@ $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(STLIB)
 # imgclass-serve (examples/serve): libmicrohttpd for HTTP. Its web page is
 # kept as plain HTML and compiled in as one C string.
 $(SERVE): $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(MHD_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(STLIB) $(CORE_LIBS) $(SERVE_LIBS)
 
 $(BUILD)/examples/serve/page_html.c: examples/serve/page.html
 	@mkdir -p $(dir $@)
@@ -227,7 +254,8 @@ $(BUILD)/examples/api/%: examples/api/%.c $(STLIB)
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(SAN_TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(STLIB) $(CORE_LIBS) -lcmocka
+	$(CC) $(SAN) $(SAN_TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(STLIB) $(CORE_LIBS) -lcmocka \
+	    $(TEST_EXTRA_LIBS)
 
 # Unit tests of the example programs' own parts link those parts' objects,
 # as the programs do (a test never #includes a program's .c file).
@@ -237,6 +265,10 @@ $(BUILD)/test/test_serve: $(addprefix $(BUILD)/examples/common/,prom_text.o text
     $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o router.o)
 $(BUILD)/test/test_serve_mgmt: $(addprefix $(BUILD)/examples/common/,prom_text.o text_escape.o) \
     $(addprefix $(BUILD)/examples/serve/,json_buf.o management_router.o metrics.o model_store.o)
+$(BUILD)/test/test_serve_auth: $(addprefix $(BUILD)/examples/serve/,auth.o secret_file.o)
+$(BUILD)/test/test_serve_v2: TEST_EXTRA_LIBS := $(NETTLE_LIBS)
+$(BUILD)/test/test_serve_v2: $(BUILD)/examples/common/text_escape.o \
+    $(addprefix $(BUILD)/examples/serve/,json_buf.o router.o v2_json.o)
 $(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,durable_io.o journal.o \
     key_set.o)
 
@@ -265,7 +297,7 @@ $(BUILD)/test/unit/%.o: test/unit/%.c
 
 $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) $(MHD_CFLAGS) $(CPPFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iinclude -Iexamples/common $(DEP_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(CPPFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -293,7 +325,13 @@ SUMMARY = $(CURDIR)/build-test-summary.txt
 # the same file; after a failure the phases run one by one.
 check: deps
 	+@sh test/check_phases.sh $(SUMMARY) "$(MAKE)" build:check-build \
-	    'valgrind:check-valgrind&' suites:test 'tsan:check-tsan&' asan:check-asan
+	    'valgrind:check-valgrind&' suites:test 'tsan:check-tsan&' asan:check-asan \
+	    deb:check-deb-phase
+
+# make check's last phase: make check-deb where this machine allows it
+# (root, no imgclass installed), a listed skip otherwise.
+check-deb-phase:
+	+@sh test/deb/check_deb_phase.sh "$(MAKE)" $(SUMMARY_FILE)
 
 # What every phase of check needs in build/ (the sanitizer builds have
 # their own folders).
@@ -311,7 +349,7 @@ test: all tests
 # would pass over a leak on its error path. No program here exits 86.
 SANITIZER_EXIT := 86
 check-asan:
-	$(MAKE) BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all test-programs
+	$(MAKE) BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all test-programs abi-grow-programs
 	BUILD=build-asan PYTHON=$(PYTHON) SANITIZED=1 SUMMARY_LABEL=asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:intercept_tls_get_addr=0:exitcode=$(SANITIZER_EXIT) \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0:exitcode=$(SANITIZER_EXIT) \
@@ -343,7 +381,7 @@ check-asan check-tsan: export IMGCLASS_TEST_MODELS = $(CURDIR)/$(BUILD)/test-mod
 # TSan, and the decoding and preprocessing they call are the code the
 # binaries kept here check. A new unit test runs under valgrind unless
 # listed. VALGRIND_ALL=1 runs every unit test.
-VALGRIND_SKIP := test_abi test_classify test_engine_loader test_filter test_model test_pipeline test_precision \
+VALGRIND_SKIP := test_abi test_classify test_engine_loader test_filter test_load_timings test_model test_pipeline test_precision \
                  test_predict test_topk
 VALGRIND_UNIT := $(filter-out $(if $(filter 1,$(VALGRIND_ALL)),,$(VALGRIND_SKIP)),$(notdir $(UNIT_BIN)))
 check-valgrind: all tests $(BUILD)/test/valgrind_hwy_shim.so
@@ -384,6 +422,11 @@ bench-startup: all $(BUILD)/bench/engine_load_bench $(BUILD)/bench/engine_load_b
 # Preprocessing benchmark (bench/preprocess_bench.sh): decode + preprocess
 # from memory, one thread, against PIL + torchvision.
 $(BUILD)/bench/preprocess_bench: bench/preprocess_bench.c $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
+
+# Camera-frame benchmark (bench/yuv_bench.py): NV12 and I420 against RGB.
+$(BUILD)/bench/yuv_bench: bench/yuv_bench.c $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) -Iinclude -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
 
@@ -428,7 +471,7 @@ install: all $(BUILD)/imgclass.pc $(SYSTEMD_UNITS)
 	    $(DESTDIR)$(ENGINEDIR)
 	install -m 644 include/imgclass.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
-	ln -sf libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgclass.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(ENGINE_MODULE) $(DESTDIR)$(ENGINEDIR)/
@@ -441,7 +484,7 @@ install: all $(BUILD)/imgclass.pc $(SYSTEMD_UNITS)
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/imgclass.h \
-	    $(DESTDIR)$(LIBDIR)/libimgclass.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libimgclass.so $(DESTDIR)$(LIBDIR)/libimgclass.a \
 	    $(DESTDIR)$(BINDIR)/imgclass $(DESTDIR)$(BINDIR)/imgclass-serve \
 	    $(DESTDIR)$(BINDIR)/imgclass-watch $(DESTDIR)$(PKGCONFIGDIR)/imgclass.pc \
@@ -501,7 +544,7 @@ $(WHEEL_CORE): $(filter-out $(BUILD)/lib/engine_loader.o,$(LIB_OBJ)) $(WHEEL_BUI
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/imgclass.map \
 	    -Wl,--no-undefined $(SAN) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CORE_LIBS)
 
-wheel: $(WHEEL_CORE) $(ENGINE_MODULE)
+wheel: $(WHEEL_CORE) $(ENGINE_MODULE) $(PY_VERSION_FILE)
 	PYTHON=$(PYTHON) sh tools/wheel/build.sh $(WHEEL_CORE) $(VERSION) $(WHEEL_DIST)
 
 clean:

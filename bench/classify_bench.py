@@ -9,8 +9,9 @@ Rows (goals of the "one model, one answer" work):
   C imgclass_classify(), 100 inputs a call  vs  the pipeline's steady state
   Python Model.classify(paths), 100 a call  vs  `imgclass classify`'s own rate
 Each round runs the four back to back; the ratio is the median of the
-per-round ratios. The machine's load average is printed at the start and
-the end; a section whose start finds it above 1.0 is refused, not written.
+per-round ratios. The machine's load average is printed and written at the
+start and the end; a section whose start finds it above --max-load
+(bench/measure.py's quiet_section_start) is refused, not written.
 The section sits between <!-- classify --> and <!-- /classify -->.
 """
 import argparse
@@ -25,12 +26,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 BEGIN, END = "<!-- classify -->", "<!-- /classify -->"
-
-
-
-
-def load():
-    return os.getloadavg()[0]
+sys.path.insert(0, HERE)
+from measure import add_max_load_option, load_phrase, quiet_section_start  # noqa: E402
 
 
 def driver(build, mode, model, listfile, count, threads, **kw):
@@ -71,17 +68,11 @@ def main():
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--per-call", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--max-load", type=float, default=1.0)
+    add_max_load_option(ap)
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
     args = ap.parse_args()
-    start_load = load()
-    print("classify bench: load average %.2f at the start" % start_load, file=sys.stderr)
-    if start_load > args.max_load:
-        print("classify bench: refused: load average %.2f > %.2f; nothing written" %
-              (start_load, args.max_load), file=sys.stderr)
-        return 3
+    start_load = quiet_section_start("classify bench", args.max_load)
     tmp = tempfile.mkdtemp(prefix="imgclass-classify-bench-")
-    sys.path.insert(0, HERE)
     from inputs import export_model, photo_folder  # noqa: E402
     from measure import median, replace_section  # noqa: E402
     _, photos, what = photo_folder(tmp, args.images)
@@ -103,13 +94,13 @@ def main():
         print("classify bench: round %d: %s" % (r + 1, {k: round(v[-1], 1)
                                                        for k, v in rows.items()}),
               file=sys.stderr, flush=True)
-    end_load = load()
+    loads = load_phrase(start_load, "classify bench")
     c_ratio = median([c / p for c, p in zip(rows["c_classify"], rows["pipeline"])])
     py_ratio = median([p / c for p, c in zip(rows["py_classify"], rows["cli"])])
     fmt = lambda xs: ", ".join("%.1f" % x for x in xs)
     lines = [BEGIN, "## imgclass_classify on the pipeline", "",
              f"Written by bench/classify_bench.py ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())});"
-             f" load average {start_load:.2f} at the start, {end_load:.2f} at the end;"
+             f" {loads};"
              f" {what}, cycled to {n} images a run; ResNet-18 (seeded random weights), {t}"
              f" engine threads; {args.rounds} interleaved rounds, ratio = median of the"
              " per-round ratios.", "",

@@ -6,9 +6,12 @@ round of both subjects loads the model (the worker's model cache is
 dropped before each round) and writes every result to a file.
 
     dask_bench.py [--build build] [--rounds 3] [--threads 2] [--images DIR]
-                  [--update docs/scale-out.md]
+                  [--update docs/scale-out.md] [--max-load L]
 
-Goal: dask images/s / CLI images/s >= 0.85.
+Goal: dask images/s / CLI images/s >= 0.85. The text carries the load
+average at the start and end; refused (nothing measured or written) when
+the load at the start exceeds --max-load (bench/measure.py's
+quiet_section_start).
 """
 import argparse
 import os
@@ -22,7 +25,8 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "bindings", "python"))
 from inputs import export_model, photo_folder  # noqa: E402
-from measure import median, run_measured  # noqa: E402
+from measure import (add_max_load_option, load_phrase, median,  # noqa: E402
+                     quiet_section_start, run_measured)
 
 BEGIN = "<!-- dask_bench begin -->"
 END = "<!-- dask_bench end -->"
@@ -35,7 +39,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--images", help="default: the sample photos, else generated JPEGs")
     ap.add_argument("--update", metavar="DOC")
+    add_max_load_option(ap)
     args = ap.parse_args()
+    start_load = quiet_section_start("dask bench", args.max_load)
     os.environ["IMGCLASS_LIBRARY"] = os.path.abspath(os.path.join(args.build, "libimgclass.so"))
     os.environ["PYTHONPATH"] = os.path.join(REPO, "bindings", "python")
     from distributed import Client
@@ -64,15 +70,16 @@ def main():
                                                           batch=8)).result()
             times["dask"].append(time.perf_counter() - t0)
             assert sum(s["records"] for s in summaries) == len(files)
+    loads = load_phrase(start_load, "dask bench")
     m = {k: median(v) for k, v in times.items()}
     rate = {k: len(files) / v for k, v in m.items()}
     ratio = rate["dask"] / rate["cli"]
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = [
         BEGIN,
-        f"Measured {stamp} by bench/dask_bench.py ({what}, ResNet-18 with seeded random",
-        f"weights, {args.threads} threads, batch 8, median of {args.rounds} interleaved rounds,",
-        "model load included on both sides, the cluster already running):",
+        f"Measured {stamp} by bench/dask_bench.py; {loads}. {what}, ResNet-18",
+        f"with seeded random weights, {args.threads} threads, batch 8, median of {args.rounds}",
+        "interleaved rounds, model load included on both sides, the cluster already running:",
         "",
         "| subject | seconds | images/s |",
         "| --- | ---: | ---: |",

@@ -14,9 +14,13 @@
 Seeded random weights (no network here): speed does not depend on them; the
 accuracy cost is measured on trained weights by test/integration/int8_digits.sh.
 The result replaces the part of docs/benchmarks.md between <!-- int8 --> and
-<!-- /int8 --> (appended when absent), so other sections survive.
+<!-- /int8 --> (appended when absent), so other sections survive, with the
+load average at its start and end; refused (nothing measured or written)
+when the load at the start exceeds --max-load (bench/measure.py's
+quiet_section_start).
 
     int8_bench.py --build BUILD [--rounds N] [--seconds S] [--out docs/benchmarks.md]
+                  [--max-load L]
 """
 import argparse
 import os
@@ -27,7 +31,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from measure import median, run_measured  # noqa: E402
+from measure import (add_max_load_option, load_phrase, median,  # noqa: E402
+                     quiet_section_start, replace_section, run_measured)
 from inputs import export_model, photo_folder  # noqa: E402
 from run import cpu_name, rate_of, timed  # noqa: E402
 
@@ -75,20 +80,6 @@ def bench_e2e(args, py, f32, i8, folder, files, log):
     return ours, ref
 
 
-def write_section(path, section):
-    text = ""
-    if os.path.exists(path):
-        with open(path) as f:
-            text = f.read()
-    block = BEGIN + "\n" + section + "\n" + END
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text else "") + block + "\n"
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
@@ -96,7 +87,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
+    add_max_load_option(ap)
     args = ap.parse_args()
+    start_load = quiet_section_start("int8 bench", args.max_load)
     py = sys.executable
     with tempfile.TemporaryDirectory(prefix="imgclass-int8-bench-") as tmp:
         folder, files, what = photo_folder(tmp)
@@ -107,10 +100,10 @@ def main():
                                       "--imgclass", os.path.join(args.build, "imgclass")], py)
         agreement = [l for l in agreement.splitlines() if "agreement" in l][-1]
         started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        load = os.getloadavg()[0]
         log = []
         rates = bench_predict(args, py, f32, i8, log)
         ours, ref = bench_e2e(args, py, f32, i8, folder, files, log)
+        loads = load_phrase(start_load, "int8 bench")
     m = {k: median(v) for k, v in rates.items()}
     rows = []
     for batch in (1, 8):
@@ -129,9 +122,7 @@ def main():
         % args.seconds,
         "onednn engine (`torch.jit.load`, `inference_mode`) as the reference.",
         "",
-        "- measured: %s on %s, %d CPUs, load average %.1f at the start (the machine is"
-        % (started, cpu_name(), os.cpu_count(), load),
-        "  shared with other work: figures under load)",
+        "- measured: %s on %s, %d CPUs; %s" % (started, cpu_name(), os.cpu_count(), loads),
         "- images: %s; export: %s" % (what, agreement.replace("export_model.py: ", "")),
         "",
         "| measurement (images/s) | library int8 | library float32 | int8 / float32 "
@@ -146,7 +137,7 @@ def main():
         "Every round:",
         "",
     ] + ["- " + l for l in log])
-    write_section(args.out, section)
+    replace_section(args.out, BEGIN, END, BEGIN + "\n" + section + "\n" + END)
     print(section)
     return 0
 

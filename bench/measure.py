@@ -1,8 +1,23 @@
-"""Runs a command and returns its wall time and peak RSS (from wait4), so
-every benchmark measures its subjects the same way."""
+"""What every benchmark shares: running a command for its wall time and peak
+RSS (from wait4), medians, replacing a section of a Markdown file, and the
+quiet-machine guard every section of `make bench` starts with."""
+import math
 import os
 import subprocess
+import sys
 import time
+
+# A section is measured on a quiet machine: the 1-minute load average at
+# its start may not exceed this (issue 27: figures taken at load average 20
+# made docs/benchmarks.md untrustworthy).
+QUIET_LOAD = 1.0
+MAX_LOAD_ENV = "IMGCLASS_BENCH_MAX_LOAD"
+SETTLE_ENV = "IMGCLASS_BENCH_SETTLE_S"
+# The load average left by the previous section (2 busy threads: ~2.0)
+# needs ~42 s to fall under 1.0 on an idle machine, so a section waits up
+# to this long for it before refusing.
+DEFAULT_SETTLE_S = 120.0
+REFUSED = 3  # exit status of a refused section
 
 
 def run_measured(cmd, env=None, stdout=subprocess.DEVNULL):
@@ -36,3 +51,65 @@ def replace_section(path, begin, end, text):
         new = old.rstrip("\n") + "\n\n" + text + "\n"
     with open(path, "w") as f:
         f.write(new)
+
+
+def _env_float(name, default):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        sys.exit(f"{name}={value!r}: not a number")
+
+
+def add_max_load_option(parser):
+    """--max-load LOAD, its default from IMGCLASS_BENCH_MAX_LOAD, else 1.0."""
+    parser.add_argument(
+        "--max-load", type=float, default=_env_float(MAX_LOAD_ENV, QUIET_LOAD),
+        help=f"refuse the section when the 1-minute load average at its start exceeds this"
+             f" (default: ${MAX_LOAD_ENV}, else {QUIET_LOAD}); above {QUIET_LOAD} the section"
+             " says it was measured under load")
+
+
+def quiet_section_start(name, max_load, settle_s=None):
+    """Returns the load average at the start of section `name`, or exits
+    with status REFUSED (nothing written, the reason on stderr) when it
+    exceeds `max_load`. A load still decaying from the previous section is
+    waited for, up to `settle_s` seconds (default: $IMGCLASS_BENCH_SETTLE_S,
+    else 120), but only while an idle machine could still bring it under
+    the limit in the time left: a busy machine is refused at once."""
+    if settle_s is None:
+        settle_s = _env_float(SETTLE_ENV, DEFAULT_SETTLE_S)
+    deadline = time.monotonic() + settle_s
+    load = os.getloadavg()[0]
+    while load > max_load:
+        left = deadline - time.monotonic()
+        # The kernel's 1-minute average decays as exp(-t/60) when idle.
+        if left <= 0 or load * math.exp(-left / 60.0) > max_load:
+            waited = settle_s - max(left, 0.0)
+            print(f"{name}: refused: load average {load:.2f} at the start exceeds {max_load:.2f}"
+                  + (f" (after waiting {waited:.0f} s for it to settle)" if waited >= 1 else "")
+                  + "; nothing written. Rerun on a quiet machine, or raise --max-load"
+                  f" (or ${MAX_LOAD_ENV}) to measure under load knowingly.", file=sys.stderr)
+            sys.exit(REFUSED)
+        print(f"{name}: load average {load:.2f} > {max_load:.2f}; waiting for it to settle"
+              f" ({left:.0f} s left)", file=sys.stderr, flush=True)
+        time.sleep(min(5.0, left))
+        load = os.getloadavg()[0]
+    print(f"{name}: load average {load:.2f} at the start", file=sys.stderr, flush=True)
+    return load
+
+
+def load_phrase(start_load, name=None):
+    """The sentence a section's text carries: the load average at its start
+    (from quiet_section_start) and now, at its end; "measured under load"
+    when the start was above QUIET_LOAD (the limit raised on purpose)."""
+    end_load = os.getloadavg()[0]
+    if name:
+        print(f"{name}: load average {end_load:.2f} at the end", file=sys.stderr, flush=True)
+    text = f"load average {start_load:.2f} at the start, {end_load:.2f} at the end"
+    if start_load > QUIET_LOAD:
+        text += (f" (measured under load: above the {QUIET_LOAD:.1f} of a quiet machine;"
+                 " not comparable with a quiet run)")
+    return text

@@ -195,7 +195,7 @@ int main(int argc, char **argv)
         }
         imgclass_results *r = NULL;
         for (int i = 0; i < per_call; i++)
-            ins[i] = (imgclass_input){.kind = IMGCLASS_INPUT_PATH, .path = files[i % nfiles]};
+            ins[i] = (imgclass_input){.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = files[i % nfiles]};
         if (imgclass_classify(m, ins, (size_t)(per_call < batch ? per_call : batch), NULL, &r) !=
             IMGCLASS_OK) { /* warm-up, untimed */
             fprintf(stderr, "pipeline_bench: %s\n", imgclass_last_error());
@@ -251,7 +251,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "pipeline_bench: %s\n", imgclass_last_error());
         return 1;
     }
-    imgclass_input in = {.kind = IMGCLASS_INPUT_PATH};
+    imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH};
     double fwd1 = 0, prep = 0, fwd1_p99 = 0, fwd1_paced = 0, fwd1_paced_p99 = 0;
     if (!strcmp(mode, "lowload")) {
         /* On a thread that ends, as the library loads models: a thread that

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The pipeline's benchmarks (run by `make bench` through bench/run.py, or
+"""The pipeline's benchmarks (run by `make bench` through bench/run.sh, or
 alone): steady-state throughput against the bare forward pass, latency at low
 load, `imgclass classify` end to end, the thread budget, and pictures.
 
@@ -8,7 +8,9 @@ load, `imgclass classify` end to end, the thread budget, and pictures.
 
 Every ratio compares figures from this one run on this machine. The section
 it writes into --out sits between the markers <!-- pipeline --> and
-<!-- /pipeline -->, replacing an earlier one.
+<!-- /pipeline -->, replacing an earlier one, with the load average at its
+start and end; refused (nothing measured or written) when the load at the
+start exceeds --max-load (bench/measure.py's quiet_section_start).
 """
 import argparse
 import glob
@@ -22,6 +24,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 BEGIN, END = "<!-- pipeline -->", "<!-- /pipeline -->"
+sys.path.insert(0, HERE)
+from measure import (add_max_load_option, load_phrase, median,  # noqa: E402
+                     quiet_section_start, replace_section)
 
 
 ROUNDS = 3
@@ -106,11 +111,11 @@ def main():
     ap.add_argument("--count", type=int, default=400)
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
     ap.add_argument("--figures", default=os.path.join(REPO, "docs", "img"))
+    add_max_load_option(ap)
     args = ap.parse_args()
+    start_load = quiet_section_start("pipeline bench", args.max_load)
     tmp = tempfile.mkdtemp(prefix="imgclass-pipeline-bench-")
-    sys.path.insert(0, HERE)
     from inputs import export_model, photo_folder  # noqa: E402
-    from measure import median, replace_section  # noqa: E402
     args.images, photos, _ = photo_folder(tmp, args.images)
     if not args.model:
         args.model = os.path.join(tmp, "resnet18-random.pt")
@@ -172,6 +177,7 @@ def main():
                   os.path.join(tmp, "ref.tsv"), "--batch", "8", "--threads", str(t)] + files)
     cls_rate, ref_rate = n / cls_s, n / ref_s
     log("end to end done")
+    loads = load_phrase(start_load, "pipeline bench")
     figures(args.figures, sweep_b, sweep_d, read_floats(os.path.join(tmp, "low.txt")),
             read_floats(os.path.join(tmp, "full.txt")))
 
@@ -204,7 +210,7 @@ def main():
     ]
     lines = [BEGIN, "## The pipeline", "",
              f"Written by bench/pipeline_bench.py ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())});"
-             f" {len(photos)} photos cycled to {n} images; ResNet-18, {t} engine threads;"
+             f" {loads}; {len(photos)} photos cycled to {n} images; ResNet-18, {t} engine threads;"
              " ratios from this one run.", "",
              "| measurement | imgclass | reference | ratio | goal |",
              "| --- | ---: | ---: | ---: | --- |"]

@@ -9,17 +9,26 @@ python_section()). Every subject is a whole process measured the same way
   3. 4 Python threads sharing one model against 1 (the GIL is released);
   4. a DataLoader over imgclass.torch.ImageFolder against torchvision's
      ImageFolder with the eval transform, same workers and batch size.
+
+Refused (nothing measured or written) when the load average at its start
+exceeds the limit (bench/measure.py's quiet_section_start); the section
+records the load at its start and end, between the markers below.
 """
 import ctypes
 import os
 import re
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from measure import median, run_measured  # noqa: E402
+from measure import (QUIET_LOAD, add_max_load_option, load_phrase, median,  # noqa: E402
+                     quiet_section_start, replace_section, run_measured)
+
+BEGIN = "<!-- python_bench.py: begin -->"
+END = "<!-- python_bench.py: end -->"
 
 
 def _env(build):
@@ -53,8 +62,11 @@ def _has_pipeline(build):
     return hasattr(lib, "imgclass_pipeline_create")
 
 
-def python_section(build, model, folder, files, threads, rounds, py):
-    """(markdown lines, ok) for docs/benchmarks.md."""
+def python_section(build, model, folder, files, threads, rounds, py, max_load=QUIET_LOAD):
+    """(markdown lines, ok) for docs/benchmarks.md, from BEGIN to END; exits
+    (refused) on a loaded machine."""
+    start_load = quiet_section_start("python bench", max_load)
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     env = _env(build)
     tmp = tempfile.mkdtemp(prefix="imgclass-pybench-")
     n = len(files)
@@ -101,6 +113,7 @@ def python_section(build, model, folder, files, threads, rounds, py):
     dl = {k: median(v) for k, v in dl.items()}
     print("bench: python dataloader done", file=sys.stderr)
 
+    loads = load_phrase(start_load, "python bench")
     ours, ref = _top1(out["classify"]), _top1(out["ref"])
     agree = sum(1 for p, i in ours.items() if ref.get(p) == i)
     cli_top = _top1(out["cli"])
@@ -131,8 +144,10 @@ def python_section(build, model, folder, files, threads, rounds, py):
         return "%.3f" % v if v < 100 else "%.1f" % v
 
     lines = [
-        "",
+        BEGIN,
         "## Python binding",
+        "",
+        f"Measured {started} ({rounds} rounds, {n} images); {loads}.",
         "",
         "bench/python_bench.py: whole processes (interpreter start-up, model load, one",
         "result line per image written to a file) on the same files, model and threads:",
@@ -148,6 +163,7 @@ def python_section(build, model, folder, files, threads, rounds, py):
         "",
         f"Top-1 agreement of `model.classify`: {agree} of {len(ours)} images with the Python",
         f"pipeline, {agree_cli} of {len(ours)} with `imgclass classify`.",
+        END,
     ]
     return lines, agree == len(ours) == len(ref)
 
@@ -162,29 +178,21 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--images", help="default: the sample photos, else generated JPEGs")
     ap.add_argument("--update", metavar="DOC", help="write the section into DOC")
+    add_max_load_option(ap)
     args = ap.parse_args()
+    # Refused before any work, not only after the model export.
+    quiet_section_start("python bench", args.max_load)
     tmp = tempfile.mkdtemp(prefix="imgclass-pybench-")
     from inputs import export_model, photo_folder
     folder, files, _ = photo_folder(tmp, args.images)
     model = os.path.join(tmp, "resnet18-random.pt")
     export_model(model)
     lines, ok = python_section(args.build, model, folder, files, args.threads, args.rounds,
-                               sys.executable)
-    import time
-    lines.insert(3, f"Section measured on its own ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-                 f"{args.rounds} rounds, {len(files)} images).")
-    lines.insert(4, "")
+                               sys.executable, args.max_load)
+    lines[3] = "Section measured on its own (not in a `make bench` run). " + lines[3]
     print("\n".join(lines))
     if args.update:
-        with open(args.update) as f:
-            text = f.read()
-        # Replace this section only (up to the next "## " heading).
-        head, sep, rest = text.partition("\n## Python binding\n")
-        tail = ""
-        if sep and "\n## " in rest:
-            tail = "\n" + rest[rest.index("\n## ") + 1:]
-        with open(args.update, "w") as f:
-            f.write(head.rstrip("\n") + "\n" + "\n".join(lines) + "\n" + tail)
+        replace_section(args.update, BEGIN, END, "\n".join(lines))
     return 0 if ok else 1
 
 

@@ -14,11 +14,15 @@ docs/benchmarks.md.
      Python pipeline and torchvision's DataLoader transform;
   6. start-up costs with the engine as a module (bench/startup_bench.py).
 
-Every figure is the median of interleaved rounds (so a burst of load on
-this shared machine hits all subjects alike); only ratios from this one run
-are compared.
+Every figure is the median of interleaved rounds (so a burst of load hits
+all subjects alike); only ratios from this one run are compared. Each of the
+three sections (the comparison, start-up, the Python binding) starts with
+bench/measure.py's quiet_section_start: on a machine whose load average
+exceeds --max-load at a section's start the run is refused and nothing is
+written. The sections go between <!-- run.py --> and <!-- /run.py --> in
+--out; the sections of the other benchmarks there are kept.
 
-    run.py --build BUILD [--rounds N] [--out docs/benchmarks.md]
+    run.py --build BUILD [--rounds N] [--out docs/benchmarks.md] [--max-load L]
 """
 import argparse
 import os
@@ -32,10 +36,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from measure import median, run_measured  # noqa: E402
+from measure import (QUIET_LOAD, add_max_load_option, load_phrase, median,  # noqa: E402
+                     quiet_section_start, replace_section, run_measured)
 from python_bench import python_section  # noqa: E402
 import startup_bench  # noqa: E402
 from inputs import export_model, photo_folder  # noqa: E402
+
+BEGIN, END = "<!-- run.py -->", "<!-- /run.py -->"
+
 
 def cpu_name():
     try:
@@ -151,8 +159,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=3.0, help="per predict measurement")
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
+    add_max_load_option(ap)
     args = ap.parse_args()
     py = sys.executable
+    start_load = quiet_section_start("bench", args.max_load)
 
     tmp = tempfile.mkdtemp(prefix="imgclass-bench-")
     folder, files, what = photo_folder(tmp)
@@ -168,19 +178,25 @@ def main():
     print("bench: predict done", file=sys.stderr)
     e2e_rows, e2e, e2e_rc = bench_e2e(args.build, model, folder, args.threads, args.rounds, py)
     print("bench: end to end done", file=sys.stderr)
+    loads = load_phrase(start_load, "bench")
     py_lines, py_ok = python_section(args.build, model, folder, files, args.threads,
-                                     args.rounds, py)
+                                     args.rounds, py, args.max_load)
     print("bench: Python binding done", file=sys.stderr)
-    startup = startup_bench.bench(args.build, max(args.rounds, 5), 900, py)
+    startup = startup_bench.bench(args.build, max(args.rounds, 5), 900, py, args.max_load)
 
     lines = [
-        "# Benchmarks",
+        BEGIN,
+        "Written by `make bench` (bench/run.sh, this part by bench/run.py); rerun it to",
+        "refresh. Every figure is the median of interleaved rounds measured in one run, and",
+        "only the ratios of one section are meant to be compared.",
         "",
-        "Written by `make bench` (bench/run.py); rerun it to refresh. Every figure is the",
-        "median of interleaved rounds measured in one run, and only the ratios of this",
-        "run are meant to be compared (the machine is shared and noisy).",
+        "Every section below records the machine's 1-minute load average at its start and",
+        "at its end (the end includes the benchmark's own threads). A section whose start",
+        f"finds it above {QUIET_LOAD:.1f} is refused, not written (the earlier one stays),",
+        "unless the limit is raised on purpose (`--max-load`, `IMGCLASS_BENCH_MAX_LOAD`);",
+        "such a section says \"measured under load\".",
         "",
-        f"- measured: {started}",
+        f"- measured: {started}; {loads}",
         f"- machine: {cpu_name()}, {os.cpu_count()} CPUs, Linux {platform.release()}",
         f"- images: {what}",
         "- model: ResNet-18 with seeded random weights (tools/export_model.py --random-seed 0),"
@@ -224,9 +240,8 @@ def main():
             lines.append(f"| end to end, Python pipeline | {r[2]:.0f} |")
     # The start-up section before the Python one, where
     # startup_bench.py --update also puts it.
-    text = "\n".join(lines) + "\n\n" + startup + "\n".join(py_lines) + "\n"
-    with open(args.out, "w") as f:
-        f.write(text)
+    text = "\n".join(lines) + "\n\n" + startup + "\n" + "\n".join(py_lines) + "\n" + END
+    replace_section(args.out, BEGIN, END, text)
     print(text)
     if e2e_rc != 0:
         print("bench: end-to-end top-1 agreement is not 100%", file=sys.stderr)

@@ -3,10 +3,13 @@
 same server with --batch 1, 32 concurrent clients (wrk, keep-alive, on
 loopback), ResNet-18 on the sample photos. Rounds alternate between the two
 servers so that load from elsewhere on the machine hits both alike; each
-round is time-bounded. Writes (replaces) the "HTTP server" section of
-docs/benchmarks.md.
+round is time-bounded. Writes (replaces) the section between <!-- serve -->
+and <!-- /serve --> in docs/benchmarks.md, with the load average at its
+start and end; refused (nothing measured or written) when the load at the
+start exceeds --max-load (bench/measure.py's quiet_section_start).
 
     serve_bench.py --build BUILD [--seconds 15] [--rounds 3] [--out docs/benchmarks.md]
+                   [--max-load L]
 """
 import argparse
 import json
@@ -24,8 +27,10 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from inputs import export_model, photo_folder  # noqa: E402
 from run import cpu_name  # noqa: E402
-from measure import median  # noqa: E402
+from measure import (add_max_load_option, load_phrase, median,  # noqa: E402
+                     quiet_section_start, replace_section)
 
+BEGIN, END = "<!-- serve -->", "<!-- /serve -->"
 SECTION = "## HTTP server: dynamic batching (imgclass-serve)"
 
 
@@ -101,16 +106,6 @@ def wrk(port, image_list, seconds, clients):
     return r
 
 
-def write_section(path, text):
-    old = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-    start = old.find(SECTION)
-    if start >= 0:
-        end = old.find("\n## ", start + len(SECTION))
-        old = old[:start].rstrip("\n") + ("\n" + old[end:] if end >= 0 else "")
-    with open(path, "w") as f:
-        f.write(old.rstrip("\n") + "\n\n" + text)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -120,7 +115,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--delay-ms", type=int, default=5)
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
+    add_max_load_option(ap)
     args = ap.parse_args()
+    start_load = quiet_section_start("serve bench", args.max_load)
     py = "/usr/bin/python3"
 
     tmp = tempfile.mkdtemp(prefix="imgclass-serve-bench.")
@@ -152,6 +149,7 @@ def main():
         rss = {b: servers[b].rss_mib() for b in servers}
     finally:
         rcs = {b: servers[b].stop() for b in servers}
+    loads = load_phrase(start_load, "serve bench")
 
     def med(b, key):
         return median([r[key] for r in runs[b]])
@@ -159,11 +157,9 @@ def main():
     p50, p99 = med(8, "p50_us"), med(8, "p99_us")
     errors = sum(r["non2xx"] + r["socket_errors"] for b in runs for r in runs[b])
     ratio = rps8 / rps1
-    lines = [SECTION, "",
-             "- measured: %s UTC on %s, %d CPUs, shared with other work: load average %.1f "
-             "at the end (figures as measured under that load)" %
-             (time.strftime("%Y-%m-%d %H:%M", time.gmtime()), cpu_name(), os.cpu_count(),
-              os.getloadavg()[0]),
+    lines = [BEGIN, SECTION, "",
+             "- measured: %s UTC on %s, %d CPUs; %s" %
+             (time.strftime("%Y-%m-%d %H:%M", time.gmtime()), cpu_name(), os.cpu_count(), loads),
              "- model: ResNet-18 with seeded random weights (tools/export_model.py "
              "--random-seed 0); images: %s, sent in turn as raw POST bodies" % source,
              "- load: wrk, %d connections (keep-alive), 2 client threads, %d s per round, "
@@ -192,8 +188,8 @@ def main():
               "documentation and issue tracker). Its architecture is a JVM front end plus one "
               "Python worker process per worker, each loading the model with PyTorch; the "
               "Python reference pipeline alone, measured above, peaks at the RSS shown in the "
-              "end-to-end table.", ""]
-    write_section(args.out, "\n".join(lines))
+              "end-to-end table.", END]
+    replace_section(args.out, BEGIN, END, "\n".join(lines))
     print("\n".join(lines))
 
 

@@ -15,9 +15,13 @@ does any work, now that libtorch is a module loaded on the first model load.
 
 Returns a Markdown section; `make bench` (bench/run.py) puts it into
 docs/benchmarks.md, and `make bench-startup` runs it alone and replaces that
-section in place:
+section in place. Like every section of `make bench`, it is refused (nothing
+measured or written) when the load average at its start exceeds --max-load
+(bench/measure.py's quiet_section_start), and records the load at its start
+and end:
 
     startup_bench.py --build BUILD [--runs N] [--images N] [--update FILE]
+                     [--max-load L]
 """
 import argparse
 import json
@@ -33,7 +37,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from inputs import export_model, photo_folder  # noqa: E402
-from measure import median, run_measured  # noqa: E402
+from python_bench import BEGIN as PYTHON_BEGIN  # noqa: E402
+from measure import (QUIET_LOAD, add_max_load_option, load_phrase, median,  # noqa: E402
+                     quiet_section_start, run_measured)
 
 BEGIN = "<!-- startup_bench.py: begin -->"
 END = "<!-- startup_bench.py: end -->"
@@ -74,19 +80,20 @@ def photos(tmp, count):
     return (files * (count // len(files) + 1))[:count], what
 
 
-def bench(build, runs, count, py):
+def bench(build, runs, count, py, max_load=QUIET_LOAD):
+    """The section's Markdown; exits (refused) on a loaded machine."""
+    start_load = quiet_section_start("startup bench", max_load)
     tmp = tempfile.mkdtemp(prefix="imgclass-startup-")
     try:
-        return _bench(build, runs, count, py, tmp)
+        return _bench(build, runs, count, py, tmp, start_load)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _bench(build, runs, count, py, tmp):
+def _bench(build, runs, count, py, tmp, start_load):
     cli = os.path.join(build, "imgclass")
     files, what = photos(tmp, count)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    load = os.getloadavg()[0]
     rows = []
 
     (help_mean, help_sd, _), = hyperfine([[cli, "--help"]], runs * 10, warmup=5)
@@ -137,16 +144,18 @@ def _bench(build, runs, count, py, tmp):
     def med(k, field):
         return median([r[field] for r in inner[k]])
 
+    loads = load_phrase(start_load, "startup bench")
+
     lines = [
         BEGIN,
         "## Start-up: the engine as a module",
         "",
         "Written by bench/startup_bench.py (`make bench`, or `make bench-startup` for this",
         f"section alone) with hyperfine; {runs} runs each (10x that for the short commands),",
-        "interleaved in one run; mean +- standard deviation. The machine is shared and was",
-        "loaded by other work while measuring; only figures of one run are compared.",
+        "interleaved in one run; mean +- standard deviation; only figures of one run are",
+        "compared.",
         "",
-        f"Measured {started}; load average {load:.1f} on {os.cpu_count()} CPUs at the start.",
+        f"Measured {started} on {os.cpu_count()} CPUs; {loads}.",
         "",
         "| measurement | imgclass | +- | goal | met |",
         "| --- | ---: | ---: | --- | --- |",
@@ -198,10 +207,10 @@ def replace_section(path, section):
         head, rest = text.split(BEGIN, 1)
         tail = rest.split(END, 1)[1].lstrip("\n")
         text = head + section + ("\n" + tail if tail else "")
-    elif "\n## Python binding\n" in text:
+    elif PYTHON_BEGIN in text:
         # Before the Python section, the order make bench writes.
-        head, tail = text.split("\n## Python binding\n", 1)
-        text = head.rstrip("\n") + "\n\n" + section + "\n## Python binding\n" + tail
+        head, tail = text.split(PYTHON_BEGIN, 1)
+        text = head.rstrip("\n") + "\n\n" + section + "\n" + PYTHON_BEGIN + tail
     else:
         text = text.rstrip("\n") + "\n\n" + section
     with open(path, "w") as f:
@@ -215,11 +224,12 @@ def main():
     ap.add_argument("--images", type=int, default=900,
                     help="files preprocessed in chunks of 100 (the photos, repeated)")
     ap.add_argument("--update", help="replace this section in a Markdown file")
+    add_max_load_option(ap)
     args = ap.parse_args()
     if not shutil.which("hyperfine"):
         print("startup_bench: hyperfine is not installed (sh tools/deps.sh)", file=sys.stderr)
         return 1
-    section = bench(args.build, args.runs, args.images, sys.executable)
+    section = bench(args.build, args.runs, args.images, sys.executable, args.max_load)
     if args.update:
         replace_section(args.update, section)
     print(section)

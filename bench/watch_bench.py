@@ -7,9 +7,13 @@ after the other (interleaved, so load on this shared machine hits both); the
 figure is the median over the rounds (the order alternates each round). Two rates per program: images/s as the
 program reports it (from its first image to its exit, model load excluded,
 the same for both), and images / wall time of the whole process.
-The result replaces the "imgclass-watch" section of docs/benchmarks.md.
+The result replaces the section between <!-- watch --> and <!-- /watch --> in
+docs/benchmarks.md, with the load average at its start and end; refused
+(nothing measured or written) when the load at the start exceeds --max-load
+(bench/measure.py's quiet_section_start).
 
     watch_bench.py --build BUILD [--rounds N] [--images N] [--out docs/benchmarks.md]
+                   [--max-load L]
 """
 import argparse
 import os
@@ -23,11 +27,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from measure import median  # noqa: E402
+from measure import (add_max_load_option, load_phrase, median,  # noqa: E402
+                     quiet_section_start, replace_section)
 from inputs import export_model, photo_folder  # noqa: E402
 from run import cpu_name  # noqa: E402
 
-SECTION = "## imgclass-watch"
+BEGIN, END = "<!-- watch -->", "<!-- /watch -->"
 RATE = re.compile(r"([0-9]+) images, ([0-9]+) failed, ([0-9.]+) s, ([0-9.]+) images/s")
 
 
@@ -52,7 +57,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
+    add_max_load_option(ap)
     args = ap.parse_args()
+    start_load = quiet_section_start("watch bench", args.max_load)
     py = sys.executable
     tmp = tempfile.mkdtemp(prefix="imgclass-watch-bench-")
     try:
@@ -89,11 +96,13 @@ def main():
                 print("watch bench: round %d %s: %.1f images/s (%.1f with start-up)"
                       % (r + 1, name, rate, n / wall), file=sys.stderr)
             shutil.rmtree(out)
+        loads = load_phrase(start_load, "watch bench")
         rc, rw = median(rates["classify"]), median(rates["watch"])
         wc, ww = median(walls["classify"]), median(walls["watch"])
         ratio = rw / rc
         section = "\n".join([
-            SECTION,
+            BEGIN,
+            "## imgclass-watch",
             "",
             "Written by `make bench` (bench/watch_bench.py). `imgclass-watch --once` against",
             "`imgclass classify --json` on the same folder, both with batch %d and %d engine"
@@ -102,8 +111,7 @@ def main():
             "medians. The",
             "watcher also writes a journal, fsyncs and renames its part and its folder.",
             "",
-            "- measured: %s on %s, %d CPUs (shared with other work: figures under load)"
-            % (started, cpu_name(), os.cpu_count()),
+            "- measured: %s on %s, %d CPUs; %s" % (started, cpu_name(), os.cpu_count(), loads),
             "- images: %s; %d rounds" % (what, args.rounds),
             "",
             "| measurement | imgclass-watch | imgclass classify | ratio | goal |",
@@ -111,23 +119,9 @@ def main():
             "| images/s, first image to exit | %.1f | %.1f | %.2f | >= 0.9 |" % (rw, rc, ratio),
             "| images/s, whole process (model load included) | %.1f | %.1f | %.2f | - |"
             % (ww, wc, ww / wc),
-            "",
+            END,
         ])
-        text = ""
-        if os.path.exists(args.out):
-            with open(args.out) as f:
-                text = f.read()
-        # Replace only this section (up to the next "## " heading), keeping
-        # the others; append it when it is not there yet.
-        if SECTION in text:
-            start = text.index(SECTION)
-            nxt = text.find("\n## ", start + len(SECTION))
-            rest = text[nxt + 1:] if nxt >= 0 else ""
-            text = text[:start] + section + ("\n" + rest if rest else "")
-        else:
-            text = (text.rstrip("\n") + "\n\n" if text else "") + section
-        with open(args.out, "w") as f:
-            f.write(text)
+        replace_section(args.out, BEGIN, END, section)
         print(section)
         if ratio < 0.9:
             print("watch bench: ratio %.2f is under the 0.9 goal" % ratio, file=sys.stderr)

@@ -12,19 +12,33 @@
  *    imgclass_last_error() holds a message naming the file or buffer and the
  *    reason; out-parameters are left untouched or set to NULL, never to a
  *    half-built object.
- *  - Option structs are filled by an imgclass_*_default() function that
- *    returns them by value; set the fields you care about afterwards. New
- *    fields are only ever appended, so code written this way keeps
- *    compiling.
- *  - ABI guard: every options struct passed by pointer starts with
- *    `size_t struct_size`, which *_default() sets to sizeof the struct as
- *    the caller was compiled (nested option structs have their own). The
- *    library reads that member first and refuses, with
- *    IMGCLASS_ERR_INVALID_ARGUMENT, a size it does not know: a struct from
- *    another version of this header is never read past its end. A
- *    zero-initialised struct (struct_size 0) is refused the same way, with a
- *    message saying to start from *_default(). A NULL options pointer still
- *    means the defaults.
+ *  - Compatibility (docs/design.md, "ABI: how the structs grow"). Every
+ *    struct that crosses the API, except imgclass_class, starts with
+ *    `size_t struct_size`: sizeof the struct as the CALLER was compiled.
+ *    Fields are only ever appended. Fill an options struct with
+ *    imgclass_X_options_init(&o, sizeof o), which writes the defaults into
+ *    exactly that many bytes (or with imgclass_X_options_default(), an
+ *    inline function compiled into the caller that does the same), then
+ *    set the fields you care about. Structs never nest by value: options
+ *    point at other options.
+ *    The library reads and writes a caller's struct only as far as its
+ *    struct_size goes:
+ *     - an OLDER caller's smaller struct is read as far as it goes; the
+ *       fields it lacks take their defaults;
+ *     - a NEWER caller's larger struct is accepted when every byte past
+ *       the fields this library knows is 0 (the newer fields left as
+ *       imgclass_X_options_init() of this library zero-filled them), and
+ *       refused otherwise with IMGCLASS_ERR_INVALID_ARGUMENT and a message
+ *       naming the struct, both sizes and "needs a newer libimgclass than
+ *       <this version>";
+ *     - a struct_size of 0 (a zero-initialised struct) or below the
+ *       struct's size in 0.2.0 is refused (IMGCLASS_ERR_INVALID_ARGUMENT).
+ *    Arrays of structs (imgclass_input) are strided by the first element's
+ *    struct_size. A NULL options pointer means the defaults.
+ *    The structs the library reads have no trailing padding (sizeof ends
+ *    at the last field, test/unit/test_layout.c checks it), and a field is
+ *    appended only so that this stays true: padding is not preserved by
+ *    struct assignment, so it could hold bytes the rule above refuses.
  *  - The library never prints, never calls exit() or abort(), and checks
  *    every allocation.
  *  - Thread-safety is stated next to each function. In short: functions that
@@ -48,24 +62,52 @@ extern "C" {
 #define IMGCLASS_API
 #endif
 
+/* Marks a name kept for old source; the compiler warns, naming the
+ * replacement. */
+#if defined(__GNUC__) || defined(__clang__)
+#define IMGCLASS_DEPRECATED(hint) __attribute__((deprecated(hint)))
+#elif defined(_MSC_VER)
+#define IMGCLASS_DEPRECATED(hint) __declspec(deprecated(hint))
+#else
+#define IMGCLASS_DEPRECATED(hint)
+#endif
+
+/* Test-only (test/integration/abi_grow.sh): one field appended to every
+ * growable struct, to build a "later" library and header. 8 bytes, so no
+ * struct gains padding (see "Compatibility": no trailing padding). */
+#ifdef IMGCLASS_TEST_GROW_STRUCTS
+#define IMGCLASS_GROWN_FIELD uint64_t test_grown;
+#else
+#define IMGCLASS_GROWN_FIELD
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Version                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* The project's one statement of its version: the Makefile (soname, pkg-config,
+ * packages), the Python binding and its pyproject read these lines. */
 #define IMGCLASS_VERSION_MAJOR 0
-#define IMGCLASS_VERSION_MINOR 1
+#define IMGCLASS_VERSION_MINOR 2
 #define IMGCLASS_VERSION_PATCH 0
-#define IMGCLASS_VERSION "0.1.0"
+/* The number of the soname, libimgclass.so.N: raised by an ABI break (0.2.0:
+ * nested options by pointer, see CHANGELOG.md). */
+#define IMGCLASS_SOVERSION 1
+#define IMGCLASS_STRINGIFY_(x) #x
+#define IMGCLASS_STRINGIFY(x) IMGCLASS_STRINGIFY_(x)
+#define IMGCLASS_VERSION                                                              \
+    IMGCLASS_STRINGIFY(IMGCLASS_VERSION_MAJOR) "." IMGCLASS_STRINGIFY(IMGCLASS_VERSION_MINOR) "." \
+        IMGCLASS_STRINGIFY(IMGCLASS_VERSION_PATCH)
 /* MAJOR * 10000 + MINOR * 100 + PATCH, for #if comparisons. */
 #define IMGCLASS_VERSION_NUMBER \
     (IMGCLASS_VERSION_MAJOR * 10000 + IMGCLASS_VERSION_MINOR * 100 + IMGCLASS_VERSION_PATCH)
 
-/* The version of the library actually linked, e.g. "0.1.0". Static string;
+/* The version of the library actually linked, e.g. "0.2.0". Static string;
  * thread-safe. Compare with IMGCLASS_VERSION to detect header/library skew. */
 IMGCLASS_API const char *imgclass_version(void);
 
 /* The version of the library actually linked as a number,
- * IMGCLASS_VERSION_NUMBER of its header (0.1.0 gives 100). Thread-safe.
+ * IMGCLASS_VERSION_NUMBER of its header (0.2.0 gives 200). Thread-safe.
  * A program can refuse a library older than the header it was built with:
  * `if (imgclass_version_number() < IMGCLASS_VERSION_NUMBER) ...`. */
 IMGCLASS_API int imgclass_version_number(void);
@@ -139,9 +181,7 @@ IMGCLASS_API int imgclass_pixel_format_bytes(imgclass_pixel_format format);
 #define IMGCLASS_DEFAULT_MAX_JPEG_SCANS 100
 
 typedef struct imgclass_decode_options {
-    /* sizeof(imgclass_decode_options) as the caller was compiled; set by
-     * imgclass_decode_options_default() (see "ABI guard" above). */
-    size_t struct_size;
+    size_t struct_size; /* set by imgclass_decode_options_init() (see "Compatibility") */
     /* Images with more pixels (width * height) than this are refused with
      * IMGCLASS_ERR_TOO_LARGE, checked from the header before any large
      * allocation. 0 means no limit (only for trusted input).
@@ -174,9 +214,23 @@ typedef struct imgclass_decode_options {
      * rotation (5-8) holds the image twice, within max_decode_memory.
      * Default 0: pixels as stored, as Pillow's Image.open(). */
     int exif_transpose;
+    IMGCLASS_GROWN_FIELD
 } imgclass_decode_options;
 
-IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void);
+/* Writes the defaults into the `size` bytes at `opts` (size: sizeof *opts
+ * as the caller was compiled; bytes past this library's fields are set to
+ * 0). IMGCLASS_ERR_INVALID_ARGUMENT for NULL or a size below 0.2.0's.
+ * Thread-safe. The other *_init() functions below work the same way. */
+IMGCLASS_API imgclass_status imgclass_decode_options_init(imgclass_decode_options *opts, size_t size);
+
+/* The defaults by value, filled with the caller's own sizeof (inline: it
+ * is compiled into the caller, so a later library never writes past it). */
+static inline imgclass_decode_options imgclass_decode_options_default(void)
+{
+    imgclass_decode_options o; /* _init() zero-fills it all */
+    imgclass_decode_options_init(&o, sizeof o);
+    return o;
+}
 
 /* Decodes the image file at `path` (JPEG, PNG, BMP, GIF first frame, TGA,
  * PNM, PSD; recognised by content, not by name) into 8-bit RGB exactly as
@@ -215,9 +269,8 @@ IMGCLASS_API const char *imgclass_file_format_name(imgclass_file_format format);
 
 /* What imgclass_image_probe() learns from a header. */
 typedef struct imgclass_image_info {
-    /* Set by the caller: sizeof(imgclass_image_info). A size the library
-     * does not know is refused (IMGCLASS_ERR_INVALID_ARGUMENT) and nothing
-     * is written; fields are only ever appended. */
+    /* Set by the caller: sizeof(imgclass_image_info). The library writes
+     * only that many bytes (fields it does not know are set to 0). */
     size_t struct_size;
     imgclass_file_format format;
     /* As decoded (before any preprocessing): with exif_transpose set in the
@@ -229,6 +282,7 @@ typedef struct imgclass_image_info {
      * out-of-range one (JPEG and PNG only; a PNG eXIf chunk past the
      * prefix read is not seen). */
     int orientation;
+    IMGCLASS_GROWN_FIELD
 } imgclass_image_info;
 
 /* The format, width and height of the image file at `path`, from its
@@ -281,9 +335,7 @@ typedef enum imgclass_yuv_range {
  * column / row of pixels uses the last chroma sample, as V4L2 and libyuv
  * lay it out). */
 typedef struct imgclass_yuv_frame {
-    /* sizeof(imgclass_yuv_frame) as the caller was compiled; set by
-     * imgclass_yuv_frame_default() (see "ABI guard" above). */
-    size_t struct_size;
+    size_t struct_size; /* set by imgclass_yuv_frame_init() (see "Compatibility") */
     imgclass_pixel_format layout; /* IMGCLASS_PIXEL_NV12, NV21, I420 or YV12 */
     int width, height;            /* in pixels (the Y plane's size) */
     /* The planes in the layout's storage order: planes[0] is Y; NV12/NV21:
@@ -297,11 +349,19 @@ typedef struct imgclass_yuv_frame {
     size_t strides[3];
     imgclass_yuv_matrix matrix;   /* default IMGCLASS_YUV_BT601 */
     imgclass_yuv_range range;     /* default IMGCLASS_YUV_LIMITED */
+    IMGCLASS_GROWN_FIELD
 } imgclass_yuv_frame;
 
 /* NV12, BT.601, limited range, no planes: set layout (if not NV12), size,
- * planes and strides. */
-IMGCLASS_API imgclass_yuv_frame imgclass_yuv_frame_default(void);
+ * planes and strides. As imgclass_decode_options_init(). */
+IMGCLASS_API imgclass_status imgclass_yuv_frame_init(imgclass_yuv_frame *frame, size_t size);
+
+static inline imgclass_yuv_frame imgclass_yuv_frame_default(void)
+{
+    imgclass_yuv_frame f; /* _init() zero-fills it all */
+    imgclass_yuv_frame_init(&f, sizeof f);
+    return f;
+}
 
 /* Wraps a YUV 4:2:0 frame as an image. Preprocessing converts it to RGB
  * row by row as it reads it (no full-size RGB copy), with the fixed-point
@@ -312,7 +372,7 @@ IMGCLASS_API imgclass_yuv_frame imgclass_yuv_frame_default(void);
  * (docs/preprocessing.md). copy and ownership as imgclass_image_wrap(): with
  * copy != 0 all planes are copied; with copy == 0 they are borrowed and
  * must outlive the image. imgclass_image_pixels() gives the Y plane.
- * Errors (IMGCLASS_ERR_INVALID_ARGUMENT): an unknown struct_size, a NULL
+ * Errors (IMGCLASS_ERR_INVALID_ARGUMENT): a refused struct_size, a NULL
  * plane, a layout that is not
  * YUV, a non-positive size, a stride below the row's bytes, an unknown
  * matrix or range. Thread-safe. */
@@ -384,9 +444,7 @@ typedef enum imgclass_interpolation {
 } imgclass_interpolation;
 
 typedef struct imgclass_preprocess_options {
-    /* sizeof(imgclass_preprocess_options) as the caller was compiled; set
-     * by imgclass_preprocess_options_default() and _djl(). */
-    size_t struct_size;
+    size_t struct_size; /* set by imgclass_preprocess_options_init() (see "Compatibility") */
     imgclass_resize_mode resize_mode; /* default IMGCLASS_RESIZE_SHORTER */
     int resize_size;                  /* SHORTER: target shorter side; default 256 */
     int resize_width;                 /* EXACT: target size; default 256 x 256 */
@@ -411,14 +469,31 @@ typedef struct imgclass_preprocess_options {
      * IMGCLASS_RESIZE_NONE and by an axis whose size does not change
      * (Pillow skips it too). */
     imgclass_interpolation interpolation;
+    IMGCLASS_GROWN_FIELD
 } imgclass_preprocess_options;
 
 /* torchvision's ImageNet recipe: Resize(256), CenterCrop(224), ImageNet
- * mean/std, exact. */
-IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_default(void);
+ * mean/std, exact. As imgclass_decode_options_init(). */
+IMGCLASS_API imgclass_status imgclass_preprocess_options_init(imgclass_preprocess_options *opts,
+                                                              size_t size);
 /* The Deep Java Library ResNet-18 zoo recipe: Resize((256, 256)),
- * CenterCrop(224), ImageNet mean/std, exact. */
-IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_djl(void);
+ * CenterCrop(224), ImageNet mean/std, exact. As _init(). */
+IMGCLASS_API imgclass_status imgclass_preprocess_options_init_djl(imgclass_preprocess_options *opts,
+                                                                  size_t size);
+
+static inline imgclass_preprocess_options imgclass_preprocess_options_default(void)
+{
+    imgclass_preprocess_options o; /* _init() zero-fills it all */
+    imgclass_preprocess_options_init(&o, sizeof o);
+    return o;
+}
+
+static inline imgclass_preprocess_options imgclass_preprocess_options_djl(void)
+{
+    imgclass_preprocess_options o; /* _init() zero-fills it all */
+    imgclass_preprocess_options_init_djl(&o, sizeof o);
+    return o;
+}
 
 /* The output height and width these options give for an image of
  * width x height. Fails with IMGCLASS_ERR_INVALID_ARGUMENT on inconsistent
@@ -467,18 +542,14 @@ typedef struct imgclass_model imgclass_model;
 #define IMGCLASS_OPTIMIZE_FREEZE 0x1u             /* torch.jit.freeze */
 #define IMGCLASS_OPTIMIZE_FOR_INFERENCE 0x2u      /* torch.jit.optimize_for_inference */
 #define IMGCLASS_OPTIMIZE_CHANNELS_LAST 0x4u      /* NHWC memory format for the input */
-/* bfloat16 weights/compute: inexact, opt-in. Superseded by
- * imgclass_model_options.precision = IMGCLASS_PRECISION_BF16, which also
- * makes the weights channels_last and refuses a CPU without native bf16
- * (this flag does neither; it keeps working as before). C has no
- * deprecation attribute for a macro, so only this comment and
- * docs/engine.md say so. */
+/* Deprecated: use imgclass_model_options.precision = IMGCLASS_PRECISION_BF16
+ * (docs/engine.md, "Header notes"). bfloat16 weights/compute, inexact. */
 #define IMGCLASS_OPTIMIZE_BFLOAT16 0x8u
-/* An int8 model's input quantized by imgclass (a vectorised loop, bit for
- * bit torch's values) in place of the graph's first node, a scalar
- * aten::quantize_per_tensor in libtorch builds without fbgemm such as
- * Debian's. Applies when the graph's input feeds only that node with
- * constant parameters; skipped otherwise and for float models. */
+/* An int8 model's input quantized by imgclass (bit for bit torch's values)
+ * in place of the graph's first quantize_per_tensor node (why:
+ * docs/engine.md, "Header notes"). Applies when the graph's input feeds only
+ * that node with constant parameters; skipped otherwise and for float
+ * models. */
 #define IMGCLASS_OPTIMIZE_QUANTIZE_INPUT 0x10u
 /* The default set, chosen by measurement on ResNet-18 (docs/engine.md). */
 #define IMGCLASS_OPTIMIZE_DEFAULT \
@@ -502,9 +573,7 @@ typedef enum imgclass_precision {
 #define IMGCLASS_DEFAULT_MAX_GZIP_RATIO 32u
 
 typedef struct imgclass_model_options {
-    /* sizeof(imgclass_model_options) as the caller was compiled; set by
-     * imgclass_model_options_default(). */
-    size_t struct_size;
+    size_t struct_size; /* set by imgclass_model_options_init() (see "Compatibility") */
     /* "cpu" (default), "cuda" or "cuda:N". A device libtorch cannot use is
      * an error (IMGCLASS_ERR_DEVICE), never a silent fallback to the CPU. */
     const char *device;
@@ -543,19 +612,27 @@ typedef struct imgclass_model_options {
     /* IMGCLASS_PRECISION_FLOAT32 (default) or IMGCLASS_PRECISION_BF16: the
      * weights converted to bfloat16 at load (4-D ones, convolution
      * kernels, also to channels_last), each batch fed as bfloat16
-     * channels_last, scores returned as float32 all the same. Inexact:
-     * scores differ from float32's by about 1e-2 (docs/engine.md). On the
-     * CPU it needs native bf16 arithmetic (x86: avx512_bf16 or amx_bf16 in
-     * /proc/cpuinfo; AArch64: bf16); without it the load is refused with
-     * IMGCLASS_ERR_UNSUPPORTED naming the model and the missing feature
-     * (never a silent float32 fallback: emulated bf16 is slower than
-     * float32). Ignored, not refused, for an int8 model, which runs int8
+     * channels_last, scores returned as float32 all the same. Inexact
+     * (docs/engine.md, "Precision"). On the CPU it needs native bf16
+     * arithmetic (x86: avx512_bf16 or amx_bf16; AArch64: bf16); without it
+     * the load is refused with IMGCLASS_ERR_UNSUPPORTED naming the model
+     * and the missing feature, never a silent float32 fallback. Ignored,
+     * not refused, for an int8 model, which runs int8
      * (imgclass_model_precision() says "int8"). Another value is
      * IMGCLASS_ERR_INVALID_ARGUMENT. */
     imgclass_precision precision;
+    IMGCLASS_GROWN_FIELD
 } imgclass_model_options;
 
-IMGCLASS_API imgclass_model_options imgclass_model_options_default(void);
+/* As imgclass_decode_options_init(). */
+IMGCLASS_API imgclass_status imgclass_model_options_init(imgclass_model_options *opts, size_t size);
+
+static inline imgclass_model_options imgclass_model_options_default(void)
+{
+    imgclass_model_options o; /* _init() zero-fills it all */
+    imgclass_model_options_init(&o, sizeof o);
+    return o;
+}
 
 /* Loads a TorchScript archive (plain, or gzip-compressed as the Deep Java
  * Library ships traced_resnet18.pt.gz; recognised by content). Runs one
@@ -619,6 +696,23 @@ IMGCLASS_API const char *imgclass_model_precision(const imgclass_model *model);
  * when its graph does not start as that flag needs; for a float model,
  * QUANTIZE_INPUT). 0 for NULL. */
 IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model);
+
+/* The steps of a model load, as imgclass_model_load_ms() times them. */
+typedef enum imgclass_load_step {
+    IMGCLASS_LOAD_ENGINE_START = 0, /* loading the engine module and libtorch's start (the
+                                     * process's first engine use; 0 after); from a file,
+                                     * the part not overlapped with READ */
+    IMGCLASS_LOAD_READ = 1,         /* reading the file, and gunzip (from memory: gunzip) */
+    IMGCLASS_LOAD_DESERIALIZE = 2,  /* the TorchScript archive and its recipe */
+    IMGCLASS_LOAD_OPTIMIZE = 3,     /* freeze, optimize_for_inference, bf16 conversion */
+    IMGCLASS_LOAD_CHECK = 4,        /* the shape check: one forward pass at batch 2 */
+    IMGCLASS_LOAD_WARMUP = 5,       /* the warmup_runs forward passes at batch 1 */
+    IMGCLASS_LOAD_TOTAL = 6         /* the whole imgclass_model_load*() call */
+} imgclass_load_step;
+
+/* Milliseconds the load of `model` spent on `step`; -1 for NULL or an
+ * unknown step. Thread-safe. */
+IMGCLASS_API double imgclass_model_load_ms(const imgclass_model *model, imgclass_load_step step);
 /* Label and id of class i, or NULL when the model has no labels (or no id
  * for that line) or i is out of range. Valid while the model lives and its
  * labels are not replaced. */
@@ -643,9 +737,10 @@ IMGCLASS_API int imgclass_model_has_recipe(const imgclass_model *model);
 /* The model's default preprocessing, copied into *out (the caller owns
  * the copy): its recipe, or imgclass_preprocess_options_default() for a
  * model without one. imgclass_classify() with NULL options uses it.
- * The whole struct is written, so out->struct_size must be set first
- * (start *out from imgclass_preprocess_options_default()); another size is
- * IMGCLASS_ERR_INVALID_ARGUMENT and nothing is written. Thread-safe. */
+ * out->struct_size must be set first (start *out from
+ * imgclass_preprocess_options_init()); only that many bytes are written.
+ * A refused size is IMGCLASS_ERR_INVALID_ARGUMENT and nothing is written.
+ * Thread-safe. */
 IMGCLASS_API imgclass_status imgclass_model_preprocess_options(const imgclass_model *model,
                                                                imgclass_preprocess_options *out);
 
@@ -682,13 +777,14 @@ IMGCLASS_API imgclass_status imgclass_predict(const imgclass_model *model,
                                               float *out, size_t out_count);
 
 /* One class of a result. `label` and `id` point into the model's labels
- * (NULL without labels); valid while the model lives. */
+ * (NULL without labels); valid while the model lives.
+ * Frozen: the one public struct without struct_size, because callers index
+ * arrays of it (imgclass_results_top(), imgclass_topk()). It never grows;
+ * more per-class data would come through new functions. */
 typedef struct imgclass_class {
     int index;
     /* The model's score for the class: a probability with softmax (the
-     * default), a raw logit with softmax = 0. (Called `probability` before
-     * it was renamed to a name true in both modes; the CLI's and the
-     * server's JSON keep the key "probability".) */
+     * default), a raw logit with softmax = 0. */
     float score;
     const char *label;
     const char *id;
@@ -711,16 +807,31 @@ typedef enum imgclass_input_kind {
 } imgclass_input_kind;
 
 typedef struct imgclass_input {
+    /* sizeof(imgclass_input) as the caller was compiled (see
+     * "Compatibility"); an array is strided by its first element's. */
+    size_t struct_size;
     imgclass_input_kind kind;
     const char *path;
     const void *data;
     size_t size;
     const imgclass_image *image;
+    IMGCLASS_GROWN_FIELD
 } imgclass_input;
+
+/* Initialisers of one input, e.g. `imgclass_input in =
+ * IMGCLASS_INPUT_FILE("a.jpg");` (C99 compound literals). */
+#define IMGCLASS_INPUT_FILE(p) \
+    ((imgclass_input){.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = (p)})
+#define IMGCLASS_INPUT_BUFFER(d, n)                                                      \
+    ((imgclass_input){.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, \
+                      .data = (d), .size = (n)})
+#define IMGCLASS_INPUT_DECODED(im) \
+    ((imgclass_input){.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = (im)})
 
 /* Which classes a result may report, applied to the scores before top-k
  * (as TFLite Task's score_threshold and category allow/deny lists). */
 typedef struct imgclass_filter {
+    size_t struct_size; /* set by imgclass_filter_init() (see "Compatibility") */
     /* Classes whose score is below this are omitted; a score equal to it is
      * kept. Compared with the score as reported (a probability, or a logit
      * for a model loaded with softmax = 0). An image may then have fewer
@@ -745,36 +856,59 @@ typedef struct imgclass_filter {
     size_t deny_index_count;
     const char *const *deny_labels;
     size_t deny_label_count;
+    IMGCLASS_GROWN_FIELD
 } imgclass_filter;
 
-/* No threshold, no lists. */
-IMGCLASS_API imgclass_filter imgclass_filter_default(void);
+/* No threshold, no lists. As imgclass_decode_options_init(). */
+IMGCLASS_API imgclass_status imgclass_filter_init(imgclass_filter *filter, size_t size);
+
+static inline imgclass_filter imgclass_filter_default(void)
+{
+    imgclass_filter f; /* _init() zero-fills it all */
+    imgclass_filter_init(&f, sizeof f);
+    return f;
+}
 
 /* Means "every class" in the topk of imgclass_classify_options and
  * imgclass_pipeline_options (the filter still applies). */
 #define IMGCLASS_TOPK_ALL (-1)
 
 typedef struct imgclass_classify_options {
-    /* sizeof(imgclass_classify_options) as the caller was compiled; set by
-     * imgclass_classify_options_default(). `decode` and `preprocess` carry
-     * their own struct_size, checked too. */
-    size_t struct_size;
+    size_t struct_size; /* set by imgclass_classify_options_init() (see "Compatibility") */
     /* Classes per result, clamped to the model's; IMGCLASS_TOPK_ALL (-1)
      * for all of them. Default 5. */
     int topk;
-    imgclass_decode_options decode;         /* default imgclass_decode_options_default() */
-    imgclass_preprocess_options preprocess; /* default imgclass_preprocess_options_default() */
+    /* The options below are read only during imgclass_classify(); the
+     * caller keeps them. NULL (default): the defaults; for `preprocess`,
+     * the model's own (its recipe, see imgclass_model_preprocess_options()). */
+    const imgclass_decode_options *decode;
+    const imgclass_preprocess_options *preprocess;
     /* Threads that decode and preprocess in parallel; 0 (default) picks
      * from the number of CPUs. Separate from the engine's pool. */
     int preprocess_threads;
-    imgclass_filter filter; /* default imgclass_filter_default(): none */
+    const imgclass_filter *filter; /* NULL (default): no filter */
+    IMGCLASS_GROWN_FIELD
 } imgclass_classify_options;
 
-IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void);
-/* The defaults with the model's own preprocessing (its recipe, see
- * imgclass_model_preprocess_options()); a NULL model gives the plain
- * defaults. Thread-safe. */
-IMGCLASS_API imgclass_classify_options imgclass_classify_options_for_model(const imgclass_model *model);
+/* As imgclass_decode_options_init(). */
+IMGCLASS_API imgclass_status imgclass_classify_options_init(imgclass_classify_options *opts,
+                                                            size_t size);
+
+static inline imgclass_classify_options imgclass_classify_options_default(void)
+{
+    imgclass_classify_options o; /* _init() zero-fills it all */
+    imgclass_classify_options_init(&o, sizeof o);
+    return o;
+}
+
+/* Since 0.2.0 the same as imgclass_classify_options_default(): a NULL
+ * `preprocess` already means the model's recipe. */
+IMGCLASS_DEPRECATED("use imgclass_classify_options_default(); NULL preprocess is the model's recipe")
+static inline imgclass_classify_options imgclass_classify_options_for_model(const imgclass_model *model)
+{
+    (void)model;
+    return imgclass_classify_options_default();
+}
 
 /* Per-image results of imgclass_classify(). */
 typedef struct imgclass_results imgclass_results;
@@ -838,8 +972,12 @@ typedef enum imgclass_cut_reason {
 } imgclass_cut_reason;
 
 /* The result of one submitted image, as the callback sees it. Every pointer
- * in it is valid only during the callback: copy what you keep. */
+ * in it is valid only during the callback: copy what you keep.
+ * struct_size is this library's sizeof: a caller built against an older
+ * header reads its own fields, which never move; one built against a newer
+ * header reads only the fields below struct_size. */
 typedef struct imgclass_pipeline_result {
+    size_t struct_size;      /* the library's sizeof(imgclass_pipeline_result) */
     void *user;              /* the pointer given to imgclass_pipeline_submit() */
     uint64_t seq;            /* the sequence number submit returned (0, 1, 2, ...) */
     imgclass_status status;  /* IMGCLASS_OK, or why this image failed */
@@ -862,6 +1000,7 @@ typedef struct imgclass_pipeline_result {
      * (0 for a failure delivered early with ordered = 0). */
     uint64_t batch_id;
     int batch_inputs;
+    IMGCLASS_GROWN_FIELD
 } imgclass_pipeline_result;
 
 /* Called once for every submitted image. With `ordered` (the default) it is
@@ -875,11 +1014,7 @@ typedef struct imgclass_pipeline_result {
 typedef void (*imgclass_result_fn)(void *ctx, const imgclass_pipeline_result *result);
 
 typedef struct imgclass_pipeline_options {
-    /* sizeof(imgclass_pipeline_options) as the caller was compiled; set by
-     * imgclass_pipeline_options_default(). A size the library does not know
-     * is refused (IMGCLASS_ERR_INVALID_ARGUMENT) instead of read past;
-     * `decode` and `preprocess` carry their own struct_size, checked too. */
-    size_t struct_size;
+    size_t struct_size; /* set by imgclass_pipeline_options_init() (see "Compatibility") */
     int max_batch;            /* images per forward pass, >= 1; default 8 */
     /* Longest wait, in microseconds, from the moment the first image of a
      * batch is ready until the batch is cut; 0 cuts a batch as soon as its
@@ -900,32 +1035,42 @@ typedef struct imgclass_pipeline_options {
     /* Classes per result, clamped to the model's; IMGCLASS_TOPK_ALL (-1)
      * for all. Default 5. */
     int topk;
-    imgclass_decode_options decode;         /* default imgclass_decode_options_default() */
-    imgclass_preprocess_options preprocess; /* default imgclass_preprocess_options_default() */
+    /* Copied by imgclass_pipeline_create(); NULL (default): the defaults;
+     * for `preprocess`, the model's own (its recipe). */
+    const imgclass_decode_options *decode;
+    const imgclass_preprocess_options *preprocess;
     imgclass_result_fn on_result; /* required */
     void *on_result_ctx;
     int ordered;              /* deliver in submission order; default 1 */
-    /* The nice value (0..19) the preprocessing threads give themselves,
-     * each on its own (Linux keeps one per thread). Default 19: the engine
-     * comes first. The forward pass's OpenMP threads then keep their cores
-     * and preprocessing runs on what they leave idle, instead of preempting
-     * one of them in the middle of a parallel region while the others spin
-     * at its barrier (docs/engine.md, "Thread budget"). On an otherwise
-     * idle core a nice thread runs at full speed. 0 keeps the priority of
-     * the thread that created the pipeline. */
+    /* The nice value (0..19) the preprocessing threads give themselves
+     * (engine first: docs/engine.md, "Thread budget"). Default 19; 0 keeps
+     * the creating thread's priority. */
     int preprocess_nice;
-    /* Threshold and allow/deny list (see imgclass_filter), resolved against
-     * the model's labels once, at creation. Default: none. */
-    imgclass_filter filter;
+    /* Threshold and allow/deny list, resolved against the model's labels
+     * at creation (the caller keeps it). NULL (default): none. */
+    const imgclass_filter *filter;
+    IMGCLASS_GROWN_FIELD
 } imgclass_pipeline_options;
 
-IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void);
-/* The defaults with the model's own preprocessing (its recipe, see
- * imgclass_model_preprocess_options()), as imgclass_classify() uses with
- * NULL options: what every front-end starts from before applying explicit
- * options field by field. A NULL model gives the plain defaults.
- * Thread-safe. */
-IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_for_model(const imgclass_model *model);
+/* As imgclass_decode_options_init(). */
+IMGCLASS_API imgclass_status imgclass_pipeline_options_init(imgclass_pipeline_options *opts,
+                                                            size_t size);
+
+static inline imgclass_pipeline_options imgclass_pipeline_options_default(void)
+{
+    imgclass_pipeline_options o; /* _init() zero-fills it all */
+    imgclass_pipeline_options_init(&o, sizeof o);
+    return o;
+}
+
+/* Since 0.2.0 the same as imgclass_pipeline_options_default(): a NULL
+ * `preprocess` already means the model's recipe. */
+IMGCLASS_DEPRECATED("use imgclass_pipeline_options_default(); NULL preprocess is the model's recipe")
+static inline imgclass_pipeline_options imgclass_pipeline_options_for_model(const imgclass_model *model)
+{
+    (void)model;
+    return imgclass_pipeline_options_default();
+}
 
 /* Starts a pipeline over `model`, which must outlive it and must not get
  * new labels while it runs. Creates the threads and every buffer now.
@@ -986,10 +1131,11 @@ typedef struct imgclass_pipeline_stats {
      * it prepares that image rather than wake a worker (low load); the
      * workers prepare everything else. */
     uint64_t engine_prepared;
+    IMGCLASS_GROWN_FIELD
 } imgclass_pipeline_stats;
 
-/* Fills *out (whose struct_size the caller sets) with a consistent
- * snapshot. Thread-safe, also from a callback. */
+/* Fills *out (whose struct_size the caller sets; only that many bytes are
+ * written) with a consistent snapshot. Thread-safe, also from a callback. */
 IMGCLASS_API imgclass_status imgclass_pipeline_stats_get(const imgclass_pipeline *pipeline,
                                                          imgclass_pipeline_stats *out);
 

@@ -27,25 +27,17 @@ struct imgclass_results {
     float *all_scores;     /* count x num_classes */
 };
 
-IMGCLASS_API imgclass_classify_options imgclass_classify_options_default(void)
+IMGCLASS_API imgclass_status imgclass_classify_options_init(imgclass_classify_options *opts,
+                                                            size_t size)
 {
     imgclass_classify_options o;
     memset(&o, 0, sizeof o);
-    o.struct_size = sizeof o;
     o.topk = 5;
-    o.decode = imgclass_decode_options_default();
-    o.preprocess = imgclass_preprocess_options_default();
+    o.decode = NULL;     /* the defaults */
+    o.preprocess = NULL; /* the model's recipe, else the defaults */
     o.preprocess_threads = 0;
-    o.filter = imgclass_filter_default();
-    return o;
-}
-
-IMGCLASS_API imgclass_classify_options imgclass_classify_options_for_model(const imgclass_model *model)
-{
-    imgclass_classify_options o = imgclass_classify_options_default();
-    if (model)
-        imgclass_model_preprocess_options(model, &o.preprocess);
-    return o;
+    o.filter = NULL;
+    return ic_struct_init(&ic_layout_classify_options, opts, size, &o);
 }
 
 IMGCLASS_API void imgclass_results_free(imgclass_results *results)
@@ -71,6 +63,7 @@ IMGCLASS_API void imgclass_results_free(imgclass_results *results)
 typedef struct collector {
     imgclass_results *r;
     const imgclass_input *inputs;
+    size_t stride; /* inputs[0].struct_size: the caller's sizeof(imgclass_input) */
     int k;
     size_t num_classes;
 } collector;
@@ -98,7 +91,9 @@ static void collect(void *ctx, const imgclass_pipeline_result *pr)
     if (pr->status != IMGCLASS_OK) {
         /* "memory buffer: ..." alone does not say which of the inputs
          * failed; a path does. */
-        if (c->inputs[i].kind == IMGCLASS_INPUT_MEMORY && !strncmp(pr->error, "memory buffer", 13)) {
+        const imgclass_input *in =
+            (const imgclass_input *)(const void *)((const char *)c->inputs + i * c->stride);
+        if (in->kind == IMGCLASS_INPUT_MEMORY && !strncmp(pr->error, "memory buffer", 13)) {
             char msg[1024];
             snprintf(msg, sizeof msg, "input %zu: %s", i, pr->error);
             slot_fail(s, pr->status, msg);
@@ -128,7 +123,7 @@ static imgclass_pipeline_options pipeline_options(const imgclass_classify_option
         threads = IC_CLASSIFY_MAX_THREADS;
     po.preprocess_threads = (size_t)threads > count ? (int)count : threads;
     po.topk = o->topk;
-    po.decode = o->decode;
+    po.decode = o->decode; /* pointers into the caller's, read by the create */
     po.preprocess = o->preprocess;
     po.filter = o->filter;
     po.on_result = collect;
@@ -152,6 +147,29 @@ static int input_refused(const imgclass_input *in, size_t i, result_slot *s)
     else if (in->kind != IMGCLASS_INPUT_PATH && in->kind != IMGCLASS_INPUT_MEMORY &&
              in->kind != IMGCLASS_INPUT_IMAGE)
         st = ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "unknown kind %d", (int)in->kind);
+    if (st == IMGCLASS_OK)
+        return 0;
+    slot_fail(s, st, imgclass_last_error());
+    return 1;
+}
+
+/* Input i of the caller's array, whose elements are `stride` bytes apart,
+ * read as far as it goes into *in; an element whose struct_size is not
+ * the first one's fails its own slot. */
+static int read_input(const imgclass_input *inputs, size_t stride, size_t i, imgclass_input *in,
+                      result_slot *s)
+{
+    const imgclass_input *given =
+        (const imgclass_input *)(const void *)((const char *)inputs + i * stride);
+    char what[64];
+    snprintf(what, sizeof what, "input %zu", i);
+    memset(in, 0, sizeof *in);
+    imgclass_status st =
+        given->struct_size != stride
+            ? ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, what,
+                      "struct_size %zu differs from inputs[0]'s %zu (the array's stride)",
+                      given->struct_size, stride)
+            : ic_struct_read(&ic_layout_input, given, in, what);
     if (st == IMGCLASS_OK)
         return 0;
     slot_fail(s, st, imgclass_last_error());
@@ -188,14 +206,20 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
     *out = NULL;
     if (count == 0)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify", "no inputs");
-    imgclass_status st = ic_check_classify_options_size(options);
+    /* Read as far as the caller's struct goes; the options it points at
+     * are read by the pipeline's create. */
+    imgclass_classify_options local = imgclass_classify_options_default();
+    imgclass_status st =
+        options ? ic_struct_read(&ic_layout_classify_options, options, &local, NULL) : IMGCLASS_OK;
     if (st != IMGCLASS_OK)
         return st;
-    imgclass_classify_options defaults;
-    if (!options) {
-        defaults = imgclass_classify_options_for_model(model);
-        options = &defaults;
-    }
+    options = &local;
+    /* Each input read as far as it goes, strided by the first one's size. */
+    imgclass_input first;
+    st = ic_struct_read(&ic_layout_input, inputs, &first, "imgclass_classify: inputs[0]");
+    if (st != IMGCLASS_OK)
+        return st;
+    const size_t stride = inputs[0].struct_size;
     int topk = ic_filter_resolve_topk(options->topk, model->num_classes);
     if (topk < 1)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_classify",
@@ -208,7 +232,7 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
     if (count > SIZE_MAX / (nc * sizeof(float)) || count > SIZE_MAX / (k * sizeof(imgclass_class)))
         return ic_fail(IMGCLASS_ERR_TOO_LARGE, "imgclass_classify", "%zu inputs", count);
 
-    collector c = {.inputs = inputs, .k = topk, .num_classes = nc};
+    collector c = {.inputs = inputs, .stride = stride, .k = topk, .num_classes = nc};
     c.r = results_alloc(count, k, nc);
     if (!c.r)
         return ic_error_oom("imgclass_classify", "results");
@@ -221,10 +245,11 @@ IMGCLASS_API imgclass_status imgclass_classify(const imgclass_model *model,
         return st;
     }
     for (size_t i = 0; i < count; i++) {
-        if (input_refused(&inputs[i], i, &c.r->slots[i]))
+        imgclass_input in;
+        if (read_input(inputs, stride, i, &in, &c.r->slots[i]) || input_refused(&in, i, &c.r->slots[i]))
             continue;
         /* Blocks while the pipeline's queue is full: that bounds memory. */
-        imgclass_status sub = imgclass_pipeline_submit(p, &inputs[i], (void *)(uintptr_t)i, 0, NULL);
+        imgclass_status sub = imgclass_pipeline_submit(p, &in, (void *)(uintptr_t)i, 0, NULL);
         if (sub != IMGCLASS_OK) /* out of memory for a copy of the path */
             slot_fail(&c.r->slots[i], sub, imgclass_last_error());
     }

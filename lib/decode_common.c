@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "file_io.h" /* IC_HEAD_BYTES */
+#include "struct_size.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -13,16 +14,15 @@
  * in image.c: ic_decode_limits_from() needs them, and image.c calls the
  * dispatcher (ic_decode), which calls this unit, so a definition there would
  * close a call circle (test/layering/decode_layers.sh). */
-IMGCLASS_API imgclass_decode_options imgclass_decode_options_default(void)
+IMGCLASS_API imgclass_status imgclass_decode_options_init(imgclass_decode_options *opts, size_t size)
 {
     imgclass_decode_options options;
     memset(&options, 0, sizeof options);
-    options.struct_size = sizeof options;
     options.max_pixels = IMGCLASS_DEFAULT_MAX_PIXELS;
     options.max_file_bytes = IMGCLASS_DEFAULT_MAX_FILE_BYTES;
     options.max_decode_memory = IMGCLASS_DEFAULT_MAX_DECODE_MEMORY;
     options.max_jpeg_scans = IMGCLASS_DEFAULT_MAX_JPEG_SCANS;
-    return options;
+    return ic_struct_init(&ic_layout_decode_options, opts, size, &options);
 }
 
 ic_decode_limits ic_decode_limits_from(const imgclass_decode_options *options)

@@ -55,6 +55,10 @@ typedef struct ic_engine_description {
     unsigned optimize;    /* the IMGCLASS_OPTIMIZE_* flags actually applied */
     int bfloat16;         /* the weights and compute are bfloat16 (precision
                            * bf16, or the IMGCLASS_OPTIMIZE_BFLOAT16 flag) */
+    /* What ic_engine_load() spent on each step, in milliseconds: reading
+     * the archive (torch::jit::load, the recipe's extra file), the
+     * optimisation passes, the shape check, the warm-up passes. */
+    double deserialize_ms, optimize_ms, check_ms, warmup_ms;
 } ic_engine_description;
 
 /* Loads an uncompressed TorchScript archive from `size` bytes at `data` (read
@@ -74,6 +78,15 @@ imgclass_status ic_engine_forward(const ic_engine *engine, const float *input, s
                                   float *out);
 
 void ic_engine_free(ic_engine *engine);
+
+/* Starts the engine (for the module: loads it, which runs libtorch's
+ * initialisers) unless it has started; ic_engine_load() does it too, this
+ * lets a caller time it or start it early. Thread-safe. Errors name
+ * `source`. */
+imgclass_status ic_engine_start(const char *source);
+
+/* 1 once the engine has started. Thread-safe. */
+int ic_engine_started(void);
 
 /* Fills *out for a loaded engine; never fails. */
 void ic_engine_describe(const ic_engine *engine, ic_engine_description *out);

@@ -226,6 +226,16 @@ imgclass_status ic_engine_load(const void *data, size_t size, const char *source
     return c.status == IMGCLASS_OK ? IMGCLASS_OK : ic_error(c.status, "%s", c.message);
 }
 
+imgclass_status ic_engine_start(const char *source)
+{
+    return ic_engine_loader_require(source);
+}
+
+int ic_engine_started(void)
+{
+    return current() != NULL;
+}
+
 /* An engine exists only once the module is loaded, and the module stays. */
 imgclass_status ic_engine_forward(const ic_engine *engine, const float *input, size_t count,
                                   float *out)

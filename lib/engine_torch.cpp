@@ -10,6 +10,7 @@
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/csrc/jit/runtime/print_handler.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -47,9 +48,16 @@ struct ic_engine {
     at::ScalarType input_qtype = at::kQUInt8;
     at::QEngine qengine = at::QEngine::NoQEngine; // the engine it runs on
     unsigned optimize_applied = 0; // IMGCLASS_OPTIMIZE_* flags actually applied
+    // The load's steps, in ms (ic_engine_description)
+    double deserialize_ms = 0, optimize_ms = 0, check_ms = 0, warmup_ms = 0;
 };
 
 namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0)
+{
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
 
 // The value of an extra file the archive does not hold (see ic_engine_load).
 const std::string kAbsent("\x01imgclass: absent\x01");
@@ -448,6 +456,7 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
         at::QEngine load_with = qengine_users > 0 ? qengine_in_use : wanted;
         if (load_with != at::QEngine::NoQEngine && load_with != previous)
             at::globalContext().setQEngine(load_with);
+        auto t0 = std::chrono::steady_clock::now();
         auto reader = std::make_shared<MemoryReadAdapter>(data, size);
         // load() overwrites the value only when the archive holds the file,
         // so a sentinel no real recipe holds tells "absent" from "empty".
@@ -458,6 +467,7 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
         if (config->extra_file && extra[config->extra_file] != kAbsent)
             extra_file.reset(new std::string(std::move(extra[config->extra_file])));
         module.eval();
+        e->deserialize_ms = ms_since(t0);
         e->quantized = module_is_quantized(module);
         if (e->quantized) {
             if (wanted == at::QEngine::NoQEngine)
@@ -481,10 +491,12 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
                                config->bf16_missing);
             e->precision_bf16 = e->bfloat16 = e->channels_last = true;
         }
+        t0 = std::chrono::steady_clock::now();
         e->module = optimise(*e, module, config->optimize);
         if (e->quantized && (config->optimize & IMGCLASS_OPTIMIZE_QUANTIZE_INPUT) &&
             take_over_input_quantize(*e))
             e->optimize_applied |= IMGCLASS_OPTIMIZE_QUANTIZE_INPUT;
+        e->optimize_ms = ms_since(t0);
         return IMGCLASS_OK;
     });
     // A float model leaves the process's engine as it found it.
@@ -506,12 +518,16 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
     // The shape check: batch 2, so a model that drops or hard-codes the
     // batch dimension is caught, then the warm-up runs at batch 1.
     st = guarded(source, IMGCLASS_ERR_MODEL, [&]() -> imgclass_status {
+        auto t0 = std::chrono::steady_clock::now();
         at::Tensor zeros = at::zeros({2, e->channels, e->height, e->width});
         at::Tensor scores = run_forward(*e, zeros);
         e->num_classes = (int)scores.size(1);
+        e->check_ms = ms_since(t0);
+        t0 = std::chrono::steady_clock::now();
         at::Tensor one = at::zeros({1, e->channels, e->height, e->width});
         for (int i = 0; i < config->warmup_runs; i++)
             run_forward(*e, one);
+        e->warmup_ms = ms_since(t0);
         return IMGCLASS_OK;
     });
     if (st != IMGCLASS_OK) {
@@ -559,6 +575,10 @@ extern "C" void ic_engine_describe(const ic_engine *engine, ic_engine_descriptio
     out->qengine = engine->quantized ? qengine_name(engine->qengine) : nullptr;
     out->optimize = engine->optimize_applied;
     out->bfloat16 = engine->bfloat16;
+    out->deserialize_ms = engine->deserialize_ms;
+    out->optimize_ms = engine->optimize_ms;
+    out->check_ms = engine->check_ms;
+    out->warmup_ms = engine->warmup_ms;
 }
 
 extern "C" void ic_engine_free(ic_engine *engine)

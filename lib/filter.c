@@ -5,17 +5,18 @@
 
 #include "error.h"
 #include "model_internal.h"
+#include "struct_size.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-IMGCLASS_API imgclass_filter imgclass_filter_default(void)
+IMGCLASS_API imgclass_status imgclass_filter_init(imgclass_filter *filter, size_t size)
 {
     imgclass_filter f;
     memset(&f, 0, sizeof f);
     f.score_threshold = -INFINITY;
-    return f;
+    return ic_struct_init(&ic_layout_filter, filter, size, &f);
 }
 
 void ic_filter_release(ic_filter *filter)

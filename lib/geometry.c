@@ -3,7 +3,6 @@
 #include "geometry.h"
 
 #include "error.h"
-#include "struct_size.h"
 
 #include <limits.h>
 #include <math.h>
@@ -12,10 +11,7 @@
 imgclass_status ic_options_check(const imgclass_preprocess_options *o, const char *source)
 {
     const char *src = source ? source : "preprocess options";
-    /* The ABI guard before any other field is read. */
-    imgclass_status st = ic_check_preprocess_options_size(o, "imgclass_preprocess_options");
-    if (st != IMGCLASS_OK)
-        return st;
+    /* `o` is the library's own copy (ic_read_preprocess_options()). */
     switch (o->resize_mode) {
     case IMGCLASS_RESIZE_SHORTER:
         if (o->resize_size <= 0)

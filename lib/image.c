@@ -68,7 +68,8 @@ IMGCLASS_API imgclass_status imgclass_image_load(const char *path,
     if (!path || !out)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_load", "NULL %s",
                        path ? "out" : "path");
-    imgclass_status st = ic_check_decode_options_size(options, "imgclass_decode_options");
+    imgclass_decode_options local = imgclass_decode_options_default();
+    imgclass_status st = ic_read_decode_options(&options, &local, "imgclass_decode_options");
     if (st != IMGCLASS_OK)
         return st;
     unsigned char *data = NULL;
@@ -91,7 +92,8 @@ IMGCLASS_API imgclass_status imgclass_image_load_memory(const void *data, size_t
     if (!out || (!data && size))
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer", "NULL %s",
                        out ? "data" : "out");
-    imgclass_status st = ic_check_decode_options_size(options, "imgclass_decode_options");
+    imgclass_decode_options local = imgclass_decode_options_default();
+    imgclass_status st = ic_read_decode_options(&options, &local, "imgclass_decode_options");
     if (st != IMGCLASS_OK)
         return st;
     return load(data, size, "memory buffer", options, out);

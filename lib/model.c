@@ -9,17 +9,18 @@
 #include "struct_size.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-IMGCLASS_API imgclass_model_options imgclass_model_options_default(void)
+IMGCLASS_API imgclass_status imgclass_model_options_init(imgclass_model_options *opts, size_t size)
 {
     imgclass_model_options o;
     memset(&o, 0, sizeof o);
-    o.struct_size = sizeof o;
     o.device = "cpu";
     o.input_channels = 3;
     o.input_height = 0; /* 0 x 0: from the recipe, else 224 x 224 */
@@ -30,7 +31,7 @@ IMGCLASS_API imgclass_model_options imgclass_model_options_default(void)
     o.max_model_bytes = IMGCLASS_DEFAULT_MAX_MODEL_BYTES;
     o.max_gzip_ratio = IMGCLASS_DEFAULT_MAX_GZIP_RATIO;
     o.precision = IMGCLASS_PRECISION_FLOAT32;
-    return o;
+    return ic_struct_init(&ic_layout_model_options, opts, size, &o);
 }
 
 /* "cpu", "cuda" (device 0) or "cuda:N" with N a plain decimal number. */
@@ -147,6 +148,13 @@ static size_t max_model_size(const imgclass_model_options *o)
     return o->max_model_bytes > SIZE_MAX ? SIZE_MAX : (size_t)o->max_model_bytes;
 }
 
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
 static imgclass_status load_model(const void *data, size_t size, const char *source,
                                   const imgclass_model_options *options, imgclass_model **out)
 {
@@ -184,6 +192,7 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     /* Recognised by content: gzip magic, then a TorchScript archive is a zip
      * whose first local header starts "PK\3\4". */
     unsigned char *plain = NULL;
+    const double gunzip_started = now_ms();
     if (ic_is_gzip(data, size)) {
         st = ic_gunzip(data, size, max_model_size(o), o->max_gzip_ratio, source, &plain, &size);
         if (st != IMGCLASS_OK)
@@ -200,8 +209,15 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
         free(plain);
         return ic_error_oom(source, "model");
     }
+    m->load_ms[IMGCLASS_LOAD_READ] = now_ms() - gunzip_started; /* the file read adds to it */
     int num_classes = 0;
-    st = ic_engine_load(data, size, source, &config, &m->engine, &num_classes);
+    /* The engine's start, timed on its own (ic_engine_load() would start
+     * it too): the first load of a process pays it, later ones do not. */
+    const double started = now_ms();
+    st = ic_engine_start(source);
+    m->load_ms[IMGCLASS_LOAD_ENGINE_START] = now_ms() - started;
+    if (st == IMGCLASS_OK)
+        st = ic_engine_load(data, size, source, &config, &m->engine, &num_classes);
     free(plain);
     if (st == IMGCLASS_OK && rctx.recipe && rctx.recipe->labels &&
         rctx.recipe->labels->count != num_classes)
@@ -226,9 +242,25 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     m->num_classes = num_classes;
     m->softmax = o->softmax;
     ic_engine_describe(m->engine, &m->described);
+    m->load_ms[IMGCLASS_LOAD_DESERIALIZE] = m->described.deserialize_ms;
+    m->load_ms[IMGCLASS_LOAD_OPTIMIZE] = m->described.optimize_ms;
+    m->load_ms[IMGCLASS_LOAD_CHECK] = m->described.check_ms;
+    m->load_ms[IMGCLASS_LOAD_WARMUP] = m->described.warmup_ms;
     memcpy(m->device, device, sizeof m->device);
     *out = m;
     return IMGCLASS_OK;
+}
+
+/* The engine's start (loading the module, libtorch's initialisers: most of
+ * a first load) needs nothing from the file, so it runs on a thread while
+ * the caller's thread reads the file. A failure is not reported from here:
+ * load_model() asks again on the caller's thread, which searches again and
+ * reports it there, naming the model. */
+static void *start_engine(void *unused)
+{
+    (void)unused;
+    ic_engine_start("imgclass");
+    return NULL;
 }
 
 IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
@@ -239,18 +271,32 @@ IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_model_load", "NULL %s",
                        path ? "out" : "path");
     *out = NULL;
-    imgclass_status st = ic_check_model_options_size(options, "imgclass_model_options");
+    imgclass_model_options local = imgclass_model_options_default();
+    imgclass_status st = ic_read_model_options(&options, &local, "imgclass_model_options");
     if (st != IMGCLASS_OK)
         return st;
     unsigned char *data;
     size_t size;
     imgclass_model_options defaults = imgclass_model_options_default();
+    const double started = now_ms();
+    pthread_t starter;
+    const int starting = !ic_engine_started() &&
+                         pthread_create(&starter, NULL, start_engine, NULL) == 0;
     st = ic_read_file_checked(path, max_model_size(options ? options : &defaults),
                                               model_head, &data, &size);
+    const double read = now_ms() - started;
+    if (starting)
+        pthread_join(starter, NULL);
+    const double waited = now_ms() - started - read; /* the engine start left after the read */
     if (st != IMGCLASS_OK)
         return st;
     st = load_model(data, size, path, options, out);
     free(data);
+    if (st == IMGCLASS_OK) {
+        (*out)->load_ms[IMGCLASS_LOAD_READ] += read;
+        (*out)->load_ms[IMGCLASS_LOAD_ENGINE_START] += waited;
+        (*out)->load_ms[IMGCLASS_LOAD_TOTAL] = now_ms() - started;
+    }
     return st;
 }
 
@@ -262,10 +308,15 @@ IMGCLASS_API imgclass_status imgclass_model_load_memory(const void *data, size_t
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer", "NULL %s",
                        data ? "out" : "data");
     *out = NULL;
-    imgclass_status st = ic_check_model_options_size(options, "imgclass_model_options");
+    imgclass_model_options local = imgclass_model_options_default();
+    imgclass_status st = ic_read_model_options(&options, &local, "imgclass_model_options");
     if (st != IMGCLASS_OK)
         return st;
-    return load_model(data, size, "memory buffer", options, out);
+    const double started = now_ms();
+    st = load_model(data, size, "memory buffer", options, out);
+    if (st == IMGCLASS_OK)
+        (*out)->load_ms[IMGCLASS_LOAD_TOTAL] = now_ms() - started;
+    return st;
 }
 
 static imgclass_status attach_labels(imgclass_model *model, const void *data, size_t size,
@@ -355,6 +406,13 @@ IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model)
     return model ? model->described.optimize : 0u;
 }
 
+IMGCLASS_API double imgclass_model_load_ms(const imgclass_model *model, imgclass_load_step step)
+{
+    if (!model || (int)step < 0 || (int)step > IMGCLASS_LOAD_TOTAL)
+        return -1;
+    return model->load_ms[step];
+}
+
 IMGCLASS_API const char *imgclass_model_label(const imgclass_model *model, int index)
 {
     if (!model || !model->labels || index < 0 || index >= model->labels->count)
@@ -385,14 +443,14 @@ IMGCLASS_API imgclass_status imgclass_model_preprocess_options(const imgclass_mo
     if (!model || !out)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_model_preprocess_options",
                        "NULL %s", model ? "out" : "model");
-    /* The whole struct is written: the caller's must be as large. */
-    imgclass_status st = ic_struct_size_check(
-        out->struct_size, sizeof *out, "imgclass_model_preprocess_options: out",
-        "start from imgclass_preprocess_options_default() or set it to "
-        "sizeof(imgclass_preprocess_options)");
+    /* Only the caller's struct_size bytes are written. */
+    imgclass_status st = ic_struct_check_out(&ic_layout_preprocess_options, out,
+                                             "imgclass_model_preprocess_options: out");
     if (st != IMGCLASS_OK)
         return st;
-    *out = model->recipe ? model->recipe->options : imgclass_preprocess_options_default();
+    imgclass_preprocess_options o =
+        model->recipe ? model->recipe->options : imgclass_preprocess_options_default();
+    ic_struct_write(&ic_layout_preprocess_options, &o, out);
     return IMGCLASS_OK;
 }
 

@@ -110,6 +110,9 @@ struct imgclass_pipeline {
     float *scores;              /* max_batch x num_classes, engine thread only */
     imgclass_class *top;        /* k entries, engine thread only */
     ic_filter filter;           /* options.filter resolved; read-only after create */
+    /* The library's copies that o.decode and o.preprocess point at. */
+    imgclass_decode_options decode;
+    imgclass_preprocess_options preprocess;
 
     ic_pipe_stats stats;
     imgclass_status engine_failure; /* the first failed forward pass, under lock */
@@ -133,30 +136,22 @@ static double us_between(int64_t a, int64_t b)
     return b > a ? (double)(b - a) / 1000.0 : 0.0;
 }
 
-IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_for_model(const imgclass_model *model)
-{
-    imgclass_pipeline_options o = imgclass_pipeline_options_default();
-    if (model)
-        imgclass_model_preprocess_options(model, &o.preprocess);
-    return o;
-}
-
-IMGCLASS_API imgclass_pipeline_options imgclass_pipeline_options_default(void)
+IMGCLASS_API imgclass_status imgclass_pipeline_options_init(imgclass_pipeline_options *opts,
+                                                            size_t size)
 {
     imgclass_pipeline_options o;
     memset(&o, 0, sizeof o);
-    o.struct_size = sizeof o;
     o.max_batch = 8;
     o.max_delay_us = 5000;
     o.preprocess_threads = 0;
     o.preprocess_nice = 19;
     o.queue_capacity = 0;
     o.topk = 5;
-    o.decode = imgclass_decode_options_default();
-    o.preprocess = imgclass_preprocess_options_default();
+    o.decode = NULL;     /* the defaults */
+    o.preprocess = NULL; /* the model's recipe, else the defaults */
     o.ordered = 1;
-    o.filter = imgclass_filter_default();
-    return o;
+    o.filter = NULL;
+    return ic_struct_init(&ic_layout_pipeline_options, opts, size, &o);
 }
 
 /* ---- batches -------------------------------------------------------------- */
@@ -223,6 +218,7 @@ static void deliver(imgclass_pipeline *p, pipe_job *j, const float *scores, int 
 {
     imgclass_pipeline_result r;
     memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
     r.user = j->user;
     r.seq = j->seq;
     r.status = j->status;
@@ -280,12 +276,12 @@ static imgclass_status preprocess_job(imgclass_pipeline *p, pipe_job *j)
     imgclass_batch *t = &j->batch->tensor;
     switch (in->kind) {
     case IMGCLASS_INPUT_PATH:
-        return imgclass_preprocess_file(in->path, &p->o.decode, &p->o.preprocess, t, j->slot);
+        return imgclass_preprocess_file(in->path, p->o.decode, p->o.preprocess, t, j->slot);
     case IMGCLASS_INPUT_MEMORY:
-        return imgclass_preprocess_memory(in->data, in->size, &p->o.decode, &p->o.preprocess, t,
+        return imgclass_preprocess_memory(in->data, in->size, p->o.decode, p->o.preprocess, t,
                                           j->slot);
     case IMGCLASS_INPUT_IMAGE:
-        return imgclass_preprocess(in->image, &p->o.preprocess, t, j->slot);
+        return imgclass_preprocess(in->image, p->o.preprocess, t, j->slot);
     }
     return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "pipeline", "input kind %d", (int)in->kind);
 }
@@ -498,12 +494,46 @@ static int pick_preprocess_threads(int requested)
     return (int)(n < 64 ? n : 64);
 }
 
+/* The library's copies of a caller's options and of the options they point
+ * at, read as far as the caller's structs go (struct_size.h). */
+typedef struct read_options {
+    imgclass_pipeline_options o; /* decode, preprocess, filter point below */
+    imgclass_decode_options decode;
+    imgclass_preprocess_options preprocess;
+    imgclass_filter filter;
+} read_options;
+
+static imgclass_status read_caller_options(const imgclass_model *model,
+                                           const imgclass_pipeline_options *given, read_options *r)
+{
+    r->o = imgclass_pipeline_options_default();
+    imgclass_status st = ic_struct_read(&ic_layout_pipeline_options, given, &r->o, NULL);
+    if (st != IMGCLASS_OK)
+        return st;
+    r->decode = imgclass_decode_options_default();
+    r->preprocess = imgclass_preprocess_options_default();
+    r->filter = imgclass_filter_default();
+    const imgclass_decode_options *d = r->o.decode;
+    const imgclass_preprocess_options *pp = r->o.preprocess;
+    const imgclass_filter *f = r->o.filter;
+    st = ic_read_decode_options(&d, &r->decode, "imgclass_pipeline_options.decode");
+    if (st == IMGCLASS_OK)
+        st = ic_read_preprocess_options(&pp, &r->preprocess, "imgclass_pipeline_options.preprocess");
+    if (st == IMGCLASS_OK)
+        st = ic_read_filter(&f, &r->filter, "imgclass_pipeline_options.filter");
+    if (st != IMGCLASS_OK)
+        return st;
+    if (!pp) /* NULL: the model's own (its recipe, else the defaults) */
+        st = imgclass_model_preprocess_options(model, &r->preprocess);
+    r->o.decode = &r->decode;
+    r->o.preprocess = &r->preprocess;
+    r->o.filter = &r->filter;
+    return st;
+}
+
 static imgclass_status check_options(const imgclass_model *model,
                                      const imgclass_pipeline_options *o, int check_output_size)
 {
-    imgclass_status st = ic_check_pipeline_options_size(o);
-    if (st != IMGCLASS_OK)
-        return st;
     const char *bad = NULL;
     if (o->max_batch < 1)
         bad = "max_batch must be >= 1";
@@ -529,12 +559,12 @@ static imgclass_status check_options(const imgclass_model *model,
     /* Where the output size does not depend on the image, it must be the
      * model's input size; otherwise each image is checked as it comes. */
     int h, w;
-    if (imgclass_preprocess_output_size(&o->preprocess, 1000, 1000, &h, &w) != IMGCLASS_OK)
+    if (imgclass_preprocess_output_size(o->preprocess, 1000, 1000, &h, &w) != IMGCLASS_OK)
         return IMGCLASS_ERR_INVALID_ARGUMENT;
     if (!check_output_size)
         return IMGCLASS_OK;
-    int fixed = o->preprocess.resize_mode == IMGCLASS_RESIZE_EXACT ||
-                (o->preprocess.crop_width > 0 && o->preprocess.crop_height > 0);
+    int fixed = o->preprocess->resize_mode == IMGCLASS_RESIZE_EXACT ||
+                (o->preprocess->crop_width > 0 && o->preprocess->crop_height > 0);
     if (fixed && (h != model->height || w != model->width))
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_create",
                        "preprocessing gives %d x %d, the model takes %d x %d", h, w, model->height,
@@ -638,11 +668,14 @@ imgclass_status ic_pipeline_create(const imgclass_model *model,
     ic_pipeline_hooks h = {.check_output_size = 1};
     if (hooks)
         h = *hooks;
-    imgclass_status st = check_options(model, options, h.check_output_size);
+    read_options ro;
+    imgclass_status st = read_caller_options(model, options, &ro);
+    if (st == IMGCLASS_OK)
+        st = check_options(model, &ro.o, h.check_output_size);
     if (st != IMGCLASS_OK)
         return st;
     ic_filter filter;
-    st = ic_filter_compile(model, &options->filter, "imgclass_pipeline_create", &filter);
+    st = ic_filter_compile(model, ro.o.filter, "imgclass_pipeline_create", &filter);
     if (st != IMGCLASS_OK)
         return st;
     imgclass_pipeline *p = calloc(1, sizeof *p);
@@ -651,11 +684,15 @@ imgclass_status ic_pipeline_create(const imgclass_model *model,
         return ic_error_oom("imgclass_pipeline_create", "the pipeline");
     }
     p->model = model;
-    p->o = *options;
+    p->o = ro.o;
+    p->decode = ro.decode;
+    p->preprocess = ro.preprocess;
+    p->o.decode = &p->decode;
+    p->o.preprocess = &p->preprocess;
     p->hooks = h;
     /* The caller's lists need not outlive this call: only the resolved
      * flags are kept. */
-    p->o.filter = imgclass_filter_default();
+    p->o.filter = NULL;
     p->filter = filter;
     if (p->o.queue_capacity == 0)
         p->o.queue_capacity = p->o.max_batch <= INT32_MAX / 4 ? 4 * p->o.max_batch : INT32_MAX;
@@ -756,7 +793,12 @@ IMGCLASS_API imgclass_status imgclass_pipeline_submit(imgclass_pipeline *p,
     if (flags & ~(IMGCLASS_SUBMIT_NONBLOCK | IMGCLASS_SUBMIT_COPY))
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_submit",
                        "unknown flags 0x%x", flags);
-    imgclass_status st = check_input(input);
+    imgclass_input in = {0};
+    imgclass_status st = ic_struct_read(&ic_layout_input, input, &in, NULL);
+    if (st != IMGCLASS_OK)
+        return st;
+    input = &in;
+    st = check_input(input);
     job_copies c;
     if (st == IMGCLASS_OK)
         st = make_copies(input, flags, &c);
@@ -855,15 +897,15 @@ IMGCLASS_API imgclass_status imgclass_pipeline_stats_get(const imgclass_pipeline
     if (!pipeline || !out)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_pipeline_stats_get", "NULL %s",
                        !pipeline ? "pipeline" : "out");
-    imgclass_status st = ic_struct_size_check(out->struct_size, sizeof *out,
-                                              "imgclass_pipeline_stats",
-                                              "set it to sizeof(imgclass_pipeline_stats)");
+    imgclass_status st = ic_struct_check_out(&ic_layout_pipeline_stats, out, NULL);
     if (st != IMGCLASS_OK)
         return st;
     imgclass_pipeline *p = (imgclass_pipeline *)pipeline; /* the lock is not state */
+    imgclass_pipeline_stats snap;
     pthread_mutex_lock(&p->lock);
-    ic_pipe_stats_snapshot(&p->stats, p->outstanding, out);
+    ic_pipe_stats_snapshot(&p->stats, p->outstanding, &snap);
     pthread_mutex_unlock(&p->lock);
+    ic_struct_write(&ic_layout_pipeline_stats, &snap, out);
     return IMGCLASS_OK;
 }
 

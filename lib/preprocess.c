@@ -16,16 +16,16 @@
 #include "normalize.h"
 #include "resample.h"
 #include "struct_size.h"
+#include "yuv_row.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_default(void)
+static void preprocess_defaults(imgclass_preprocess_options *out)
 {
     imgclass_preprocess_options o;
     memset(&o, 0, sizeof o);
-    o.struct_size = sizeof o;
     o.resize_mode = IMGCLASS_RESIZE_SHORTER;
     o.resize_size = 256;
     o.resize_width = 256;
@@ -40,14 +40,24 @@ IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_default(voi
     o.std[2] = 0.225f;
     o.fast = 0;
     o.interpolation = IMGCLASS_INTERP_BILINEAR;
-    return o;
+    *out = o;
 }
 
-IMGCLASS_API imgclass_preprocess_options imgclass_preprocess_options_djl(void)
+IMGCLASS_API imgclass_status imgclass_preprocess_options_init(imgclass_preprocess_options *opts,
+                                                              size_t size)
 {
-    imgclass_preprocess_options o = imgclass_preprocess_options_default();
+    imgclass_preprocess_options o;
+    preprocess_defaults(&o);
+    return ic_struct_init(&ic_layout_preprocess_options, opts, size, &o);
+}
+
+IMGCLASS_API imgclass_status imgclass_preprocess_options_init_djl(imgclass_preprocess_options *opts,
+                                                                  size_t size)
+{
+    imgclass_preprocess_options o;
+    preprocess_defaults(&o);
     o.resize_mode = IMGCLASS_RESIZE_EXACT;
-    return o;
+    return ic_struct_init(&ic_layout_preprocess_options, opts, size, &o);
 }
 
 IMGCLASS_API imgclass_status imgclass_preprocess_output_size(const imgclass_preprocess_options *options,
@@ -55,6 +65,9 @@ IMGCLASS_API imgclass_status imgclass_preprocess_output_size(const imgclass_prep
                                                              int *out_height, int *out_width)
 {
     imgclass_preprocess_options defaults = imgclass_preprocess_options_default();
+    imgclass_status read = ic_read_preprocess_options(&options, &defaults, "imgclass_preprocess_options");
+    if (read != IMGCLASS_OK)
+        return read;
     if (!options)
         options = &defaults;
     if (!out_height || !out_width)
@@ -79,7 +92,7 @@ typedef struct pixel_block {
     imgclass_pixel_format format;
     int x0, y0, width, height;    /* where the block lies in the image */
     int image_width, image_height;
-    const imgclass_image *yuv;    /* a YUV frame: rows are converted to RGB as read */
+    const imgclass_image *yuv;    /* a YUV frame: rows are converted to R,G,B,X as read */
 } pixel_block;
 
 static size_t round8(size_t n)
@@ -133,8 +146,8 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
     const size_t ring = (size_t)ay.ksize;
     const size_t bring = round8(3 * ring * (size_t)cx + 3 * (size_t)cx);
     const size_t brow = round8(ic_resample_row_scratch_bytes(&ax));
-    /* A YUV frame's source span, converted to RGB one row at a time. */
-    const size_t byuv = src->yuv ? round8(3 * (size_t)(sx1 - sx0)) : 0;
+    /* A YUV frame's source span, converted to R,G,B,X one row at a time. */
+    const size_t byuv = src->yuv ? round8(4 * (size_t)(sx1 - sx0)) : 0;
     unsigned char *tmp = malloc(bring + brow + byuv + 3 * ring * sizeof(const uint8_t *));
     if (!tmp) {
         free(mem);
@@ -149,7 +162,6 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
     ic_norm_lut_init(&norm, o->mean, o->std);
 
     const int bpp = imgclass_pixel_format_bytes(src->format);
-    const imgclass_pixel_format row_format = src->yuv ? IMGCLASS_PIXEL_RGB : src->format;
     int next = 0; /* next source row (relative to sy0) to resize horizontally */
     const size_t ow = (size_t)px->output, oh = (size_t)py->output;
     const size_t left = (size_t)(px->first - px->offset);
@@ -164,17 +176,17 @@ static imgclass_status run_plan(const pixel_block *src, const ic_plan *plan,
         const int i = (int)(r - py->first);
         const int start = ay.start[i], taps = ay.taps[i];
         for (; next < start + taps; next++) { /* horizontal pass, rows as needed */
-            const uint8_t *srow;
-            if (src->yuv) {
-                ic_yuv_row_to_rgb(src->yuv, sy0 + next, sx0, sx1 - sx0, yuvrow);
-                srow = yuvrow;
-            } else {
-                srow = src->pixels + (size_t)(sy0 + next - src->y0) * src->stride +
-                       (size_t)(sx0 - src->x0) * (size_t)bpp;
-            }
             uint8_t *slot = planes + (size_t)(next % (int)ring) * cx;
-            ic_resample_row_h(srow, row_format, &ax, rowscratch, slot, slot + ring * cx,
-                              slot + 2 * ring * cx);
+            if (src->yuv) {
+                ic_yuv_row_to_rgbx(src->yuv, sy0 + next, sx0, sx1 - sx0, yuvrow);
+                ic_resample_row_h_rgbx(yuvrow, &ax, rowscratch, slot, slot + ring * cx,
+                                       slot + 2 * ring * cx);
+            } else {
+                const uint8_t *srow = src->pixels + (size_t)(sy0 + next - src->y0) * src->stride +
+                                      (size_t)(sx0 - src->x0) * (size_t)bpp;
+                ic_resample_row_h(srow, src->format, &ax, rowscratch, slot, slot + ring * cx,
+                                  slot + 2 * ring * cx);
+            }
         }
         for (int c = 0; c < 3; c++) {
             for (int j = 0; j < taps; j++)
@@ -224,6 +236,9 @@ IMGCLASS_API imgclass_status imgclass_preprocess(const imgclass_image *image,
 {
     const char *source = "image";
     imgclass_preprocess_options defaults = imgclass_preprocess_options_default();
+    imgclass_status read = ic_read_preprocess_options(&options, &defaults, "imgclass_preprocess_options");
+    if (read != IMGCLASS_OK)
+        return read;
     if (!options)
         options = &defaults;
     if (!image || !image->pixels)
@@ -341,19 +356,25 @@ static imgclass_status fused(const unsigned char *data, size_t size, const char 
     return st;
 }
 
+/* Reads the caller's options into the locals (see struct_size.h). */
 static imgclass_status fused_args(const char *source,
-                                  const imgclass_decode_options *decode_options,
+                                  const imgclass_decode_options **decode_options,
+                                  imgclass_decode_options *decode_local,
                                   const imgclass_preprocess_options **options,
                                   imgclass_preprocess_options *defaults, imgclass_batch *batch,
                                   size_t index)
 {
-    imgclass_status st = ic_check_decode_options_size(decode_options, "imgclass_decode_options");
+    *decode_local = imgclass_decode_options_default();
+    imgclass_status st =
+        ic_read_decode_options(decode_options, decode_local, "imgclass_decode_options");
     if (st != IMGCLASS_OK)
         return st;
-    if (!*options) {
-        *defaults = imgclass_preprocess_options_default();
+    *defaults = imgclass_preprocess_options_default();
+    st = ic_read_preprocess_options(options, defaults, "imgclass_preprocess_options");
+    if (st != IMGCLASS_OK)
+        return st;
+    if (!*options)
         *options = defaults;
-    }
     st = check_slot(batch, index, source);
     if (st == IMGCLASS_OK)
         st = ic_options_check(*options, source);
@@ -368,7 +389,9 @@ IMGCLASS_API imgclass_status imgclass_preprocess_file(const char *path,
     if (!path)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_preprocess_file", "NULL path");
     imgclass_preprocess_options defaults;
-    imgclass_status st = fused_args(path, decode_options, &options, &defaults, batch, index);
+    imgclass_decode_options decode_local;
+    imgclass_status st =
+        fused_args(path, &decode_options, &decode_local, &options, &defaults, batch, index);
     if (st != IMGCLASS_OK)
         return st;
     unsigned char *data;
@@ -391,7 +414,9 @@ IMGCLASS_API imgclass_status imgclass_preprocess_memory(const void *data, size_t
     if (!data)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, source, "NULL data");
     imgclass_preprocess_options defaults;
-    imgclass_status st = fused_args(source, decode_options, &options, &defaults, batch, index);
+    imgclass_decode_options decode_local;
+    imgclass_status st =
+        fused_args(source, &decode_options, &decode_local, &options, &defaults, batch, index);
     if (st != IMGCLASS_OK)
         return st;
     return fused(data, size, source, decode_options, options, batch, index);

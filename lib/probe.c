@@ -34,16 +34,15 @@ IMGCLASS_API const char *imgclass_file_format_name(imgclass_file_format format)
     return "unknown";
 }
 
-static imgclass_status check_args(const char *fn, const imgclass_decode_options *options,
-                                  const imgclass_image_info *info)
+static imgclass_status check_args(const char *fn, const imgclass_decode_options **options,
+                                  imgclass_decode_options *local, const imgclass_image_info *info)
 {
     if (!info)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, fn, "NULL info");
-    imgclass_status st = ic_struct_size_check(info->struct_size, sizeof *info,
-                                              "imgclass_image_info",
-                                              "set it to sizeof(imgclass_image_info)");
+    imgclass_status st = ic_struct_check_out(&ic_layout_image_info, info, "imgclass_image_info");
+    *local = imgclass_decode_options_default();
     if (st == IMGCLASS_OK)
-        st = ic_check_decode_options_size(options, "imgclass_decode_options");
+        st = ic_read_decode_options(options, local, "imgclass_decode_options");
     return st;
 }
 
@@ -67,19 +66,25 @@ IMGCLASS_API imgclass_status imgclass_image_probe_memory(const void *data, size_
                                                          const imgclass_decode_options *options,
                                                          imgclass_image_info *info)
 {
-    imgclass_status st = check_args("imgclass_image_probe_memory", options, info);
+    imgclass_decode_options local;
+    imgclass_status st = check_args("imgclass_image_probe_memory", &options, &local, info);
     if (st != IMGCLASS_OK)
         return st;
     if (!data && size)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "memory buffer", "NULL data");
-    return probe(data, size, "memory buffer", options, info);
+    imgclass_image_info found = {.struct_size = sizeof found};
+    st = probe(data, size, "memory buffer", options, &found);
+    if (st == IMGCLASS_OK)
+        ic_struct_write(&ic_layout_image_info, &found, info);
+    return st;
 }
 
 IMGCLASS_API imgclass_status imgclass_image_probe(const char *path,
                                                   const imgclass_decode_options *options,
                                                   imgclass_image_info *info)
 {
-    imgclass_status st = check_args("imgclass_image_probe", options, info);
+    imgclass_decode_options local;
+    imgclass_status st = check_args("imgclass_image_probe", &options, &local, info);
     if (st != IMGCLASS_OK)
         return st;
     if (!path)
@@ -97,11 +102,11 @@ IMGCLASS_API imgclass_status imgclass_image_probe(const char *path,
             return st;
         /* Work on a copy of the caller's info: a failed try must leave it
          * untouched. */
-        imgclass_image_info found = *info;
+        imgclass_image_info found = {.struct_size = sizeof found};
         st = probe(data, size, path, options, &found);
         free(data);
         if (st == IMGCLASS_OK) {
-            *info = found;
+            ic_struct_write(&ic_layout_image_info, &found, info);
             return IMGCLASS_OK;
         }
         /* Only a header that may have been cut by the prefix earns a

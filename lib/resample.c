@@ -384,6 +384,18 @@ void ic_resample_row_h(const uint8_t *row, imgclass_pixel_format format, const i
     conv_rgb(pr, pg, pb, a, r, g, b);
 }
 
+void ic_resample_row_h_rgbx(const uint8_t *rgbx, const ic_resample_axis *a, uint8_t *scratch,
+                            uint8_t *r, uint8_t *g, uint8_t *b)
+{
+#if IC_HAVE_AVX2_PATH
+    if (a->ksize > 1 && !ic_resample_portable_only && __builtin_cpu_supports("avx2")) {
+        conv_rgbx_avx2(rgbx, a, r, g, b);
+        return;
+    }
+#endif
+    ic_resample_row_h(rgbx, IMGCLASS_PIXEL_RGBA, a, scratch, r, g, b);
+}
+
 enum { COL_CHUNK = 32 };
 
 /* COL_CHUNK columns: constant trip counts and local accumulators, which

@@ -61,6 +61,12 @@ void ic_resample_row_h(const uint8_t *row, imgclass_pixel_format format,
                        const ic_resample_axis *axis, uint8_t *scratch, uint8_t *r, uint8_t *g,
                        uint8_t *b);
 
+/* ic_resample_row_h() of a row that is already R,G,B,0 quadruples (a
+ * converted YUV row): the AVX2 pass reads it as it is, without the copy a
+ * row in IMGCLASS_PIXEL_RGBA gets. */
+void ic_resample_row_h_rgbx(const uint8_t *rgbx, const ic_resample_axis *axis, uint8_t *scratch,
+                            uint8_t *r, uint8_t *g, uint8_t *b);
+
 /* Vertical pass for output `i` of `axis`: rows[j] is the 8-bit row of
  * source row axis->src_first + axis->start[i] + j (j < axis->taps[i]),
  * `width` samples wide; writes `width` bytes to `out`. */

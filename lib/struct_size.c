@@ -1,82 +1,131 @@
-/* The ABI guard of option structs (see struct_size.h). */
+/* Reading and writing caller structs as far as their struct_size goes (see
+ * struct_size.h). */
 #include "struct_size.h"
 
 #include "error.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
-imgclass_status ic_struct_size_check(size_t given, size_t expected, const char *what,
-                                     const char *fix)
+#define FIELD_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+/* The last field this library knows: under the test-only grown build, the
+ * appended one. */
+#ifdef IMGCLASS_TEST_GROW_STRUCTS
+#define KNOWN_END(type, last) FIELD_END(type, test_grown)
+#else
+#define KNOWN_END(type, last) FIELD_END(type, last)
+#endif
+/* `last` is the struct's last field in 0.2.0, the first release of this
+ * ABI (soname libimgclass.so.1): never change it when appending. */
+#define LAYOUT(name, type, last)                                                       \
+    const ic_struct_layout name = {#type, sizeof(type), KNOWN_END(type, last),         \
+                                   FIELD_END(type, last)}
+
+LAYOUT(ic_layout_decode_options, imgclass_decode_options, exif_transpose);
+LAYOUT(ic_layout_preprocess_options, imgclass_preprocess_options, interpolation);
+LAYOUT(ic_layout_model_options, imgclass_model_options, precision);
+LAYOUT(ic_layout_classify_options, imgclass_classify_options, filter);
+LAYOUT(ic_layout_pipeline_options, imgclass_pipeline_options, filter);
+LAYOUT(ic_layout_filter, imgclass_filter, deny_label_count);
+LAYOUT(ic_layout_yuv_frame, imgclass_yuv_frame, range);
+LAYOUT(ic_layout_image_info, imgclass_image_info, orientation);
+LAYOUT(ic_layout_pipeline_stats, imgclass_pipeline_stats, engine_prepared);
+LAYOUT(ic_layout_input, imgclass_input, image);
+
+static size_t struct_size_of(const void *s)
 {
-    if (given == expected)
-        return IMGCLASS_OK;
-    if (given == 0)
+    size_t size;
+    memcpy(&size, s, sizeof size);
+    return size;
+}
+
+/* `input`: the library reads the struct, so a set byte it does not know is
+ * refused; an output struct's extra bytes are only written (to 0). */
+static imgclass_status check_size(const ic_struct_layout *l, const void *given, const char *what,
+                                  int input)
+{
+    if (!what)
+        what = l->type;
+    size_t size = struct_size_of(given);
+    if (size == 0)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, what,
-                       "struct_size is 0 (a zero-initialised struct); %s", fix);
-    return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, what,
-                   "struct_size is %zu bytes, this library's is %zu (built against another "
-                   "imgclass.h? %s)",
-                   given, expected, fix);
+                       "struct_size is 0 (a zero-initialised struct); fill it with %s_init() "
+                       "or set struct_size to sizeof(%s)",
+                       l->type, l->type);
+    if (size < l->first)
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, what,
+                       "struct_size is %zu bytes, smaller than any release's %s (%zu bytes)",
+                       size, l->type, l->first);
+    const unsigned char *bytes = given;
+    for (size_t i = l->known_end; input && i < size; i++)
+        if (bytes[i])
+            return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, what,
+                           "struct_size is %zu bytes, this library's %s is %zu, and a field "
+                           "past its last one (byte %zu) is set: it needs a newer libimgclass "
+                           "than %s",
+                           size, l->type, l->known_end, i, IMGCLASS_VERSION);
+    return IMGCLASS_OK;
 }
 
-/* The check of a struct that `type`_default() fills in. */
-static imgclass_status check_from_default(size_t given, size_t expected, const char *what,
-                                          const char *type)
+imgclass_status ic_struct_read(const ic_struct_layout *l, const void *given, void *local,
+                               const char *what)
 {
-    char fix[96];
-    snprintf(fix, sizeof fix, "start from %s_default(), which sets it", type);
-    return ic_struct_size_check(given, expected, what, fix);
+    imgclass_status st = check_size(l, given, what, 1);
+    if (st != IMGCLASS_OK)
+        return st;
+    size_t size = struct_size_of(given);
+    memcpy(local, given, size < l->own ? size : l->own);
+    memcpy(local, &l->own, sizeof l->own);
+    return IMGCLASS_OK;
 }
 
-/* An options struct that nests decode and preprocess options by value.
- * The outer size first: only a matching outer struct holds the nested ones
- * where this library looks for them. */
-static imgclass_status check_with_nested(size_t given, size_t expected, const char *type,
-                                         const imgclass_decode_options *decode,
-                                         const imgclass_preprocess_options *preprocess)
+imgclass_status ic_struct_check_out(const ic_struct_layout *l, const void *given, const char *what)
 {
-    imgclass_status st = check_from_default(given, expected, type, type);
-    char what[96];
-    if (st == IMGCLASS_OK) {
-        snprintf(what, sizeof what, "%s.decode", type);
-        st = ic_check_decode_options_size(decode, what);
+    return check_size(l, given, what, 0);
+}
+
+void ic_struct_write(const ic_struct_layout *l, const void *local, void *out)
+{
+    size_t size = struct_size_of(out);
+    size_t n = size < l->own ? size : l->own;
+    /* struct_size itself is kept: the caller's. */
+    memcpy((unsigned char *)out + sizeof size, (const unsigned char *)local + sizeof size,
+           n - sizeof size);
+    if (size > n)
+        memset((unsigned char *)out + n, 0, size - n);
+}
+
+imgclass_status ic_struct_init(const ic_struct_layout *l, void *opts, size_t size,
+                               const void *defaults)
+{
+    char fn[96];
+    snprintf(fn, sizeof fn, "%s_init", l->type);
+    if (!opts)
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, fn, "NULL struct");
+    if (size < l->first)
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, fn,
+                       "size %zu is smaller than any release's %s (%zu bytes)", size, l->type,
+                       l->first);
+    memset(opts, 0, size);
+    memcpy(opts, defaults, size < l->own ? size : l->own);
+    memcpy(opts, &size, sizeof size);
+    return IMGCLASS_OK;
+}
+
+#define READ_OPTIONS(fn, type, layout)                                                   \
+    imgclass_status fn(const type **o, type *local, const char *what)                     \
+    {                                                                                    \
+        if (!*o)                                                                         \
+            return IMGCLASS_OK;                                                          \
+        imgclass_status st = ic_struct_read(&layout, *o, local, what);                   \
+        if (st == IMGCLASS_OK)                                                           \
+            *o = local;                                                                  \
+        return st;                                                                       \
     }
-    if (st == IMGCLASS_OK) {
-        snprintf(what, sizeof what, "%s.preprocess", type);
-        st = ic_check_preprocess_options_size(preprocess, what);
-    }
-    return st;
-}
 
-imgclass_status ic_check_decode_options_size(const imgclass_decode_options *o, const char *what)
-{
-    return o ? check_from_default(o->struct_size, sizeof *o, what, "imgclass_decode_options")
-             : IMGCLASS_OK;
-}
+READ_OPTIONS(ic_read_decode_options, imgclass_decode_options, ic_layout_decode_options)
+READ_OPTIONS(ic_read_preprocess_options, imgclass_preprocess_options, ic_layout_preprocess_options)
+READ_OPTIONS(ic_read_model_options, imgclass_model_options, ic_layout_model_options)
 
-imgclass_status ic_check_preprocess_options_size(const imgclass_preprocess_options *o,
-                                                 const char *what)
-{
-    return o ? check_from_default(o->struct_size, sizeof *o, what, "imgclass_preprocess_options")
-             : IMGCLASS_OK;
-}
-
-imgclass_status ic_check_model_options_size(const imgclass_model_options *o, const char *what)
-{
-    return o ? check_from_default(o->struct_size, sizeof *o, what, "imgclass_model_options")
-             : IMGCLASS_OK;
-}
-
-imgclass_status ic_check_classify_options_size(const imgclass_classify_options *o)
-{
-    return o ? check_with_nested(o->struct_size, sizeof *o, "imgclass_classify_options",
-                                 &o->decode, &o->preprocess)
-             : IMGCLASS_OK;
-}
-
-imgclass_status ic_check_pipeline_options_size(const imgclass_pipeline_options *o)
-{
-    return o ? check_with_nested(o->struct_size, sizeof *o, "imgclass_pipeline_options",
-                                 &o->decode, &o->preprocess)
-             : IMGCLASS_OK;
-}
+READ_OPTIONS(ic_read_filter, imgclass_filter, ic_layout_filter)

@@ -1,5 +1,5 @@
-/* YUV 4:2:0 camera frames: wrapping (imgclass_image_wrap_yuv) and the row
- * conversion preprocessing calls as it reads the frame.
+/* YUV 4:2:0 camera frames: wrapping (imgclass_image_wrap_yuv) and the
+ * conversion's constants (yuv_row.c converts the rows preprocessing reads).
  *
  * The arithmetic is OpenCV's (modules/imgproc/src/color_yuv.simd.hpp,
  * 4.x): 20-bit fixed point, Y clamped at the offset before scaling,
@@ -21,8 +21,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { YUV_SHIFT = 20 };
 
 int ic_yuv_coeffs_for(imgclass_yuv_matrix matrix, imgclass_yuv_range range, ic_yuv_coeffs *out)
 {
@@ -49,51 +47,14 @@ int ic_format_is_yuv(imgclass_pixel_format format)
            format == IMGCLASS_PIXEL_I420 || format == IMGCLASS_PIXEL_YV12;
 }
 
-static inline uint8_t sat8(int32_t v)
-{
-    v = v < 0 ? 0 : v;
-    return (uint8_t)(v > 255 ? 255 : v);
-}
-
-void ic_yuv_row_to_rgb(const imgclass_image *image, int y, int x0, int n, uint8_t *rgb)
-{
-    const ic_yuv_coeffs *k = &image->coeffs;
-    const uint8_t *yr = image->pixels + (size_t)y * image->stride;
-    const uint8_t *ur = image->u + (size_t)(y / 2) * image->u_stride;
-    const uint8_t *vr = image->v + (size_t)(y / 2) * image->v_stride;
-    const size_t step = (size_t)image->chroma_step;
-    const int32_t half = 1 << (YUV_SHIFT - 1);
-    const int32_t cy = k->cy, off = k->y_offset;
-    const int end = x0 + n;
-    /* Two pixels share a chroma sample: its three terms are computed once
-     * per pair. */
-    for (int x = x0; x < end;) {
-        const size_t c = (size_t)(x >> 1) * step;
-        const int32_t u = (int32_t)ur[c] - 128, v = (int32_t)vr[c] - 128;
-        const int32_t ruv = half + k->cvr * v, guv = half + k->cvg * v + k->cug * u,
-                      buv = half + k->cub * u;
-        const int last = (x | 1) < end ? (x | 1) : end - 1;
-        for (; x <= last; x++, rgb += 3) {
-            int32_t yy = (int32_t)yr[x] - off;
-            yy = (yy & ~(yy >> 31)) * cy; /* max(0, yy) without a branch */
-            /* >> of a negative int is arithmetic with GCC and Clang, as
-             * OpenCV relies on too. */
-            rgb[0] = sat8((yy + ruv) >> YUV_SHIFT);
-            rgb[1] = sat8((yy + guv) >> YUV_SHIFT);
-            rgb[2] = sat8((yy + buv) >> YUV_SHIFT);
-        }
-    }
-}
-
-IMGCLASS_API imgclass_yuv_frame imgclass_yuv_frame_default(void)
+IMGCLASS_API imgclass_status imgclass_yuv_frame_init(imgclass_yuv_frame *frame, size_t size)
 {
     imgclass_yuv_frame f;
     memset(&f, 0, sizeof f);
-    f.struct_size = sizeof f;
     f.layout = IMGCLASS_PIXEL_NV12;
     f.matrix = IMGCLASS_YUV_BT601;
     f.range = IMGCLASS_YUV_LIMITED;
-    return f;
+    return ic_struct_init(&ic_layout_yuv_frame, frame, size, &f);
 }
 
 IMGCLASS_API imgclass_status imgclass_image_wrap_yuv(const imgclass_yuv_frame *frame, int copy,
@@ -104,11 +65,11 @@ IMGCLASS_API imgclass_status imgclass_image_wrap_yuv(const imgclass_yuv_frame *f
     if (!frame || !out)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap_yuv", "NULL %s",
                        frame ? "out" : "frame");
-    imgclass_status size_st =
-        ic_struct_size_check(frame->struct_size, sizeof *frame, "imgclass_yuv_frame",
-                             "start from imgclass_yuv_frame_default(), which sets it");
+    imgclass_yuv_frame local = imgclass_yuv_frame_default();
+    imgclass_status size_st = ic_struct_read(&ic_layout_yuv_frame, frame, &local, NULL);
     if (size_st != IMGCLASS_OK)
         return size_st;
+    frame = &local;
     if (!ic_format_is_yuv(frame->layout))
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, "imgclass_image_wrap_yuv",
                        "layout %d is not NV12, NV21, I420 or YV12", (int)frame->layout);

@@ -16,9 +16,4 @@ int ic_yuv_coeffs_for(imgclass_yuv_matrix matrix, imgclass_yuv_range range, ic_y
 /* 1 for the YUV 4:2:0 formats. */
 int ic_format_is_yuv(imgclass_pixel_format format);
 
-struct imgclass_image;
-
-/* Pixels [x0, x0 + n) of row y of a YUV image as R,G,B triples into rgb. */
-void ic_yuv_row_to_rgb(const struct imgclass_image *image, int y, int x0, int n, uint8_t *rgb);
-
 #endif

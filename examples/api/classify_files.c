@@ -39,7 +39,7 @@ int main(int argc, char **argv)
         return 1;
     }
     for (size_t i = 0; i < n; i++)
-        inputs[i] = (imgclass_input){.kind = IMGCLASS_INPUT_PATH, .path = argv[3 + i]};
+        inputs[i] = (imgclass_input){.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = argv[3 + i]};
 
     imgclass_results *res;
     int failed = 0;

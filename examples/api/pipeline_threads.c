@@ -58,7 +58,7 @@ static void *submit_share(void *arg)
     submitter *s = arg;
     for (int round = 0; (s->rounds == 0 || round < s->rounds) && !stop_requested; round++)
         for (int i = s->first; i < s->npaths && !stop_requested; i += SUBMITTERS) {
-            imgclass_input in = {.kind = IMGCLASS_INPUT_PATH, .path = s->paths[i]};
+            imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = s->paths[i]};
             /* The path is copied; `user` comes back in the result. */
             if (imgclass_pipeline_submit(s->pipeline, &in, s->paths[i], 0, NULL) != IMGCLASS_OK) {
                 fprintf(stderr, "pipeline_threads: submit: %s\n", imgclass_last_error());

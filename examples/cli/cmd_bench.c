@@ -114,7 +114,7 @@ static void bench_pipeline(const imgclass_model *model, const imgclass_preproces
     long n = (long)runs * batch;
     int64_t t0 = clock_mono_ns();
     for (long i = 0; i < n; i++) {
-        imgclass_input in = {.kind = IMGCLASS_INPUT_PATH, .path = files[i % nfiles]};
+        imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = files[i % nfiles]};
         imgclass_pipeline_submit(p, &in, NULL, 0, NULL);
     }
     imgclass_pipeline_flush(p);
@@ -377,7 +377,7 @@ static void bench_classify(bench *b)
     const bench_args *a = b->args;
     imgclass_classify_options co = imgclass_classify_options_default();
     co.topk = 5;
-    co.preprocess = b->pp;
+    co.preprocess = &b->pp;
     co.preprocess_threads = a->pp_threads;
     int sizes[2] = {1, a->batch};
     for (int si = 0; si < (a->batch == 1 ? 1 : 2); si++) {
@@ -385,6 +385,7 @@ static void bench_classify(bench *b)
         b->s.n = 0;
         for (int r = 0; r < a->runs; r++) {
             for (int j = 0; j < n; j++) {
+                b->in[j].struct_size = sizeof b->in[j];
                 b->in[j].kind = IMGCLASS_INPUT_PATH;
                 b->in[j].path = b->files[(r * n + j) % b->nfiles];
             }

@@ -368,7 +368,7 @@ static int feed(const classify_args *a, path_source *src, imgclass_pipeline *p, 
             free(error);
             continue;
         }
-        imgclass_input in = {.kind = IMGCLASS_INPUT_PATH, .path = path};
+        imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = path};
         if (imgclass_pipeline_submit(p, &in, path, 0, NULL) != IMGCLASS_OK) {
             fprintf(stderr, PROG ": %s\n", imgclass_last_error());
             free(path);
@@ -418,18 +418,20 @@ static imgclass_pipeline *start_pipeline(const classify_args *a, const imgclass_
                                   .preprocess_threads = a->pp_threads,
                                   .topk = a->topk};
     imgclass_pipeline_options o = cli_pipeline_options(model, &a->pp, &a->decode, &pa, on_result, s);
-    o.filter.score_threshold = a->threshold;
+    imgclass_filter filter = imgclass_filter_default(); /* read by the create */
+    filter.score_threshold = a->threshold;
     if (a->list == 'a') {
-        o.filter.allow_indices = a->class_indices;
-        o.filter.allow_index_count = (size_t)a->nclass_indices;
-        o.filter.allow_labels = a->class_labels;
-        o.filter.allow_label_count = (size_t)a->nclass_labels;
+        filter.allow_indices = a->class_indices;
+        filter.allow_index_count = (size_t)a->nclass_indices;
+        filter.allow_labels = a->class_labels;
+        filter.allow_label_count = (size_t)a->nclass_labels;
     } else if (a->list == 'd') {
-        o.filter.deny_indices = a->class_indices;
-        o.filter.deny_index_count = (size_t)a->nclass_indices;
-        o.filter.deny_labels = a->class_labels;
-        o.filter.deny_label_count = (size_t)a->nclass_labels;
+        filter.deny_indices = a->class_indices;
+        filter.deny_index_count = (size_t)a->nclass_indices;
+        filter.deny_labels = a->class_labels;
+        filter.deny_label_count = (size_t)a->nclass_labels;
     }
+    o.filter = &filter;
     imgclass_pipeline *p = NULL;
     if (imgclass_pipeline_create(model, &o, &p) != IMGCLASS_OK) {
         fprintf(stderr, PROG ": %s\n", imgclass_last_error());

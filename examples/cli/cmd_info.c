@@ -25,7 +25,8 @@ static void usage(FILE *out)
           "                      recipe's, else 224x224)\n"
           "      --device DEV    cpu (default), cuda, cuda:N\n"
           "  -t, --threads N     engine threads to set before loading\n"
-          "  -n, --show N        labels to list (default 5)\n",
+          "  -n, --show N        labels to list (default 5)\n"
+          "      --timings       print what each step of the model load took\n",
           out);
     cli_model_args_help(out, 6, 22);
 }
@@ -44,6 +45,24 @@ static void print_recipe(const imgclass_model *model)
     char flags[512];
     pp_describe(&o, flags, sizeof flags);
     printf("recipe:   imgclass.json: %s\n", flags);
+}
+
+/* imgclass_model_load_ms() of each step, in the order they run. */
+static void print_timings(const imgclass_model *model)
+{
+    static const struct {
+        imgclass_load_step step;
+        const char *name;
+    } steps[] = {{IMGCLASS_LOAD_ENGINE_START, "engine start (module, libtorch)"},
+                 {IMGCLASS_LOAD_READ, "read"},
+                 {IMGCLASS_LOAD_DESERIALIZE, "deserialize (TorchScript, recipe)"},
+                 {IMGCLASS_LOAD_OPTIMIZE, "optimise"},
+                 {IMGCLASS_LOAD_CHECK, "shape check (batch 2)"},
+                 {IMGCLASS_LOAD_WARMUP, "warm-up"},
+                 {IMGCLASS_LOAD_TOTAL, "total"}};
+    printf("load:\n");
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        printf("  %-34s %9.1f ms\n", steps[i].name, imgclass_model_load_ms(model, steps[i].step));
 }
 
 /* The flags asked for and those applied; the rest were skipped because they
@@ -73,7 +92,7 @@ static void print_optimize(unsigned applied, unsigned asked)
     printf("\n");
 }
 
-enum { OPT_DEVICE = CLI_CODE_LONG, OPT_SIZE };
+enum { OPT_DEVICE = CLI_CODE_LONG, OPT_SIZE, OPT_TIMINGS };
 
 static const char short_options[] = CLI_SHORT_PREFIX "hm:l:t:n:";
 static const struct option long_options[] = {
@@ -84,6 +103,7 @@ static const struct option long_options[] = {
     {"device", required_argument, NULL, OPT_DEVICE},
     {"threads", required_argument, NULL, 't'},
     {"show", required_argument, NULL, 'n'},
+    {"timings", no_argument, NULL, OPT_TIMINGS},
     MODEL_ARGS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -93,6 +113,7 @@ int cmd_info(int argc, char **argv)
     const char *model_path = NULL, *labels_path = NULL;
     cli_model_args ma = cli_model_args_init();
     int show = 5, w = 0, h = 0, wh; /* 0 x 0: the recipe's, else 224 */
+    int timings = 0;
     int opt, bad;
     cli_getopt_begin();
     while ((opt = cli_getopt(argc, argv, short_options, long_options, PROG)) != CLI_END) {
@@ -109,6 +130,7 @@ int cmd_info(int argc, char **argv)
         case 'm': model_path = optarg; bad = 0; break;
         case 'l': labels_path = optarg; bad = 0; break;
         case OPT_DEVICE: ma.device = optarg; bad = 0; break;
+        case OPT_TIMINGS: timings = 1; bad = 0; break;
         case MODEL_OPT_PRECISION:
             if (cli_model_args_option(&ma, opt, optarg, PROG) < 0)
                 return 1;
@@ -166,6 +188,8 @@ int cmd_info(int argc, char **argv)
     print_optimize(imgclass_model_optimize(model), cli_model_optimize_asked());
     printf("threads:  %d\n", imgclass_get_num_threads());
     print_recipe(model);
+    if (timings)
+        print_timings(model);
     int have_labels = imgclass_model_label(model, 0) != NULL;
     printf("labels:   %s\n", labels_path ? labels_path
                              : have_labels ? "(from the recipe)" : "(none: give --labels)");

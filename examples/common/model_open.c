@@ -76,10 +76,10 @@ imgclass_pipeline_options cli_pipeline_options(const imgclass_model *model,
                                                const cli_pipeline_args *a,
                                                imgclass_result_fn on_result, void *ctx)
 {
-    imgclass_pipeline_options o = imgclass_pipeline_options_for_model(model);
-    o.preprocess = *pp;
-    if (decode)
-        o.decode = *decode;
+    (void)model; /* a NULL preprocess would be its recipe; `pp` is always given */
+    imgclass_pipeline_options o = imgclass_pipeline_options_default();
+    o.preprocess = pp; /* copied by imgclass_pipeline_create() */
+    o.decode = decode; /* NULL: the defaults */
     o.max_batch = a->batch;
     o.max_delay_us = a->max_delay_us;
     o.preprocess_threads = a->preprocess_threads;

@@ -36,10 +36,11 @@ typedef struct cli_pipeline_args {
     int topk;
 } cli_pipeline_args;
 
-/* The one builder of a program's pipeline options: the model's own
- * (imgclass_pipeline_options_for_model()) with `pp`, the preprocessing
- * cli_model_open_pp() settled, `decode`, the shared flags and the
- * callback. The caller sets what only it has (filter, ordered). */
+/* The one builder of a program's pipeline options: the defaults with `pp`,
+ * the preprocessing cli_model_open_pp() settled, `decode` (NULL: the
+ * defaults), the shared flags and the callback. The options point at `pp`
+ * and `decode`, which must live until imgclass_pipeline_create(). The
+ * caller sets what only it has (filter, ordered). */
 imgclass_pipeline_options cli_pipeline_options(const imgclass_model *model,
                                                const imgclass_preprocess_options *pp,
                                                const imgclass_decode_options *decode,

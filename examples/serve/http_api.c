@@ -8,6 +8,8 @@
 
 #include "responses.h"
 #include "router.h"
+#include "serve_job.h"
+#include "v2_api.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 extern const char serve_page_html[];
 
 typedef struct request {
+    serve_job job; /* first: the pipeline's `user` points here */
     server *srv;
     struct MHD_Connection *conn;
     char *method, *url; /* copies, for the request log */
@@ -47,6 +50,8 @@ typedef struct request {
     imgclass_class *top;
     int k;
     resp_timing timing;
+
+    v2_infer *v2; /* a v2 infer request: it handles the body and the answer */
 } request;
 
 static double now_ms(void)
@@ -68,6 +73,7 @@ static request *request_new(server *s, struct MHD_Connection *conn, const char *
         free(r);
         return NULL;
     }
+    r->job.deliver = http_api_deliver;
     r->srv = s;
     r->conn = conn;
     r->started_ms = now_ms();
@@ -316,7 +322,8 @@ static enum MHD_Result predict_submit(request *r)
                            NULL, 0);
 
     served_model *m = r->model;
-    imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY, .data = r->body, .size = r->len};
+    imgclass_input in = {.struct_size = sizeof in, .kind = IMGCLASS_INPUT_MEMORY,
+                         .data = r->body, .size = r->len};
     /* The body stays alive until the request completes, which is after its
      * result: no copy. Never block the polling thread: a full queue is a
      * 503 now. */
@@ -393,12 +400,21 @@ enum MHD_Result http_api_handler(void *cls, struct MHD_Connection *connection, c
         if (!r)
             return MHD_NO;
         *con_cls = r;
-        if (atomic_load(&s->draining))
-            return reply_error(r, 503, "ServiceUnavailableException",
-                               "The server is shutting down", NULL, 1);
         route rt = route_api(method, url);
+        if (atomic_load(&s->draining))
+            return rt.v2 ? v2_api_error(s, connection, 503, "the server is shutting down", NULL,
+                                        1, &r->http_status)
+                         : reply_error(r, 503, "ServiceUnavailableException",
+                                       "The server is shutting down", NULL, 1);
         size_t len = 0;
         char *body;
+        /* Until every model is loaded (server_load_models()) the set of
+         * models may not be read, and health says not yet. */
+        if (!atomic_load(&s->ready) && (rt.kind == ROUTE_PING || rt.kind == ROUTE_MODELS ||
+                                         rt.kind == ROUTE_MODEL || rt.kind == ROUTE_PREDICT ||
+                                         rt.kind == ROUTE_DESCRIBE_API))
+            return reply_error(r, 503, "ServiceUnavailableException",
+                               "The models are still loading", NULL, 0);
         switch (rt.kind) {
         case ROUTE_PAGE:
             r->http_status = 200;
@@ -435,16 +451,32 @@ enum MHD_Result http_api_handler(void *cls, struct MHD_Connection *connection, c
         }
         case ROUTE_PREDICT:
             return predict_begin(r, &rt);
+        case ROUTE_V2_SERVER:
+        case ROUTE_V2_LIVE:
+        case ROUTE_V2_READY:
+        case ROUTE_V2_MODEL:
+        case ROUTE_V2_MODEL_READY:
+            return v2_api_get(s, connection, &rt, &r->http_status);
+        case ROUTE_V2_INFER:
+            return v2_infer_begin(s, connection, &rt, &r->v2, &r->http_status);
         case ROUTE_METHOD_NOT_ALLOWED:
+            if (rt.v2)
+                return v2_api_error(s, connection, 405, "method not allowed", rt.allow, 0,
+                                    &r->http_status);
             return reply_error(r, 405, "MethodNotAllowedException",
                                "Requested method is not allowed, please refer to API document.",
                                rt.allow, 0);
         default:
+            if (rt.v2)
+                return v2_api_error(s, connection, 404, "no such endpoint", NULL, 0,
+                                    &r->http_status);
             return reply_error(r, 404, "ResourceNotFoundException",
                                "Requested resource is not found, please refer to API document.",
                                NULL, 0);
         }
     }
+    if (r->v2)
+        return v2_infer_step(r->v2, upload_data, upload_data_size, &r->http_status);
     if (*upload_data_size) {
         enum MHD_Result ok = predict_body(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
@@ -473,6 +505,8 @@ void http_api_completed(void *cls, struct MHD_Connection *connection, void **con
     pthread_mutex_lock(&r->lock);
     int pending = r->submitted && !r->done;
     pthread_mutex_unlock(&r->lock);
+    if (v2_infer_free(r->v2))
+        pending = 1;
     if (pending) {
         /* Only possible if the daemon were stopped before the pipelines;
          * server_stop() orders them so that it is not. Leaking beats a

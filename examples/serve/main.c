@@ -57,7 +57,15 @@ int main(int argc, char **argv)
         serve_config_free(&cfg);
         return 1;
     }
-    /* Every model is loaded and warm (server_start): ready for traffic. */
+    /* Listening; now load and warm the models. Until they are, readiness
+     * answers 503 (server.h). A SIGTERM meanwhile is handled once they are
+     * loaded: the load cannot be cut short. */
+    if (server_load_models(&s)) {
+        server_stop(&s, 0);
+        serve_config_free(&cfg);
+        return 1;
+    }
+    /* Every model is loaded and warm: ready for traffic. */
     char status[160];
     snprintf(status, sizeof status, "READY=1\nSTATUS=serving %d model%s on %s", cfg.num_models,
              cfg.num_models == 1 ? "" : "s", cfg.listen);

@@ -7,6 +7,7 @@
 #include "net_address.h"
 #include "responses.h"
 #include "server.h"
+#include "server_security.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -335,9 +336,10 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, const char 
     }
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-                               const char *method, const char *version, const char *upload_data,
-                               size_t *upload_data_size, void **con_cls)
+enum MHD_Result management_handler(void *cls, struct MHD_Connection *c, const char *url,
+                                   const char *method, const char *version,
+                                   const char *upload_data, size_t *upload_data_size,
+                                   void **con_cls)
 {
     server *s = cls;
     (void)version;
@@ -367,11 +369,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     if (atomic_load(&s->draining))
         return fail(s, c, 503, "ServiceUnavailableException", "The server is shutting down");
+    /* Until the start-up models are loaded the table is being set up
+     * (server.h's `ready`): nothing may read or change it. */
+    if (!atomic_load(&s->ready))
+        return fail(s, c, 503, "ServiceUnavailableException", "The models are still loading");
     return dispatch(s, c, method, url, rq);
 }
 
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                      enum MHD_RequestTerminationCode toe)
+void management_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls, (void)c, (void)toe;
     mgmt_request *rq = *con_cls;
@@ -393,14 +399,20 @@ int management_start(server *s)
         fprintf(stderr, "imgclass-serve: invalid address '%s'\n", cfg->management_listen);
         return -1;
     }
-    /* A thread per connection: a load blocks only its own request. */
+    /* A thread per connection: a load blocks only its own request. Every
+     * request passes the management gate first (tokens, limits), and TLS
+     * is the inference address's (server_security.h). */
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    struct MHD_OptionItem extra[4] = {{MHD_OPTION_END, 0, NULL}};
+    flags |= server_security_options(s, &s->mgmt_limits, extra);
     s->management = MHD_start_daemon(
-        flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)32, MHD_OPTION_CONNECTION_TIMEOUT,
+        flags, 0, conn_limits_accept, &s->mgmt_limits, gate_handler, &s->mgmt_gate,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)MANAGEMENT_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, gate_completed, &s->mgmt_gate, MHD_OPTION_ARRAY, extra,
+        MHD_OPTION_END);
     if (!s->management) {
         fprintf(stderr, "imgclass-serve: cannot listen on %s (in use, or not an address of "
                         "this machine?)\n",
@@ -411,6 +423,7 @@ int management_start(server *s)
                                                            MHD_DAEMON_INFO_BIND_PORT);
     char where[128];
     net_address_url(&ss, info ? info->port : 0, where, sizeof where);
+    server_security_url(s, where, sizeof where);
     fprintf(stderr, "imgclass-serve: management API on %s%s%s\n", where,
             cfg->model_store ? ", model store " : "", cfg->model_store ? cfg->model_store : "");
     return 0;

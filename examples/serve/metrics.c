@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-const int metrics_http_codes[METRICS_HTTP_CODES] = {200, 400, 404, 405, 408, 413, 500, 503, 0};
+const int metrics_http_codes[METRICS_HTTP_CODES] = {200, 400, 401, 404, 405, 408, 413, 500, 503, 0};
 
 int metrics_http_index(int code)
 {
@@ -23,8 +23,15 @@ int metrics_http_index(int code)
 
 typedef double (*model_value_fn)(const metrics_model *m);
 
-static double v_delivered(const metrics_model *m) { return (double)m->stats.delivered; }
-static double v_latency_sum(const metrics_model *m) { return m->stats.latency_sum_us; }
+static double v_delivered(const metrics_model *m)
+{
+    return (double)(m->stats.delivered + m->v2_tensor_images);
+}
+static double v_latency_sum(const metrics_model *m)
+{
+    return m->stats.latency_sum_us + m->v2_tensor_us;
+}
+static double v_v2_requests(const metrics_model *m) { return (double)m->v2_requests; }
 static double v_queued_sum(const metrics_model *m) { return m->stats.queued_sum_us; }
 
 /* TorchServe's families, one sample per model; the imgclass_* ones of the
@@ -34,11 +41,14 @@ static const struct {
     model_value_fn value;
 } ts_families[] = {
     {"ts_inference_requests_total", "counter",
-     "Inference requests answered (images delivered by the pipeline).", v_delivered},
+     "Inference requests answered (images delivered by the pipeline, and images of v2 FP32 "
+     "tensors).", v_delivered},
     {"ts_inference_latency_microseconds", "counter",
      "Total inference latency in microseconds, submit to result.", v_latency_sum},
     {"ts_queue_latency_microseconds", "counter",
      "Total time in microseconds requests waited in the queue for a worker.", v_queued_sum},
+    {"imgclass_v2_inference_requests_total", "counter",
+     "Open Inference Protocol (v2) infer requests received for the model.", v_v2_requests},
 };
 
 /* 0, or -1 when out of memory. */

@@ -25,11 +25,17 @@ typedef struct metrics_model {
     const char *version;
     imgclass_pipeline_stats stats;
     int max_batch_seen;
+    /* The v2 API: infer requests (imgclass_v2_inference_requests_total),
+     * and the FP32 tensor images that ran outside the pipeline with their
+     * summed latency, counted in ts_inference_requests_total and
+     * ts_inference_latency_microseconds beside the pipeline's images. */
+    uint64_t v2_requests, v2_tensor_images;
+    double v2_tensor_us;
 } metrics_model;
 
 /* HTTP responses sent, by status code. */
-#define METRICS_HTTP_CODES 9
-extern const int metrics_http_codes[METRICS_HTTP_CODES]; /* 200 400 404 405 408 413 500 503 other(0) */
+#define METRICS_HTTP_CODES 10
+extern const int metrics_http_codes[METRICS_HTTP_CODES]; /* 200 400 401 404 405 408 413 500 503 other(0) */
 
 typedef struct metrics_http {
     uint64_t responses[METRICS_HTTP_CODES];

@@ -14,6 +14,13 @@ static route make(route_kind kind)
     return r;
 }
 
+static route make_v2_not_found(void)
+{
+    route r = make(ROUTE_NOT_FOUND);
+    r.v2 = 1;
+    return r;
+}
+
 static route not_allowed(const char *allow)
 {
     route r = make(ROUTE_METHOD_NOT_ALLOWED);
@@ -40,10 +47,68 @@ static int split_name(const char *s, route *r)
     return 0;
 }
 
+/* A GET endpoint of v2: found with GET/HEAD, 405 otherwise. */
+static route v2_get(route r, route_kind kind, const char *method)
+{
+    r.kind = kind;
+    if (is_get(method))
+        return r;
+    r.kind = ROUTE_METHOD_NOT_ALLOWED;
+    r.allow = "GET, HEAD";
+    return r;
+}
+
+/* The path after "/v2" (rest is "" or begins with '/'). */
+static route route_v2(const char *method, const char *rest)
+{
+    route r = make(ROUTE_NOT_FOUND);
+    r.v2 = 1;
+    if (!*rest)
+        return v2_get(r, ROUTE_V2_SERVER, method);
+    if (!strcmp(rest, "/health/live"))
+        return v2_get(r, ROUTE_V2_LIVE, method);
+    if (!strcmp(rest, "/health/ready"))
+        return v2_get(r, ROUTE_V2_READY, method);
+    if (strncmp(rest, "/models/", 8))
+        return r;
+    /* {name}[/versions/{version}][/ready|/infer] */
+    const char *name = rest + 8, *slash = strchr(name, '/');
+    size_t n = slash ? (size_t)(slash - name) : strlen(name);
+    if (n == 0)
+        return r;
+    r.name = name;
+    r.name_len = n;
+    const char *tail = slash ? slash : "";
+    if (!strncmp(tail, "/versions/", 10)) {
+        const char *v = tail + 10, *vs = strchr(v, '/');
+        size_t vn = vs ? (size_t)(vs - v) : strlen(v);
+        if (vn == 0)
+            return make_v2_not_found();
+        r.version = v;
+        r.version_len = vn;
+        tail = vs ? vs : "";
+    }
+    if (!*tail)
+        return v2_get(r, ROUTE_V2_MODEL, method);
+    if (!strcmp(tail, "/ready"))
+        return v2_get(r, ROUTE_V2_MODEL_READY, method);
+    if (!strcmp(tail, "/infer")) {
+        r.kind = ROUTE_V2_INFER;
+        if (is(method, "POST"))
+            return r;
+        r.kind = ROUTE_METHOD_NOT_ALLOWED;
+        r.allow = "POST";
+        return r;
+    }
+    return make_v2_not_found();
+}
+
 route route_api(const char *method, const char *path)
 {
     if (!method || !path)
         return make(ROUTE_NOT_FOUND);
+    if (!strncmp(path, "/v2", 3) && (path[3] == '\0' || path[3] == '/'))
+        return route_v2(method, path + 3);
     route r = make(ROUTE_NOT_FOUND);
     const char *allow = NULL;
     if (!strcmp(path, "/")) {

@@ -7,6 +7,10 @@
  *   GET  /ping                              health
  *   GET  /models, /models/{name}[/{version}] what is loaded
  *   POST|PUT /predictions/{name}[/{version}] classify the body's image
+ * Open Inference Protocol (KServe v2), beside it (v2_api.h):
+ *   GET  /v2, /v2/health/live, /v2/health/ready
+ *   GET  /v2/models/{name}[/versions/{version}][/ready]
+ *   POST /v2/models/{name}[/versions/{version}]/infer
  * Metrics address: GET /metrics. HEAD is accepted wherever GET is. */
 #ifndef IMGCLASS_SERVE_ROUTER_H
 #define IMGCLASS_SERVE_ROUTER_H
@@ -21,6 +25,12 @@ typedef enum route_kind {
     ROUTE_MODEL,
     ROUTE_PREDICT,
     ROUTE_METRICS,
+    ROUTE_V2_SERVER,      /* GET /v2: server metadata */
+    ROUTE_V2_LIVE,        /* GET /v2/health/live */
+    ROUTE_V2_READY,       /* GET /v2/health/ready */
+    ROUTE_V2_MODEL,       /* GET /v2/models/{name}[/versions/{version}] */
+    ROUTE_V2_MODEL_READY, /* GET .../ready */
+    ROUTE_V2_INFER,       /* POST .../infer */
     ROUTE_NOT_FOUND,         /* 404: no such path */
     ROUTE_METHOD_NOT_ALLOWED /* 405: the path exists, not with this method */
 } route_kind;
@@ -35,6 +45,8 @@ typedef struct route {
     size_t version_len;
     /* For 405: the methods the path allows, for the Allow header. */
     const char *allow;
+    /* The path is under /v2: errors take the v2 protocol's shape. */
+    int v2;
 } route;
 
 /* Routes a request to the inference API address. */

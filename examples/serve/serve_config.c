@@ -39,9 +39,23 @@ static void usage(FILE *out)
         "  --max-batch-delay-ms T  longest wait for a batch to fill (default 5)\n"
         "  --queue N             images waiting per model before 503 (default 4 x batch)\n"
         "  --max-request-bytes B largest request body (default 6553500, TorchServe's)\n"
-        "  --max-connections C   open connections at most (default 1024)\n"
+        "  --max-connections C   open connections at most (default 8192; the open-file\n"
+        "                        limit is raised to hold them)\n"
+        "  --max-connections-per-client N  open connections per client address (on\n"
+        "                        each API address); more are refused (default 256;\n"
+        "                        0: no limit)\n"
         "  --timeout-s S         idle connection timeout, and how long SIGTERM waits\n"
         "                        for requests in flight (default 30)\n"
+        "  --header-timeout-s S  a connection must send its request headers within S\n"
+        "                        seconds, or is closed (default 10; at most --timeout-s)\n"
+        "  --token-file FILE     require 'Authorization: Bearer TOKEN' (but on /, /ping\n"
+        "                        and the health checks): FILE holds one token, or is\n"
+        "                        TorchServe's key_file.json (the inference key for\n"
+        "                        --listen, the management key for the management\n"
+        "                        API); not readable by every user\n"
+        "  --certificate FILE --private-key FILE  serve HTTPS (the inference and\n"
+        "                        management APIs) with this PEM certificate (chain)\n"
+        "                        and unencrypted PEM key\n"
         "  --threads N           engine (libtorch) threads (default: libtorch's)\n"
         "  --preprocess-threads N  decode/preprocess threads per model (default: auto)\n"
         "  --topk K              classes per answer when ?topk= is absent (default 5)\n"
@@ -126,6 +140,11 @@ enum {
     OPT_ENABLE_MODEL_API,
     OPT_MANAGEMENT_LISTEN,
     OPT_MODEL_STORE,
+    OPT_TOKEN_FILE,
+    OPT_CERTIFICATE,
+    OPT_PRIVATE_KEY,
+    OPT_MAX_CONNECTIONS_PER_CLIENT,
+    OPT_HEADER_TIMEOUT_S,
 };
 
 static const char short_options[] = CLI_SHORT_PREFIX "h";
@@ -149,6 +168,11 @@ static const struct option long_options[] = {
     {"enable-model-api", no_argument, NULL, OPT_ENABLE_MODEL_API},
     {"management-listen", required_argument, NULL, OPT_MANAGEMENT_LISTEN},
     {"model-store", required_argument, NULL, OPT_MODEL_STORE},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"certificate", required_argument, NULL, OPT_CERTIFICATE},
+    {"private-key", required_argument, NULL, OPT_PRIVATE_KEY},
+    {"max-connections-per-client", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_CLIENT},
+    {"header-timeout-s", required_argument, NULL, OPT_HEADER_TIMEOUT_S},
     MODEL_ARGS_LONG_OPTIONS,
     PP_ARGS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -160,8 +184,10 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
     cfg->batch = 8;
     cfg->max_batch_delay_ms = 5;
     cfg->max_request_bytes = 6553500; /* TorchServe's max_request_size */
-    cfg->max_connections = 1024;
+    cfg->max_connections = 8192;
+    cfg->max_connections_per_client = 256;
     cfg->timeout_s = 30;
+    cfg->header_timeout_s = 10;
     cfg->default_topk = 5;
     cfg->model = cli_model_args_init();
     if (set_string(&cfg->listen, "127.0.0.1:8080") ||
@@ -261,6 +287,22 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
                 return -1;
         } else if (c == OPT_DEVICE) {
             cfg->model.device = v;
+        } else if (c == OPT_TOKEN_FILE) {
+            if (set_string(&cfg->token_file, v))
+                return -1;
+        } else if (c == OPT_CERTIFICATE) {
+            if (set_string(&cfg->certificate, v))
+                return -1;
+        } else if (c == OPT_PRIVATE_KEY) {
+            if (set_string(&cfg->private_key, v))
+                return -1;
+        } else if (c == OPT_MAX_CONNECTIONS_PER_CLIENT) {
+            if (cli_int_option(PROG, long_options, c, v, 0, 1 << 20,
+                               &cfg->max_connections_per_client))
+                return -1;
+        } else if (c == OPT_HEADER_TIMEOUT_S) {
+            if (cli_int_option(PROG, long_options, c, v, 1, 86400, &cfg->header_timeout_s))
+                return -1;
         }
     }
     if (optind < argc) {
@@ -270,6 +312,12 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
     /* With the model API, models can all come later (POST /models). */
     if (cfg->num_models == 0 && !cfg->enable_model_api) {
         fprintf(stderr, PROG ": no --model NAME=PATH given (see --help)\n");
+        return -1;
+    }
+    if (!cfg->certificate != !cfg->private_key) {
+        fprintf(stderr, PROG ": %s given without %s (HTTPS needs both)\n",
+                cfg->certificate ? "--certificate" : "--private-key",
+                cfg->certificate ? "--private-key" : "--certificate");
         return -1;
     }
     /* Each model's preprocessing is settled when it is loaded: its recipe
@@ -294,5 +342,8 @@ void serve_config_free(serve_config *cfg)
     free(cfg->metrics_listen);
     free(cfg->management_listen);
     free(cfg->model_store);
+    free(cfg->token_file);
+    free(cfg->certificate);
+    free(cfg->private_key);
     memset(cfg, 0, sizeof *cfg);
 }

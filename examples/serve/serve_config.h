@@ -41,6 +41,12 @@ typedef struct serve_config {
     int enable_model_api;  /* --enable-model-api: the management API listens */
     char *management_listen; /* "ADDR:PORT" of the management API */
     char *model_store;     /* --model-store DIR, or NULL: where POST /models?url= looks */
+    /* Tokens, TLS and abuse limits (README.md, "Security"). */
+    char *token_file;      /* --token-file, or NULL: no tokens */
+    char *certificate;     /* --certificate (PEM), or NULL: plain HTTP */
+    char *private_key;     /* --private-key (PEM), with --certificate */
+    int max_connections_per_client; /* 0: no limit */
+    int header_timeout_s;  /* request headers due within this of connecting */
 } serve_config;
 
 /* Parses argv. Returns 0 when the server should run, 1 when it should exit

@@ -46,6 +46,9 @@ static served_model *entry_open(const served_models *set, const served_model_spe
     }
     m->deliver = set->deliver;
     atomic_init(&m->max_batch_seen, 0);
+    atomic_init(&m->v2_requests, 0);
+    atomic_init(&m->v2_tensor_images, 0);
+    atomic_init(&m->v2_tensor_us, 0);
     /* The engine thread count is process-wide; cli_model_open sets it.
      * --device and --precision apply to every model (an int8 one runs int8
      * whatever --precision says; a float one is refused in bf16 on a CPU
@@ -184,12 +187,6 @@ int served_models_open(served_models *set, const serve_config *cfg, served_resul
         record_load(set, m);
     }
     return 0;
-}
-
-served_model *served_models_find(const served_models *set, const char *name, size_t len)
-{
-    int i = slot_of(set, name, len);
-    return i < 0 ? NULL : set->items[i];
 }
 
 served_model *served_models_acquire(served_models *set, const char *name, size_t len)

@@ -40,6 +40,9 @@ typedef struct served_model {
     served_result_fn deliver;
     _Atomic int max_batch_seen; /* the largest batch a request ran in */
     int refs;                   /* guarded by the table's lock */
+    /* The v2 API's (v2_api.c): infer requests, and FP32 tensor images run
+     * outside the pipeline with their summed latency, for /metrics. */
+    _Atomic uint64_t v2_requests, v2_tensor_images, v2_tensor_us;
 } served_model;
 
 /* What the table remembers of every name it ever served, loaded or not:
@@ -86,11 +89,10 @@ typedef enum served_error {
  * "imgclass-serve: reason" and returns -1 with nothing left open. */
 int served_models_open(served_models *set, const serve_config *cfg, served_result_fn deliver);
 
-/* The model called name[0..len), or NULL: a borrowed pointer, valid only
- * until that name is swapped or unloaded. A request that uses the entry
- * across calls takes a reference with served_models_acquire() instead. */
-served_model *served_models_find(const served_models *set, const char *name, size_t len);
-/* The entry served as name[0..len) with a reference taken, or NULL. */
+/* The entry served as name[0..len) with a reference taken, or NULL. Every
+ * reader of an entry (/predictions, v2, the management API, /metrics)
+ * holds one while it uses it: there is no borrowed lookup, since the
+ * management API may swap or unload the name at any moment. */
 served_model *served_models_acquire(served_models *set, const char *name, size_t len);
 /* Drops a reference taken by _acquire() or _snapshot(). */
 void served_model_release(served_models *set, served_model *m);

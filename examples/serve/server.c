@@ -4,6 +4,9 @@
 #include "management_api.h"
 #include "net_address.h"
 #include "responses.h"
+#include "serve_job.h"
+#include "server_security.h"
+#include "v2_api.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,7 +23,7 @@ static const char out_of_memory_json[] =
     "{\n  \"code\": 500,\n  \"type\": \"InternalServerException\",\n"
     "  \"message\": \"out of memory\"\n}\n";
 
-static void count(server *s, int code)
+void server_count(server *s, int code)
 {
     atomic_fetch_add(&s->responses[metrics_http_index(code)], 1);
 }
@@ -38,7 +41,7 @@ static enum MHD_Result queue(server *s, struct MHD_Connection *c, int code,
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)code, resp);
     MHD_destroy_response(resp);
-    count(s, code);
+    server_count(s, code);
     return ok;
 }
 
@@ -94,23 +97,30 @@ static struct MHD_Daemon *start_daemon(server *s, const char *address, int api,
         fprintf(stderr, "imgclass-serve: invalid address '%s'\n", address);
         return NULL;
     }
-    /* One polling thread per daemon, epoll where available; suspend and
+    /* One polling thread per daemon, epoll where available (select()
+     * could not watch descriptors past FD_SETSIZE, 1,024); suspend and
      * resume for the API (server.h says why). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      MHD_USE_ITC | (api ? MHD_ALLOW_SUSPEND_RESUME : 0) |
                      (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     const serve_config *cfg = s->cfg;
+    /* The inference API's tokens, TLS and connection limits. */
+    struct MHD_OptionItem extra[4] = {{MHD_OPTION_END, 0, NULL}};
+    if (api)
+        flags |= server_security_options(s, &s->api_limits, extra);
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, api ? http_api_handler : http_metrics_handler, s,
+        flags, 0, api ? conn_limits_accept : NULL, api ? (void *)&s->api_limits : NULL,
+        api ? gate_handler : http_metrics_handler, api ? (void *)&s->api_gate : (void *)s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, to see every message */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(api ? cfg->max_connections : 64),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(api ? s->max_connections : 64),
         /* Idle and slow (slowloris) clients are dropped after this long
          * without progress. */
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
         /* Request line and headers must fit here (431/414 otherwise). */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-        MHD_OPTION_NOTIFY_COMPLETED, api ? http_api_completed : NULL, s,
+        MHD_OPTION_NOTIFY_COMPLETED, api ? gate_completed : NULL, (void *)&s->api_gate,
+        MHD_OPTION_ARRAY, extra,
         MHD_OPTION_END);
     if (!d)
         fprintf(stderr, "imgclass-serve: cannot listen on %s (in use, or not an address of "
@@ -124,6 +134,7 @@ int server_start(server *s, const serve_config *cfg)
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
     atomic_init(&s->draining, 0);
+    atomic_init(&s->ready, 0);
     for (int i = 0; i < METRICS_HTTP_CODES; i++)
         atomic_init(&s->responses[i], 0);
     pthread_condattr_t ca;
@@ -133,8 +144,13 @@ int server_start(server *s, const serve_config *cfg)
         return -1;
     }
     pthread_condattr_destroy(&ca);
-    if (served_models_open(&s->models, cfg, http_api_deliver))
+    if (server_security_open(s, cfg))
         goto fail;
+    if (v2_api_start(s))
+        goto fail;
+    /* Listen before the models load: liveness (/v2/health/live) answers
+     * at once, and readiness (/ping, /v2/health/ready) says 503 until
+     * server_load_models() is done, as a load balancer wants to see. */
     struct sockaddr_storage api_addr, metrics_addr;
     s->api = start_daemon(s, cfg->listen, 1, &api_addr);
     if (!s->api)
@@ -142,11 +158,35 @@ int server_start(server *s, const serve_config *cfg)
     s->metrics = start_daemon(s, cfg->metrics_listen, 0, &metrics_addr);
     if (!s->metrics)
         goto fail;
+    /* The management API (--enable-model-api) listens now too: until the
+     * models are loaded it answers 503, as the model routes do. */
     if (management_start(s))
         goto fail;
-    char a[128], m[128];
-    describe(s->api, &api_addr, a, sizeof a);
-    describe(s->metrics, &metrics_addr, m, sizeof m);
+    describe(s->api, &api_addr, s->api_url, sizeof s->api_url);
+    server_security_url(s, s->api_url, sizeof s->api_url);
+    describe(s->metrics, &metrics_addr, s->metrics_url, sizeof s->metrics_url);
+    fprintf(stderr, "imgclass-serve: accepting connections on %s (not ready: loading %d "
+                    "model%s)\n",
+            s->api_url, cfg->num_models, cfg->num_models == 1 ? "" : "s");
+    return 0;
+fail:
+    management_stop(s);
+    if (s->metrics)
+        MHD_stop_daemon(s->metrics);
+    if (s->api)
+        MHD_stop_daemon(s->api);
+    v2_api_stop(s);
+    server_security_close(s);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->lock);
+    return -1;
+}
+
+int server_load_models(server *s)
+{
+    const serve_config *cfg = s->cfg;
+    if (served_models_open(&s->models, cfg, serve_job_deliver))
+        return -1;
     for (int i = 0; i < s->models.count; i++) {
         const served_model *sm = s->models.items[i];
         fprintf(stderr, "imgclass-serve: model %s: %s, precision %s, %d classes, input %dx%d, "
@@ -154,17 +194,12 @@ int server_start(server *s, const serve_config *cfg)
                 sm->name, sm->path, imgclass_model_precision(sm->model), sm->num_classes,
                 sm->width, sm->height, sm->batch, sm->max_batch_delay_ms, sm->queue);
     }
-    fprintf(stderr, "imgclass-serve: listening on %s, metrics on %s/metrics\n", a, m);
+    server_security_log(s, cfg);
+    /* Publishes `models` to the handlers (sequentially consistent). */
+    atomic_store(&s->ready, 1);
+    fprintf(stderr, "imgclass-serve: listening on %s, metrics on %s/metrics\n", s->api_url,
+            s->metrics_url);
     return 0;
-fail:
-    if (s->api)
-        MHD_stop_daemon(s->api);
-    if (s->metrics)
-        MHD_stop_daemon(s->metrics);
-    served_models_close(&s->models);
-    pthread_cond_destroy(&s->idle);
-    pthread_mutex_destroy(&s->lock);
-    return -1;
 }
 
 void server_stop(server *s, int timeout_s)
@@ -186,16 +221,18 @@ void server_stop(server *s, int timeout_s)
     if (left)
         fprintf(stderr, "imgclass-serve: %d request(s) still open after %d s; closing them\n",
                 left, timeout_s);
-    /* A register or unload in progress finishes first (the pipelines still
-     * run, so the entry it drains can drain). */
+    /* A register or unload in progress finishes first: the entry it
+     * drains needs the tensor worker and the pipelines still running. */
     management_stop(s);
-    /* Pipelines first: each delivers what it accepted (resuming those
-     * connections) before its threads end, so no callback can reach a
-     * request the daemon has closed. */
+    /* The tensor worker and the pipelines first: each answers what it
+     * accepted (resuming those connections) before its threads end, so no
+     * callback can reach a request the daemon has closed. */
+    v2_api_stop(s);
     served_models_stop(&s->models);
     MHD_stop_daemon(s->api);
     MHD_stop_daemon(s->metrics);
     served_models_close(&s->models);
+    server_security_close(s);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
 }

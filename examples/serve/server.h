@@ -17,8 +17,12 @@
 #ifndef IMGCLASS_SERVE_SERVER_H
 #define IMGCLASS_SERVE_SERVER_H
 
+#include "auth.h"
+#include "conn_limits.h"
+#include "gate.h"
 #include "metrics.h"
 #include "serve_config.h"
+#include "tls_config.h"
 #include "served_models.h"
 
 #include <microhttpd.h>
@@ -31,15 +35,39 @@ typedef struct server {
     struct MHD_Daemon *api, *metrics;
     struct MHD_Daemon *management; /* --enable-model-api; management_api.h */
     atomic_int draining;
+    /* Every start-up model is loaded and warm (server_load_models()); until
+     * then `models` is being written and no handler may read it. */
+    atomic_int ready;
+    struct v2_worker *v2; /* the v2 API's tensor worker (v2_api.c) */
+    char api_url[128], metrics_url[128]; /* where the daemons listen */
     pthread_mutex_t lock; /* guards inflight */
     pthread_cond_t idle;  /* signalled when inflight drops */
     int inflight;         /* API requests begun and not yet completed */
     _Atomic uint64_t responses[METRICS_HTTP_CODES];
+    /* Tokens, TLS and abuse limits of the inference API (auth.h,
+     * tls_config.h, conn_limits.h); its requests pass api_gate first. */
+    auth_tokens tokens;
+    tls_config tls;  /* cert NULL: plain HTTP */
+    conn_limits api_limits;
+    int api_limits_on;
+    int max_connections; /* --max-connections, lowered if RLIMIT_NOFILE is short */
+    gate api_gate;
+    /* The management API's own gate (AUTH_MANAGEMENT) and limits, with the
+     * same tokens file and TLS credentials; only with --enable-model-api. */
+    conn_limits mgmt_limits;
+    int mgmt_limits_on;
+    gate mgmt_gate;
 } server;
 
-/* Loads the models, starts both daemons and prints where they listen.
- * Returns 0, or -1 after printing why (nothing left running). */
+/* Starts both daemons, so that liveness answers while the models load,
+ * and prints "accepting connections on ...". Returns 0, or -1 after
+ * printing why (nothing left running). */
 int server_start(server *s, const serve_config *cfg);
+/* Loads and warms every model, then marks the server ready and prints
+ * where it listens ("listening on ..."). Until then /ping and readiness
+ * answer 503 and model routes 503. Returns 0, or -1 after printing why
+ * (then server_stop() it). */
+int server_load_models(server *s);
 
 /* Graceful stop: stops accepting connections, answers every request in
  * flight (new requests on open connections get 503), waits at most
@@ -64,6 +92,8 @@ enum MHD_Result http_metrics_handler(void *cls, struct MHD_Connection *connectio
 enum MHD_Result server_reply(server *s, struct MHD_Connection *connection, int code,
                              const char *content_type, char *body, size_t len,
                              const char *allow, int close);
+/* Counts a response queued without server_reply() (metrics). */
+void server_count(server *s, int code);
 /* Queues a static text (never freed). */
 enum MHD_Result server_reply_static(server *s, struct MHD_Connection *connection, int code,
                                     const char *content_type, const char *text);

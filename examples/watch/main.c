@@ -302,7 +302,7 @@ static int take(watcher *w, const char *path, int64_t found_ns)
     in->older = w->newest;
     *(w->newest ? &w->newest->newer : &w->oldest) = in;
     w->newest = in;
-    imgclass_input input = {IMGCLASS_INPUT_PATH, in->path, NULL, 0, NULL};
+    imgclass_input input = {sizeof input, IMGCLASS_INPUT_PATH, in->path, NULL, 0, NULL};
     if (imgclass_pipeline_submit(w->pipeline, &input, in, 0, NULL) != IMGCLASS_OK) {
         fprintf(stderr, PROG ": cannot submit %s: %s\n", path, imgclass_last_error());
         key_set_remove(&w->keys, key);

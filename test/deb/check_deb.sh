@@ -2,7 +2,7 @@
 # make check-deb: the Debian packages of `make deb` (in OUT, default
 # build-deb/), installed into this machine as the README's "Install" says
 # (apt-get install ./*.deb), then used as a user would:
-#   - the linker cache knows libimgclass.so.0 (dpkg's ldconfig trigger);
+#   - the linker cache knows libimgclass.so.1 (dpkg's ldconfig trigger);
 #   - /usr/bin/imgclass classifies photos with a tiny model as PyTorch does,
 #     with the engine module of libimgclass-torch;
 #   - examples/api/classify_files.c builds with `pkg-config --cflags --libs
@@ -12,7 +12,7 @@
 #     the packaged library through the linker cache, and classifies as PyTorch;
 #   - the installed units pass systemd-analyze verify, and the installed
 #     daemons speak the notification protocol (helpers/notify_check.py);
-# then purged (apt-get purge libimgclass0, as the README says): nothing the
+# then purged (apt-get purge libimgclass1, as the README says): nothing the
 # packages shipped is left, the package list is the one found at the start
 # (dependencies apt pulled in are purged too), the linker cache forgets the
 # library.
@@ -37,7 +37,7 @@ multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 libdir=/usr/lib/$multiarch
 # The library as the linker cache, ldd and the loader name it: with a merged
 # /usr (Debian 12), /lib/MULTIARCH is the same folder and may come first.
-lib_re="(/usr)?/lib/$multiarch/libimgclass\.so\.0"
+lib_re="(/usr)?/lib/$multiarch/libimgclass\.so\.1"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/imgclass-check-deb.XXXXXX")
 pkgs=""
 for d in "$out"/*.deb; do pkgs="$pkgs $(dpkg-deb -f "$d" Package)"; done
@@ -112,9 +112,9 @@ extra=$(for p in $(dpkg_list | comm -13 "$tmp/before" - | awk '{print $1}' | sed
         done)
 [ -z "$extra" ] || echo "note: apt-get also installed (purged at the end):" $extra
 
-ldconfig -p | grep -Eq "libimgclass\.so\.0 .*=> $lib_re\$" &&
-    ok "the linker cache knows $libdir/libimgclass.so.0" ||
-    fail "ldconfig -p has no $libdir/libimgclass.so.0 (the ldconfig trigger did not run?)"
+ldconfig -p | grep -Eq "libimgclass\.so\.1 .*=> $lib_re\$" &&
+    ok "the linker cache knows $libdir/libimgclass.so.1" ||
+    fail "ldconfig -p has no $libdir/libimgclass.so.1 (the ldconfig trigger did not run?)"
 
 # Everything below runs outside the source tree, with no override.
 unset IMGCLASS_ENGINE_PATH IMGCLASS_LIBRARY PYTHONPATH LD_LIBRARY_PATH PKG_CONFIG_PATH
@@ -145,8 +145,8 @@ cc -std=c11 -Wall -Wextra -Werror -o "$tmp/classify_files" examples/api/classify
 cc -std=c11 -Wall -Wextra -Werror -o "$tmp/classify_files_static" examples/api/classify_files.c \
     $(pkg-config --cflags imgclass) -Wl,--as-needed -Wl,-Bstatic -limgclass -Wl,-Bdynamic \
     $(pkg-config --static --libs imgclass) || fail "classify_files.c does not link libimgclass.a"
-ldd "$tmp/classify_files" | grep -Eq "libimgclass\.so\.0 => $lib_re " &&
-    ok "classify_files links $libdir/libimgclass.so.0" || fail "classify_files does not link the packaged library"
+ldd "$tmp/classify_files" | grep -Eq "libimgclass\.so\.1 => $lib_re " &&
+    ok "classify_files links $libdir/libimgclass.so.1" || fail "classify_files does not link the packaged library"
 ldd "$tmp/classify_files" | grep -E 'libtorch|libc10' && fail "classify_files links libtorch"
 ldd "$tmp/classify_files_static" | grep -q libimgclass && fail "the static classify_files links libimgclass.so"
 for prog in classify_files classify_files_static; do
@@ -173,10 +173,10 @@ import json, sys
 info, libdir = json.load(open(sys.argv[1])), sys.argv[2]
 assert info["module"] == "/usr/lib/python3/dist-packages/imgclass/__init__.py", info
 assert info["library_source"] == "find_library", info
-assert info["library_path"] == "libimgclass.so.0", info
+assert info["library_path"] == "libimgclass.so.1", info
 PY
 grep -Eq "calling init: $lib_re\$" "$tmp/py.trace" ||
-    fail "python3 did not load $libdir/libimgclass.so.0"
+    fail "python3 did not load $libdir/libimgclass.so.1"
 grep -q "file=$engine " "$tmp/py.trace" || fail "python3 did not load $engine"
 # shellcheck disable=SC2086
 "$PYTHON" "$HELPERS/cli_check.py" check json 5 "$M/tiny.pt" "$tmp/labels.txt" "$tmp/py.jsonl" \
@@ -206,14 +206,14 @@ timeout 300 "$PYTHON" "$HELPERS/notify_check.py" /usr/bin "$M" > "$tmp/notify.lo
     { cat "$tmp/notify.log"; fail "the installed daemons under a notify service manager"; }
 
 # --- purge --------------------------------------------------------------------
-phase "apt-get purge libimgclass0"
+phase "apt-get purge libimgclass1"
 for p in $pkgs; do dpkg -L "$p"; done 2>/dev/null | grep -v '^/*\.*$' | sort -u > "$tmp/listed"
-# The README's command: every other package depends on libimgclass0.
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -o DPkg::Lock::Timeout=300 libimgclass0 \
-    >"$tmp/purge0.log" 2>&1 || { tail -20 "$tmp/purge0.log"; fail "apt-get purge libimgclass0 failed"; }
+# The README's command: every other package depends on libimgclass1.
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -o DPkg::Lock::Timeout=300 libimgclass1 \
+    >"$tmp/purge0.log" 2>&1 || { tail -20 "$tmp/purge0.log"; fail "apt-get purge libimgclass1 failed"; }
 left=$(installed)
-[ -z "$left" ] && ok "apt-get purge libimgclass0 purged:$pkgs" ||
-    fail "still known to dpkg after apt-get purge libimgclass0:" $left
+[ -z "$left" ] && ok "apt-get purge libimgclass1 purged:$pkgs" ||
+    fail "still known to dpkg after apt-get purge libimgclass1:" $left
 # Whatever is left, and the dependencies apt-get install pulled in.
 purge || { tail -20 "$tmp/purge.log"; fail "apt-get purge failed"; }
 state=clean

@@ -1,11 +1,13 @@
 #!/bin/sh
-# Fuzzing (issue 11). Builds five targets from the library sources with
+# Fuzzing (issue 11). Builds six targets from the library sources with
 # ASan + UBSan (no libtorch: the model target uses engine_stub.c):
 #   decode  ic_decode, every decoder, with regions and DCT scales
 #   image   imgclass_image_load_memory + imgclass_preprocess_memory
 #   labels  label parsing, text and JSON, plain and gzip
 #   gzip    gzip inflation under the size and ratio limits
 #   model   model loading up to the engine (sniffing, gzip, options)
+#   serve_v2  imgclass-serve's v2 infer requests (JSON, base64, binary data)
+#           and answers (examples/serve/v2_json.c, with Nettle's base64)
 # and runs each with libFuzzer (clang) under the bounds: -malloc_limit_mb=512
 # (no single allocation above 512 MiB) and -timeout=FUZZ_TIMEOUT (default
 # 10 s: the 2 s bound of docs/hostile-input.md times ASan's cost, which
@@ -25,7 +27,7 @@ BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 smoke=0
 [ "${1:-}" = "--smoke" ] && { smoke=1; shift; }
-targets=${*:-decode image labels gzip model}
+targets=${*:-decode image labels gzip model serve_v2}
 out="$BUILD/fuzz"
 mkdir -p "$out/obj"
 rm -rf "$out/seeds"
@@ -82,6 +84,9 @@ status=0
 for t in $targets; do
     extra=""
     [ "$t" = model ] && extra="test/fuzz/engine_stub.c"
+    # The server's own parser, with the server's helpers it writes with.
+    [ "$t" = serve_v2 ] && extra="-Iexamples/serve -Iexamples/common examples/serve/v2_json.c test/fuzz/engine_stub.c
+        examples/serve/json_buf.c examples/common/text_escape.c -lnettle"
     main=""
     [ $libfuzzer = 0 ] && main="test/fuzz/standalone.c"
     # shellcheck disable=SC2086

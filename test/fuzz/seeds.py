@@ -90,6 +90,30 @@ for i, data in enumerate(blobs):
 put("gzip", "two-members.gz", gzip.compress(b"ab") + gzip.compress(b"cd"))
 put("gzip", "padded.gz", gzip.compress(b"abc") + bytes(64))
 
+# serve_v2: byte 0 bit 0 set: binary data after the JSON, whose length is
+# bytes 1-2 (little-endian); else the whole body is JSON.
+def v2(name, js, binary=b""):
+    j = js.encode()
+    if binary:
+        put("serve_v2", name, bytes([1]) + struct.pack("<H", len(j)) + j + binary)
+    else:
+        put("serve_v2", name, bytes([0, 0, 0]) + j)
+
+
+v2("fp32.json", '{"id": "a", "inputs": [{"name": "input", "datatype": "FP32", "shape": '
+                '[1, 3, 2, 2], "data": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12.5]}], '
+                '"outputs": [{"name": "output", "parameters": {"classification": 2}}]}')
+v2("nested.json", '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 3, 2, 2], '
+                  '"data": [[[1, 2], [3, 4]], [[5, 6], [7, 8]], [[9, 10], [11, 12]]]}]}')
+v2("bytes.json", '{"inputs": [{"name": "image", "datatype": "BYTES", "shape": [2], '
+                 '"data": ["Zm9v", "YmFyIQ=="]}], "parameters": {"binary_data_output": true}}')
+v2("fp32.bin", '{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 3, 2, 2], '
+               '"parameters": {"binary_data_size": 48}}], "outputs": [{"name": "output", '
+               '"parameters": {"binary_data": true}}]}', struct.pack("<12f", *range(12)))
+v2("bytes.bin", '{"inputs": [{"name": "image", "datatype": "BYTES", "shape": [2], '
+                '"parameters": {"binary_data_size": 13}}]}',
+   struct.pack("<I", 3) + b"abc" + struct.pack("<I", 2) + b"de")
+
 z = io.BytesIO()
 with zipfile.ZipFile(z, "w", zipfile.ZIP_STORED) as f:
     f.writestr("archive/data.pkl", b"\x80\x02}q\x00.")

@@ -1,17 +1,17 @@
 #!/bin/sh
-# debian/libimgclass0.symbols lists exactly the symbols the built
+# debian/libimgclass1.symbols lists exactly the symbols the built
 # libimgclass.so exports: the Debian build (DPKG_GENSYMBOLS_CHECK_LEVEL=4)
 # fails on any difference, and this says so in make check already, naming
 # each symbol added or removed, without building the packages.
 set -eu
 BUILD=${BUILD:-build}
 lib=$BUILD/libimgclass.so
-symbols=debian/libimgclass0.symbols
+symbols=debian/libimgclass1.symbols
 [ -e "$lib" ] || { echo "deb_symbols: $lib missing: run make"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 nm -D --defined-only "$lib" | awk '{print $3}' | sort > "$tmp/exported"
-# " name@Base 0.1.0" lines; comments, the header and "* Field:" lines skipped.
+# " name@Base 0.2.0" lines; comments, the header and "* Field:" lines skipped.
 sed -n 's/^ \([A-Za-z_][A-Za-z0-9_]*\)@Base .*/\1/p' "$symbols" | sort > "$tmp/listed"
 [ -s "$tmp/listed" ] || { echo "deb_symbols: $symbols lists no symbol"; exit 1; }
 added=$(comm -23 "$tmp/exported" "$tmp/listed")

@@ -42,15 +42,18 @@ unset IMGCLASS_ENGINE_PATH
 
 make -s BUILD="$build" PREFIX="$prefix" install >/dev/null
 
-for f in include/imgclass.h lib/libimgclass.so lib/libimgclass.so.0 lib/libimgclass.a \
+. test/integration/helpers/project_version.sh
+version=$(project_version)
+for f in include/imgclass.h lib/libimgclass.so lib/libimgclass.so.1 lib/libimgclass.a \
          lib/imgclass/libimgclass-torch.so bin/imgclass bin/imgclass-serve bin/imgclass-watch \
          lib/pkgconfig/imgclass.pc share/man/man1/imgclass.1 share/man/man1/imgclass-serve.1 \
          share/man/man1/imgclass-watch.1 share/man/man3/imgclass.3 lib/systemd/system/imgclass-serve@.service \
          lib/systemd/system/imgclass-watch@.service; do
     [ -e "$prefix/$f" ] || fail "missing $prefix/$f"
 done
-[ "$(readlink "$prefix/lib/libimgclass.so.0")" = "libimgclass.so.0.1.0" ] ||
-    fail "libimgclass.so.0 does not point at libimgclass.so.0.1.0"
+# The file's name: the soname number, then the version's minor and patch.
+[ "$(readlink "$prefix/lib/libimgclass.so.1")" = "libimgclass.so.1.${version#*.}" ] ||
+    fail "libimgclass.so.1 does not point at libimgclass.so.1.${version#*.}"
 
 # The core is pure C: no libtorch (nor C++ runtime) behind it.
 for f in "$prefix/bin/imgclass" "$prefix/bin/imgclass-serve" "$prefix/bin/imgclass-watch" \

@@ -1,5 +1,5 @@
 #!/bin/sh
-# int8 with real trained weights, offline: a small CNN trained here on
+# int8 and bf16 with real trained weights, offline: a small CNN trained here on
 # scikit-learn's digits, exported in float32 and int8, classified through
 # imgclass; int8 within 1 point of float32 and equal to Python running the
 # same file to 1e-6 (helpers/int8_digits.py says how).

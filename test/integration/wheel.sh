@@ -21,7 +21,8 @@ build_abs=$(cd "$BUILD" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/imgclass-wheel.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-version=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory print-version | tail -n 1)
+. test/integration/helpers/project_version.sh
+version=$(project_version)
 make -s BUILD="$BUILD" PYTHON="$PYTHON" WHEEL_DIST="$tmp/dist" wheel >"$tmp/make.log" 2>&1 ||
     { tail -20 "$tmp/make.log"; fail "make wheel failed"; }
 plat=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_platform().replace("-", "_").replace(".", "_"))')

@@ -56,8 +56,20 @@ class PreprocessOptions(ctypes.Structure):
 
 
 lib = ctypes.CDLL(sys.argv[1])
-lib.imgclass_yuv_frame_default.restype = YuvFrame
-lib.imgclass_preprocess_options_default.restype = PreprocessOptions
+lib.imgclass_yuv_frame_init.argtypes = [ctypes.POINTER(YuvFrame), ctypes.c_size_t]
+lib.imgclass_preprocess_options_init.argtypes = [ctypes.POINTER(PreprocessOptions),
+                                                 ctypes.c_size_t]
+
+
+def defaults(cls, init):
+    """A struct filled by the library's *_init with this script's size (the
+    header's *_default() are inline functions, not exported)."""
+    s = cls()
+    if init(ctypes.byref(s), ctypes.sizeof(s)) != 0:
+        sys.exit("FAIL: %s: %s" % (init.__name__, lib.imgclass_last_error().decode()))
+    return s
+
+
 lib.imgclass_image_wrap_yuv.argtypes = [ctypes.POINTER(YuvFrame), ctypes.c_int,
                                         ctypes.POINTER(ctypes.c_void_p)]
 lib.imgclass_image_free.argtypes = [ctypes.c_void_p]
@@ -91,7 +103,7 @@ def planes_of(layout, buf, w, h):
 def run(layout, w, h, planes, opts, matrix=0, rng=0, copy=0):
     """Preprocesses the frame; returns the (3, oh, ow) float32 result."""
     keep = planes  # row-strided views are fine: each row is contiguous
-    f = lib.imgclass_yuv_frame_default()
+    f = defaults(YuvFrame, lib.imgclass_yuv_frame_init)
     f.layout, f.width, f.height, f.matrix, f.range = layout, w, h, matrix, rng
     for i, p in enumerate(keep):
         f.planes[i] = p.ctypes.data
@@ -113,7 +125,7 @@ def run(layout, w, h, planes, opts, matrix=0, rng=0, copy=0):
 
 
 def identity_options(w, h):
-    o = lib.imgclass_preprocess_options_default()
+    o = defaults(PreprocessOptions, lib.imgclass_preprocess_options_init)
     o.resize_mode = 2  # NONE
     o.crop_width, o.crop_height = w, h
     for c in range(3):
@@ -218,7 +230,7 @@ def check_recipe(r):
         rgb = cv2.cvtColor(buf, CV_CODE[layout])[:h, :w]
         want = ref_tf(Image.fromarray(np.ascontiguousarray(rgb))).numpy()
         got = run(layout, w, h, planes_of(layout, buf, ew, eh),
-                  lib.imgclass_preprocess_options_default())
+                  defaults(PreprocessOptions, lib.imgclass_preprocess_options_init))
         if not np.array_equal(got.view(np.uint32), want.view(np.uint32)):
             fail(f"{NAME[layout]} {w}x{h} through Resize(256)+CenterCrop(224): "
                  f"{int((got != want).sum())} values differ from torchvision")
@@ -227,7 +239,7 @@ def check_recipe(r):
 
 
 def check_errors():
-    f = lib.imgclass_yuv_frame_default()
+    f = defaults(YuvFrame, lib.imgclass_yuv_frame_init)
     img = ctypes.c_void_p()
     buf = np.zeros(64, np.uint8)
     f.width = f.height = 4

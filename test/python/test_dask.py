@@ -144,6 +144,17 @@ def readers_of(fifo, pids):
     return out
 
 
+def wait_until_closed_by_all(fifo, seconds):
+    """Waits until no process on this machine holds `fifo` open (or
+    `seconds` pass: the caller's loop then goes on)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+        if not readers_of(fifo, pids):
+            return
+        time.sleep(0.005)
+
+
 def test_worker_killed_mid_job(cluster, folder, model, cli_top1, tmp_path):
     """A worker dies while it certainly runs a task: one input is a FIFO that
     the test opens for writing but does not write, so whichever worker reads
@@ -186,6 +197,11 @@ def test_worker_killed_mid_job(cluster, folder, model, cli_top1, tmp_path):
             pass
         finally:
             os.close(w)
+        # The reader sees end of file only once no writer is open: wait until
+        # it has read the image and closed the FIFO before opening it again,
+        # or a slow reader (a loaded machine) reads copy after copy as one
+        # endless file.
+        wait_until_closed_by_all(fifo, 60)
     summaries = future.result(timeout=300)
     assert served >= 1
     assert len(summaries) == 31

@@ -45,7 +45,8 @@ def package_copy(tmp_path):
 def test_environment_variable_comes_first(tmp_path):
     r = run(PROBE, {"IMGCLASS_LIBRARY": built_library()})
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["IMGCLASS_LIBRARY", built_library(), "0.1.0"]
+    from imgclass import _lib
+    assert r.stdout.split() == ["IMGCLASS_LIBRARY", built_library(), _lib.BINDING_VERSION]
 
 
 def test_environment_variable_is_not_silently_ignored():
@@ -58,7 +59,7 @@ def test_environment_variable_is_not_silently_ignored():
 def test_find_library_second(package_copy, tmp_path):
     libdir = tmp_path / "lib"
     libdir.mkdir()
-    for name in ("libimgclass.so", "libimgclass.so.0"):
+    for name in ("libimgclass.so", "libimgclass.so.1"):
         os.symlink(built_library(), libdir / name)
     r = run(PROBE, {"LD_LIBRARY_PATH": str(libdir), "LIBRARY_PATH": str(libdir)},
             path=package_copy)
@@ -72,7 +73,7 @@ def test_bundled_library_before_the_installed_one(package_copy, tmp_path):
     shutil.copy(built_library(), os.path.join(package_copy, "imgclass", "libimgclass.so"))
     libdir = tmp_path / "lib"
     libdir.mkdir()
-    for name in ("libimgclass.so", "libimgclass.so.0"):
+    for name in ("libimgclass.so", "libimgclass.so.1"):
         os.symlink(built_library(), libdir / name)
     env = {"LD_LIBRARY_PATH": str(libdir), "LIBRARY_PATH": str(libdir)}
     r = run(PROBE, env, path=package_copy)
@@ -106,14 +107,35 @@ def test_not_found_says_where_it_looked(package_copy):
     assert "IMGCLASS_LIBRARY" in err
 
 
-def test_version_mismatch_is_refused(tmp_path):
+def test_an_older_library_is_refused_naming_both_versions(tmp_path):
     src = tmp_path / "fake.c"
-    src.write_text('const char *imgclass_version(void) { return "9.9.0"; }\n')
+    src.write_text('const char *imgclass_version(void) { return "0.1.0"; }\n')
     so = tmp_path / "libfake.so"
     subprocess.run(["cc", "-shared", "-fPIC", "-o", str(so), str(src)], check=True)
     r = run(PROBE, {"IMGCLASS_LIBRARY": str(so)})
     assert r.returncode != 0
-    assert "VersionMismatch" in r.stderr and "9.9.0" in r.stderr and "0.1" in r.stderr
+    from imgclass import _lib
+    assert "VersionMismatch" in r.stderr and "version 0.1.0, older than " + \
+        _lib.BINDING_VERSION in r.stderr, r.stderr
+
+
+def test_version_rule():
+    """Older than the binding: refused, naming both; the same or newer (a
+    later library of the same soname reads the binding's structs as far as
+    they go): accepted."""
+    from imgclass import _lib
+    major, minor, patch = (int(p) for p in _lib.BINDING_VERSION.split("."))
+    older = [f"{major}.{minor}.{patch - 1}" if patch else f"{major}.{minor - 1}.99",
+             "garbage"]
+    for got in older:
+        with pytest.raises(_lib.VersionMismatch) as e:
+            _lib.check_version(got, "L")
+        assert f"version {got}, older than {_lib.BINDING_VERSION}" in str(e.value)
+    for got in [_lib.BINDING_VERSION, f"{major}.{minor}.{patch + 1}", f"{major}.{minor + 1}.0",
+                f"{major + 1}.0.0"]:
+        assert _lib.check_version(got, "L") == got
+    # the real library passes, and is what the header of this tree says
+    assert _lib.LIBRARY_VERSION == _lib.BINDING_VERSION
 
 
 def test_a_library_that_is_not_imgclass_is_refused(tmp_path):

@@ -33,10 +33,14 @@ static imgclass_image *make_image(int w, int h, int seed)
 
 static imgclass_classify_options tiny_classify_options(void)
 {
+    /* o.preprocess points here (options hold it by pointer). */
+    static imgclass_preprocess_options pre;
+    pre = imgclass_preprocess_options_default();
+    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
+    pre.resize_width = pre.resize_height = 8;
+    pre.crop_width = pre.crop_height = 8;
     imgclass_classify_options o = imgclass_classify_options_default();
-    o.preprocess.resize_mode = IMGCLASS_RESIZE_EXACT;
-    o.preprocess.resize_width = o.preprocess.resize_height = 8;
-    o.preprocess.crop_width = o.preprocess.crop_height = 8;
+    o.preprocess = &pre;
     return o;
 }
 
@@ -46,8 +50,9 @@ static void test_defaults(void **state)
     imgclass_classify_options o = imgclass_classify_options_default();
     assert_int_equal(o.topk, 5);
     assert_int_equal(o.preprocess_threads, 0);
-    assert_int_equal(o.preprocess.crop_width, 224);
-    assert_true(o.decode.max_pixels == IMGCLASS_DEFAULT_MAX_PIXELS);
+    assert_null(o.preprocess); /* the model's recipe, else the defaults */
+    assert_null(o.decode);     /* the defaults */
+    assert_null(o.filter);
 }
 
 static void test_mixed_inputs_and_failures(void **state)
@@ -73,12 +78,12 @@ static void test_mixed_inputs_and_failures(void **state)
     const char junk[] = "this is not an image at all";
 
     imgclass_input in[6] = {
-        {.kind = IMGCLASS_INPUT_MEMORY, .data = bmp, .size = bmp_size},
-        {.kind = IMGCLASS_INPUT_MEMORY, .data = junk, .size = sizeof junk},
-        {.kind = IMGCLASS_INPUT_PATH, .path = path},
-        {.kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/photo.jpg"},
-        {.kind = IMGCLASS_INPUT_IMAGE, .image = img},
-        {.kind = IMGCLASS_INPUT_IMAGE, .image = NULL},
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, .data = bmp, .size = bmp_size},
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, .data = junk, .size = sizeof junk},
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = path},
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/photo.jpg"},
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = img},
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = NULL},
     };
     const int ok[6] = {1, 0, 1, 0, 1, 0};
     for (int threads = 0; threads <= 3; threads++) {
@@ -131,8 +136,8 @@ static void test_all_fail_and_topk_clamp(void **state)
     (void)state;
     imgclass_model *m = fx_model_load("two_class.pt", IMGCLASS_OPTIMIZE_DEFAULT, 8, 8);
     imgclass_classify_options o = tiny_classify_options();
-    imgclass_input bad[2] = {{.kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/a.png"},
-                             {.kind = (imgclass_input_kind)42}};
+    imgclass_input bad[2] = {{.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/a.png"},
+                             {.struct_size = sizeof(imgclass_input), .kind = (imgclass_input_kind)42}};
     imgclass_results *r = NULL;
     assert_int_equal(imgclass_classify(m, bad, 2, &o, &r), IMGCLASS_OK);
     assert_int_equal(imgclass_results_status(r, 0), IMGCLASS_ERR_IO);
@@ -142,7 +147,7 @@ static void test_all_fail_and_topk_clamp(void **state)
 
     /* k = 5 on a 2-class model gives 2; without labels, label/id NULL. */
     imgclass_image *img = make_image(8, 8, 9);
-    imgclass_input one = {.kind = IMGCLASS_INPUT_IMAGE, .image = img};
+    imgclass_input one = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = img};
     assert_int_equal(imgclass_classify(m, &one, 1, &o, &r), IMGCLASS_OK);
     int k;
     const imgclass_class *top = imgclass_results_top(r, 0, &k);
@@ -190,7 +195,7 @@ static void test_many_inputs_many_threads(void **state)
     imgclass_input in[N];
     for (int i = 0; i < N; i++) {
         imgs[i] = make_image(8 + i, 6 + 2 * i, i);
-        in[i] = (imgclass_input){.kind = IMGCLASS_INPUT_IMAGE, .image = imgs[i]};
+        in[i] = (imgclass_input){.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = imgs[i]};
     }
     imgclass_results *serial = NULL, *parallel = NULL;
     o.preprocess_threads = 1;
@@ -221,10 +226,14 @@ enum { SIDE = 64 }; /* input size of the counts test: 49 KiB of tensor an image 
 
 static imgclass_classify_options side_options(void)
 {
+    /* o.preprocess points here (options hold it by pointer). */
+    static imgclass_preprocess_options pre;
+    pre = imgclass_preprocess_options_default();
+    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
+    pre.resize_width = pre.resize_height = SIDE;
+    pre.crop_width = pre.crop_height = SIDE;
     imgclass_classify_options o = imgclass_classify_options_default();
-    o.preprocess.resize_mode = IMGCLASS_RESIZE_EXACT;
-    o.preprocess.resize_width = o.preprocess.resize_height = SIDE;
-    o.preprocess.crop_width = o.preprocess.crop_height = SIDE;
+    o.preprocess = &pre;
     return o;
 }
 
@@ -234,10 +243,10 @@ static imgclass_input counts_input(size_t i, imgclass_image **imgs, size_t nimg)
 {
     static const char junk[] = "not an image";
     if (i % 5 == 4)
-        return (imgclass_input){.kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/x.jpg"};
+        return (imgclass_input){.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/x.jpg"};
     if (i % 7 == 6)
-        return (imgclass_input){.kind = IMGCLASS_INPUT_MEMORY, .data = junk, .size = sizeof junk};
-    return (imgclass_input){.kind = IMGCLASS_INPUT_IMAGE, .image = imgs[i % nimg]};
+        return (imgclass_input){.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, .data = junk, .size = sizeof junk};
+    return (imgclass_input){.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = imgs[i % nimg]};
 }
 
 static long peak_rss_kib(void)
@@ -264,7 +273,7 @@ static void test_counts_and_bounded_memory(void **state)
     assert_int_equal(imgclass_batch_create(1, SIDE, SIDE, &one), IMGCLASS_OK);
     for (int i = 0; i < NIMG; i++) {
         imgs[i] = make_image(SIDE, SIDE, i);
-        assert_int_equal(imgclass_preprocess(imgs[i], &o.preprocess, one, 0), IMGCLASS_OK);
+        assert_int_equal(imgclass_preprocess(imgs[i], o.preprocess, one, 0), IMGCLASS_OK);
         assert_int_equal(imgclass_predict(m, one, ref[i], K), IMGCLASS_OK);
     }
     imgclass_batch_free(one);

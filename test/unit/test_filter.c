@@ -33,12 +33,36 @@ typedef struct fixture {
     int order[K];    /* class indices, best first */
 } fixture;
 
+/* What the options below point at (options hold them by pointer). */
+static imgclass_preprocess_options tiny_pre;
+static imgclass_filter flt;
+
+static imgclass_preprocess_options tiny_preprocess(void)
+{
+    imgclass_preprocess_options pre = imgclass_preprocess_options_default();
+    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
+    pre.resize_width = pre.resize_height = 8;
+    pre.crop_width = pre.crop_height = 8;
+    return pre;
+}
+
+/* Classify options on the tiny model, with `flt` reset to no filter. */
 static imgclass_classify_options tiny_options(void)
 {
     imgclass_classify_options o = imgclass_classify_options_default();
-    o.preprocess.resize_mode = IMGCLASS_RESIZE_EXACT;
-    o.preprocess.resize_width = o.preprocess.resize_height = 8;
-    o.preprocess.crop_width = o.preprocess.crop_height = 8;
+    tiny_pre = tiny_preprocess();
+    o.preprocess = &tiny_pre;
+    flt = imgclass_filter_default();
+    o.filter = &flt;
+    return o;
+}
+
+/* The pipeline's defaults with `flt` reset to no filter. */
+static imgclass_pipeline_options pipeline_defaults(void)
+{
+    imgclass_pipeline_options o = imgclass_pipeline_options_default();
+    flt = imgclass_filter_default();
+    o.filter = &flt;
     return o;
 }
 
@@ -55,7 +79,7 @@ static int setup(void **state)
         px[i] = (unsigned char)(i * 37 + (i >> 2));
     assert_int_equal(imgclass_image_wrap(px, 8, 8, 0, IMGCLASS_PIXEL_RGB, 1, &f->image),
                      IMGCLASS_OK);
-    f->input = (imgclass_input){.kind = IMGCLASS_INPUT_IMAGE, .image = f->image};
+    f->input = (imgclass_input){.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = f->image};
     imgclass_classify_options o = tiny_options();
     o.topk = IMGCLASS_TOPK_ALL;
     imgclass_results *r = NULL;
@@ -113,8 +137,8 @@ static void test_defaults(void **state)
     assert_int_equal(d.allow_index_count + d.allow_label_count + d.deny_index_count +
                          d.deny_label_count,
                      0);
-    assert_true(isinf(imgclass_classify_options_default().filter.score_threshold));
-    assert_true(isinf(imgclass_pipeline_options_default().filter.score_threshold));
+    assert_null(imgclass_classify_options_default().filter); /* NULL: no filter */
+    assert_null(imgclass_pipeline_options_default().filter);
 }
 
 static void test_threshold_at_above_below(void **state)
@@ -125,12 +149,12 @@ static void test_threshold_at_above_below(void **state)
         float s = f->scores[f->order[rank]];
         imgclass_classify_options o = tiny_options();
         o.topk = IMGCLASS_TOPK_ALL;
-        o.filter.score_threshold = s; /* at: kept */
+        flt.score_threshold = s; /* at: kept */
         assert_int_equal(run(f, &o, idx), rank + 1);
         assert_int_equal(idx[rank], f->order[rank]);
-        o.filter.score_threshold = nextafterf(s, INFINITY); /* just above: dropped */
+        flt.score_threshold = nextafterf(s, INFINITY); /* just above: dropped */
         assert_int_equal(run(f, &o, idx), rank);
-        o.filter.score_threshold = nextafterf(s, -INFINITY); /* just below: kept */
+        flt.score_threshold = nextafterf(s, -INFINITY); /* just below: kept */
         assert_int_equal(run(f, &o, idx), rank + 1);
         /* topk still caps what the threshold lets through. */
         o.topk = 1;
@@ -143,14 +167,14 @@ static void test_empty_result_is_success(void **state)
 {
     fixture *f = *state;
     imgclass_classify_options o = tiny_options();
-    o.filter.score_threshold = 1.5f; /* above every probability */
+    flt.score_threshold = 1.5f; /* above every probability */
     int idx[K];
     assert_int_equal(run(f, &o, idx), 0);
     /* Deny every class: also empty, also a success. */
     int all[K] = {0, 1, 2, 3, 4};
     o = tiny_options();
-    o.filter.deny_indices = all;
-    o.filter.deny_index_count = K;
+    flt.deny_indices = all;
+    flt.deny_index_count = K;
     assert_int_equal(run(f, &o, idx), 0);
 }
 
@@ -160,8 +184,8 @@ static void test_allow_and_deny_by_index(void **state)
     int idx[K];
     int allow[2] = {f->order[4], f->order[2]}; /* the worst and the middle */
     imgclass_classify_options o = tiny_options();
-    o.filter.allow_indices = allow;
-    o.filter.allow_index_count = 2;
+    flt.allow_indices = allow;
+    flt.allow_index_count = 2;
     assert_int_equal(run(f, &o, idx), 2);
     assert_int_equal(idx[0], f->order[2]);
     assert_int_equal(idx[1], f->order[4]);
@@ -169,8 +193,8 @@ static void test_allow_and_deny_by_index(void **state)
     int deny[1] = {f->order[0]};
     o = tiny_options();
     o.topk = 2;
-    o.filter.deny_indices = deny;
-    o.filter.deny_index_count = 1;
+    flt.deny_indices = deny;
+    flt.deny_index_count = 1;
     assert_int_equal(run(f, &o, idx), 2);
     assert_int_equal(idx[0], f->order[1]);
     assert_int_equal(idx[1], f->order[2]);
@@ -184,8 +208,8 @@ static void test_allow_and_deny_by_label(void **state)
     const char *allow[2] = {"twin", "n00000001"};
     imgclass_classify_options o = tiny_options();
     o.topk = IMGCLASS_TOPK_ALL;
-    o.filter.allow_labels = allow;
-    o.filter.allow_label_count = 2;
+    flt.allow_labels = allow;
+    flt.allow_label_count = 2;
     int k = run(f, &o, idx);
     assert_int_equal(k, 3);
     int seen[K] = {0};
@@ -196,8 +220,8 @@ static void test_allow_and_deny_by_label(void **state)
     const char *deny[1] = {"zero"};
     o = tiny_options();
     o.topk = IMGCLASS_TOPK_ALL;
-    o.filter.deny_labels = deny;
-    o.filter.deny_label_count = 1;
+    flt.deny_labels = deny;
+    flt.deny_label_count = 1;
     k = run(f, &o, idx);
     assert_int_equal(k, K - 1);
     for (int i = 0; i < k; i++)
@@ -207,12 +231,12 @@ static void test_allow_and_deny_by_label(void **state)
     int allow_index[1] = {0};
     o = tiny_options();
     o.topk = IMGCLASS_TOPK_ALL;
-    o.filter.allow_labels = allow;
-    o.filter.allow_label_count = 2;
-    o.filter.allow_indices = allow_index;
-    o.filter.allow_index_count = 1;
+    flt.allow_labels = allow;
+    flt.allow_label_count = 2;
+    flt.allow_indices = allow_index;
+    flt.allow_index_count = 1;
     assert_int_equal(run(f, &o, idx), 4);
-    o.filter.score_threshold = f->scores[f->order[0]];
+    flt.score_threshold = f->scores[f->order[0]];
     k = run(f, &o, idx);
     assert_int_equal(k, f->order[0] == 2 ? 0 : 1); /* class 2 is not allowed */
 }
@@ -233,32 +257,32 @@ static void test_conflicts_and_bad_options(void **state)
     int one[1] = {1}, bad_index[1] = {K};
     const char *two[1] = {"two"}, *unknown[1] = {"platypus"}, *null_label[1] = {NULL};
     imgclass_classify_options o = tiny_options();
-    o.filter.allow_indices = one;
-    o.filter.allow_index_count = 1;
-    o.filter.deny_labels = two;
-    o.filter.deny_label_count = 1;
+    flt.allow_indices = one;
+    flt.allow_index_count = 1;
+    flt.deny_labels = two;
+    flt.deny_label_count = 1;
     expect_refused(f, &o, "both given");
 
     o = tiny_options();
-    o.filter.deny_indices = bad_index;
-    o.filter.deny_index_count = 1;
+    flt.deny_indices = bad_index;
+    flt.deny_index_count = 1;
     expect_refused(f, &o, "class 5");
 
     o = tiny_options();
-    o.filter.allow_labels = unknown;
-    o.filter.allow_label_count = 1;
+    flt.allow_labels = unknown;
+    flt.allow_label_count = 1;
     expect_refused(f, &o, "\"platypus\"");
 
-    o.filter.allow_labels = null_label;
+    flt.allow_labels = null_label;
     expect_refused(f, &o, "NULL label");
 
     o = tiny_options();
-    o.filter.allow_labels = NULL;
-    o.filter.allow_label_count = 3;
+    flt.allow_labels = NULL;
+    flt.allow_label_count = 3;
     expect_refused(f, &o, "NULL array");
 
     o = tiny_options();
-    o.filter.score_threshold = NAN;
+    flt.score_threshold = NAN;
     expect_refused(f, &o, "NaN");
 
     o = tiny_options();
@@ -271,15 +295,15 @@ static void test_conflicts_and_bad_options(void **state)
     imgclass_model *bare = fx_model_load("tiny.pt", IMGCLASS_OPTIMIZE_DEFAULT, 8, 8);
     imgclass_results *r = NULL;
     o = tiny_options();
-    o.filter.deny_labels = two;
-    o.filter.deny_label_count = 1;
+    flt.deny_labels = two;
+    flt.deny_label_count = 1;
     assert_int_equal(imgclass_classify(bare, &f->input, 1, &o, &r), IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(imgclass_last_error(), "has none"));
     /* ... while indices work there. */
-    o.filter.deny_labels = NULL;
-    o.filter.deny_label_count = 0;
-    o.filter.deny_indices = one;
-    o.filter.deny_index_count = 1;
+    flt.deny_labels = NULL;
+    flt.deny_label_count = 0;
+    flt.deny_indices = one;
+    flt.deny_index_count = 1;
     assert_int_equal(imgclass_classify(bare, &f->input, 1, &o, &r), IMGCLASS_OK);
     int k;
     const imgclass_class *top = imgclass_results_top(r, 0, &k);
@@ -312,7 +336,8 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
 
 static int pipeline_run(fixture *f, imgclass_pipeline_options o, seen *s)
 {
-    o.preprocess = tiny_options().preprocess;
+    tiny_pre = tiny_preprocess();
+    o.preprocess = &tiny_pre;
     o.on_result = on_result;
     o.on_result_ctx = s;
     o.max_batch = 1;
@@ -332,16 +357,16 @@ static void test_pipeline(void **state)
     seen s;
     memset(&s, 0, sizeof s);
     pthread_mutex_init(&s.lock, NULL);
-    imgclass_pipeline_options o = imgclass_pipeline_options_default();
+    imgclass_pipeline_options o = pipeline_defaults();
     o.topk = IMGCLASS_TOPK_ALL;
     {
         /* The list lives only until create returns. */
         char label[8];
         snprintf(label, sizeof label, "%s", "twin");
         const char *deny[1] = {label};
-        o.filter.deny_labels = deny;
-        o.filter.deny_label_count = 1;
-        o.filter.score_threshold = f->scores[f->order[3]];
+        flt.deny_labels = deny;
+        flt.deny_label_count = 1;
+        flt.score_threshold = f->scores[f->order[3]];
         assert_int_equal(pipeline_run(f, o, &s), IMGCLASS_OK);
         memset(label, 0, sizeof label);
     }
@@ -354,8 +379,8 @@ static void test_pipeline(void **state)
     assert_int_equal(s.k, expect);
 
     /* Everything filtered out: delivered as a success with k = 0. */
-    o = imgclass_pipeline_options_default();
-    o.filter.score_threshold = 2.0f;
+    o = pipeline_defaults();
+    flt.score_threshold = 2.0f;
     assert_int_equal(pipeline_run(f, o, &s), IMGCLASS_OK);
     assert_int_equal(s.calls, 2);
     assert_int_equal(s.status, IMGCLASS_OK);
@@ -363,14 +388,14 @@ static void test_pipeline(void **state)
 
     int one[1] = {1};
     const char *zero[1] = {"zero"};
-    o = imgclass_pipeline_options_default();
-    o.filter.allow_indices = one;
-    o.filter.allow_index_count = 1;
-    o.filter.deny_labels = zero;
-    o.filter.deny_label_count = 1;
+    o = pipeline_defaults();
+    flt.allow_indices = one;
+    flt.allow_index_count = 1;
+    flt.deny_labels = zero;
+    flt.deny_label_count = 1;
     assert_int_equal(pipeline_run(f, o, &s), IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(imgclass_last_error(), "imgclass_pipeline_create"));
-    o = imgclass_pipeline_options_default();
+    o = pipeline_defaults();
     o.topk = -3;
     assert_int_equal(pipeline_run(f, o, &s), IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_int_equal(s.calls, 2);

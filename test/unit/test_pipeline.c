@@ -117,7 +117,7 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
     while (c->hold)
         pthread_cond_wait(&c->changed, &c->lock);
     if (c->closing_pipeline) {
-        imgclass_input in = {.kind = IMGCLASS_INPUT_PATH, .path = "x.png"};
+        imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = "x.png"};
         c->submit_while_closing =
             imgclass_pipeline_submit(c->closing_pipeline, &in, NULL, IMGCLASS_SUBMIT_NONBLOCK, NULL);
     }
@@ -203,10 +203,14 @@ static int wait_asleep(pid_t tid, int seconds)
 
 static imgclass_pipeline_options tiny_options(collector *c)
 {
+    /* o.preprocess points here (options hold it by pointer). */
+    static imgclass_preprocess_options pre;
+    pre = imgclass_preprocess_options_default();
+    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
+    pre.resize_width = pre.resize_height = 8;
+    pre.crop_width = pre.crop_height = 8;
     imgclass_pipeline_options o = imgclass_pipeline_options_default();
-    o.preprocess.resize_mode = IMGCLASS_RESIZE_EXACT;
-    o.preprocess.resize_width = o.preprocess.resize_height = 8;
-    o.preprocess.crop_width = o.preprocess.crop_height = 8;
+    o.preprocess = &pre;
     o.on_result = on_result;
     o.on_result_ctx = c;
     o.preprocess_threads = 2;
@@ -227,11 +231,15 @@ static unsigned char *png(int w, int h, unsigned seed, size_t *size)
 /* The scores imgclass_classify gives for one memory input. */
 static void expected_scores(const imgclass_model *m, const void *data, size_t size, float *out)
 {
+    /* o.preprocess points here (options hold it by pointer). */
+    static imgclass_preprocess_options pre;
+    pre = imgclass_preprocess_options_default();
+    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
+    pre.resize_width = pre.resize_height = 8;
+    pre.crop_width = pre.crop_height = 8;
     imgclass_classify_options o = imgclass_classify_options_default();
-    o.preprocess.resize_mode = IMGCLASS_RESIZE_EXACT;
-    o.preprocess.resize_width = o.preprocess.resize_height = 8;
-    o.preprocess.crop_width = o.preprocess.crop_height = 8;
-    imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY, .data = data, .size = size};
+    o.preprocess = &pre;
+    imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, .data = data, .size = size};
     imgclass_results *r = NULL;
     assert_int_equal(imgclass_classify(m, &in, 1, &o, &r), IMGCLASS_OK);
     assert_int_equal(imgclass_results_status(r, 0), IMGCLASS_OK);
@@ -247,7 +255,7 @@ static imgclass_model *tiny(void)
 static imgclass_status submit_memory(imgclass_pipeline *p, const void *data, size_t size,
                                      void *user, unsigned flags)
 {
-    imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY, .data = data, .size = size};
+    imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, .data = data, .size = size};
     return imgclass_pipeline_submit(p, &in, user, flags, NULL);
 }
 
@@ -280,7 +288,7 @@ static void test_ordered_despite_out_of_order_completion(void **state)
         img[i] = i % 3 == 0 ? png(1500, 1200, (unsigned)i, &size[i]) : png(9, 7, (unsigned)i, &size[i]);
     uint64_t seq;
     for (int i = 0; i < N; i++) {
-        imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY, .data = img[i], .size = size[i]};
+        imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, .data = img[i], .size = size[i]};
         assert_int_equal(imgclass_pipeline_submit(p, &in, img[i], 0, &seq), IMGCLASS_OK);
         assert_int_equal(seq, (uint64_t)i);
     }
@@ -564,17 +572,17 @@ static void test_mixed_good_and_bad(void **state)
     assert_int_equal(imgclass_image_wrap(px, 11, 13, 0, IMGCLASS_PIXEL_RGB, 0, &wrapped), IMGCLASS_OK);
 
     imgclass_input in[6] = {
-        {.kind = IMGCLASS_INPUT_PATH, .path = path},
-        {.kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/dir/cat.jpg"},
-        {.kind = IMGCLASS_INPUT_MEMORY, .data = garbage, .size = sizeof garbage},
-        {.kind = IMGCLASS_INPUT_MEMORY, .data = img, .size = size},
-        {.kind = IMGCLASS_INPUT_IMAGE, .image = wrapped},
-        {.kind = IMGCLASS_INPUT_MEMORY, .data = img, .size = size / 2}, /* truncated */
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = path},
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = "/nonexistent/dir/cat.jpg"},
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, .data = garbage, .size = sizeof garbage},
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, .data = img, .size = size},
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = wrapped},
+        {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, .data = img, .size = size / 2}, /* truncated */
     };
     for (int i = 0; i < 6; i++)
         assert_int_equal(imgclass_pipeline_submit(p, &in[i], NULL, 0, NULL), IMGCLASS_OK);
     /* arguments that are wrong are refused at once, nothing accepted */
-    imgclass_input null_path = {.kind = IMGCLASS_INPUT_PATH, .path = NULL};
+    imgclass_input null_path = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = NULL};
     assert_int_equal(imgclass_pipeline_submit(p, &null_path, NULL, 0, NULL),
                      IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_int_equal(imgclass_pipeline_submit(p, &in[0], NULL, 0x80, NULL),
@@ -670,7 +678,7 @@ static void *produce(void *arg)
     producer *pr = arg;
     for (int i = 0; i < PER_PRODUCER; i++) {
         uintptr_t tag = (uintptr_t)(pr->id * PER_PRODUCER + i + 1);
-        imgclass_input in = {.kind = IMGCLASS_INPUT_MEMORY, .data = pr->img, .size = pr->size};
+        imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, .data = pr->img, .size = pr->size};
         if (imgclass_pipeline_submit(pr->p, &in, (void *)tag, 0, NULL) != IMGCLASS_OK)
             return (void *)1;
     }
@@ -933,7 +941,7 @@ static void test_submit_copy(void **state)
     unsigned char *px = fx_pattern(11, 13, 3, 9);
     imgclass_image *img2 = NULL;
     assert_int_equal(imgclass_image_wrap(px, 11, 13, 0, IMGCLASS_PIXEL_BGR, 0, &img2), IMGCLASS_OK);
-    imgclass_input in = {.kind = IMGCLASS_INPUT_IMAGE, .image = img2};
+    imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = img2};
     assert_int_equal(imgclass_pipeline_submit(p, &in, NULL, IMGCLASS_SUBMIT_COPY, NULL), IMGCLASS_OK);
     imgclass_image_free(img2);
     free(px);
@@ -967,13 +975,15 @@ static void test_bad_options(void **state)
     o.max_batch = 0;
     assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
     o = tiny_options(c);
-    o.preprocess.crop_width = o.preprocess.crop_height = 16; /* the model takes 8 x 8 */
-    o.preprocess.resize_width = o.preprocess.resize_height = 16;
+    imgclass_preprocess_options pre16 = *o.preprocess;
+    pre16.crop_width = pre16.crop_height = 16; /* the model takes 8 x 8 */
+    pre16.resize_width = pre16.resize_height = 16;
+    o.preprocess = &pre16;
     assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(imgclass_last_error(), "8 x 8"));
     assert_int_equal(imgclass_pipeline_create(NULL, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_int_equal(imgclass_pipeline_create(m, NULL, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
-    imgclass_input in = {.kind = IMGCLASS_INPUT_PATH, .path = "a.jpg"};
+    imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_PATH, .path = "a.jpg"};
     assert_int_equal(imgclass_pipeline_submit(NULL, &in, NULL, 0, NULL), IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_int_equal(imgclass_pipeline_flush(NULL), IMGCLASS_ERR_INVALID_ARGUMENT);
     imgclass_pipeline_stats s = {.struct_size = 3};

@@ -343,8 +343,10 @@ static void bad_arguments(void **state)
     assert_int_equal(imgclass_image_probe(NULL, NULL, &info), IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_int_equal(imgclass_image_probe_memory(NULL, 5, NULL, &info),
                      IMGCLASS_ERR_INVALID_ARGUMENT);
-    const size_t sizes[] = {0, sizeof info - 4, sizeof info + 8};
-    for (size_t i = 0; i < 3; i++) {
+    /* Zero-initialised, and below any release's size (a larger one is a
+     * newer caller's: written as far as this library's fields go). */
+    const size_t sizes[] = {0, 8};
+    for (size_t i = 0; i < 2; i++) {
         imgclass_image_info bad = fresh_info();
         bad.struct_size = sizes[i];
         imgclass_image_info before = bad;

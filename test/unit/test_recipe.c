@@ -181,14 +181,9 @@ static void test_model_with_recipe(void **state)
     imgclass_preprocess_options got = imgclass_preprocess_options_default(), want = tiny_recipe();
     assert_int_equal(imgclass_model_preprocess_options(m, &got), IMGCLASS_OK);
     assert_memory_equal(&got, &want, sizeof got);
-    imgclass_classify_options co = imgclass_classify_options_for_model(m);
-    assert_memory_equal(&co.preprocess, &want, sizeof want);
-    /* the pipeline's options start from it too, the rest as the defaults */
-    imgclass_pipeline_options po = imgclass_pipeline_options_for_model(m);
-    imgclass_pipeline_options pd = imgclass_pipeline_options_default();
-    assert_memory_equal(&po.preprocess, &want, sizeof want);
-    assert_int_equal(po.max_batch, pd.max_batch);
-    assert_int_equal(po.topk, pd.topk);
+    /* the options' default preprocess, NULL, means the recipe (below) */
+    assert_null(imgclass_classify_options_default().preprocess);
+    assert_null(imgclass_pipeline_options_default().preprocess);
     /* its labels are the model's */
     assert_string_equal(imgclass_model_label(m, 0), "a");
     assert_string_equal(imgclass_model_label(m, 4), "e");
@@ -200,12 +195,17 @@ static void test_model_with_recipe(void **state)
         px[i] = (uint8_t)(i * 7 + i / 97);
     imgclass_image *im = NULL;
     assert_int_equal(imgclass_image_wrap(px, 40, 30, 0, IMGCLASS_PIXEL_RGB, 1, &im), IMGCLASS_OK);
-    imgclass_input in = {.kind = IMGCLASS_INPUT_IMAGE, .image = im};
+    imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = im};
     imgclass_results *r1 = NULL, *r2 = NULL;
     assert_int_equal(imgclass_classify(m, &in, 1, NULL, &r1), IMGCLASS_OK);
     assert_int_equal(imgclass_results_status(r1, 0), IMGCLASS_OK);
     imgclass_classify_options explicit_opts = imgclass_classify_options_default();
-    explicit_opts.preprocess = want;
+    /* the defaults (preprocess NULL) are the recipe too */
+    assert_int_equal(imgclass_classify(m, &in, 1, &explicit_opts, &r2), IMGCLASS_OK);
+    assert_memory_equal(imgclass_results_scores(r1, 0), imgclass_results_scores(r2, 0),
+                        5 * sizeof(float));
+    imgclass_results_free(r2);
+    explicit_opts.preprocess = &want;
     assert_int_equal(imgclass_classify(m, &in, 1, &explicit_opts, &r2), IMGCLASS_OK);
     assert_memory_equal(imgclass_results_scores(r1, 0), imgclass_results_scores(r2, 0),
                         5 * sizeof(float));
@@ -221,7 +221,9 @@ static void test_model_with_recipe(void **state)
     assert_non_null(top[0].label);
 
     /* explicit options override the recipe: bilinear gives other pixels */
-    explicit_opts.preprocess.interpolation = IMGCLASS_INTERP_BILINEAR;
+    imgclass_preprocess_options bilinear = want;
+    bilinear.interpolation = IMGCLASS_INTERP_BILINEAR;
+    explicit_opts.preprocess = &bilinear;
     imgclass_results_free(r2);
     assert_int_equal(imgclass_classify(m, &in, 1, &explicit_opts, &r2), IMGCLASS_OK);
     assert_int_equal(imgclass_results_status(r2, 0), IMGCLASS_OK);
@@ -270,10 +272,6 @@ static void test_model_without_recipe(void **state)
     assert_null(imgclass_model_recipe_json(NULL));
     assert_int_equal(imgclass_model_preprocess_options(NULL, &got),
                      IMGCLASS_ERR_INVALID_ARGUMENT);
-    imgclass_classify_options co = imgclass_classify_options_for_model(NULL);
-    assert_memory_equal(&co.preprocess, &want, sizeof want);
-    imgclass_pipeline_options po = imgclass_pipeline_options_for_model(NULL);
-    assert_memory_equal(&po.preprocess, &want, sizeof want);
 }
 
 static void model_fails(const char *name, const char *what)

@@ -99,9 +99,9 @@ static void test_arguments(void **state)
     f = fr.f, f.range = (imgclass_yuv_range)-1;
     expect_refused(&f, "range -1");
     f = fr.f, f.struct_size = 0; /* not from imgclass_yuv_frame_default() */
-    expect_refused(&f, "imgclass_yuv_frame_default");
-    f = fr.f, f.struct_size = sizeof f + 8;
-    expect_refused(&f, "imgclass_yuv_frame");
+    expect_refused(&f, "imgclass_yuv_frame_init()");
+    f = fr.f, f.struct_size = 8; /* below any release's (larger: test_abi.c) */
+    expect_refused(&f, "smaller than any release's imgclass_yuv_frame");
     /* imgclass_image_wrap() sends planar formats to wrap_yuv. */
     assert_int_equal(imgclass_image_wrap(fr.buf, 6, 4, 0, IMGCLASS_PIXEL_NV12, 0, &img),
                      IMGCLASS_ERR_INVALID_ARGUMENT);
@@ -295,11 +295,15 @@ static void test_pipeline_copy(void **state)
     frame fr = make_frame(IMGCLASS_PIXEL_NV21, 13, 9, 5);
     imgclass_image *img = NULL;
     assert_int_equal(imgclass_image_wrap_yuv(&fr.f, 0, &img), IMGCLASS_OK);
+    /* co.preprocess points here (options hold it by pointer). */
+    static imgclass_preprocess_options pre;
+    pre = imgclass_preprocess_options_default();
+    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
+    pre.resize_width = pre.resize_height = 8;
+    pre.crop_width = pre.crop_height = 8;
     imgclass_classify_options co = imgclass_classify_options_default();
-    co.preprocess.resize_mode = IMGCLASS_RESIZE_EXACT;
-    co.preprocess.resize_width = co.preprocess.resize_height = 8;
-    co.preprocess.crop_width = co.preprocess.crop_height = 8;
-    imgclass_input in = {.kind = IMGCLASS_INPUT_IMAGE, .image = img};
+    co.preprocess = &pre;
+    imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = img};
     imgclass_results *r = NULL;
     assert_int_equal(imgclass_classify(m, &in, 1, &co, &r), IMGCLASS_OK);
     assert_int_equal(imgclass_results_status(r, 0), IMGCLASS_OK);

@@ -116,6 +116,8 @@ class Prepared:
     def __init__(self, inputs, bgr=False):
         self.count = len(inputs)
         self.c = (_lib.InputC * self.count)()
+        for slot in self.c:  # the library strides the array by it
+            slot.struct_size = ctypes.sizeof(_lib.InputC)
         self._keep = []
         self._images = []
         try:

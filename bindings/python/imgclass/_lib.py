@@ -10,8 +10,12 @@ The library is searched for in this order, and the first one found is used:
    it (the linker cache, ``LD_LIBRARY_PATH``);
 4. ``build/libimgclass.so`` of the source tree this package sits in.
 
-The library's version must have the binding's major and minor number: the
-option structs below mirror ``include/imgclass.h`` of that version.
+The library must be at least the version this binding was written for
+(``BINDING_VERSION``, which make writes from ``include/imgclass.h``): an older
+one lacks functions or fields the binding uses, and is refused naming both
+versions. A newer one of the same soname is accepted: the structs below carry
+``struct_size`` and the library reads them as far as they go, with its own
+defaults for fields added after this binding (the header's "Compatibility").
 
 Every function is declared with its argument and result types, so a wrong
 Python argument fails in ctypes, never in C. ``ctypes.CDLL`` releases the GIL
@@ -21,8 +25,7 @@ import ctypes
 import ctypes.util
 import os
 
-#: The library version this binding was written against (include/imgclass.h).
-BINDING_VERSION = "0.1.0"
+from ._version import __version__ as BINDING_VERSION  # written by make from the header
 
 c_float_p = ctypes.POINTER(ctypes.c_float)
 c_size_t_p = ctypes.POINTER(ctypes.c_size_t)
@@ -34,7 +37,7 @@ class LibraryNotFound(ImportError):
 
 
 class VersionMismatch(ImportError):
-    """The library found has another major.minor version than the binding."""
+    """The library found is older than the one the binding was written for."""
 
 
 # --- structures (mirroring include/imgclass.h field for field) ------------
@@ -42,7 +45,7 @@ class VersionMismatch(ImportError):
 
 class DecodeOptions(ctypes.Structure):
     _fields_ = [
-        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_default()
+        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_init()
         ("max_pixels", ctypes.c_uint64),
         ("max_file_bytes", ctypes.c_uint64),
         ("max_decode_memory", ctypes.c_uint64),
@@ -53,7 +56,7 @@ class DecodeOptions(ctypes.Structure):
 
 class PreprocessOptionsC(ctypes.Structure):
     _fields_ = [
-        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_default()
+        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_init()
         ("resize_mode", ctypes.c_int),
         ("resize_size", ctypes.c_int),
         ("resize_width", ctypes.c_int),
@@ -69,7 +72,7 @@ class PreprocessOptionsC(ctypes.Structure):
 
 class ModelOptions(ctypes.Structure):
     _fields_ = [
-        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_default()
+        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_init()
         ("device", ctypes.c_char_p),
         ("input_channels", ctypes.c_int),
         ("input_height", ctypes.c_int),
@@ -86,7 +89,7 @@ class ModelOptions(ctypes.Structure):
 
 class YuvFrameC(ctypes.Structure):
     _fields_ = [
-        ("struct_size", ctypes.c_size_t),  # set by imgclass_yuv_frame_default()
+        ("struct_size", ctypes.c_size_t),  # set by imgclass_yuv_frame_init()
         ("layout", ctypes.c_int),
         ("width", ctypes.c_int),
         ("height", ctypes.c_int),
@@ -103,6 +106,7 @@ class ImageInfoC(ctypes.Structure):
         ("format", ctypes.c_int),
         ("width", ctypes.c_int),
         ("height", ctypes.c_int),
+        ("orientation", ctypes.c_int),
     ]
 
 
@@ -117,6 +121,7 @@ class ClassC(ctypes.Structure):
 
 class InputC(ctypes.Structure):
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),  # set by Prepared (_inputs.py)
         ("kind", ctypes.c_int),
         ("path", ctypes.c_char_p),
         ("data", ctypes.c_void_p),
@@ -127,6 +132,7 @@ class InputC(ctypes.Structure):
 
 class FilterC(ctypes.Structure):
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),  # set by imgclass_filter_init()
         ("score_threshold", ctypes.c_float),
         ("allow_indices", ctypes.POINTER(ctypes.c_int)),
         ("allow_index_count", ctypes.c_size_t),
@@ -141,17 +147,18 @@ class FilterC(ctypes.Structure):
 
 class ClassifyOptions(ctypes.Structure):
     _fields_ = [
-        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_default()
+        ("struct_size", ctypes.c_size_t),  # set by imgclass_*_init()
         ("topk", ctypes.c_int),
-        ("decode", DecodeOptions),
-        ("preprocess", PreprocessOptionsC),
+        ("decode", ctypes.POINTER(DecodeOptions)),  # NULL: the defaults
+        ("preprocess", ctypes.POINTER(PreprocessOptionsC)),  # NULL: the model's
         ("preprocess_threads", ctypes.c_int),
-        ("filter", FilterC),
+        ("filter", ctypes.POINTER(FilterC)),  # NULL: none
     ]
 
 
 class PipelineResultC(ctypes.Structure):
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),  # the library's: fields never move
         ("user", ctypes.c_void_p),
         ("seq", ctypes.c_uint64),
         ("status", ctypes.c_int),
@@ -181,13 +188,13 @@ class PipelineOptionsC(ctypes.Structure):
         ("preprocess_threads", ctypes.c_int),
         ("queue_capacity", ctypes.c_int),
         ("topk", ctypes.c_int),
-        ("decode", DecodeOptions),
-        ("preprocess", PreprocessOptionsC),
+        ("decode", ctypes.POINTER(DecodeOptions)),  # copied at create
+        ("preprocess", ctypes.POINTER(PreprocessOptionsC)),
         ("on_result", RESULT_FN),
         ("on_result_ctx", ctypes.c_void_p),
         ("ordered", ctypes.c_int),
         ("preprocess_nice", ctypes.c_int),
-        ("filter", FilterC),
+        ("filter", ctypes.POINTER(FilterC)),
     ]
 
 
@@ -241,7 +248,7 @@ _PROTOTYPES = {
     "imgclass_version_number": (_INT, []),
     "imgclass_status_str": (ctypes.c_char_p, [_INT]),
     "imgclass_last_error": (ctypes.c_char_p, []),
-    "imgclass_decode_options_default": (DecodeOptions, []),
+    "imgclass_decode_options_init": (_INT, [ctypes.POINTER(DecodeOptions), _SZ]),
     "imgclass_image_load": (_INT, [ctypes.c_char_p, ctypes.POINTER(DecodeOptions), _VPP]),
     "imgclass_image_load_memory": (_INT, [_VP, _SZ, ctypes.POINTER(DecodeOptions), _VPP]),
     "imgclass_image_probe": (_INT, [ctypes.c_char_p, ctypes.POINTER(DecodeOptions),
@@ -250,14 +257,14 @@ _PROTOTYPES = {
                                            ctypes.POINTER(ImageInfoC)]),
     "imgclass_file_format_name": (ctypes.c_char_p, [_INT]),
     "imgclass_image_wrap": (_INT, [_VP, _INT, _INT, _SZ, _INT, _INT, _VPP]),
-    "imgclass_yuv_frame_default": (YuvFrameC, []),
+    "imgclass_yuv_frame_init": (_INT, [ctypes.POINTER(YuvFrameC), _SZ]),
     "imgclass_image_wrap_yuv": (_INT, [ctypes.POINTER(YuvFrameC), _INT, _VPP]),
     "imgclass_image_width": (_INT, [_VP]),
     "imgclass_image_height": (_INT, [_VP]),
     "imgclass_image_free": (None, [_VP]),
     "imgclass_batch_wrap": (_INT, [c_float_p, _SZ, _INT, _INT, _VPP]),
     "imgclass_batch_free": (None, [_VP]),
-    "imgclass_preprocess_options_default": (PreprocessOptionsC, []),
+    "imgclass_preprocess_options_init": (_INT, [ctypes.POINTER(PreprocessOptionsC), _SZ]),
     "imgclass_preprocess_output_size": (_INT, [ctypes.POINTER(PreprocessOptionsC), _INT, _INT,
                                                _INTP, _INTP]),
     "imgclass_preprocess": (_INT, [_VP, ctypes.POINTER(PreprocessOptionsC), _VP, _SZ]),
@@ -265,7 +272,7 @@ _PROTOTYPES = {
                                         ctypes.POINTER(PreprocessOptionsC), _VP, _SZ]),
     "imgclass_preprocess_memory": (_INT, [_VP, _SZ, ctypes.POINTER(DecodeOptions),
                                           ctypes.POINTER(PreprocessOptionsC), _VP, _SZ]),
-    "imgclass_model_options_default": (ModelOptions, []),
+    "imgclass_model_options_init": (_INT, [ctypes.POINTER(ModelOptions), _SZ]),
     "imgclass_model_load": (_INT, [ctypes.c_char_p, ctypes.POINTER(ModelOptions), _VPP]),
     "imgclass_model_load_labels": (_INT, [_VP, ctypes.c_char_p]),
     "imgclass_model_load_labels_memory": (_INT, [_VP, _VP, _SZ]),
@@ -286,8 +293,8 @@ _PROTOTYPES = {
     "imgclass_engine_version": (ctypes.c_char_p, []),
     "imgclass_predict": (_INT, [_VP, _VP, c_float_p, _SZ]),
     "imgclass_topk": (_INT, [_VP, c_float_p, _INT, _INT, ctypes.POINTER(ClassC), _INTP]),
-    "imgclass_filter_default": (FilterC, []),
-    "imgclass_classify_options_default": (ClassifyOptions, []),
+    "imgclass_filter_init": (_INT, [ctypes.POINTER(FilterC), _SZ]),
+    "imgclass_classify_options_init": (_INT, [ctypes.POINTER(ClassifyOptions), _SZ]),
     "imgclass_classify": (_INT, [_VP, ctypes.POINTER(InputC), _SZ,
                                  ctypes.POINTER(ClassifyOptions), _VPP]),
     "imgclass_results_count": (_SZ, [_VP]),
@@ -296,12 +303,7 @@ _PROTOTYPES = {
     "imgclass_results_top": (ctypes.POINTER(ClassC), [_VP, _SZ, _INTP]),
     "imgclass_results_scores": (c_float_p, [_VP, _SZ]),
     "imgclass_results_free": (None, [_VP]),
-}
-
-# The pipeline functions: declared when the library has them (a library
-# built before the pipeline existed still serves everything else).
-_PIPELINE_PROTOTYPES = {
-    "imgclass_pipeline_options_default": (PipelineOptionsC, []),
+    "imgclass_pipeline_options_init": (_INT, [ctypes.POINTER(PipelineOptionsC), _SZ]),
     "imgclass_pipeline_create": (_INT, [_VP, ctypes.POINTER(PipelineOptionsC), _VPP]),
     "imgclass_pipeline_submit": (_INT, [_VP, ctypes.POINTER(InputC), _VP, ctypes.c_uint,
                                         ctypes.POINTER(ctypes.c_uint64)]),
@@ -344,48 +346,69 @@ def _candidates():
     return out
 
 
-def _declare(lib, table, required):
+def _declare(lib, table):
     for name, (restype, argtypes) in table.items():
-        try:
-            fn = getattr(lib, name)
-        except AttributeError:
-            if required:
-                raise
-            continue
+        fn = getattr(lib, name)
         fn.restype = restype
         fn.argtypes = argtypes
+
+
+def _version_tuple(text):
+    try:
+        return tuple(int(part) for part in text.split("."))
+    except ValueError:
+        return None
+
+
+def check_version(got, where, needed=BINDING_VERSION):
+    """Refuses (VersionMismatch, naming both) a library older than `needed`,
+    the version this binding was written for; a newer one is accepted (see
+    the module's docstring). Returns `got`."""
+    have, want = _version_tuple(got), _version_tuple(needed)
+    if have is None or have < want:
+        raise VersionMismatch(
+            f"imgclass: the library {where} is version {got}, older than {needed}, the "
+            f"version this binding was written for (it needs libimgclass >= {needed}); "
+            "install a newer library or point IMGCLASS_LIBRARY at one")
+    return got
 
 
 def _check_version(lib, where):
     lib.imgclass_version.restype = ctypes.c_char_p
     lib.imgclass_version.argtypes = []
-    got = lib.imgclass_version().decode()
-    if got.split(".")[:2] != BINDING_VERSION.split(".")[:2]:
-        raise VersionMismatch(
-            f"imgclass: the library {where} is version {got}, this binding needs "
-            f"{'.'.join(BINDING_VERSION.split('.')[:2])}.x (it was written for {BINDING_VERSION}); "
-            "install a matching library or point IMGCLASS_LIBRARY at one")
-    return got
+    return check_version(lib.imgclass_version().decode(), where)
 
 
-def _check_struct_sizes(lib, where):
-    """Each options struct above must have the size the library's
-    *_default() puts in its struct_size: a field mirrored wrong would
-    otherwise be refused at every call (or, in the library, misread)."""
-    pairs = [("imgclass_decode_options_default", DecodeOptions),
-             ("imgclass_preprocess_options_default", PreprocessOptionsC),
-             ("imgclass_model_options_default", ModelOptions),
-             ("imgclass_classify_options_default", ClassifyOptions),
-             ("imgclass_yuv_frame_default", YuvFrameC)]
-    if hasattr(lib, "imgclass_pipeline_options_default"):
-        pairs.append(("imgclass_pipeline_options_default", PipelineOptionsC))
-    for name, struct in pairs:
-        got = getattr(lib, name)().struct_size
-        if got != ctypes.sizeof(struct):
+def _init_fn(init, struct):
+    """The Python side of the header's inline imgclass_X_default(): a
+    struct of this binding's size, filled by the library's imgclass_X_init()
+    (so the binding's own sizeof is what the library writes)."""
+    def default():
+        s = struct()
+        st = init(ctypes.byref(s), ctypes.sizeof(s))
+        if st != 0:
             raise VersionMismatch(
-                f"imgclass: {name}() of the library {where} gives a struct of {got} bytes, "
-                f"this binding's mirror has {ctypes.sizeof(struct)}: the binding and "
-                "include/imgclass.h disagree")
+                f"imgclass: {init.__name__}() refused this binding's {struct.__name__} of "
+                f"{ctypes.sizeof(s)} bytes: the binding and include/imgclass.h disagree")
+        return s
+    default.__name__ = init.__name__.replace("_init", "_default")
+    return default
+
+
+_DEFAULTS = [("decode_options", DecodeOptions), ("preprocess_options", PreprocessOptionsC),
+             ("model_options", ModelOptions), ("classify_options", ClassifyOptions),
+             ("pipeline_options", PipelineOptionsC), ("filter", FilterC),
+             ("yuv_frame", YuvFrameC)]
+
+
+def _add_defaults(lib):
+    """lib.imgclass_X_default() for each imgclass_X_init(), as the header
+    has them; each is called once here, so a mirror the library refuses
+    fails at import."""
+    for name, struct in _DEFAULTS:
+        fn = _init_fn(getattr(lib, f"imgclass_{name}_init"), struct)
+        setattr(lib, f"imgclass_{name}_default", fn)
+        fn()
 
 
 def load():
@@ -409,9 +432,8 @@ def load():
             tried.append(f"{source}: {target} has no imgclass_version(): not libimgclass")
             continue
         version = _check_version(lib, where)
-        _declare(lib, _PROTOTYPES, required=True)
-        _declare(lib, _PIPELINE_PROTOTYPES, required=False)
-        _check_struct_sizes(lib, where)
+        _declare(lib, _PROTOTYPES)
+        _add_defaults(lib)
         return lib, source, target, version
     raise LibraryNotFound("imgclass: cannot load libimgclass; looked in order at:\n  "
                           + "\n  ".join(tried)
@@ -420,8 +442,3 @@ def load():
 
 
 lib, LIBRARY_SOURCE, LIBRARY_PATH, LIBRARY_VERSION = load()
-
-
-def has_pipeline():
-    """Whether the loaded library implements the pipeline."""
-    return hasattr(lib, "imgclass_pipeline_create")

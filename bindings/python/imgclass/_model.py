@@ -321,12 +321,12 @@ class Model:
             return []
         opts = lib.imgclass_classify_options_default()
         opts.topk = topk
-        opts.decode = self._dopts
-        opts.preprocess = self._copts
+        opts.decode = ctypes.pointer(self._dopts)  # read during the call
+        opts.preprocess = ctypes.pointer(self._copts)
         threads = self._preprocess_threads if preprocess_threads is None else \
             _int_arg(preprocess_threads, "preprocess_threads", 0)
         opts.preprocess_threads = threads
-        opts.filter = flt.c
+        opts.filter = ctypes.pointer(flt.c)
         res = ctypes.c_void_p()
         with _inputs.Prepared(items, bgr) as prepared:
             check(lib.imgclass_classify(handle, prepared.c, prepared.count, ctypes.byref(opts),

@@ -84,9 +84,6 @@ class Pipeline:
                  queue_capacity=0, ordered=True, bgr=False, threshold=None, allow=None,
                  deny=None):
         self._handle = None
-        if not _lib.has_pipeline():
-            raise NotImplementedError(
-                f"the loaded library ({_lib.LIBRARY_PATH}) has no pipeline functions")
         model_handle = model._live()
         opts = lib.imgclass_pipeline_options_default()
         opts.max_batch = _int_arg(batch, "batch", 1)
@@ -101,9 +98,11 @@ class Pipeline:
         opts.queue_capacity = _int_arg(queue_capacity, "queue_capacity", 0)
         opts.topk = _topk_arg(topk)
         flt = _Filter(threshold, allow, deny)  # C copies what it needs at create
-        opts.filter = flt.c
-        opts.decode = model._dopts
-        opts.preprocess = model._copts
+        # By pointer; ctypes.pointer keeps each alive with opts, and the
+        # create copies what it needs.
+        opts.filter = ctypes.pointer(flt.c)
+        opts.decode = ctypes.pointer(model._dopts)
+        opts.preprocess = ctypes.pointer(model._copts)
         opts.ordered = 1 if ordered else 0
         # The ctypes callback object must live as long as the C pipeline.
         self._callback = _lib.RESULT_FN(self._on_result)

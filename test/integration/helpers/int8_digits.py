@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""int8 accuracy with real trained weights, offline (issue 16).
+"""int8 and bf16 accuracy with real trained weights, offline (issues 16, 27).
 
 Trains helpers/digits_net.py on scikit-learn's bundled handwritten digits
 (1797 8x8 images, no download), exports it in float32 and int8 with
@@ -9,8 +9,11 @@ CLI, and checks:
   * int8 top-1 accuracy within 1 point of float32 (the issue's goal);
   * the library's int8 probabilities equal those of Python running the same
     TorchScript file on the same tensors to 1e-6;
-  * imgclass info reports the model as int8 on the onednn engine.
-Prints one RESULT line with both accuracies and the agreement.
+  * imgclass info reports the model as int8 on the onednn engine;
+  * the float32 file run with --precision bf16: top-1 accuracy within 0.3
+    points of float32 (issue 27's goal), on a CPU with native bf16
+    (avx512_bf16 or amx_bf16); elsewhere the library must refuse it.
+Prints one RESULT line with the accuracies and the agreements.
 
   int8_digits.py IMGCLASS_CLI WORKDIR
 Exit 0 pass, 1 fail, 77 skip (no scikit-learn, no onednn).
@@ -70,10 +73,20 @@ def train(torch, batch, labels):
     return model.eval()
 
 
-def classify(ic, model, files, env=None):
+def cpu_has_bf16():
+    """Native bf16 arithmetic, as lib/cpu_features.c decides on x86."""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                flags = line.split(":", 1)[1].split()
+                return "avx512_bf16" in flags or "amx_bf16" in flags
+    return False
+
+
+def classify(ic, model, files, env=None, extra=()):
     """{path: [probability of class 0..9]} from imgclass classify --json."""
-    r = run([ic, "classify", "--model", model, "--json", "--topk", "10", *PREPROCESS, *files],
-            env=env)
+    r = run([ic, "classify", "--model", model, "--json", "--topk", "10", *PREPROCESS, *extra,
+             *files], env=env)
     out = {}
     for line in r.stdout.splitlines():
         rec = json.loads(line)
@@ -157,10 +170,28 @@ def main():
     lib = np.array([p8[p] for p in files], dtype=np.float64)
     worst = float(np.abs(lib - ref).max())
 
+    # bf16: the float32 file, converted at load.
+    failed = False
+    if cpu_has_bf16():
+        pb = classify(ic, f32, files, extra=("--precision", "bf16"))
+        topb = {p: int(np.argmax(v)) for p, v in pb.items()}
+        accb = 100.0 * sum(topb[p] == truth[p] for p in files) / n
+        agree_b = 100.0 * sum(topb[p] == top32[p] for p in files) / n
+        bf16 = f"bf16 top-1 {accb:.2f}% (agreement with float32 {agree_b:.2f}%)"
+        if accb < acc32 - 0.3:
+            print(f"FAIL: bf16 accuracy {accb:.2f}% is more than 0.3 points below float32 "
+                  f"{acc32:.2f}%")
+            failed = True
+    else:
+        r = subprocess.run([ic, "classify", "--model", f32, "--precision", "bf16", *PREPROCESS,
+                            files[0]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        bf16 = "bf16 refused (this CPU has no native bf16)"
+        if r.returncode != 1 or "precision bf16" not in r.stderr:
+            print(f"FAIL: bf16 on a CPU without native bf16: exit {r.returncode}, {r.stderr!r}")
+            failed = True
     print(f"RESULT digits held-out n={n}: float32 top-1 {acc32:.2f}%, int8 top-1 {acc8:.2f}%, "
           f"top-1 agreement {agree:.2f}%, library vs Python int8 max |diff| {worst:.2e} "
-          f"(default engine here: {engine})")
-    failed = False
+          f"(default engine here: {engine}); {bf16}")
     if acc32 < 90.0:
         print(f"FAIL: float32 accuracy {acc32:.2f}% < 90%: the training did not work")
         failed = True
