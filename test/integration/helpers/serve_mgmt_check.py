@@ -8,14 +8,25 @@ them). The server and the checks are serve_check.py's.
       unregister, v2 repository index / load / unload, unknown model, bad
       and http(s) urls, paths escaping the model store, duplicate versions,
       lifecycle metrics
-  serve_mgmt_check.py hotswap BUILD MODELS  16 clients send predictions for
+  serve_mgmt_check.py hotswap BUILD MODELS  16 clients send requests
+      (/predictions, v2 infer with BYTES images and with FP32 tensors) for
       about 10 s while the model they ask for is re-registered 3 times
       (alternating two models with different answers) and another model is
       loaded and unloaded: no request fails, every answer comes from a model
-      served under that name at the time; then a large model is loaded and
-      unloaded 4 times and the server's RSS comes back within 10 %
+      served under that name at the time (a v2 answer's model_version is
+      the one registered with its class count); then a large model is
+      loaded and unloaded 4 times and the server's RSS comes back within
+      10 %; then v2 FP32 tensors keep the tensor worker busy with that
+      large model while it is swapped twice: none fails
+  serve_mgmt_check.py secure BUILD MODELS   the management address behind
+      the same gate as the inference one: with --token-file every
+      management request needs the management token (none, the inference
+      token or a wrong one: 401 JSON, and nothing changes); HTTPS with
+      --certificate; the per-client limit and the header deadline, counted
+      as listener="management"
 Exits 0 when every check passed, 1 on a failure.
 """
+import base64
 import http.client
 import io
 import json
@@ -23,6 +34,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -37,7 +49,7 @@ CLASSES = {"tiny.pt": 5, "two_class.pt": 2}
 
 
 def mgmt_port(srv):
-    m = re.search(r"management API on http://127\.0\.0\.1:(\d+)", srv.text_log())
+    m = re.search(r"management API on https?://127\.0\.0\.1:(\d+)", srv.text_log())
     if not m:
         raise RuntimeError("no 'management API on' line in the log:\n" + srv.text_log())
     return int(m.group(1))
@@ -288,32 +300,55 @@ def cmd_hotswap(build, models):
     try:
         M = mgmt_port(srv)
         P = srv.port
-        # (start, end, classes) of each registration of "tiny": the switch
-        # happens between the start and the end of its POST.
-        served = [(0.0, 0.0, 5)]
-        results = []  # (sent, received, status, classes or error)
+        # (start, end, classes, version) of each registration of "tiny": the
+        # switch happens between the start and the end of its POST.
+        served = [(0.0, 0.0, 5, "1.0")]
+        # (sent, received, status, classes or error, kind, version: v2's)
+        results = []
         lock = threading.Lock()
         stop = threading.Event()
+        # Three kinds of request on "tiny", each holding the model its own
+        # way: /predictions (the pipeline), v2 BYTES (the pipeline, one
+        # request's images), v2 FP32 (the tensor worker's forward pass, off
+        # the pipeline). Both test models take 3x8x8.
+        v2_bytes = json.dumps({"inputs": [{"name": "image", "datatype": "BYTES", "shape": [1],
+                                           "data": [base64.b64encode(image).decode()]}]})
+        v2_tensor = json.dumps({"inputs": [{"name": "input", "datatype": "FP32",
+                                            "shape": [1, 3, 8, 8],
+                                            "data": [0.25] * (3 * 8 * 8)}]})
+        kinds = {"predict": ("/predictions/tiny?topk=10", image),
+                 "v2-bytes": ("/v2/models/tiny/infer", v2_bytes),
+                 "v2-fp32": ("/v2/models/tiny/infer", v2_tensor)}
 
-        def client():
+        def answer_of(kind, body):
+            """(classes, model_version or None) of a 200 answer."""
+            j = json.loads(body)
+            if kind == "predict":
+                return len(j), None
+            out = j["outputs"][0]
+            return (out["shape"][1] if out["shape"][0] == 1 else None), j["model_version"]
+
+        def client(kind):
+            path, payload = kinds[kind]
             conn = http.client.HTTPConnection("127.0.0.1", P, timeout=60)
             while not stop.is_set():
                 t0 = time.monotonic()
                 try:
-                    conn.request("POST", "/predictions/tiny?topk=10", body=image)
+                    conn.request("POST", path, body=payload)
                     r = conn.getresponse()
                     body = r.read()
-                    out = (t0, time.monotonic(), r.status,
-                           len(json.loads(body)) if r.status == 200 else body[:200])
+                    k, version = answer_of(kind, body) if r.status == 200 else (body[:200], None)
+                    out = (t0, time.monotonic(), r.status, k, kind, version)
                 except Exception as e:  # a failed request, whatever the cause
-                    out = (t0, time.monotonic(), None, repr(e))
+                    out = (t0, time.monotonic(), None, repr(e), kind, None)
                     conn.close()
                     conn = http.client.HTTPConnection("127.0.0.1", P, timeout=60)
                 with lock:
                     results.append(out)
             conn.close()
 
-        threads = [threading.Thread(target=client, daemon=True) for _ in range(16)]
+        names = ["predict"] * 6 + ["v2-bytes"] * 5 + ["v2-fp32"] * 5
+        threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in names]
         start = time.monotonic()
         for t in threads:
             t.start()
@@ -329,7 +364,8 @@ def cmd_hotswap(build, models):
             t0 = time.monotonic()
             if what == "swap":
                 st, _, b = request(M, "POST", "/models?url=%s&model_name=tiny" % model)
-                served.append((t0, time.monotonic(), CLASSES[model]))
+                version = json_of(b).get("modelVersion") if st == 200 else None
+                served.append((t0, time.monotonic(), CLASSES[model], version))
                 swaps.append(st)
                 check(st == 200, "re-register tiny as %s under load: %d" % (model, st))
             elif what == "load":
@@ -346,12 +382,14 @@ def cmd_hotswap(build, models):
             t.join(70)
 
         failed = [r for r in results if r[2] != 200]
-        check(len(results) > 100 and not failed,
-              "%d predictions during 3 swaps and a load/unload, %d failed%s" %
-              (len(results), len(failed), ": %s" % failed[:3] if failed else ""))
+        count = {k: sum(1 for r in results if r[4] == k) for k in kinds}
+        check(len(results) > 100 and all(n > 10 for n in count.values()) and not failed,
+              "%d requests (%s) during 3 swaps and a load/unload, %d failed%s" %
+              (len(results), count, len(failed), ": %s" % failed[:3] if failed else ""))
 
         # An answer with k classes is right when a registration with k
-        # classes was served at some moment between its send and receive.
+        # classes was served at some moment between its send and receive;
+        # a v2 answer names its version, which must be that registration's.
         def live(i):
             begin = served[i][0]
             end = served[i + 1][1] if i + 1 < len(served) else float("inf")
@@ -359,18 +397,19 @@ def cmd_hotswap(build, models):
 
         wrong = []
         by_model = [0] * len(served)
-        for sent, got, st, k in results:
+        for sent, got, st, k, kind, version in results:
             if st != 200:
                 continue
             ok = False
-            for i, (_, _, classes) in enumerate(served):
+            for i, (_, _, classes, served_version) in enumerate(served):
                 b, e = live(i)
-                if classes == k and b <= got and sent <= e:
+                if (classes == k and (version is None or version == served_version) and
+                        b <= got and sent <= e):
                     ok = True
                     if sent >= served[i][1] and (i + 1 == len(served) or got <= served[i + 1][0]):
                         by_model[i] += 1  # certainly this registration's answer
             if not ok:
-                wrong.append((sent - start, got - start, k))
+                wrong.append((kind, sent - start, got - start, k, version))
         check(not wrong, "every answer from a model served under that name at the time%s" %
               (": wrong %s" % wrong[:5] if wrong else ""))
         check(all(n > 0 for n in by_model), "every registration answered requests: %s" % by_model)
@@ -411,8 +450,259 @@ def cmd_hotswap(build, models):
               vals.get('imgclass_model_loads_total{model="big"}') == 4 and
               vals.get('imgclass_model_unloads_total{model="big"}') == 4,
               "metrics count the swaps and the rounds")
+
+        # v2 FP32 tensors run on the tensor worker, off the pipeline, so the
+        # pipeline's drain does not cover them: each request's reference
+        # must. 8 clients keep the worker's queue full of batches for the
+        # 75 MB model (its weights are unmapped when it is freed) while it
+        # is swapped twice: every request is answered, by a version that
+        # was served.
+        st, _, b = request(M, "POST", "/models?url=big.pt&model_name=slow")
+        check(st == 200, "load big.pt as slow: %d" % st)
+        tensor4 = json.dumps({"inputs": [{"name": "input", "datatype": "FP32",
+                                          "shape": [4, 3, 8, 8],
+                                          "data": [0.5] * (4 * 3 * 8 * 8)}]})
+        slow_results = []
+        stop_slow = threading.Event()
+
+        def slow_client():
+            while not stop_slow.is_set():
+                try:
+                    st, _, body = request(P, "POST", "/v2/models/slow/infer", tensor4)
+                    j = json_of(body) if st == 200 else None
+                    out = (st, j["model_version"] if j else body[:200],
+                           j["outputs"][0]["shape"] if j else None)
+                except Exception as e:  # the server crashed, or closed on us
+                    out = (None, repr(e), None)
+                with lock:
+                    slow_results.append(out)
+
+        slow_threads = [threading.Thread(target=slow_client, daemon=True) for _ in range(8)]
+        for t in slow_threads:
+            t.start()
+        time.sleep(1.0)
+        versions = ["1.0"]
+        for _ in range(2):
+            try:
+                st, _, b = request(M, "POST", "/models?url=big.pt&model_name=slow")
+            except OSError as e:  # the server crashed
+                st, b = None, repr(e).encode()
+            check(st == 200, "swap slow under v2 tensor load: %s %s" % (st, b[:120]))
+            versions.append(json_of(b).get("modelVersion") if st == 200 else None)
+            time.sleep(1.0)
+        stop_slow.set()
+        for t in slow_threads:
+            t.join(70)
+        bad = [r for r in slow_results
+               if r[0] != 200 or r[1] not in versions or r[2] != [4, 5]]
+        seen = sorted(set(r[1] for r in slow_results if r[0] == 200))
+        check(len(slow_results) > 20 and not bad,
+              "%d v2 FP32 requests across 2 swaps of slow, all answered by a served version "
+              "(%s of %s)%s" % (len(slow_results), seen, versions,
+                                ": bad %s" % bad[:3] if bad else ""))
+        check(srv.proc.poll() is None, "the server still runs after the tensor swaps")
     finally:
         check(srv.stop() == 0, "SIGTERM: exit status 0")
+    finish()
+
+
+# ------------------------------------------------------------------ secure
+
+INF, MGMT = "inf-Tok3n_A", "mgmt-Tok3n_B"
+
+
+class TlsServer(Server):
+    PORTS = re.compile(rb"listening on https://127\.0\.0\.1:(\d+), metrics on "
+                       rb"http://127\.0\.0\.1:(\d+)/metrics")
+
+
+def secret(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path
+
+
+def management_names(M, headers):
+    st, _, b = request(M, "GET", "/models", headers=headers)
+    return [m["modelName"] for m in json_of(b)["models"]] if st == 200 else None
+
+
+def check_unauthorized(resp, challenge, what):
+    st, h, raw = resp
+    j = json_of(raw) or {}
+    check(st == 401 and j.get("code") == 401 and isinstance(j.get("error"), str) and
+          h.get("www-authenticate") == challenge and
+          h.get("content-type", "").startswith("application/json"),
+          "%s: 401, JSON error, WWW-Authenticate %s (%d %s %r)" %
+          (what, challenge, st, h.get("www-authenticate"), raw[:100]))
+
+
+def secure_tokens(build, models, store, top):
+    keyfile = secret(os.path.join(top, "key_file.json"), json.dumps(
+        {"management": {"key": MGMT}, "inference": {"key": INF}}))
+    srv = Server(build, models, "--enable-model-api", "--management-listen", "127.0.0.1:0",
+                 "--model-store", store, "--token-file", keyfile, labels=False)
+    bearer = lambda t: {"Authorization": "Bearer " + t}
+    try:
+        M = mgmt_port(srv)
+        P = srv.port
+        calls = [("GET", "/models"), ("GET", "/models/tiny"),
+                 ("POST", "/models?url=two_class.pt&model_name=intruder"),
+                 ("DELETE", "/models/tiny"), ("POST", "/v2/repository/index"),
+                 ("POST", "/v2/repository/models/two_class/load"),
+                 ("POST", "/v2/repository/models/tiny/unload")]
+        cases = [("no token", {}, "Bearer"),
+                 ("the inference token", bearer(INF), 'Bearer error="invalid_token"'),
+                 ("a wrong token", bearer("nope"), 'Bearer error="invalid_token"'),
+                 ("a prefix of the management token", bearer(MGMT[:-1]),
+                  'Bearer error="invalid_token"')]
+        for what, h, challenge in cases:
+            for method, path in calls:
+                check_unauthorized(request(M, method, path, headers=h), challenge,
+                                   "management %s %s with %s" % (method, path, what))
+        # Nothing the refused requests asked for happened.
+        names = management_names(M, bearer(MGMT))
+        check(names is not None and sorted(names) == ["plain", "tiny"],
+              "after the refusals the models are still tiny and plain (%s)" % names)
+        st, _, _ = request(P, "POST", "/predictions/tiny", image_of(), headers=bearer(INF))
+        check(st == 200, "tiny still answers with the inference token (%d)" % st)
+        # The management token does everything.
+        st, _, b = request(M, "POST", "/models?url=two_class.pt&model_name=extra",
+                           headers=bearer(MGMT))
+        check(st == 200, "register with the management token: 200 (%d %s)" % (st, b[:120]))
+        st, _, b = request(P, "POST", "/predictions/extra", image_of(), headers=bearer(INF))
+        check(st == 200 and len(json.loads(b)) == 2, "extra answers on the inference address")
+        st, _, _ = request(M, "POST", "/v2/repository/models/extra/unload", headers=bearer(MGMT))
+        check(st == 200, "v2 unload with the management token: 200 (%d)" % st)
+        # ... and only on its own address.
+        check_unauthorized(request(P, "GET", "/models", headers=bearer(MGMT)),
+                           'Bearer error="invalid_token"',
+                           "the management token on the inference address")
+        _, text, v = metrics(srv)
+        check(v.get('imgclass_http_responses_total{code="401"}', 0) == len(cases) * len(calls) + 1,
+              "/metrics counts every 401 of both addresses (%s, want %d)" %
+              (v.get('imgclass_http_responses_total{code="401"}'), len(cases) * len(calls) + 1))
+        check('imgclass_connections_open{listener="management"}' in text,
+              "/metrics has the management listener's connection families")
+    finally:
+        rc = srv.stop()
+    check(rc == 0, "tokens: SIGTERM exit status %s" % rc)
+    log = srv.text_log()
+    check("management API: plain HTTP, management token required" in log,
+          "the start-up log says the management API needs its token")
+    check(INF not in log and MGMT not in log, "no token appears in the log")
+
+
+_image = []
+
+
+def image_of():
+    if not _image:
+        _image.append(png_bytes())
+    return _image[0]
+
+
+def secure_tls(build, models, store, top):
+    key, cert = os.path.join(top, "server.key"), os.path.join(top, "server.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+    os.chmod(key, 0o600)
+    srv = TlsServer(build, models, "--enable-model-api", "--management-listen", "127.0.0.1:0",
+                    "--model-store", store, "--certificate", cert, "--private-key", key,
+                    "--quiet", labels=False)
+    try:
+        check(re.search(r"management API on https://127\.0\.0\.1:\d+", srv.text_log()),
+              "the log names the management address https://")
+        M = mgmt_port(srv)
+        ctx = ssl.create_default_context(cafile=cert)
+        c = http.client.HTTPSConnection("127.0.0.1", M, context=ctx, timeout=60)
+        c.request("POST", "/models?url=two_class.pt&model_name=extra")
+        r = c.getresponse()
+        b = r.read()
+        c.close()
+        check(r.status == 200, "register over HTTPS (the server's certificate): 200 (%d %s)" %
+              (r.status, b[:120]))
+        r = subprocess.run(["curl", "-sS", "-m", "30", "--cacert", cert,
+                            "https://127.0.0.1:%d/models" % M], capture_output=True, timeout=60)
+        names = [m["modelName"] for m in json.loads(r.stdout or b"{}").get("models", [])]
+        check(r.returncode == 0 and "extra" in names,
+              "curl --cacert https://.../models lists extra (%s %s)" % (names, r.stderr[:100]))
+        got = b""
+        try:
+            with socket.create_connection(("127.0.0.1", M), 10) as sock:
+                sock.settimeout(10)
+                sock.sendall(b"GET /models HTTP/1.1\r\nHost: x\r\n\r\n")
+                got = sock.recv(200)
+        except OSError:
+            pass
+        check(not got.startswith(b"HTTP/1.1 200"),
+              "plain HTTP to the HTTPS management port: no answer over plain HTTP (%r)" % got[:40])
+    finally:
+        rc = srv.stop()
+    check(rc == 0, "TLS: SIGTERM exit status %s" % rc)
+
+
+def closed_soon(sock, within):
+    """True when the server closes (EOF or reset) within `within` seconds."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except OSError:
+        return False
+
+
+def secure_limits(build, models, store):
+    srv = Server(build, models, "--enable-model-api", "--management-listen", "127.0.0.1:0",
+                 "--model-store", store, "--max-connections-per-client", "3",
+                 "--header-timeout-s", "2", "--quiet", labels=False)
+    held = []
+    try:
+        M = mgmt_port(srv)
+        # Three half-open requests (headers never finished) from 127.0.0.1.
+        for _ in range(3):
+            sock = socket.create_connection(("127.0.0.1", M), 10)
+            sock.sendall(b"GET /models HTTP/1.1\r\nHost: x\r\n")
+            held.append(sock)
+        extra = socket.create_connection(("127.0.0.1", M), 10)
+        extra.sendall(b"GET /models HTTP/1.1\r\nHost: x\r\n\r\n")
+        check(closed_soon(extra, 30), "a 4th management connection from 127.0.0.1 (limit 3): "
+              "closed without an answer")
+        extra.close()
+        # Another address is served meanwhile.
+        c = http.client.HTTPConnection("127.0.0.1", M, timeout=30,
+                                       source_address=("127.0.0.2", 0))
+        c.request("GET", "/models")
+        r = c.getresponse()
+        r.read()
+        c.close()
+        check(r.status == 200, "127.0.0.2 is served beside them (%d)" % r.status)
+        # The header deadline (2 s) ends the three.
+        check(all(closed_soon(sock, 60) for sock in held),
+              "the half-open management connections are closed by the header deadline")
+        _, _, v = metrics(srv)
+        refused = v.get('imgclass_connections_refused_per_client_total{listener="management"}')
+        late = v.get('imgclass_connections_header_timeout_total{listener="management"}')
+        check(refused == 1 and late == 3,
+              "/metrics counts them for listener=\"management\": refused %s, header "
+              "timeouts %s" % (refused, late))
+        check(v.get('imgclass_connections_refused_per_client_total{listener="inference"}') == 0,
+              "... and not for the inference listener")
+    finally:
+        for sock in held:
+            sock.close()
+        rc = srv.stop()
+    check(rc == 0, "limits: SIGTERM exit status %s" % rc)
+
+
+def cmd_secure(build, models):
+    top, store = make_store(models)
+    secure_tokens(build, models, store, top)
+    secure_tls(build, models, store, top)
+    secure_limits(build, models, store)
     finish()
 
 
@@ -427,6 +717,8 @@ def main():
             cmd_api(build, models)
         elif cmd == "hotswap":
             cmd_hotswap(build, models)
+        elif cmd == "secure":
+            cmd_secure(build, models)
         else:
             print(__doc__)
             sys.exit(2)
