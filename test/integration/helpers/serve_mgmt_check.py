@@ -4,10 +4,10 @@
 them). The server and the checks are serve_check.py's.
 
   serve_mgmt_check.py api BUILD MODELS      every management endpoint and
-      error: off without --enable-model-api, register / list / describe /
-      unregister, v2 repository index / load / unload, unknown model, bad
-      and http(s) urls, paths escaping the model store, duplicate versions,
-      lifecycle metrics
+      error: off without --enable-model-api, 503 while the start-up models
+      load, register / list / describe / unregister, v2 repository index /
+      load / unload, unknown model, bad and http(s) urls, paths escaping the
+      model store, duplicate versions, lifecycle metrics
   serve_mgmt_check.py hotswap BUILD MODELS  16 clients send requests
       (/predictions, v2 infer with BYTES images and with FP32 tensors) for
       about 10 s while the model they ask for is re-registered 3 times
@@ -33,6 +33,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -43,7 +44,8 @@ import time
 
 from PIL import Image
 
-from serve_check import Server, check, check_error, finish, metrics, request
+from serve_check import PP, Server, check, check_error, finish, metrics, request
+from serve_v2_check import SLOW_MODEL
 
 CLASSES = {"tiny.pt": 5, "two_class.pt": 2}
 
@@ -112,9 +114,94 @@ def free_port():
 
 # ------------------------------------------------------------------ api
 
+def api_while_loading(build, models, top):
+    """The server listens before its models are loaded (and warm); the
+    management API must not touch the model table meanwhile: 503."""
+    slow = os.path.join(top, "slow.pt")
+    script = os.path.join(top, "slow_model.py")  # TorchScript reads the source
+    with open(script, "w") as f:
+        f.write(SLOW_MODEL)
+    subprocess.run([sys.executable, script, slow, "20000"], check=True, timeout=120)
+    cmd = [os.path.join(build, "imgclass-serve"), "--model", "slow=%s" % slow,
+           "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+           "--enable-model-api", "--management-listen", "127.0.0.1:0",
+           "--model-store", os.path.join(top, "store"), "--quiet"] + PP
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = []
+    found = {}
+    known = threading.Event()
+    listening = threading.Event()
+
+    def drain():
+        for line in proc.stderr:
+            log.append(line)
+            m = re.search(rb"management API on http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                found["M"] = int(m.group(1))
+            m = re.search(rb"metrics on http://127\.0\.0\.1:(\d+)/metrics", line)
+            if m:
+                found["metrics"] = int(m.group(1))
+            m = re.search(rb"accepting connections on http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                found["P"] = int(m.group(1))
+                known.set()
+            if b"listening on http://" in line:
+                listening.set()
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        if not known.wait(60) or "M" not in found:
+            check(False, "imgclass-serve printed 'management API on' and 'accepting "
+                  "connections on' (log: %s)" % b"".join(log).decode(errors="replace"))
+            return
+        M, P = found["M"], found["P"]
+        seen = []
+        deadline = time.time() + 240
+        while time.time() < deadline and not listening.is_set():
+            round_ = []
+            for method, path in (("GET", "/models"), ("POST", "/v2/repository/index"),
+                                 ("POST", "/models?url=tiny.pt&model_name=early"),
+                                 ("DELETE", "/models/slow")):
+                try:
+                    st, _, b = request(M, method, path, timeout=30)
+                    j = json_of(b) or {}
+                    round_.append((st, j.get("code"), "loading" in j.get("error", "")))
+                except OSError as e:
+                    round_.append((None, repr(e), False))
+            # Readiness only ever turns on: still 503 after the round means
+            # every request of the round was answered while loading.
+            try:
+                st_ready = request(P, "GET", "/v2/health/ready", timeout=30)[0]
+            except OSError:
+                st_ready = None
+            seen.append((st_ready == 503, round_))
+            time.sleep(0.05)
+        loading = [r for still_loading, r in seen if still_loading]
+        check(loading != [], "polled the management API while loading: %d rounds" %
+              len(loading))
+        bad = [r for r in loading if any(x != (503, 503, True) for x in r)]
+        check(not bad, "while loading every management request answers 503 \"The models "
+              "are still loading\"%s" % (": %s" % bad[:2] if bad else ""))
+        check(listening.wait(240), "then the server printed 'listening on' (loaded)")
+        st, _, b = request(M, "GET", "/models")
+        names = [m["modelName"] for m in json_of(b)["models"]] if st == 200 else None
+        check(names == ["slow"], "then GET /models lists slow, and no early model (%s)" % names)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        reader.join(5)
+    check(rc == 0, "loading: SIGTERM exit status %s" % rc)
+
+
 def cmd_api(build, models):
     top, store = make_store(models)
     image = png_bytes()
+    api_while_loading(build, models, top)
 
     # Off unless --enable-model-api: nothing listens on the management address.
     port = free_port()
