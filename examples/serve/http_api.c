@@ -94,6 +94,9 @@ static void request_free(request *r)
     free(r->top);
     free(r->method);
     free(r->url);
+    /* The model's reference, held from predict_begin() to here: a swap or
+     * an unload frees the entry only after the last one is dropped. */
+    served_model_release(&s->models, r->model);
     free(r);
     pthread_mutex_lock(&s->lock);
     s->inflight--;
@@ -171,15 +174,15 @@ static enum MHD_Result predict_begin(request *r, const route *rt)
 {
     server *s = r->srv;
     char msg[512];
-    r->model = served_models_find(&s->models, rt->name, rt->name_len);
+    r->model = served_models_acquire(&s->models, rt->name, rt->name_len);
     if (!r->model) {
         snprintf(msg, sizeof msg, "Model not found: %.*s", (int)rt->name_len, rt->name);
         return reply_error(r, 404, "ModelNotFoundException", msg, NULL, 0);
     }
-    if (rt->version_len && (rt->version_len != strlen(SERVE_MODEL_VERSION) ||
-                            memcmp(rt->version, SERVE_MODEL_VERSION, rt->version_len))) {
+    if (rt->version_len && (rt->version_len != strlen(r->model->version) ||
+                            memcmp(rt->version, r->model->version, rt->version_len))) {
         snprintf(msg, sizeof msg, "Model version %.*s not found for model %s (served: %s)",
-                 (int)rt->version_len, rt->version, r->model->name, SERVE_MODEL_VERSION);
+                 (int)rt->version_len, rt->version, r->model->name, r->model->version);
         return reply_error(r, 404, "ModelVersionNotFoundException", msg, NULL, 0);
     }
 
@@ -418,20 +421,26 @@ enum MHD_Result http_api_handler(void *cls, struct MHD_Connection *connection, c
             return server_reply_static(s, connection, 200, "text/html; charset=utf-8",
                                        serve_page_html);
         case ROUTE_DESCRIBE_API:
-            body = resp_api_description(&s->models, &len); /* sets len: call it first */
+        case ROUTE_MODELS: {
+            /* References on every entry: none is freed while it is listed. */
+            served_model *ms[SERVE_MAX_MODELS];
+            int n = served_models_snapshot(&s->models, ms, SERVE_MAX_MODELS);
+            body = rt.kind == ROUTE_MODELS ? resp_models(ms, n, &len)
+                                           : resp_api_description(ms, n, &len);
+            for (int i = 0; i < n; i++)
+                served_model_release(&s->models, ms[i]);
             return reply(r, 200, "application/json", body, len);
+        }
         case ROUTE_PING:
             body = resp_ping(&len); /* sets len: call it first */
             return reply(r, 200, "application/json", body, len);
-        case ROUTE_MODELS:
-            body = resp_models(&s->models, &len); /* sets len: call it first */
-            return reply(r, 200, "application/json", body, len);
         case ROUTE_MODEL: {
-            served_model *m = served_models_find(&s->models, rt.name, rt.name_len);
+            /* Held by the request until it completes (request_free). */
+            served_model *m = r->model =
+                served_models_acquire(&s->models, rt.name, rt.name_len);
             char msg[256];
-            if (!m || (rt.version_len && (rt.version_len != strlen(SERVE_MODEL_VERSION) ||
-                                          memcmp(rt.version, SERVE_MODEL_VERSION,
-                                                 rt.version_len)))) {
+            if (!m || (rt.version_len && (rt.version_len != strlen(m->version) ||
+                                          memcmp(rt.version, m->version, rt.version_len)))) {
                 snprintf(msg, sizeof msg, "Model not found: %.*s%s%.*s", (int)rt.name_len,
                          rt.name, rt.version_len ? " version " : "", (int)rt.version_len,
                          rt.version ? rt.version : "");

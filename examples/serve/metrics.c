@@ -107,3 +107,33 @@ char *metrics_render(const metrics_model *models, int count, const metrics_http 
     }
     return text;
 }
+
+char *metrics_render_lifecycle(const metrics_lifecycle *ms, int n, size_t *len)
+{
+    json_buf b;
+    if (json_buf_open(&b))
+        return NULL;
+    char labels[256];
+    prom_header(b.f, "imgclass_model_loads_total", "counter",
+                "Model loads by name: start-up, registrations and swaps.");
+    for (int i = 0; i < n; i++) {
+        snprintf(labels, sizeof labels, "model=\"%s\"", ms[i].name);
+        prom_sample(b.f, "imgclass_model_loads_total", labels, NULL, (double)ms[i].loads);
+    }
+    prom_header(b.f, "imgclass_model_unloads_total", "counter",
+                "Model unloads by name, the old entries that swaps retired included.");
+    for (int i = 0; i < n; i++) {
+        snprintf(labels, sizeof labels, "model=\"%s\"", ms[i].name);
+        prom_sample(b.f, "imgclass_model_unloads_total", labels, NULL, (double)ms[i].unloads);
+    }
+    prom_header(b.f, "imgclass_model_info", "gauge",
+                "1 for the version of each model served now.");
+    for (int i = 0; i < n; i++) {
+        if (!ms[i].version)
+            continue;
+        snprintf(labels, sizeof labels, "model=\"%s\",version=\"%s\"", ms[i].name,
+                 ms[i].version);
+        prom_sample(b.f, "imgclass_model_info", labels, NULL, 1);
+    }
+    return json_buf_finish(&b, len);
+}

@@ -50,4 +50,19 @@ int metrics_http_index(int code);
 char *metrics_render(const metrics_model *models, int count, const metrics_http *http,
                      size_t *len);
 
+/* The model lifecycle, one per name ever served (the management API loads,
+ * swaps and unloads models at run time):
+ *   imgclass_model_loads_total{model}    loads, start-up and swaps included
+ *   imgclass_model_unloads_total{model}  unloads, and the entries a swap retired
+ *   imgclass_model_info{model,version} 1 the version served now (absent
+ *                                        while unloaded) */
+typedef struct metrics_lifecycle {
+    const char *name;
+    const char *version; /* NULL while not served */
+    uint64_t loads, unloads;
+} metrics_lifecycle;
+
+/* Renders those families; NULL when out of memory. The caller frees. */
+char *metrics_render_lifecycle(const metrics_lifecycle *models, int count, size_t *len);
+
 #endif

@@ -87,20 +87,20 @@ char *resp_ping(size_t *len)
     return json_buf_finish(&b, len);
 }
 
-char *resp_models(const served_models *set, size_t *len)
+char *resp_models(served_model *const *ms, int n, size_t *len)
 {
     json_buf b;
     if (json_buf_open(&b))
         return NULL;
     fputs("{\n  \"models\": [", b.f);
-    for (int i = 0; i < set->count; i++) {
+    for (int i = 0; i < n; i++) {
         fputs(i ? ",\n    {\"modelName\": " : "\n    {\"modelName\": ", b.f);
-        json_buf_string(&b, set->items[i].name);
+        json_buf_string(&b, ms[i]->name);
         fputs(", \"modelUrl\": ", b.f);
-        json_buf_string(&b, set->items[i].path);
+        json_buf_string(&b, ms[i]->path);
         fputs("}", b.f);
     }
-    fputs(set->count ? "\n  ]\n}\n" : "]\n}\n", b.f);
+    fputs(n ? "\n  ]\n}\n" : "]\n}\n", b.f);
     return json_buf_finish(&b, len);
 }
 
@@ -114,7 +114,9 @@ char *resp_model(const served_model *m, size_t *len)
         return NULL;
     fputs("[\n  {\n    \"modelName\": ", b.f);
     json_buf_string(&b, m->name);
-    fputs(",\n    \"modelVersion\": \"" SERVE_MODEL_VERSION "\",\n    \"modelUrl\": ", b.f);
+    fputs(",\n    \"modelVersion\": ", b.f);
+    json_buf_string(&b, m->version);
+    fputs(",\n    \"modelUrl\": ", b.f);
     json_buf_string(&b, m->path);
     fprintf(b.f, ",\n    \"runtime\": \"imgclass %s (%s)\",\n", imgclass_version(),
             imgclass_engine_version());
@@ -123,17 +125,17 @@ char *resp_model(const served_model *m, size_t *len)
     fprintf(b.f, ",\n    \"precision\": ");
     json_buf_string(&b, imgclass_model_precision(m->model));
     fprintf(b.f, ",\n    \"batchSize\": %d,\n    \"maxBatchDelay\": %d,\n"
-                 "    \"loadedAtStartup\": true,\n"
+                 "    \"loadedAtStartup\": %s,\n"
                  "    \"input\": {\"channels\": %d, \"height\": %d, \"width\": %d},\n"
                  "    \"classes\": %d,\n    \"labels\": ",
-            m->batch, m->max_batch_delay_ms, m->channels, m->height, m->width, m->num_classes);
+            m->batch, m->max_batch_delay_ms, m->loaded_at_startup ? "true" : "false", m->channels, m->height, m->width, m->num_classes);
     json_buf_string(&b, m->labels);
     fprintf(b.f, ",\n    \"queueCapacity\": %d,\n    \"queueDepth\": %llu\n  }\n]\n", m->queue,
             (unsigned long long)s.queue_depth);
     return json_buf_finish(&b, len);
 }
 
-char *resp_api_description(const served_models *set, size_t *len)
+char *resp_api_description(served_model *const *ms, int n, size_t *len)
 {
     json_buf b;
     if (json_buf_open(&b))
@@ -153,12 +155,12 @@ char *resp_api_description(const served_models *set, size_t *len)
             "image in the body (raw, or multipart/form-data field data or file). Query: "
             "topk (default 5), format=imgclass for the detailed answer.\"}},\n"
             "    \"/predictions/{model_name}/{model_version}\": {\"post\": {\"description\": "
-            "\"As above; the one version served is " SERVE_MODEL_VERSION ".\"}}\n  },\n"
+            "\"As above; only the version served now (" SERVE_MODEL_VERSION " for a start-up model; see GET /models/{model_name}).\"}}\n  },\n"
             "  \"x-models\": [",
             imgclass_version());
-    for (int i = 0; i < set->count; i++) {
+    for (int i = 0; i < n; i++) {
         fputs(i ? ", " : "", b.f);
-        json_buf_string(&b, set->items[i].name);
+        json_buf_string(&b, ms[i]->name);
     }
     fputs("]\n}\n", b.f);
     return json_buf_finish(&b, len);

@@ -36,12 +36,12 @@ char *resp_predictions_imgclass(const char *model, const imgclass_class *top, in
 /* {"status": "Healthy"} */
 char *resp_ping(size_t *len);
 /* {"models": [{"modelName": ..., "modelUrl": ...}]} */
-char *resp_models(const served_models *set, size_t *len);
+char *resp_models(served_model *const *ms, int n, size_t *len);
 /* [{"modelName", "modelVersion", "modelUrl", "runtime", "batchSize",
  *   "maxBatchDelay", "input", "classes", "labels", "queueCapacity",
  *   "queueDepth", ...}] as TorchServe's describe-model answer. */
 char *resp_model(const served_model *m, size_t *len);
 /* The OPTIONS answer: an OpenAPI 3 description of the inference API. */
-char *resp_api_description(const served_models *set, size_t *len);
+char *resp_api_description(served_model *const *ms, int n, size_t *len);
 
 #endif

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PROG "imgclass-serve"
 
@@ -26,24 +28,34 @@ static void usage(FILE *out)
         "  --listen ADDR:PORT    inference API address (default 127.0.0.1:8080);\n"
         "                        another address than loopback exposes the server\n"
         "  --metrics-listen ADDR:PORT  Prometheus /metrics (default 127.0.0.1:8082)\n"
+        "  --enable-model-api    serve the management API (TorchServe's GET/POST/DELETE\n"
+        "                        /models, KServe v2's /v2/repository): load, swap and\n"
+        "                        unload models at run time; off by default\n"
+        "  --management-listen ADDR:PORT  management API address (default\n"
+        "                        127.0.0.1:8081); whoever reaches it loads files\n"
+        "  --model-store DIR     POST /models?url=PATH loads PATH from DIR only (no\n"
+        "                        downloads; without DIR, any local file path)\n"
         "  --batch N             images per forward pass (default 8)\n"
         "  --max-batch-delay-ms T  longest wait for a batch to fill (default 5)\n"
         "  --queue N             images waiting per model before 503 (default 4 x batch)\n"
         "  --max-request-bytes B largest request body (default 6553500, TorchServe's)\n"
         "  --max-connections C   open connections at most (default 8192; the open-file\n"
         "                        limit is raised to hold them)\n"
-        "  --max-connections-per-client N  open connections per client address;\n"
-        "                        more are refused (default 256; 0: no limit)\n"
+        "  --max-connections-per-client N  open connections per client address (on\n"
+        "                        each API address); more are refused (default 256;\n"
+        "                        0: no limit)\n"
         "  --timeout-s S         idle connection timeout, and how long SIGTERM waits\n"
         "                        for requests in flight (default 30)\n"
         "  --header-timeout-s S  a connection must send its request headers within S\n"
         "                        seconds, or is closed (default 10; at most --timeout-s)\n"
         "  --token-file FILE     require 'Authorization: Bearer TOKEN' (but on /, /ping\n"
         "                        and the health checks): FILE holds one token, or is\n"
-        "                        TorchServe's key_file.json (inference and management\n"
-        "                        keys); not readable by every user\n"
-        "  --certificate FILE --private-key FILE  serve HTTPS with this PEM\n"
-        "                        certificate (chain) and unencrypted PEM key\n"
+        "                        TorchServe's key_file.json (the inference key for\n"
+        "                        --listen, the management key for the management\n"
+        "                        API); not readable by every user\n"
+        "  --certificate FILE --private-key FILE  serve HTTPS (the inference and\n"
+        "                        management APIs) with this PEM certificate (chain)\n"
+        "                        and unencrypted PEM key\n"
         "  --threads N           engine (libtorch) threads (default: libtorch's)\n"
         "  --preprocess-threads N  decode/preprocess threads per model (default: auto)\n"
         "  --topk K              classes per answer when ?topk= is absent (default 5)\n"
@@ -125,6 +137,9 @@ enum {
     OPT_DEVICE,
     OPT_QUIET,
     OPT_VERSION,
+    OPT_ENABLE_MODEL_API,
+    OPT_MANAGEMENT_LISTEN,
+    OPT_MODEL_STORE,
     OPT_TOKEN_FILE,
     OPT_CERTIFICATE,
     OPT_PRIVATE_KEY,
@@ -150,6 +165,9 @@ static const struct option long_options[] = {
     {"topk", required_argument, NULL, OPT_TOPK},
     {"device", required_argument, NULL, OPT_DEVICE},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"enable-model-api", no_argument, NULL, OPT_ENABLE_MODEL_API},
+    {"management-listen", required_argument, NULL, OPT_MANAGEMENT_LISTEN},
+    {"model-store", required_argument, NULL, OPT_MODEL_STORE},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"certificate", required_argument, NULL, OPT_CERTIFICATE},
     {"private-key", required_argument, NULL, OPT_PRIVATE_KEY},
@@ -173,7 +191,8 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
     cfg->default_topk = 5;
     cfg->model = cli_model_args_init();
     if (set_string(&cfg->listen, "127.0.0.1:8080") ||
-        set_string(&cfg->metrics_listen, "127.0.0.1:8082"))
+        set_string(&cfg->metrics_listen, "127.0.0.1:8082") ||
+        set_string(&cfg->management_listen, "127.0.0.1:8081"))
         return -1;
     pp_args pp = pp_args_init();
     cli_getopt_begin();
@@ -216,6 +235,24 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
             if (net_parse_address(v, &ss, &len))
                 return bad("--metrics-listen (want ADDR:PORT, numeric)", v);
             if (set_string(&cfg->metrics_listen, v))
+                return -1;
+        } else if (c == OPT_ENABLE_MODEL_API) {
+            cfg->enable_model_api = 1;
+        } else if (c == OPT_MANAGEMENT_LISTEN) {
+            struct sockaddr_storage ss;
+            size_t len;
+            if (net_parse_address(v, &ss, &len))
+                return bad("--management-listen (want ADDR:PORT, numeric)", v);
+            if (set_string(&cfg->management_listen, v))
+                return -1;
+        } else if (c == OPT_MODEL_STORE) {
+            struct stat st;
+            if (stat(v, &st) || !S_ISDIR(st.st_mode)) {
+                fprintf(stderr, PROG ": --model-store '%s': %s\n", v,
+                        access(v, F_OK) ? strerror(errno) : "not a directory");
+                return -1;
+            }
+            if (set_string(&cfg->model_store, v))
                 return -1;
         } else if (c == OPT_BATCH) {
             if (cli_int_option(PROG, long_options, c, v, 1, 1024, &cfg->batch))
@@ -272,7 +309,8 @@ int serve_config_parse(serve_config *cfg, int argc, char **argv)
         fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", argv[optind]);
         return -1;
     }
-    if (cfg->num_models == 0) {
+    /* With the model API, models can all come later (POST /models). */
+    if (cfg->num_models == 0 && !cfg->enable_model_api) {
         fprintf(stderr, PROG ": no --model NAME=PATH given (see --help)\n");
         return -1;
     }
@@ -302,6 +340,8 @@ void serve_config_free(serve_config *cfg)
     }
     free(cfg->listen);
     free(cfg->metrics_listen);
+    free(cfg->management_listen);
+    free(cfg->model_store);
     free(cfg->token_file);
     free(cfg->certificate);
     free(cfg->private_key);

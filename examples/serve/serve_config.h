@@ -38,6 +38,9 @@ typedef struct serve_config {
     pp_args pp;    /* the preprocessing options given, applied to each model's recipe */
     imgclass_decode_options decode; /* --exif-transpose */
     int quiet;             /* no request log */
+    int enable_model_api;  /* --enable-model-api: the management API listens */
+    char *management_listen; /* "ADDR:PORT" of the management API */
+    char *model_store;     /* --model-store DIR, or NULL: where POST /models?url= looks */
     /* Tokens, TLS and abuse limits (README.md, "Security"). */
     char *token_file;      /* --token-file, or NULL: no tokens */
     char *certificate;     /* --certificate (PEM), or NULL: plain HTTP */

@@ -1,6 +1,7 @@
 /* Daemon lifecycle and replies; see server.h. */
 #include "server.h"
 
+#include "management_api.h"
 #include "net_address.h"
 #include "responses.h"
 #include "serve_job.h"
@@ -106,7 +107,7 @@ static struct MHD_Daemon *start_daemon(server *s, const char *address, int api,
     /* The inference API's tokens, TLS and connection limits. */
     struct MHD_OptionItem extra[4] = {{MHD_OPTION_END, 0, NULL}};
     if (api)
-        flags |= server_security_api_options(s, extra);
+        flags |= server_security_options(s, &s->api_limits, extra);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, api ? conn_limits_accept : NULL, api ? (void *)&s->api_limits : NULL,
         api ? gate_handler : http_metrics_handler, api ? (void *)&s->api_gate : (void *)s,
@@ -157,6 +158,10 @@ int server_start(server *s, const serve_config *cfg)
     s->metrics = start_daemon(s, cfg->metrics_listen, 0, &metrics_addr);
     if (!s->metrics)
         goto fail;
+    /* The management API (--enable-model-api) listens now too: until the
+     * models are loaded it answers 503, as the model routes do. */
+    if (management_start(s))
+        goto fail;
     describe(s->api, &api_addr, s->api_url, sizeof s->api_url);
     server_security_url(s, s->api_url, sizeof s->api_url);
     describe(s->metrics, &metrics_addr, s->metrics_url, sizeof s->metrics_url);
@@ -165,6 +170,9 @@ int server_start(server *s, const serve_config *cfg)
             s->api_url, cfg->num_models, cfg->num_models == 1 ? "" : "s");
     return 0;
 fail:
+    management_stop(s);
+    if (s->metrics)
+        MHD_stop_daemon(s->metrics);
     if (s->api)
         MHD_stop_daemon(s->api);
     v2_api_stop(s);
@@ -180,7 +188,7 @@ int server_load_models(server *s)
     if (served_models_open(&s->models, cfg, serve_job_deliver))
         return -1;
     for (int i = 0; i < s->models.count; i++) {
-        const served_model *sm = &s->models.items[i];
+        const served_model *sm = s->models.items[i];
         fprintf(stderr, "imgclass-serve: model %s: %s, precision %s, %d classes, input %dx%d, "
                         "batch %d, delay %d ms, queue %d\n",
                 sm->name, sm->path, imgclass_model_precision(sm->model), sm->num_classes,
@@ -213,6 +221,9 @@ void server_stop(server *s, int timeout_s)
     if (left)
         fprintf(stderr, "imgclass-serve: %d request(s) still open after %d s; closing them\n",
                 left, timeout_s);
+    /* A register or unload in progress finishes first: the entry it
+     * drains needs the tensor worker and the pipelines still running. */
+    management_stop(s);
     /* The tensor worker and the pipelines first: each answers what it
      * accepted (resuming those connections) before its threads end, so no
      * callback can reach a request the daemon has closed. */

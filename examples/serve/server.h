@@ -33,6 +33,7 @@ typedef struct server {
     const serve_config *cfg;
     served_models models;
     struct MHD_Daemon *api, *metrics;
+    struct MHD_Daemon *management; /* --enable-model-api; management_api.h */
     atomic_int draining;
     /* Every start-up model is loaded and warm (server_load_models()); until
      * then `models` is being written and no handler may read it. */
@@ -51,6 +52,11 @@ typedef struct server {
     int api_limits_on;
     int max_connections; /* --max-connections, lowered if RLIMIT_NOFILE is short */
     gate api_gate;
+    /* The management API's own gate (AUTH_MANAGEMENT) and limits, with the
+     * same tokens file and TLS credentials; only with --enable-model-api. */
+    conn_limits mgmt_limits;
+    int mgmt_limits_on;
+    gate mgmt_gate;
 } server;
 
 /* Starts both daemons, so that liveness answers while the models load,

@@ -1,6 +1,8 @@
 /* Tokens, TLS and abuse limits beside the daemons; see server_security.h. */
 #include "server_security.h"
 
+#include "management_api.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +38,18 @@ int server_security_open(server *s, const serve_config *cfg)
                          .completed = http_api_completed, .completed_cls = s,
                          .tokens = &s->tokens, .scope = AUTH_INFERENCE,
                          .limits = &s->api_limits};
+    if (!cfg->enable_model_api)
+        return 0;
+    /* The management address loads files into the server: the same
+     * limits, and its own token (AUTH_MANAGEMENT; every path needs it). */
+    if (conn_limits_init(&s->mgmt_limits, "management", cfg->max_connections_per_client,
+                         header_s, cfg->timeout_s, MANAGEMENT_MAX_CONNECTIONS))
+        return -1;
+    s->mgmt_limits_on = 1;
+    s->mgmt_gate = (gate){.srv = s, .handler = management_handler, .handler_cls = s,
+                          .completed = management_completed, .completed_cls = s,
+                          .tokens = &s->tokens, .scope = AUTH_MANAGEMENT,
+                          .limits = &s->mgmt_limits};
     return 0;
 }
 
@@ -44,15 +58,18 @@ void server_security_close(server *s)
     if (s->api_limits_on)
         conn_limits_destroy(&s->api_limits);
     s->api_limits_on = 0;
+    if (s->mgmt_limits_on)
+        conn_limits_destroy(&s->mgmt_limits);
+    s->mgmt_limits_on = 0;
     auth_tokens_clear(&s->tokens);
     tls_config_free(&s->tls);
 }
 
-unsigned server_security_api_options(server *s, struct MHD_OptionItem *o)
+unsigned server_security_options(server *s, conn_limits *limits, struct MHD_OptionItem *o)
 {
     int n = 0;
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
-                                     (intptr_t)conn_limits_notify, &s->api_limits};
+                                     (intptr_t)conn_limits_notify, limits};
     if (s->tls.cert) {
         o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls.cert};
         o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls.key};
@@ -78,4 +95,12 @@ void server_security_log(const server *s, const serve_config *cfg)
             s->tokens.enabled ? "tokens required" : "no tokens", s->max_connections,
             cfg->max_connections_per_client,
             cfg->max_connections_per_client ? "" : ": no limit", s->api_limits.header_timeout_s);
+    if (s->mgmt_limits_on)
+        fprintf(stderr, "imgclass-serve: management API: %s, %s, at most %d connections (%d "
+                        "per client address%s), request headers within %d s\n",
+                s->tls.cert ? "HTTPS" : "plain HTTP",
+                s->tokens.enabled ? "management token required" : "no tokens",
+                MANAGEMENT_MAX_CONNECTIONS, cfg->max_connections_per_client,
+                cfg->max_connections_per_client ? "" : ": no limit",
+                s->mgmt_limits.header_timeout_s);
 }

@@ -10,20 +10,22 @@
 
 /* Loads the token file and the certificate and key (if given), raises
  * RLIMIT_NOFILE (lowering the cap, with a warning, if the hard limit is
- * short), starts the connection limits and fills s->api_gate. 0, or -1
- * after printing why; server_security_close() undoes either. */
+ * short), starts the connection limits and fills s->api_gate (and, with
+ * --enable-model-api, s->mgmt_limits and s->mgmt_gate). 0, or -1 after
+ * printing why; server_security_close() undoes either. */
 int server_security_open(server *s, const serve_config *cfg);
 void server_security_close(server *s);
 
-/* The inference daemon's extra flags (MHD_USE_TLS) and options (the
- * connection notifications; the certificate and key): `o` has room for 4,
- * MHD_OPTION_END included. */
-unsigned server_security_api_options(server *s, struct MHD_OptionItem *o);
+/* An API daemon's extra flags (MHD_USE_TLS) and options (the connection
+ * notifications to `limits`; the certificate and key): `o` has room for 4,
+ * MHD_OPTION_END included. The inference and management daemons both
+ * take them, each with its own limits. */
+unsigned server_security_options(server *s, conn_limits *limits, struct MHD_OptionItem *o);
 
 /* "http://..." becomes "https://..." when TLS is on (n: the buffer's size). */
 void server_security_url(const server *s, char *url, size_t n);
 
-/* One start-up line: what protects the inference API. */
+/* One start-up line per API address: what protects it. */
 void server_security_log(const server *s, const serve_config *cfg);
 
 #endif

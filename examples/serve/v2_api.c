@@ -31,6 +31,9 @@ typedef struct v2_slot {
 struct v2_infer {
     server *s;
     struct MHD_Connection *conn;
+    /* A reference on the model (served_models_acquire()), dropped when the
+     * request is freed: a swap or an unload meanwhile waits for it, so the
+     * model, its pipeline and its version string outlive the answer. */
     served_model *model;
     uint64_t started_ns;
 
@@ -86,22 +89,25 @@ static v2_model_shape shape_of(const served_model *m)
     return (v2_model_shape){m->channels, m->height, m->width, m->num_classes};
 }
 
-/* The route's model at a version served, or NULL after answering 404. */
+/* The route's model at the version served now, with a reference taken
+ * (release it with served_model_release()), or NULL after answering 404.
+ * The management API may swap or unload the model at any time; the
+ * reference keeps this entry alive until released. */
 static served_model *find_model(server *s, struct MHD_Connection *c, const route *rt,
                                 enum MHD_Result *answered, int *status)
 {
     char msg[256];
-    served_model *m = served_models_find(&s->models, rt->name, rt->name_len);
+    served_model *m = served_models_acquire(&s->models, rt->name, rt->name_len);
     if (!m) {
         snprintf(msg, sizeof msg, "unknown model '%.*s'", (int)rt->name_len, rt->name);
         *answered = v2_api_error(s, c, 404, msg, NULL, 0, status);
         return NULL;
     }
-    if (rt->version_len && (rt->version_len != strlen(SERVE_MODEL_VERSION) ||
-                            memcmp(rt->version, SERVE_MODEL_VERSION, rt->version_len))) {
-        snprintf(msg, sizeof msg, "model '%s' has no version '%.*s' (served: " SERVE_MODEL_VERSION
-                                  ")",
-                 m->name, (int)rt->version_len, rt->version);
+    if (rt->version_len && (rt->version_len != strlen(m->version) ||
+                            memcmp(rt->version, m->version, rt->version_len))) {
+        snprintf(msg, sizeof msg, "model '%s' has no version '%.*s' (served: %s)", m->name,
+                 (int)rt->version_len, rt->version, m->version);
+        served_model_release(&s->models, m);
         *answered = v2_api_error(s, c, 404, msg, NULL, 0, status);
         return NULL;
     }
@@ -144,13 +150,16 @@ enum MHD_Result v2_api_get(server *s, struct MHD_Connection *c, const route *rt,
     if (!m)
         return answered;
     if (rt->kind == ROUTE_V2_MODEL_READY) {
-        if (!serving(s))
+        if (!serving(s)) {
+            served_model_release(&s->models, m);
             return not_ready(s, c, status);
+        }
         body = v2_model_ready(m->name, &len); /* sets len: call it first */
-        return reply_json(s, c, 200, body, len, status);
+    } else {
+        v2_model_shape sh = shape_of(m);
+        body = v2_model_metadata(m->name, m->version, &sh, &len);
     }
-    v2_model_shape sh = shape_of(m);
-    body = v2_model_metadata(m->name, SERVE_MODEL_VERSION, &sh, &len);
+    served_model_release(&s->models, m);
     return reply_json(s, c, 200, body, len, status);
 }
 
@@ -320,6 +329,7 @@ enum MHD_Result v2_infer_begin(server *s, struct MHD_Connection *c, const route 
             snprintf(msg, sizeof msg, "request body of %.32s bytes is over the limit of %llu "
                                       "bytes (--max-request-bytes)",
                      cl, (unsigned long long)limit);
+            served_model_release(&s->models, m);
             return v2_api_error(s, c, 413, msg, NULL, 1, status);
         }
     }
@@ -334,6 +344,7 @@ enum MHD_Result v2_infer_begin(server *s, struct MHD_Connection *c, const route 
             snprintf(msg, sizeof msg, "Inference-Header-Content-Length '%.32s' is not a byte "
                                       "count of the body",
                      ih);
+            served_model_release(&s->models, m);
             return v2_api_error(s, c, 400, msg, NULL, 0, status);
         }
         json_len = (size_t)h;
@@ -341,6 +352,7 @@ enum MHD_Result v2_infer_begin(server *s, struct MHD_Connection *c, const route 
     v2_infer *v = calloc(1, sizeof *v);
     if (!v || pthread_mutex_init(&v->lock, NULL)) {
         free(v);
+        served_model_release(&s->models, m);
         return v2_api_error(s, c, 500, "out of memory", NULL, 1, status);
     }
     v->s = s;
@@ -408,7 +420,7 @@ static enum MHD_Result answer(v2_infer *v, int *status)
     }
     const v2_answer a = {
         .model_name = v->model->name,
-        .model_version = SERVE_MODEL_VERSION,
+        .model_version = v->model->version,
         .id = v->req.id,
         .scores = v->scores,
         .n = v->req.n,
@@ -554,6 +566,9 @@ int v2_infer_free(v2_infer *v)
     pthread_mutex_unlock(&v->lock);
     if (pending)
         return -1; /* leaking beats a result written into freed memory */
+    /* The answer is sent: the model may go (a swap or unload waits for
+     * this). */
+    served_model_release(&v->s->models, v->model);
     pthread_mutex_destroy(&v->lock);
     v2_request_free(&v->req);
     free(v->body);
