@@ -8,8 +8,13 @@ one-call API against the pipeline it stands on, from C and from Python.
 Rows (goals of the "one model, one answer" work):
   C imgclass_classify(), 100 inputs a call  vs  the pipeline's steady state
   Python Model.classify(paths), 100 a call  vs  `imgclass classify`'s own rate
-Each round runs the four back to back; the ratio is the median of the
-per-round ratios. The machine's load average is printed and written at the
+and of the "speed past float32" work, float32 and int8 (the same weights
+quantized, tools/export_model.py --quantize int8 --qengine onednn):
+  `imgclass classify`'s own rate  vs  the forward pass alone at batch 8
+                                      (`pipeline_bench forward`, a ready batch)
+  `imgclass classify` int8        vs  `imgclass classify` float32
+Each round runs them all back to back; the ratio is the median of the
+per-round ratios. `--no-int8` leaves the int8 rows out. The machine's load average is printed and written at the
 start and the end; a section whose start finds it above --max-load
 (bench/measure.py's quiet_section_start) is refused, not written.
 The section sits between <!-- classify --> and <!-- /classify -->.
@@ -48,9 +53,10 @@ def python_rate(build, model, listfile, count, per_call, threads):
 
 def cli_rate(build, model, files, threads):
     """`imgclass classify`'s own figure (model load excluded, as the
-    in-process rates above)."""
+    in-process rates above), batches of 8."""
     r = subprocess.run([os.path.join(build, "imgclass"), "classify", "--model", model, "--tsv",
-                        "-t", str(threads)] + files, check=True, capture_output=True, text=True)
+                        "-b", "8", "-t", str(threads)] + files, check=True, capture_output=True,
+                       text=True)
     m = re.search(r"([0-9.]+) images/s", r.stderr)
     if not m:
         raise RuntimeError("no rate in imgclass classify's summary: " + r.stderr[-300:])
@@ -68,6 +74,8 @@ def main():
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--per-call", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--no-int8", dest="int8", action="store_false",
+                    help="leave out the int8 rows (no quantized export)")
     add_max_load_option(ap)
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
     args = ap.parse_args()
@@ -76,27 +84,46 @@ def main():
     from inputs import export_model, photo_folder  # noqa: E402
     from measure import median, replace_section  # noqa: E402
     _, photos, what = photo_folder(tmp, args.images)
-    if not args.model:
+    own_model = not args.model
+    if own_model:
         args.model = os.path.join(tmp, "resnet18-random.pt")
         export_model(args.model)
+    elif args.int8:
+        # The int8 file is exported from the same seeded weights as our own
+        # float32 one; a model of the caller's has no such twin.
+        print("classify bench: --model given: no int8 rows", file=sys.stderr)
+        args.int8 = False
     n, t, b, m = args.count, args.threads, args.build, args.model
+    i8 = None
+    if args.int8:
+        i8 = os.path.join(tmp, "resnet18-int8.pt")
+        export_model(i8, ["--quantize", "int8", "--qengine", "onednn",
+                          "--calibrate", os.path.dirname(photos[0]), "--calibrate-count", "32",
+                          "--imgclass", os.path.join(b, "imgclass")])
     files = [photos[i % len(photos)] for i in range(n)]
     listfile = os.path.join(tmp, "list.txt")
     with open(listfile, "w") as f:
         f.write("\n".join(photos) + "\n")
-    rows = {"pipeline": [], "c_classify": [], "cli": [], "py_classify": []}
+    rows = {"pipeline": [], "c_classify": [], "cli": [], "py_classify": [], "forward": []}
+    if i8:
+        rows.update({"forward_i8": [], "cli_i8": []})
     for r in range(args.rounds):
         rows["pipeline"].append(driver(b, "steady", m, listfile, n, t, batch=8))
         rows["c_classify"].append(driver(b, "classify", m, listfile, n, t,
                                          per_call=args.per_call))
         rows["cli"].append(cli_rate(b, m, files, t))
         rows["py_classify"].append(python_rate(b, m, listfile, n, args.per_call, t))
+        rows["forward"].append(driver(b, "forward", m, listfile, n, t, batch=8))
+        if i8:
+            rows["forward_i8"].append(driver(b, "forward", i8, listfile, n, t, batch=8))
+            rows["cli_i8"].append(cli_rate(b, i8, files, t))
         print("classify bench: round %d: %s" % (r + 1, {k: round(v[-1], 1)
                                                        for k, v in rows.items()}),
               file=sys.stderr, flush=True)
     loads = load_phrase(start_load, "classify bench")
     c_ratio = median([c / p for c, p in zip(rows["c_classify"], rows["pipeline"])])
     py_ratio = median([p / c for p, c in zip(rows["py_classify"], rows["cli"])])
+    ratio = lambda a, b: median([x / y for x, y in zip(rows[a], rows[b])])
     fmt = lambda xs: ", ".join("%.1f" % x for x in xs)
     lines = [BEGIN, "## imgclass_classify on the pipeline", "",
              f"Written by bench/classify_bench.py ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())});"
@@ -113,7 +140,23 @@ def main():
              f"| Python `Model.classify(paths)`, {args.per_call} paths a call |"
              f" {fmt(rows['py_classify'])} | {py_ratio:.2f} of `imgclass classify` | >= 0.95 |",
              f"| `imgclass classify` (its own figure, model load excluded) |"
-             f" {fmt(rows['cli'])} | 1 | |", END]
+             f" {fmt(rows['cli'])} | 1 | |", "",
+             "`imgclass classify` in its steady state against the forward pass alone on a"
+             " ready batch of 8 (`pipeline_bench forward`: no decoding, no preprocessing), in"
+             " float32 and with the same weights quantized to int8 (onednn, calibrated on 32"
+             " of the photos):", "",
+             "| measurement | images/s, each round | ratio | goal |",
+             "| --- | --- | ---: | --- |",
+             f"| forward pass alone, batch 8, float32 | {fmt(rows['forward'])} | 1 | |",
+             f"| `imgclass classify`, float32 | {fmt(rows['cli'])} |"
+             f" {ratio('cli', 'forward'):.2f} of the forward pass | >= 0.92 |"]
+    if i8:
+        lines += [f"| forward pass alone, batch 8, int8 | {fmt(rows['forward_i8'])} | 1 | |",
+                  f"| `imgclass classify`, int8 | {fmt(rows['cli_i8'])} |"
+                  f" {ratio('cli_i8', 'forward_i8'):.2f} of the int8 forward pass | >= 0.82 |",
+                  f"| `imgclass classify`, int8 against float32 | |"
+                  f" {ratio('cli_i8', 'cli'):.2f}x | >= 2.8x |"]
+    lines.append(END)
     text = "\n".join(lines)
     print(text)
     replace_section(args.out, BEGIN, END, text)
