@@ -262,13 +262,14 @@ $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(UNIT_HELPER_OBJ) $(STLIB)
 $(BUILD)/test/test_cli_escape: \
     $(addprefix $(BUILD)/examples/common/,cli_args.o pp_options.o text_escape.o torchvision_presets.o)
 $(BUILD)/test/test_serve: $(addprefix $(BUILD)/examples/common/,prom_text.o text_escape.o) \
-    $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o router.o)
+    $(addprefix $(BUILD)/examples/serve/,json_buf.o metrics.o responses.o route_path.o router.o)
 $(BUILD)/test/test_serve_mgmt: $(addprefix $(BUILD)/examples/common/,prom_text.o text_escape.o) \
-    $(addprefix $(BUILD)/examples/serve/,json_buf.o management_router.o metrics.o model_store.o)
+    $(addprefix $(BUILD)/examples/serve/,json_buf.o management_router.o metrics.o model_store.o \
+    route_path.o)
 $(BUILD)/test/test_serve_auth: $(addprefix $(BUILD)/examples/serve/,auth.o secret_file.o)
 $(BUILD)/test/test_serve_v2: TEST_EXTRA_LIBS := $(NETTLE_LIBS)
 $(BUILD)/test/test_serve_v2: $(BUILD)/examples/common/text_escape.o \
-    $(addprefix $(BUILD)/examples/serve/,json_buf.o router.o v2_json.o)
+    $(addprefix $(BUILD)/examples/serve/,json_buf.o route_path.o router.o v2_json.o)
 $(BUILD)/test/test_watch_journal: $(addprefix $(BUILD)/examples/watch/,durable_io.o journal.o \
     key_set.o)
 

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-static int is(const char *method, const char *m) { return !strcmp(method, m); }
-static int is_get(const char *method) { return is(method, "GET") || is(method, "HEAD"); }
+#include "route_path.h"
+
 
 static route make(route_kind kind)
 {
@@ -28,30 +28,11 @@ static route not_allowed(const char *allow)
     return r;
 }
 
-/* Splits "name" or "name/version" (no empty part, no further '/'). */
-static int split_name(const char *s, route *r)
-{
-    const char *slash = strchr(s, '/');
-    size_t n = slash ? (size_t)(slash - s) : strlen(s);
-    if (n == 0)
-        return -1;
-    r->name = s;
-    r->name_len = n;
-    if (slash) {
-        const char *v = slash + 1;
-        if (!*v || strchr(v, '/'))
-            return -1;
-        r->version = v;
-        r->version_len = strlen(v);
-    }
-    return 0;
-}
-
 /* A GET endpoint of v2: found with GET/HEAD, 405 otherwise. */
 static route v2_get(route r, route_kind kind, const char *method)
 {
     r.kind = kind;
-    if (is_get(method))
+    if (method_is_get(method))
         return r;
     r.kind = ROUTE_METHOD_NOT_ALLOWED;
     r.allow = "GET, HEAD";
@@ -94,7 +75,7 @@ static route route_v2(const char *method, const char *rest)
         return v2_get(r, ROUTE_V2_MODEL_READY, method);
     if (!strcmp(tail, "/infer")) {
         r.kind = ROUTE_V2_INFER;
-        if (is(method, "POST"))
+        if (method_is(method, "POST"))
             return r;
         r.kind = ROUTE_METHOD_NOT_ALLOWED;
         r.allow = "POST";
@@ -114,37 +95,37 @@ route route_api(const char *method, const char *path)
     if (!strcmp(path, "/")) {
         r.kind = ROUTE_PAGE;
         allow = "GET, HEAD, OPTIONS";
-        if (is_get(method))
+        if (method_is_get(method))
             return r;
     } else if (!strcmp(path, "/ping")) {
         r.kind = ROUTE_PING;
         allow = "GET, HEAD, OPTIONS";
-        if (is_get(method))
+        if (method_is_get(method))
             return r;
     } else if (!strcmp(path, "/models")) {
         r.kind = ROUTE_MODELS;
         allow = "GET, HEAD, OPTIONS";
-        if (is_get(method))
+        if (method_is_get(method))
             return r;
     } else if (!strncmp(path, "/models/", 8)) {
-        if (split_name(path + 8, &r))
+        if (split_model_path(path + 8, &r.name, &r.name_len, &r.version, &r.version_len))
             return make(ROUTE_NOT_FOUND);
         r.kind = ROUTE_MODEL;
         allow = "GET, HEAD, OPTIONS";
-        if (is_get(method))
+        if (method_is_get(method))
             return r;
     } else if (!strncmp(path, "/predictions/", 13)) {
-        if (split_name(path + 13, &r))
+        if (split_model_path(path + 13, &r.name, &r.name_len, &r.version, &r.version_len))
             return make(ROUTE_NOT_FOUND);
         r.kind = ROUTE_PREDICT;
         allow = "POST, PUT, OPTIONS";
         /* TorchServe's own examples send the image with curl -T (a PUT). */
-        if (is(method, "POST") || is(method, "PUT"))
+        if (method_is(method, "POST") || method_is(method, "PUT"))
             return r;
     } else {
         return r;
     }
-    if (is(method, "OPTIONS"))
+    if (method_is(method, "OPTIONS"))
         return make(ROUTE_DESCRIBE_API);
     return not_allowed(allow);
 }
@@ -153,7 +134,7 @@ route route_metrics(const char *method, const char *path)
 {
     if (!method || !path || strcmp(path, "/metrics"))
         return make(ROUTE_NOT_FOUND);
-    if (is_get(method))
+    if (method_is_get(method))
         return make(ROUTE_METRICS);
     return not_allowed("GET, HEAD");
 }
