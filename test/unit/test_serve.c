@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "span_assert.h"
+
 #include "json_buf.h"
 #include "metrics.h"
 #include "responses.h"
@@ -24,16 +26,9 @@ static void expect_route(const char *method, const char *path, route_kind kind,
 {
     route r = route_api(method, path);
     assert_int_equal(r.kind, kind);
-    if (name) {
-        assert_int_equal(r.name_len, strlen(name));
-        assert_memory_equal(r.name, name, r.name_len);
-    }
-    if (version) {
-        assert_int_equal(r.version_len, strlen(version));
-        assert_memory_equal(r.version, version, r.version_len);
-    } else if (kind == ROUTE_PREDICT || kind == ROUTE_MODEL) {
-        assert_int_equal(r.version_len, 0);
-    }
+    fx_assert_span(r.name, r.name_len, name);
+    if (version || kind == ROUTE_PREDICT || kind == ROUTE_MODEL)
+        fx_assert_version(r.version, r.version_len, version);
 }
 
 static void test_routes(void **state)

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "span_assert.h"
+
 #include "management_router.h"
 #include "metrics.h"
 #include "model_store.h"
@@ -25,16 +27,8 @@ static void expect(const char *method, const char *path, mgmt_route_kind kind, c
 {
     mgmt_route r = route_management(method, path);
     assert_int_equal(r.kind, kind);
-    if (name) {
-        assert_int_equal(r.name_len, strlen(name));
-        assert_memory_equal(r.name, name, r.name_len);
-    }
-    if (version) {
-        assert_int_equal(r.version_len, strlen(version));
-        assert_memory_equal(r.version, version, r.version_len);
-    } else {
-        assert_int_equal(r.version_len, 0);
-    }
+    fx_assert_span(r.name, r.name_len, name);
+    fx_assert_version(r.version, r.version_len, version);
 }
 
 static void test_routes(void **state)

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "span_assert.h"
+
 #include "router.h"
 #include "v2_json.h"
 
@@ -26,16 +28,8 @@ static void expect_v2(const char *method, const char *path, route_kind kind, con
     if (r.kind != kind)
         fail_msg("%s %s: route %d, want %d", method, path, r.kind, kind);
     assert_int_equal(r.v2, 1);
-    if (name) {
-        assert_int_equal(r.name_len, strlen(name));
-        assert_memory_equal(r.name, name, r.name_len);
-    }
-    if (version) {
-        assert_int_equal(r.version_len, strlen(version));
-        assert_memory_equal(r.version, version, r.version_len);
-    } else {
-        assert_int_equal(r.version_len, 0);
-    }
+    fx_assert_span(r.name, r.name_len, name);
+    fx_assert_version(r.version, r.version_len, version);
 }
 
 static void test_routes(void **state)
