@@ -16,12 +16,10 @@ Exits 0 when every check passed, 1 on a failure, 77 when it cannot run here.
 """
 import atexit
 import http.client
-import io
 import json
 import os
 import random
 import re
-import select
 import shutil
 import signal
 import socket
@@ -716,23 +714,24 @@ def cmd_browser(build, models, screenshot=None):
     finish()
 
 
-def main():
-    if len(sys.argv) < 4:
-        print(__doc__)
+def run_check(doc, prefix, commands):
+    """The main() of the serve check scripts: `SCRIPT CMD BUILD MODELS [ARG]`,
+    CMD a key of `commands` (functions of build, models and the extra
+    arguments); every temporary file of the run under one folder, removed at
+    exit. The usage (`doc`) and exit status 2 otherwise."""
+    if len(sys.argv) < 4 or sys.argv[1] not in commands:
+        print(doc)
         sys.exit(2)
     cmd, build, models = sys.argv[1:4]
-    # Every temporary file of the run under one folder, removed at exit.
-    tempfile.tempdir = tempfile.mkdtemp(prefix="imgclass-serve-test.")
+    tempfile.tempdir = tempfile.mkdtemp(prefix=prefix)
     atexit.register(shutil.rmtree, tempfile.tempdir, True)
-    if cmd == "api":
-        cmd_api(build, models)
-    elif cmd == "load":
-        cmd_load(build, models)
-    elif cmd == "browser":
-        cmd_browser(build, models, sys.argv[4] if len(sys.argv) > 4 else None)
-    else:
-        print(__doc__)
-        sys.exit(2)
+    commands[cmd](build, models, *sys.argv[4:])
+
+
+def main():
+    run_check(__doc__, "imgclass-serve-test.",
+              {"api": cmd_api, "load": cmd_load,
+               "browser": lambda b, m, driver=None: cmd_browser(b, m, driver)})
 
 
 if __name__ == "__main__":

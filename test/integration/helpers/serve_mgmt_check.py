@@ -44,7 +44,8 @@ import time
 
 from PIL import Image
 
-from serve_check import PP, Server, check, check_error, finish, metrics, request
+from serve_check import (PP, Server, check, finish, metrics, request,
+                         run_check)
 from serve_v2_check import SLOW_MODEL
 
 CLASSES = {"tiny.pt": 5, "two_class.pt": 2}
@@ -797,23 +798,8 @@ def cmd_secure(build, models):
 
 
 def main():
-    if len(sys.argv) < 4:
-        print(__doc__)
-        sys.exit(2)
-    cmd, build, models = sys.argv[1:4]
-    tempfile.tempdir = tempfile.mkdtemp(prefix="imgclass-serve-mgmt-test.")
-    try:
-        if cmd == "api":
-            cmd_api(build, models)
-        elif cmd == "hotswap":
-            cmd_hotswap(build, models)
-        elif cmd == "secure":
-            cmd_secure(build, models)
-        else:
-            print(__doc__)
-            sys.exit(2)
-    finally:
-        shutil.rmtree(tempfile.tempdir, True)
+    run_check(__doc__, "imgclass-serve-mgmt-test.",
+              {"api": cmd_api, "hotswap": cmd_hotswap, "secure": cmd_secure})
 
 
 if __name__ == "__main__":

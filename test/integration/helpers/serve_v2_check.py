@@ -15,13 +15,10 @@
       warm; then 200; while draining at SIGTERM, 503 again
 Exits 0 when every check passed, 1 on a failure.
 """
-import atexit
 import base64
-import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import struct
@@ -35,7 +32,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_check import (PP, Server, check, classify_reference, finish,  # noqa: E402
-                         make_images, metrics, ordered_pairs, raw_exchange, request)
+                         make_images, metrics, ordered_pairs, raw_exchange, request,
+                         run_check)
 from sanitizer_report import report as sanitizer_report  # noqa: E402
 
 
@@ -671,19 +669,8 @@ def cmd_ready(build, models):
 
 
 def main():
-    if len(sys.argv) < 4:
-        print(__doc__)
-        sys.exit(2)
-    cmd, build, models = sys.argv[1:4]
-    tempfile.tempdir = tempfile.mkdtemp(prefix="imgclass-serve-v2-test.")
-    atexit.register(shutil.rmtree, tempfile.tempdir, True)
-    if cmd == "api":
-        cmd_api(build, models)
-    elif cmd == "ready":
-        cmd_ready(build, models)
-    else:
-        print(__doc__)
-        sys.exit(2)
+    run_check(__doc__, "imgclass-serve-v2-test.",
+              {"api": cmd_api, "ready": cmd_ready})
 
 
 if __name__ == "__main__":
