@@ -22,6 +22,18 @@ int model_name_valid(const char *name, size_t len)
     return 1;
 }
 
+/* Copies a resolved path into the caller's buffer, or says it is too long. */
+static int copy_path(const char *url, const char *real, char *out, size_t n, char *msg,
+                     size_t msg_n)
+{
+    if (strlen(real) >= n) {
+        snprintf(msg, msg_n, "url '%s': path too long", url);
+        return -1;
+    }
+    strcpy(out, real);
+    return 0;
+}
+
 /* realpath() of path as a regular file; -1 with the reason in msg. */
 static int real_file(const char *url, const char *path, char *out, size_t n, char *msg,
                      size_t msg_n, const char *where)
@@ -36,12 +48,7 @@ static int real_file(const char *url, const char *path, char *out, size_t n, cha
         snprintf(msg, msg_n, "url '%s': not a regular file%s", url, where);
         return -1;
     }
-    if (strlen(real) >= n) {
-        snprintf(msg, msg_n, "url '%s': path too long", url);
-        return -1;
-    }
-    strcpy(out, real);
-    return 0;
+    return copy_path(url, real, out, n, msg, msg_n);
 }
 
 int model_store_resolve(const char *store, const char *url, char *out, size_t n, char *msg,
@@ -89,12 +96,7 @@ int model_store_resolve(const char *store, const char *url, char *out, size_t n,
                  store);
         return -1;
     }
-    if (strlen(real) >= n) {
-        snprintf(msg, msg_n, "url '%s': path too long", url);
-        return -1;
-    }
-    strcpy(out, real);
-    return 0;
+    return copy_path(url, real, out, n, msg, msg_n);
 }
 
 int model_store_default_name(const char *url, char *out, size_t n)
