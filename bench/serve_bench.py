@@ -13,6 +13,7 @@ start exceeds --max-load (bench/measure.py's quiet_section_start).
 """
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -79,6 +80,7 @@ def main():
         rss = {b: servers[b].rss_mib() for b in servers}
     finally:
         rcs = {b: servers[b].stop() for b in servers}
+        shutil.rmtree(tmp, ignore_errors=True)  # the model alone is 45 MB
     loads = load_phrase(start_load, "serve bench")
 
     def med(b, key):
