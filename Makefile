@@ -11,6 +11,8 @@
 #                     under valgrind (leaks are errors; VALGRIND_ALL=1: all)
 #   make demo         the README's main job: export ResNet-18, classify photos
 #   make bench        benchmarks against the Python pipeline (slow; not in check)
+#   make bench-serve-fleet  only imgclass-serve's fleet goals (v2, hot swap, TLS;
+#                     about 4 minutes), part of make bench
 #   make fuzz         long-running fuzzing of every target (slow; a smoke run
 #                     of each is part of make test and make check)
 #   make install / uninstall   honour PREFIX and DESTDIR
@@ -142,7 +144,7 @@ FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so
 
 .PHONY: all lib cli serve watch api-examples tests test-programs test check check-build check-deb-phase check-asan \
         check-tsan check-valgrind deps demo bench \
-        bench-startup fuzz print-fuzz-lib-sources print-lib-sources install uninstall install-python uninstall-python \
+        bench-startup bench-serve-fleet fuzz print-fuzz-lib-sources print-lib-sources install uninstall install-python uninstall-python \
         print-version deb check-deb wheel clean FORCE
 
 all: lib cli serve watch
@@ -419,6 +421,12 @@ $(BUILD)/bench/engine_load_bench_linked: $(BUILD)/bench/engine_load_bench.o \
 
 bench-startup: all $(BUILD)/bench/engine_load_bench $(BUILD)/bench/engine_load_bench_linked
 	$(PYTHON) bench/startup_bench.py --build $(BUILD) --update docs/benchmarks.md
+
+# imgclass-serve in a fleet (bench/serve_fleet_bench.py): v2 infer against
+# /predictions, p99 during hot swaps, HTTPS against HTTP; its own section of
+# docs/benchmarks.md, also written by make bench.
+bench-serve-fleet: all
+	$(PYTHON) bench/serve_fleet_bench.py --build $(BUILD)
 
 # Preprocessing benchmark (bench/preprocess_bench.sh): decode + preprocess
 # from memory, one thread, against PIL + torchvision.

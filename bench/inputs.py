@@ -46,12 +46,14 @@ def photo_folder(tmp, folder=None, count=40):
                         % len(files))
 
 
-def export_model(path, extra=(), py=sys.executable):
+def export_model(path, extra=(), py=sys.executable, timeout=900):
     """Exports ResNet-18 with seeded random weights (plus `extra` options of
     tools/export_model.py) to `path`; returns the exporter's stderr (its
-    report). Raises RuntimeError with that report when it fails."""
+    report). Raises RuntimeError with that report when it fails, and
+    subprocess.TimeoutExpired after `timeout` s (a bench must end)."""
     cmd = [py, os.path.join(REPO, "tools", "export_model.py"), "--random-seed", "0"]
-    p = subprocess.run(cmd + list(extra) + [path], capture_output=True, text=True)
+    p = subprocess.run(cmd + list(extra) + [path], capture_output=True, text=True,
+                       timeout=timeout)
     if p.returncode != 0:
         raise RuntimeError("tools/export_model.py failed: " + p.stderr[-2000:])
     return p.stderr

@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make bench`: builds the benchmark drivers, then runs every comparison
 # against the Python pipeline in one run and writes docs/benchmarks.md, then
-# measures imgclass-serve's dynamic batching (bench/serve_bench.py).
+# measures imgclass-serve's dynamic batching (bench/serve_bench.py) and its
+# fleet goals (bench/serve_fleet_bench.py), and the other sections below.
 #
 # Every section is measured on a quiet machine: each script refuses (exit 3,
 # nothing written) when the load average at its start exceeds 1.0, or
@@ -33,6 +34,10 @@ rc=0
 "$PYTHON" bench/dask_bench.py --build "$BUILD" --update docs/scale-out.md || rc=$?
 # imgclass-serve: dynamic batching against --batch 1; its own section.
 "$PYTHON" bench/serve_bench.py --build "$BUILD" || rc=$?
+# imgclass-serve in a fleet: v2 infer against /predictions, p99 during hot
+# swaps, HTTPS against HTTP (issue 28); its own section. `make
+# bench-serve-fleet` runs it alone.
+"$PYTHON" bench/serve_fleet_bench.py --build "$BUILD" || rc=$?
 # Camera frames: NV12 and I420 against RGB; its own section.
 "$PYTHON" bench/yuv_bench.py --build "$BUILD" || rc=$?
 # bf16 against float32 (speed, and agreement on the photos); its own section.

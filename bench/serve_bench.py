@@ -12,14 +12,10 @@ start exceeds --max-load (bench/measure.py's quiet_section_start).
                    [--max-load L]
 """
 import argparse
-import json
 import os
-import re
-import signal
-import subprocess
+import shutil
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,81 +25,11 @@ from inputs import export_model, photo_folder  # noqa: E402
 from run import cpu_name  # noqa: E402
 from measure import (add_max_load_option, load_phrase, median,  # noqa: E402
                      quiet_section_start, replace_section)
+from serve_harness import Server, require_tool, wrk  # noqa: E402
 
 BEGIN, END = "<!-- serve -->", "<!-- /serve -->"
 SECTION = "## HTTP server: dynamic batching (imgclass-serve)"
-
-
-class Server:
-    def __init__(self, build, model, batch, delay_ms, threads):
-        self.cmd = [os.path.join(build, "imgclass-serve"), "--model", "resnet18=" + model,
-                    "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
-                    "--batch", str(batch), "--max-batch-delay-ms", str(delay_ms),
-                    "--queue", "256", "--threads", str(threads), "--quiet"]
-        self.proc = subprocess.Popen(self.cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
-        pat = re.compile(rb"listening on http://127\.0\.0\.1:(\d+), metrics on "
-                         rb"http://127\.0\.0\.1:(\d+)")
-        for line in self.proc.stderr:
-            m = pat.search(line)
-            if m:
-                self.port, self.metrics_port = int(m.group(1)), int(m.group(2))
-                break
-        else:
-            raise RuntimeError("server did not start: " + " ".join(self.cmd))
-        threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()
-
-    def rss_mib(self):
-        """(current, peak) resident set in MiB, from /proc."""
-        cur = peak = 0.0
-        with open("/proc/%d/status" % self.proc.pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    cur = int(line.split()[1]) / 1024
-                elif line.startswith("VmHWM:"):
-                    peak = int(line.split()[1]) / 1024
-        return cur, peak
-
-    def metrics(self):
-        import urllib.request
-        return urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port,
-                                      timeout=30).read().decode()
-
-    def wait_idle(self, limit=300):
-        """Waits until the requests wrk left in flight are answered, so they
-        do not run during the other server's round."""
-        deadline = time.time() + limit
-        while time.time() < deadline:
-            depth = [float(l.rsplit(" ", 1)[1]) for l in self.metrics().splitlines()
-                     if l.startswith("imgclass_queue_depth{")]
-            if depth and max(depth) == 0:
-                return
-            time.sleep(0.2)
-
-    def mean_batch(self):
-        text = self.metrics()
-        batches = images = 0.0
-        for line in text.splitlines():
-            if line.startswith("imgclass_batches_total{"):
-                batches += float(line.rsplit(" ", 1)[1])
-            elif line.startswith("imgclass_batched_images_total{"):
-                images += float(line.rsplit(" ", 1)[1])
-        return images / batches if batches else 0.0
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(120)
-
-
-def wrk(port, image_list, seconds, clients):
-    env = dict(os.environ, IMAGE_LIST=image_list, PREDICT_PATH="/predictions/resnet18")
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", "%ds" % seconds,
-                          "--timeout", "30s", "-s", os.path.join(HERE, "serve_post.lua"),
-                          "http://127.0.0.1:%d" % port],
-                         env=env, capture_output=True, timeout=seconds + 120, check=True)
-    line = [l for l in out.stdout.decode().splitlines() if l.startswith("JSON ")][-1]
-    r = json.loads(line[5:])
-    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
-    return r
+PATH = "/predictions/resnet18"
 
 
 def main():
@@ -117,6 +43,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
     add_max_load_option(ap)
     args = ap.parse_args()
+    require_tool("serve bench", "wrk", "it is the HTTP client that loads the servers")
     start_load = quiet_section_start("serve bench", args.max_load)
     py = "/usr/bin/python3"
 
@@ -130,15 +57,19 @@ def main():
             f.write(os.path.join(os.path.abspath(folder), name) + "\n")
 
     configs = [("dynamic batching (--batch 8)", 8), ("--batch 1", 1)]
-    servers = {b: Server(args.build, model, b, args.delay_ms, args.threads) for _, b in configs}
+    servers = {}
     runs = {b: [] for _, b in configs}
     try:
+        for _, b in configs:
+            servers[b] = Server(args.build, [
+                "--model", "resnet18=" + model, "--batch", str(b), "--max-batch-delay-ms",
+                str(args.delay_ms), "--queue", "256", "--threads", str(args.threads)])
         for b in servers:  # warm-up: first forward passes and page faults
-            wrk(servers[b].port, image_list, 3, args.clients)
+            wrk(servers[b].url(), PATH, image_list, 3, args.clients)
             servers[b].wait_idle()
         for rnd in range(args.rounds):
             for _, b in (configs if rnd % 2 == 0 else configs[::-1]):
-                r = wrk(servers[b].port, image_list, args.seconds, args.clients)
+                r = wrk(servers[b].url(), PATH, image_list, args.seconds, args.clients)
                 servers[b].wait_idle()
                 print("round %d, batch %d: %.1f req/s, p50 %.0f ms, p99 %.0f ms, non-2xx %d, "
                       "socket errors %d" % (rnd + 1, b, r["rps"], r["p50_us"] / 1e3,
@@ -149,6 +80,7 @@ def main():
         rss = {b: servers[b].rss_mib() for b in servers}
     finally:
         rcs = {b: servers[b].stop() for b in servers}
+        shutil.rmtree(tmp, ignore_errors=True)  # the model alone is 45 MB
     loads = load_phrase(start_load, "serve bench")
 
     def med(b, key):

@@ -9,7 +9,7 @@ zlib1g-dev libjson-c-dev libcmocka-dev valgrind man-db
 python3-torch python3-torchvision python3-pil python3-numpy python3-skimage
 python3-pytest python3-pip python3-setuptools python3-wheel
 python3-dask python3-distributed python3-fsspec hyperfine
-libmicrohttpd-dev libgnutls28-dev nettle-dev curl openssl python3-requests chromium chromium-driver python3-selenium
+libmicrohttpd-dev libgnutls28-dev nettle-dev curl openssl wrk python3-requests chromium chromium-driver python3-selenium
 python3-sklearn python3-opencv systemd
 clang libclang-rt-14-dev
 dpkg-dev debhelper dh-python pybuild-plugin-pyproject python3-all fakeroot lintian
