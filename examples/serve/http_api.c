@@ -5,6 +5,7 @@
 #include "server.h"
 
 #include "clock.h"
+#include "mhd_first_call.h"
 
 #include "responses.h"
 #include "router.h"
@@ -27,6 +28,7 @@ typedef struct request {
     char *method, *url; /* copies, for the request log */
     double started_ms;
     int http_status;
+    int answer_later; /* a route without a body, answered on the next call */
 
     served_model *model;
     int topk, rich;
@@ -387,6 +389,74 @@ void http_api_deliver(const imgclass_pipeline_result *res)
         MHD_resume_connection(conn);
 }
 
+/* Answers a request by its route; a body, if any, is read by the predict
+ * and infer routes' own steps. */
+static enum MHD_Result answer_route(request *r, const route *rt)
+{
+    server *s = r->srv;
+    size_t len = 0;
+    char *body;
+    switch (rt->kind) {
+    case ROUTE_PAGE:
+        r->http_status = 200;
+        return server_reply_static(s, r->conn, 200, "text/html; charset=utf-8",
+                                   serve_page_html);
+    case ROUTE_DESCRIBE_API:
+    case ROUTE_MODELS: {
+        /* References on every entry: none is freed while it is listed. */
+        served_model *ms[SERVE_MAX_MODELS];
+        int n = served_models_snapshot(&s->models, ms, SERVE_MAX_MODELS);
+        body = rt->kind == ROUTE_MODELS ? resp_models(ms, n, &len)
+                                       : resp_api_description(ms, n, &len);
+        for (int i = 0; i < n; i++)
+            served_model_release(&s->models, ms[i]);
+        return reply(r, 200, "application/json", body, len);
+    }
+    case ROUTE_PING:
+        body = resp_ping(&len); /* sets len: call it first */
+        return reply(r, 200, "application/json", body, len);
+    case ROUTE_MODEL: {
+        /* Held by the request until it completes (request_free). */
+        served_model *m = r->model =
+            served_models_acquire(&s->models, rt->name, rt->name_len);
+        char msg[256];
+        if (!m || (rt->version_len && (rt->version_len != strlen(m->version) ||
+                                      memcmp(rt->version, m->version, rt->version_len)))) {
+            snprintf(msg, sizeof msg, "Model not found: %.*s%s%.*s", (int)rt->name_len,
+                     rt->name, rt->version_len ? " version " : "", (int)rt->version_len,
+                     rt->version ? rt->version : "");
+            return reply_error(r, 404, "ModelNotFoundException", msg, NULL, 0);
+        }
+        body = resp_model(m, &len); /* sets len: call it first */
+        return reply(r, 200, "application/json", body, len);
+    }
+    case ROUTE_PREDICT:
+        return predict_begin(r, rt);
+    case ROUTE_V2_SERVER:
+    case ROUTE_V2_LIVE:
+    case ROUTE_V2_READY:
+    case ROUTE_V2_MODEL:
+    case ROUTE_V2_MODEL_READY:
+        return v2_api_get(s, r->conn, rt, &r->http_status);
+    case ROUTE_V2_INFER:
+        return v2_infer_begin(s, r->conn, rt, &r->v2, &r->http_status);
+    case ROUTE_METHOD_NOT_ALLOWED:
+        if (rt->v2)
+            return v2_api_error(s, r->conn, 405, "method not allowed", rt->allow, 0,
+                                &r->http_status);
+        return reply_error(r, 405, "MethodNotAllowedException",
+                           "Requested method is not allowed, please refer to API document.",
+                           rt->allow, 0);
+    default:
+        if (rt->v2)
+            return v2_api_error(s, r->conn, 404, "no such endpoint", NULL, 0,
+                                &r->http_status);
+        return reply_error(r, 404, "ResourceNotFoundException",
+                           "Requested resource is not found, please refer to API document.",
+                           NULL, 0);
+    }
+}
+
 enum MHD_Result http_api_handler(void *cls, struct MHD_Connection *connection, const char *url,
                                  const char *method, const char *version,
                                  const char *upload_data, size_t *upload_data_size,
@@ -406,8 +476,6 @@ enum MHD_Result http_api_handler(void *cls, struct MHD_Connection *connection, c
                                         1, &r->http_status)
                          : reply_error(r, 503, "ServiceUnavailableException",
                                        "The server is shutting down", NULL, 1);
-        size_t len = 0;
-        char *body;
         /* Until every model is loaded (server_load_models()) the set of
          * models may not be read, and health says not yet. */
         if (!atomic_load(&s->ready) && (rt.kind == ROUTE_PING || rt.kind == ROUTE_MODELS ||
@@ -415,65 +483,20 @@ enum MHD_Result http_api_handler(void *cls, struct MHD_Connection *connection, c
                                          rt.kind == ROUTE_DESCRIBE_API))
             return reply_error(r, 503, "ServiceUnavailableException",
                                "The models are still loading", NULL, 0);
-        switch (rt.kind) {
-        case ROUTE_PAGE:
-            r->http_status = 200;
-            return server_reply_static(s, connection, 200, "text/html; charset=utf-8",
-                                       serve_page_html);
-        case ROUTE_DESCRIBE_API:
-        case ROUTE_MODELS: {
-            /* References on every entry: none is freed while it is listed. */
-            served_model *ms[SERVE_MAX_MODELS];
-            int n = served_models_snapshot(&s->models, ms, SERVE_MAX_MODELS);
-            body = rt.kind == ROUTE_MODELS ? resp_models(ms, n, &len)
-                                           : resp_api_description(ms, n, &len);
-            for (int i = 0; i < n; i++)
-                served_model_release(&s->models, ms[i]);
-            return reply(r, 200, "application/json", body, len);
+        /* Without a body, answered on the next call, so that the connection
+         * stays open (mhd_first_call.h): a load balancer's health checks
+         * then reuse one, over TLS without a handshake each. */
+        if (rt.kind != ROUTE_PREDICT && rt.kind != ROUTE_V2_INFER &&
+            !mhd_body_announced(connection)) {
+            r->answer_later = 1;
+            return MHD_YES;
         }
-        case ROUTE_PING:
-            body = resp_ping(&len); /* sets len: call it first */
-            return reply(r, 200, "application/json", body, len);
-        case ROUTE_MODEL: {
-            /* Held by the request until it completes (request_free). */
-            served_model *m = r->model =
-                served_models_acquire(&s->models, rt.name, rt.name_len);
-            char msg[256];
-            if (!m || (rt.version_len && (rt.version_len != strlen(m->version) ||
-                                          memcmp(rt.version, m->version, rt.version_len)))) {
-                snprintf(msg, sizeof msg, "Model not found: %.*s%s%.*s", (int)rt.name_len,
-                         rt.name, rt.version_len ? " version " : "", (int)rt.version_len,
-                         rt.version ? rt.version : "");
-                return reply_error(r, 404, "ModelNotFoundException", msg, NULL, 0);
-            }
-            body = resp_model(m, &len); /* sets len: call it first */
-            return reply(r, 200, "application/json", body, len);
-        }
-        case ROUTE_PREDICT:
-            return predict_begin(r, &rt);
-        case ROUTE_V2_SERVER:
-        case ROUTE_V2_LIVE:
-        case ROUTE_V2_READY:
-        case ROUTE_V2_MODEL:
-        case ROUTE_V2_MODEL_READY:
-            return v2_api_get(s, connection, &rt, &r->http_status);
-        case ROUTE_V2_INFER:
-            return v2_infer_begin(s, connection, &rt, &r->v2, &r->http_status);
-        case ROUTE_METHOD_NOT_ALLOWED:
-            if (rt.v2)
-                return v2_api_error(s, connection, 405, "method not allowed", rt.allow, 0,
-                                    &r->http_status);
-            return reply_error(r, 405, "MethodNotAllowedException",
-                               "Requested method is not allowed, please refer to API document.",
-                               rt.allow, 0);
-        default:
-            if (rt.v2)
-                return v2_api_error(s, connection, 404, "no such endpoint", NULL, 0,
-                                    &r->http_status);
-            return reply_error(r, 404, "ResourceNotFoundException",
-                               "Requested resource is not found, please refer to API document.",
-                               NULL, 0);
-        }
+        return answer_route(r, &rt);
+    }
+    if (r->answer_later) {
+        r->answer_later = 0;
+        route rt = route_api(r->method, r->url);
+        return answer_route(r, &rt);
     }
     if (r->v2)
         return v2_infer_step(r->v2, upload_data, upload_data_size, &r->http_status);

@@ -5,6 +5,8 @@
 #include "prom_text.h"
 #include "router.h"
 
+#include "mhd_first_call.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +18,9 @@ enum MHD_Result http_metrics_handler(void *cls, struct MHD_Connection *connectio
     server *s = cls;
     (void)version;
     (void)upload_data;
-    /* First call: headers only. Answering now means a body, if any, is
-     * never read (libmicrohttpd closes the connection after). */
-    if (*upload_data_size)
-        return MHD_NO;
-    (void)con_cls;
+    (void)upload_data_size; /* a body is never read (mhd_first_call.h) */
+    if (mhd_answer_next_call(connection, con_cls))
+        return MHD_YES;
     route r = route_metrics(method, url);
     if (r.kind == ROUTE_NOT_FOUND)
         return server_reply_error(s, connection, 404, "ResourceNotFoundException",

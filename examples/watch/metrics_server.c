@@ -2,6 +2,7 @@
 #include "metrics_server.h"
 
 #include "net_address.h"
+#include "mhd_first_call.h"
 #include "prom_text.h"
 
 #include <microhttpd.h>
@@ -49,11 +50,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     metrics_server *s = cls;
     (void)version;
     (void)upload_data;
-    (void)con_cls;
-    /* First call: headers only. Answering now means a body, if any, is
-     * never read (libmicrohttpd closes the connection after). */
-    if (*upload_data_size)
-        return MHD_NO;
+    (void)upload_data_size; /* a body is never read (mhd_first_call.h) */
+    if (mhd_answer_next_call(c, con_cls))
+        return MHD_YES;
     if (strcmp(url, "/metrics") != 0)
         return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: the only path is /metrics\n", NULL);
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)

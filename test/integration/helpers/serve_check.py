@@ -253,6 +253,26 @@ def cmd_api(build, models):
               "GET / serves the self-contained page (%d bytes)" % len(b))
         st, h, b = request(P, "HEAD", "/ping")
         check(st == 200 and b == b"", "HEAD /ping")
+        # Keep-alive for the routes without a body too: a load balancer's
+        # health checks reuse one connection (and over TLS one handshake).
+        for port, routes in ((P, ("/ping", "/models", "/v2/health/ready")),
+                             (srv.metrics_port, ("/metrics", "/metrics"))):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            try:
+                for path in routes:
+                    c.request("GET", path)
+                    resp = c.getresponse()
+                    resp.read()
+                    check(resp.status == 200 and not resp.will_close and
+                          (resp.getheader("Connection") or "").lower() != "close",
+                          "GET %s keeps the connection alive" % path)
+            finally:
+                c.close()
+        # With a body it takes none: refused at once (the body unread).
+        st, h, b = request(P, "POST", "/ping", body=b"x" * 1000)
+        check(st == 405, "POST /ping with a body: 405 (%d)" % st)
+        st, h, b = request(srv.metrics_port, "POST", "/metrics", body=b"x" * 1000)
+        check(st == 405, "POST /metrics with a body: 405 (%d)" % st)
 
         # predictions, every way a client sends the image
         for i, p in enumerate(paths):

@@ -751,6 +751,19 @@ def scenario_metrics(build, models, tmp):
         if status != code:
             fail("%s %s: %d, expected %d" % (method, path, status, code))
     ok("other paths 404, other methods 405")
+    # A scraper's connection stays open between scrapes (mhd_first_call.h).
+    conn = http.client.HTTPConnection("127.0.0.1", m.port, timeout=30)
+    try:
+        for i in range(2):
+            conn.request("GET", "/metrics")
+            r = conn.getresponse()
+            r.read()
+            if r.status != 200 or r.will_close:
+                fail("GET /metrics %d: status %d, connection %s" %
+                     (i + 1, r.status, r.getheader("Connection")))
+    finally:
+        conn.close()
+    ok("two scrapes on one kept-alive connection")
 
     for i in range(n - 1):
         put(inp + "/m%d.png" % i, image_bytes(500 + i))
