@@ -363,10 +363,11 @@ check-tsan:
 	$(MAKE) BUILD=build-tsan SANITIZE=thread OPT="-O1 -g" lib $(TSAN_UNIT:%=build-tsan/test/%)
 	BUILD=build-tsan PYTHON=$(PYTHON) SUMMARY_LABEL=tsan \
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=$(SANITIZER_EXIT) suppressions=$(CURDIR)/test/tsan.supp" \
-	UNIT_TESTS="test_pipeline test_classify" sh test/run_all.sh --unit
+	UNIT_TESTS="$(TSAN_UNIT)" sh test/run_all.sh --unit
 
-# TSan builds only the unit tests it runs (the threaded code's).
-TSAN_UNIT := test_pipeline test_classify
+# TSan builds only the unit tests it runs (the threaded code's; test_alloc_cache: the
+# allocation cache's lock, taken by every forward pass's allocations).
+TSAN_UNIT := test_pipeline test_classify test_alloc_cache
 
 # The sanitizer phases run on the plain build's test models.
 check-asan check-tsan: $(BUILD)/test-models/.stamp
