@@ -366,10 +366,11 @@ check-tsan:
 	$(MAKE) BUILD=build-tsan SANITIZE=thread OPT="-O1 -g" lib $(TSAN_UNIT:%=build-tsan/test/%)
 	BUILD=build-tsan PYTHON=$(PYTHON) SUMMARY_LABEL=tsan \
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=$(SANITIZER_EXIT) suppressions=$(CURDIR)/test/tsan.supp" \
-	UNIT_TESTS="test_pipeline test_classify" sh test/run_all.sh --unit
+	UNIT_TESTS="$(TSAN_UNIT)" sh test/run_all.sh --unit
 
-# TSan builds only the unit tests it runs (the threaded code's).
-TSAN_UNIT := test_pipeline test_classify
+# TSan builds only the unit tests it runs (the threaded code's; test_alloc_cache: the
+# allocation cache's lock, taken by every forward pass's allocations).
+TSAN_UNIT := test_pipeline test_classify test_alloc_cache
 
 # The sanitizer phases run on the plain build's test models.
 check-asan check-tsan: $(BUILD)/test-models/.stamp
@@ -384,7 +385,7 @@ check-asan check-tsan: export IMGCLASS_TEST_MODELS = $(CURDIR)/$(BUILD)/test-mod
 # TSan, and the decoding and preprocessing they call are the code the
 # binaries kept here check. A new unit test runs under valgrind unless
 # listed. VALGRIND_ALL=1 runs every unit test.
-VALGRIND_SKIP := test_abi test_classify test_engine_loader test_filter test_load_timings test_model test_pipeline test_precision \
+VALGRIND_SKIP := test_abi test_alloc_cache test_classify test_engine_loader test_filter test_load_timings test_model test_pipeline test_precision \
                  test_predict test_topk
 VALGRIND_UNIT := $(filter-out $(if $(filter 1,$(VALGRIND_ALL)),,$(VALGRIND_SKIP)),$(notdir $(UNIT_BIN)))
 check-valgrind: all tests $(BUILD)/test/valgrind_hwy_shim.so

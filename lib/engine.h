@@ -91,6 +91,23 @@ int ic_engine_started(void);
 /* Fills *out for a loaded engine; never fails. */
 void ic_engine_describe(const ic_engine *engine, ic_engine_description *out);
 
+/* The forward pass's allocation cache (lib/engine_torch.cpp, "The forward
+ * pass's allocation cache"): process-wide figures, for tests and
+ * diagnostics. */
+typedef struct ic_engine_alloc_stats {
+    int installed;        /* the cache is libtorch's CPU allocator */
+    int users;            /* models alive (or loading) that use it */
+    size_t cap_bytes;     /* the most its free lists hold */
+    /* Allocations in forward passes served from the free lists (hits) and
+     * from the system (misses); blocks freed past the cap (dropped). */
+    unsigned long long hits, misses, dropped;
+    size_t held_bytes, held_blocks; /* free blocks held now */
+    size_t live_blocks;   /* blocks it made that are in use now */
+} ic_engine_alloc_stats;
+
+/* Fills *out; all zero before the engine has started. Never fails. */
+void ic_engine_alloc_cache_stats(ic_engine_alloc_stats *out);
+
 /* The engine's process-wide intra-op thread pool. */
 imgclass_status ic_engine_set_num_threads(int n);
 int ic_engine_get_num_threads(void);

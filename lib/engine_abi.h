@@ -20,12 +20,13 @@
 extern "C" {
 #endif
 
-#define IC_ENGINE_ABI_VERSION 5u /* 2: qengine in the config, describe();
+#define IC_ENGINE_ABI_VERSION 6u /* 2: qengine in the config, describe();
                                     * 3: the extra-file (recipe) callback;
                                     * 4: precision and bf16_missing in the
                                     *    config, bfloat16 in the description;
                                     * 5: the load's step times in the
-                                    *    description */
+                                    *    description;
+                                    * 6: alloc_stats() */
 
 /* The symbol every engine module exports (and the only one it exports). */
 #define IC_ENGINE_ENTRY_SYMBOL "imgclass_engine_module"
@@ -54,6 +55,7 @@ typedef struct ic_engine_module {
     int (*get_num_threads)(void);
     const char *(*version)(void);
     void (*describe)(const ic_engine *engine, ic_engine_description *out);
+    void (*alloc_stats)(ic_engine_alloc_stats *out);
 } ic_engine_module;
 
 /* The exported entry point. `host` outlives the module. Returns the

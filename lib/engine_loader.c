@@ -248,6 +248,14 @@ void ic_engine_describe(const ic_engine *engine, ic_engine_description *out)
     current()->describe(engine, out);
 }
 
+/* Zero until the module is loaded: no model has used the cache then. */
+void ic_engine_alloc_cache_stats(ic_engine_alloc_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (current())
+        current()->alloc_stats(out);
+}
+
 void ic_engine_free(ic_engine *engine)
 {
     if (engine)

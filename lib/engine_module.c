@@ -60,6 +60,7 @@ static const ic_engine_module table = {
     .get_num_threads = ic_engine_get_num_threads,
     .version = ic_engine_version,
     .describe = ic_engine_describe,
+    .alloc_stats = ic_engine_alloc_cache_stats,
 };
 
 __attribute__((visibility("default"))) const ic_engine_module *

@@ -83,6 +83,11 @@ static void fake_describe(const ic_engine *engine, ic_engine_description *out)
     out->bfloat16 = 0;
 }
 
+static void fake_alloc_stats(ic_engine_alloc_stats *out)
+{
+    memset(out, 0, sizeof *out);
+}
+
 static imgclass_status fake_set_num_threads(int n)
 {
     threads = n;
@@ -109,6 +114,7 @@ static const ic_engine_module table = {
     .get_num_threads = fake_get_num_threads,
     .version = fake_version,
     .describe = fake_describe,
+    .alloc_stats = fake_alloc_stats,
 };
 
 #ifdef FAKE_ENGINE_NO_ENTRY
