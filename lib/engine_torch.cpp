@@ -1,5 +1,6 @@
-// The libtorch engine: the only C++ file of the library and the only one
-// that includes libtorch. It implements lib/engine.h. Every C++ exception is
+// The libtorch engine: with lib/engine_alloc.cpp (its allocator) one of the
+// library's only C++ files, which alone include libtorch. It implements
+// lib/engine.h. Every C++ exception is
 // caught here and becomes a status plus a message (c10 errors without their
 // backtrace), so nothing C++ ever crosses into the C code.
 #include <torch/script.h>
@@ -20,6 +21,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "engine_alloc.h"
 
 extern "C" {
 #include "engine.h"
@@ -429,6 +432,11 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
                        "this libtorch was built without CUDA (only \"cpu\" works)");
     }
     silence_model_print();
+    // Before the first tensor exists (see engine_alloc.h). Then the large
+    // tensors of this load (the weights as read and as optimised, the
+    // shape check's activations) are huge-page backed.
+    ic_alloc::install();
+    ic_alloc::LoadScope huge_pages;
     std::unique_ptr<ic_engine> e;
     std::unique_ptr<std::string> extra_file;
     // Held until the model is loaded and checked (see qengine_mutex).
