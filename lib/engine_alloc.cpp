@@ -51,6 +51,11 @@ namespace {
 c10::Allocator *fallback = nullptr;
 // Loads in progress on this thread (nested scopes count).
 thread_local int loading = 0;
+// Set by LoadScope::forward_passes().
+thread_local bool in_forward_passes = false;
+// The smallest allocation a kept block serves in forward_passes() (the
+// default allocator's own mmap threshold is 128 KiB).
+constexpr size_t kReuseMin = size_t(64) << 10;
 
 // Everything below is guarded by this mutex.
 std::mutex mutex;
@@ -93,17 +98,18 @@ void free_block(void *p)
         fallback->raw_deleter()(p);
 }
 
-// A kept block of at least n bytes and at most twice that (a bigger one
-// would waste memory for as long as the tensor lives), or a new mapping;
-// registered in in_use. NULL when neither can be had.
-void *take_block(size_t n)
+// A kept block of at least n bytes, the smallest there is, and unless
+// any_size at most twice n (a bigger one would waste memory for as long as
+// the tensor lives); else, for n >= IC_HUGE_MIN, a new mapping. The block
+// is registered in in_use. NULL when none can be had.
+void *take_block(size_t n, bool any_size)
 {
     size_t length = 0;
     void *p = nullptr;
     try {
         std::lock_guard<std::mutex> lock(mutex);
         auto it = kept->lower_bound(n);
-        if (it != kept->end() && it->first / 2 <= n) {
+        if (it != kept->end() && (any_size || it->first / 2 <= n)) {
             length = it->first;
             p = it->second;
             kept->erase(it);
@@ -115,6 +121,8 @@ void *take_block(size_t n)
             ic_huge_free(p, length);
         return nullptr;
     }
+    if (n < IC_HUGE_MIN)
+        return nullptr;
     p = ic_huge_alloc(n, &length);
     if (!p)
         return nullptr;
@@ -132,8 +140,8 @@ class LoadAllocator final : public c10::Allocator {
 public:
     c10::DataPtr allocate(size_t n) const override
     {
-        if (loading > 0 && n >= IC_HUGE_MIN) {
-            if (void *p = take_block(n))
+        if (loading > 0 && (n >= IC_HUGE_MIN || (in_forward_passes && n >= kReuseMin))) {
+            if (void *p = take_block(n, in_forward_passes))
                 return {p, p, &free_block, c10::Device(c10::DeviceType::CPU)};
         }
         return fallback->allocate(n);
@@ -171,16 +179,22 @@ void install()
     }
 }
 
-LoadScope::LoadScope()
+LoadScope::LoadScope() : was_forward_passes_(in_forward_passes)
 {
     loading++;
     std::lock_guard<std::mutex> lock(mutex);
     loads++;
 }
 
+void LoadScope::forward_passes()
+{
+    in_forward_passes = true;
+}
+
 LoadScope::~LoadScope()
 {
     loading--;
+    in_forward_passes = was_forward_passes_;
     std::multimap<size_t, void *> drop;
     {
         std::lock_guard<std::mutex> lock(mutex);

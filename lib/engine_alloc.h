@@ -19,8 +19,15 @@ class LoadScope {
 public:
     LoadScope();
     ~LoadScope();
+    /* From here to the scope's end the thread runs forward passes, whose
+     * tensors die with them: blocks freed earlier in the load may serve
+     * any of their allocations of 64 KiB or more, whatever the waste. */
+    void forward_passes();
     LoadScope(const LoadScope &) = delete;
     LoadScope &operator=(const LoadScope &) = delete;
+
+private:
+    bool was_forward_passes_;
 };
 
 } // namespace ic_alloc

@@ -525,6 +525,8 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
     }
     // The shape check: batch 2, so a model that drops or hard-codes the
     // batch dimension is caught, then the warm-up runs at batch 1.
+    // Their activations may reuse the weights' memory that optimise freed.
+    huge_pages.forward_passes();
     st = guarded(source, IMGCLASS_ERR_MODEL, [&]() -> imgclass_status {
         auto t0 = std::chrono::steady_clock::now();
         at::Tensor zeros = at::zeros({2, e->channels, e->height, e->width});
