@@ -104,7 +104,10 @@ LIB_OBJ := $(LIB_C_SRC:%.c=$(BUILD)/%.o)
 # with test/fuzz/engine_stub.c. A new lib/*.c joins both lists by itself.
 FUZZ_LIB_C_SRC := $(filter-out lib/engine_loader.c,$(LIB_C_SRC))
 ENGINE_CXX_SRC := $(sort $(wildcard lib/*.cpp))
-ENGINE_OBJ := $(ENGINE_CXX_SRC:%.cpp=$(BUILD)/%.o) $(ENGINE_C_SRC:%.c=$(BUILD)/%.o)
+# lib/huge_pages.c is part of the core and also linked into the module (the
+# module's version script keeps its copy private).
+ENGINE_OBJ := $(ENGINE_CXX_SRC:%.cpp=$(BUILD)/%.o) $(ENGINE_C_SRC:%.c=$(BUILD)/%.o) \
+              $(BUILD)/lib/huge_pages.o
 COMMON_SRC := $(sort $(wildcard examples/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(sort $(wildcard examples/cli/*.c))
@@ -412,12 +415,12 @@ $(BUILD)/bench/bare_forward: bench/bare_forward.cpp
 
 # Start-up benchmark (bench/startup_bench.py): the engine as a module, and
 # as a baseline the same core with the engine linked in directly (the
-# loader's object replaced by engine_torch.o), as before the split.
+# loader's object replaced by the engine's C++ objects), as before the split.
 $(BUILD)/bench/engine_load_bench: $(BUILD)/bench/engine_load_bench.o $(STLIB) $(ENGINE_MODULE)
 	$(CC) $(SAN) -o $@ $< $(STLIB) $(CORE_LIBS)
 
 $(BUILD)/bench/engine_load_bench_linked: $(BUILD)/bench/engine_load_bench.o \
-        $(filter-out $(BUILD)/lib/engine_loader.o,$(LIB_OBJ)) $(BUILD)/lib/engine_torch.o
+        $(filter-out $(BUILD)/lib/engine_loader.o,$(LIB_OBJ)) $(ENGINE_CXX_SRC:%.cpp=$(BUILD)/%.o)
 	$(CXX) $(SAN) -o $@ $^ $(CORE_LIBS) $(ENGINE_LIBS)
 
 bench-startup: all $(BUILD)/bench/engine_load_bench $(BUILD)/bench/engine_load_bench_linked

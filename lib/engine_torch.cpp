@@ -1,5 +1,6 @@
-// The libtorch engine: the only C++ file of the library and the only one
-// that includes libtorch. It implements lib/engine.h. Every C++ exception is
+// The libtorch engine: with lib/engine_alloc.cpp (its allocator) one of the
+// library's only C++ files, which alone include libtorch. It implements
+// lib/engine.h. Every C++ exception is
 // caught here and becomes a status plus a message (c10 errors without their
 // backtrace), so nothing C++ ever crosses into the C code.
 #include <torch/script.h>
@@ -30,6 +31,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "engine_alloc.h"
 
 extern "C" {
 #include "engine.h"
@@ -715,6 +718,11 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
                        "this libtorch was built without CUDA (only \"cpu\" works)");
     }
     silence_model_print();
+    // Before the first tensor exists (see engine_alloc.h). Then the large
+    // tensors of this load (the weights as read and as optimised, the
+    // shape check's activations) are huge-page backed.
+    ic_alloc::install();
+    ic_alloc::LoadScope huge_pages;
     std::unique_ptr<ic_engine> e;
     std::unique_ptr<std::string> extra_file;
     // Held until the model is loaded and checked (see qengine_mutex).
@@ -806,6 +814,8 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
     }
     // The shape check: batch 2, so a model that drops or hard-codes the
     // batch dimension is caught, then the warm-up runs at batch 1.
+    // Their activations may reuse the weights' memory that optimise freed.
+    huge_pages.forward_passes();
     st = guarded(source, IMGCLASS_ERR_MODEL, [&]() -> imgclass_status {
         auto t0 = std::chrono::steady_clock::now();
         at::Tensor zeros = at::zeros({2, e->channels, e->height, e->width});

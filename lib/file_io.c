@@ -2,6 +2,7 @@
 #include "file_io.h"
 
 #include "error.h"
+#include "huge_pages.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -84,14 +85,26 @@ imgclass_status ic_read_file_prefix(const char *path, size_t max_size, size_t pr
     return IMGCLASS_OK;
 }
 
-imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_check check,
-                                     unsigned char **data, size_t *size)
+/* Frees a buffer of read_whole(): mapped != 0 for huge pages. */
+void ic_file_data_free(unsigned char *data, size_t mapped)
+{
+    if (mapped)
+        ic_huge_free(data, mapped);
+    else
+        free(data);
+}
+
+/* ic_read_file_checked(), and with `huge` a regular file of IC_HUGE_MIN
+ * bytes or more goes into huge pages (*mapped != 0). */
+static imgclass_status read_whole(const char *path, size_t max_size, ic_head_check check,
+                                  int huge, unsigned char **data, size_t *size, size_t *mapped)
 {
     /* Name the argument that was NULL: "NULL path" for a NULL output
      * pointer would send the caller looking in the wrong place. */
     if (!data || !size)
         return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, path ? path : "imgclass", "NULL %s",
                        !data ? "data" : "size");
+    *mapped = 0;
     FILE *f;
     struct stat st;
     imgclass_status status = open_input(path, max_size, &f, &st);
@@ -106,8 +119,12 @@ imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_
     size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
     if (cap > ceiling)
         cap = ceiling;
-    size_t len = 0;
-    unsigned char *buf = malloc(cap);
+    size_t len = 0, map_len = 0;
+    unsigned char *buf = huge && S_ISREG(st.st_mode) && cap >= IC_HUGE_MIN
+                             ? ic_huge_alloc(cap, &map_len)
+                             : NULL;
+    if (!buf)
+        buf = malloc(cap);
     if (!buf) {
         fclose(f);
         return ic_error_oom(path, "the file contents");
@@ -124,7 +141,7 @@ imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_
     if (check && !ferror(f)) {
         imgclass_status st = check(buf, len, path);
         if (st != IMGCLASS_OK) {
-            free(buf);
+            ic_file_data_free(buf, map_len);
             fclose(f);
             return st;
         }
@@ -133,7 +150,7 @@ imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_
         size_t n = ferror(f) ? 0 : fread(buf + len, 1, cap - len, f);
         len += n;
         if (max_size && len > max_size) {
-            free(buf);
+            ic_file_data_free(buf, map_len);
             fclose(f);
             return ic_fail(IMGCLASS_ERR_TOO_LARGE, path,
                            "more than %zu bytes (the size limit; a caller that trusts its input "
@@ -143,7 +160,7 @@ imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_
         if (n == 0) {
             if (ferror(f)) {
                 int e = errno;
-                free(buf);
+                ic_file_data_free(buf, map_len);
                 fclose(f);
                 return ic_fail(IMGCLASS_ERR_IO, path, "read failed: %s", strerror(e));
             }
@@ -153,9 +170,20 @@ imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_
             size_t bigger_cap = cap < SIZE_MAX / 2 ? cap * 2 : SIZE_MAX;
             if (bigger_cap > ceiling)
                 bigger_cap = ceiling;
-            unsigned char *bigger = bigger_cap > cap ? realloc(buf, bigger_cap) : NULL;
+            unsigned char *bigger = NULL;
+            if (bigger_cap > cap && map_len) {
+                /* The file grew since fstat(): on in a malloc'd buffer. */
+                bigger = malloc(bigger_cap);
+                if (bigger) {
+                    memcpy(bigger, buf, len);
+                    ic_huge_free(buf, map_len);
+                    map_len = 0;
+                }
+            } else if (bigger_cap > cap) {
+                bigger = realloc(buf, bigger_cap);
+            }
             if (!bigger) {
-                free(buf);
+                ic_file_data_free(buf, map_len);
                 fclose(f);
                 return ic_error_oom(path, "the file contents");
             }
@@ -166,5 +194,21 @@ imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_
     fclose(f);
     *data = buf;
     *size = len;
+    *mapped = map_len;
     return IMGCLASS_OK;
+}
+
+imgclass_status ic_read_file_checked(const char *path, size_t max_size, ic_head_check check,
+                                     unsigned char **data, size_t *size)
+{
+    size_t mapped;
+    return read_whole(path, max_size, check, 0, data, size, &mapped);
+}
+
+imgclass_status ic_read_file_huge(const char *path, size_t max_size, ic_head_check check,
+                                  unsigned char **data, size_t *size, size_t *mapped)
+{
+    if (!mapped)
+        return ic_fail(IMGCLASS_ERR_INVALID_ARGUMENT, path ? path : "imgclass", "NULL mapped");
+    return read_whole(path, max_size, check, 1, data, size, mapped);
 }

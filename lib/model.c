@@ -276,14 +276,14 @@ IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
     if (st != IMGCLASS_OK)
         return st;
     unsigned char *data;
-    size_t size;
+    size_t size, mapped;
     imgclass_model_options defaults = imgclass_model_options_default();
     const double started = now_ms();
     pthread_t starter;
     const int starting = !ic_engine_started() &&
                          pthread_create(&starter, NULL, start_engine, NULL) == 0;
-    st = ic_read_file_checked(path, max_model_size(options ? options : &defaults),
-                                              model_head, &data, &size);
+    st = ic_read_file_huge(path, max_model_size(options ? options : &defaults), model_head,
+                           &data, &size, &mapped);
     const double read = now_ms() - started;
     if (starting)
         pthread_join(starter, NULL);
@@ -291,7 +291,7 @@ IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
     if (st != IMGCLASS_OK)
         return st;
     st = load_model(data, size, path, options, out);
-    free(data);
+    ic_file_data_free(data, mapped);
     if (st == IMGCLASS_OK) {
         (*out)->load_ms[IMGCLASS_LOAD_READ] += read;
         (*out)->load_ms[IMGCLASS_LOAD_ENGINE_START] += waited;
