@@ -49,7 +49,12 @@ static void usage(FILE *out)
 static int finish(int status)
 {
 #ifndef IC_EXIT_HANDLERS
-    fflush(NULL);
+    /* A write that only fails now (a full disk under a redirected stdout)
+     * fails the command, as a lost record must. */
+    if (fflush(NULL) != 0 && status == 0) {
+        perror("imgclass: flushing the output");
+        status = 1;
+    }
     _exit(status);
 #endif
     return status;
