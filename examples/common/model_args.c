@@ -7,7 +7,7 @@
 cli_model_args cli_model_args_init(void)
 {
     cli_model_args a = {.device = "cpu", .threads = 0, .precision = IMGCLASS_PRECISION_FLOAT32,
-                        .no_cache = 0};
+                        .no_cache = 0, .warmup_runs = -1};
     return a;
 }
 

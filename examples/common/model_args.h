@@ -16,9 +16,12 @@ typedef struct cli_model_args {
     int threads;                  /* --threads (process-wide); 0: libtorch's default */
     imgclass_precision precision; /* --precision; default float32 */
     int no_cache;                 /* --no-cache: no model cache */
+    int warmup_runs;              /* imgclass_model_options.warmup_runs; -1: the
+                                   * library's default (not an option) */
 } cli_model_args;
 
-/* Device "cpu", threads 0, precision float32, the model cache on. */
+/* Device "cpu", threads 0, precision float32, the model cache on, the
+ * library's warm-up. */
 cli_model_args cli_model_args_init(void);
 
 /* The codes of the shared model options in a getopt_long table. */
