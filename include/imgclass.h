@@ -724,10 +724,13 @@ typedef enum imgclass_load_step {
     IMGCLASS_LOAD_CHECK = 4,        /* the shape check: one forward pass at batch 2 */
     IMGCLASS_LOAD_WARMUP = 5,       /* the warmup_runs forward passes at batch 1 */
     IMGCLASS_LOAD_TOTAL = 6,        /* the whole imgclass_model_load*() call */
-    IMGCLASS_LOAD_CACHE = 7         /* the model cache (cache_dir): hashing the model,
+    IMGCLASS_LOAD_CACHE = 7,        /* the model cache (cache_dir): hashing the model,
                                      * reading and checking the entry (from a file,
                                      * overlapped with ENGINE_START), and on a miss making,
                                      * checking and writing one; 0 without a cache */
+    IMGCLASS_LOAD_FREEZE = 8        /* the freeze alone, a part of OPTIMIZE (the rest:
+                                     * optimize_for_inference's graph passes, bf16
+                                     * conversion); 0 when the cache's entry was used */
 } imgclass_load_step;
 
 /* Milliseconds the load of `model` spent on `step`; -1 for NULL or an

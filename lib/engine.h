@@ -86,6 +86,7 @@ typedef struct ic_engine_description {
                              * refused; NULL otherwise; valid while the
                              * engine lives */
     double cache_entry_ms;  /* making and checking the new entry */
+    double freeze_ms;       /* torch::jit::freeze, within optimize_ms */
 } ic_engine_description;
 
 /* Loads an uncompressed TorchScript archive from `size` bytes at `data` (read

@@ -59,6 +59,7 @@ struct ic_engine {
     bool cache_refused = false;
     std::string cache_note;
     double cache_entry_ms = 0;
+    double freeze_ms = 0; // within optimize_ms
 };
 
 namespace {
@@ -374,7 +375,9 @@ torch::jit::Module optimise(ic_engine &e, torch::jit::Module module, unsigned op
                                 ? module._ivalue()->type()->hasAttribute("training")
                                 : (optimize & IMGCLASS_OPTIMIZE_FREEZE) != 0;
         if (freeze) {
+            auto t0 = std::chrono::steady_clock::now();
             module = torch::jit::freeze(module);
+            e.freeze_ms = ms_since(t0);
             if (cw->wanted && e.device == c10::Device(c10::kCPU)) {
                 try {
                     cw->entry.reset(new ic_cache::Archive(cw->archive_size));
@@ -689,6 +692,7 @@ extern "C" void ic_engine_describe(const ic_engine *engine, ic_engine_descriptio
     out->cache_refused = engine->cache_refused;
     out->cache_note = engine->cache_note.empty() ? nullptr : engine->cache_note.c_str();
     out->cache_entry_ms = engine->cache_entry_ms;
+    out->freeze_ms = engine->freeze_ms;
 }
 
 extern "C" void ic_engine_free(ic_engine *engine)

@@ -288,6 +288,7 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     m->load_ms[IMGCLASS_LOAD_CHECK] = m->described.check_ms;
     m->load_ms[IMGCLASS_LOAD_WARMUP] = m->described.warmup_ms;
     m->load_ms[IMGCLASS_LOAD_CACHE] = cache->ms + m->described.cache_entry_ms;
+    m->load_ms[IMGCLASS_LOAD_FREEZE] = m->described.freeze_ms;
     describe_cache(cache, &m->described, m->cache_state, sizeof m->cache_state);
     memcpy(m->device, device, sizeof m->device);
     *out = m;
@@ -466,7 +467,7 @@ IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model)
 
 IMGCLASS_API double imgclass_model_load_ms(const imgclass_model *model, imgclass_load_step step)
 {
-    if (!model || (int)step < 0 || (int)step > IMGCLASS_LOAD_CACHE)
+    if (!model || (int)step < 0 || (int)step > IMGCLASS_LOAD_FREEZE)
         return -1;
     return model->load_ms[step];
 }

@@ -57,6 +57,7 @@ static void print_timings(const imgclass_model *model)
                  {IMGCLASS_LOAD_READ, "read"},
                  {IMGCLASS_LOAD_DESERIALIZE, "deserialize (TorchScript, recipe)"},
                  {IMGCLASS_LOAD_OPTIMIZE, "optimise"},
+                 {IMGCLASS_LOAD_FREEZE, "  of which freeze"},
                  {IMGCLASS_LOAD_CHECK, "shape check (batch 2)"},
                  {IMGCLASS_LOAD_WARMUP, "warm-up"},
                  {IMGCLASS_LOAD_CACHE, "model cache (hash, entry)"},
