@@ -67,8 +67,8 @@ CXX ?= c++
 
 TORCH_CFLAGS := -isystem /usr/include/torch/csrc/api/include
 TORCH_LIBS := -ltorch -ltorch_cpu -lc10
-DEP_CFLAGS := $(shell pkg-config --cflags libjpeg zlib json-c 2>/dev/null) -I/usr/include/stb
-DEP_LIBS := $(shell pkg-config --libs libjpeg zlib json-c 2>/dev/null || echo -ljpeg -lz -ljson-c)
+DEP_CFLAGS := $(shell pkg-config --cflags libjpeg zlib json-c nettle 2>/dev/null) -I/usr/include/stb
+DEP_LIBS := $(shell pkg-config --libs libjpeg zlib json-c nettle 2>/dev/null || echo -ljpeg -lz -ljson-c -lnettle)
 
 WARN := -Wall -Wextra
 OPT ?= -O2 -g
@@ -388,7 +388,8 @@ check-asan check-tsan: export IMGCLASS_TEST_MODELS = $(CURDIR)/$(BUILD)/test-mod
 # TSan, and the decoding and preprocessing they call are the code the
 # binaries kept here check. A new unit test runs under valgrind unless
 # listed. VALGRIND_ALL=1 runs every unit test.
-VALGRIND_SKIP := test_abi test_alloc_cache test_classify test_engine_loader test_filter test_load_timings test_model test_pipeline test_precision \
+VALGRIND_SKIP := test_abi test_alloc_cache test_classify test_engine_loader test_filter \
+                 test_load_timings test_model test_model_cache test_pipeline test_precision \
                  test_predict test_topk
 VALGRIND_UNIT := $(filter-out $(if $(filter 1,$(VALGRIND_ALL)),,$(VALGRIND_SKIP)),$(notdir $(UNIT_BIN)))
 check-valgrind: all tests $(BUILD)/test/valgrind_hwy_shim.so

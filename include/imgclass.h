@@ -621,6 +621,22 @@ typedef struct imgclass_model_options {
      * (imgclass_model_precision() says "int8"). Another value is
      * IMGCLASS_ERR_INVALID_ARGUMENT. */
     imgclass_precision precision;
+    /* The model cache's folder; NULL (default) or "": no cache. With one,
+     * a load keeps the model as freezing left it (its archive compiled,
+     * batch norms folded into the convolutions) in an entry of this folder,
+     * keyed by the SHA-256 of the model's bytes, the options that shape it,
+     * the imgclass and libtorch versions and the CPU's vector instructions;
+     * a later load of the same keys starts from the entry, which spares it
+     * about half of its own work (docs/engine.md, "Cold start"). The scores
+     * are the same bits with or without the cache: an entry is written only
+     * when the model it holds optimises to the same computation as the one
+     * the load runs. A missing, damaged, truncated or foreign entry is
+     * rebuilt; a folder that cannot be created or written leaves the load
+     * uncached, never failed. The folder is created (mode 0700) when
+     * missing; anyone who can write it can decide the answers of the models
+     * loaded through it. imgclass_model_cache_state() says what a load did.
+     * Quantized models and models not on the CPU are not cached. */
+    const char *cache_dir;
     IMGCLASS_GROWN_FIELD
 } imgclass_model_options;
 
@@ -707,12 +723,31 @@ typedef enum imgclass_load_step {
     IMGCLASS_LOAD_OPTIMIZE = 3,     /* freeze, optimize_for_inference, bf16 conversion */
     IMGCLASS_LOAD_CHECK = 4,        /* the shape check: one forward pass at batch 2 */
     IMGCLASS_LOAD_WARMUP = 5,       /* the warmup_runs forward passes at batch 1 */
-    IMGCLASS_LOAD_TOTAL = 6         /* the whole imgclass_model_load*() call */
+    IMGCLASS_LOAD_TOTAL = 6,        /* the whole imgclass_model_load*() call */
+    IMGCLASS_LOAD_CACHE = 7,        /* the model cache (cache_dir): hashing the model,
+                                     * reading and checking the entry (from a file,
+                                     * overlapped with ENGINE_START), and on a miss making,
+                                     * checking and writing one; 0 without a cache */
+    IMGCLASS_LOAD_FREEZE = 8        /* the freeze alone, a part of OPTIMIZE (the rest:
+                                     * optimize_for_inference's graph passes, bf16
+                                     * conversion); 0 when the cache's entry was used */
 } imgclass_load_step;
 
 /* Milliseconds the load of `model` spent on `step`; -1 for NULL or an
  * unknown step. Thread-safe. */
 IMGCLASS_API double imgclass_model_load_ms(const imgclass_model *model, imgclass_load_step step);
+/* What the load of `model` did with the model cache
+ * (imgclass_model_options.cache_dir), valid while the model lives:
+ *   "off"              no cache_dir;
+ *   "hit"              it started from the cache's entry;
+ *   "stored"           there was no entry; the load wrote one;
+ *   "replaced: WHY"    there was an entry it could not use (WHY: damaged,
+ *                      truncated, made by another engine, ...); the load
+ *                      wrote a new one;
+ *   "uncached: WHY"    no usable entry and none written (WHY: a quantized
+ *                      model, a folder that cannot be written, ...).
+ * NULL for NULL. Thread-safe. */
+IMGCLASS_API const char *imgclass_model_cache_state(const imgclass_model *model);
 /* Label and id of class i, or NULL when the model has no labels (or no id
  * for that line) or i is out of range. Valid while the model lives and its
  * labels are not replaced. */

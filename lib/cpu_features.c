@@ -1,8 +1,11 @@
-/* CPU feature detection for precision bf16 (see cpu_features.h). */
+/* CPU feature detection for precision bf16 and the model cache
+ * (see cpu_features.h). */
 #include "cpu_features.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #define IC_X86 1
@@ -99,4 +102,27 @@ const char *ic_cpu_bf16_missing(void)
 #else
     return missing;
 #endif
+}
+
+const char *ic_cpu_vector_isa(char *buf, size_t size)
+{
+    const char *isa = "other";
+#if defined(IC_X86) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+        isa = "avx512";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        isa = "avx2";
+    else
+        isa = "base";
+#elif defined(__aarch64__)
+    isa = "aarch64";
+#endif
+    const char *aten = getenv("ATEN_CPU_CAPABILITY");
+    if (aten && *aten)
+        snprintf(buf, size, "%s+aten=%.32s", isa, aten);
+    else
+        snprintf(buf, size, "%s", isa);
+    return buf;
 }

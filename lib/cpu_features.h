@@ -1,13 +1,16 @@
-/* Internal: what the CPU offers that a model option depends on. Today one
- * question: does it run bfloat16 arithmetic natively? precision bf16
+/* Internal: what the CPU offers that model loading depends on. First, does
+ * it run bfloat16 arithmetic natively? precision bf16
  * (imgclass_model_options) is refused on a CPU that does not, because
  * oneDNN then emulates bf16 in float32 and the model runs slower than in
  * float32, with float32's cost and bf16's error. Pure C, no libtorch: the
  * core asks (lib/model.c) and hands the answer to the engine in
- * ic_engine_config, which alone knows whether the model is a float one. */
+ * ic_engine_config, which alone knows whether the model is a float one.
+ * Second, for the model cache's key: which vector instructions libtorch's
+ * kernels use (ic_cpu_vector_isa()). */
 #ifndef IMGCLASS_CPU_FEATURES_H
 #define IMGCLASS_CPU_FEATURES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* NULL when this CPU, as this process sees it, runs bfloat16 natively;
@@ -37,6 +40,14 @@ int ic_x86_bf16_native(const ic_x86_cpuid *c);
 
 /* Reads this CPU's values into *out: 1 on x86, 0 (nothing read) elsewhere. */
 int ic_x86_cpuid_read(ic_x86_cpuid *out);
+
+/* The vector instructions libtorch's CPU kernels are chosen by, as one
+ * word: "avx512" (F, BW, VL, DQ), "avx2" (with FMA), "base" (x86 without
+ * them), "aarch64", or "other"; with ATEN_CPU_CAPABILITY set (libtorch
+ * then uses at most that), "+aten=VALUE" appended. Part of the model
+ * cache's key (lib/model_cache.h): what the CPU computes the frozen
+ * weights with. Written to buf (size bytes), which is returned; thread-safe. */
+const char *ic_cpu_vector_isa(char *buf, size_t size);
 
 /* Tests only: with on != 0, ic_cpu_bf16_missing() answers as on a CPU
  * without bf16, so the refusal is exercised on a CPU that has it; 0

@@ -45,7 +45,28 @@ typedef struct ic_engine_config {
      * refused with IMGCLASS_ERR_UNSUPPORTED and this phrase; a quantized
      * one, which ignores the precision, loads. */
     const char *bf16_missing;
+    /* The model cache (docs/engine.md, "Cold start"; lib/model_cache.c).
+     * cached: the archive of a checked entry an earlier load made with the
+     * same key (NULL: none), the frozen module to start from in place of
+     * the model's archive; a load that cannot use it goes on from the
+     * archive and says so (ic_engine_description.cache_refused).
+     * on_cache_entry (NULL: no cache): called once the load has succeeded
+     * with the archive of a new entry, when the load froze a float model
+     * from its archive and that entry reproduces the load's graph; the
+     * archive is valid during the call only. */
+    const void *cached;
+    size_t cached_size;
+    void (*on_cache_entry)(void *ctx, const void *data, size_t size);
+    void *cache_ctx;
 } ic_engine_config;
+
+/* What a load did with the model cache (ic_engine_description.cache). */
+enum {
+    IC_ENGINE_CACHE_OFF = 0,  /* no cache asked for */
+    IC_ENGINE_CACHE_HIT = 1,  /* started from config->cached */
+    IC_ENGINE_CACHE_MADE = 2, /* on_cache_entry was called */
+    IC_ENGINE_CACHE_NONE = 3  /* asked, but no entry: cache_note says why */
+};
 
 /* What the engine made of a loaded model, for the imgclass_model_* queries. */
 typedef struct ic_engine_description {
@@ -59,6 +80,13 @@ typedef struct ic_engine_description {
      * the archive (torch::jit::load, the recipe's extra file), the
      * optimisation passes, the shape check, the warm-up passes. */
     double deserialize_ms, optimize_ms, check_ms, warmup_ms;
+    int cache;              /* IC_ENGINE_CACHE_* */
+    int cache_refused;      /* config->cached was given but could not be used */
+    const char *cache_note; /* why no entry (NONE), or why the given one was
+                             * refused; NULL otherwise; valid while the
+                             * engine lives */
+    double cache_entry_ms;  /* making and checking the new entry */
+    double freeze_ms;       /* torch::jit::freeze, within optimize_ms */
 } ic_engine_description;
 
 /* Loads an uncompressed TorchScript archive from `size` bytes at `data` (read

@@ -20,13 +20,15 @@
 extern "C" {
 #endif
 
-#define IC_ENGINE_ABI_VERSION 6u /* 2: qengine in the config, describe();
+#define IC_ENGINE_ABI_VERSION 7u /* 2: qengine in the config, describe();
                                     * 3: the extra-file (recipe) callback;
                                     * 4: precision and bf16_missing in the
                                     *    config, bfloat16 in the description;
                                     * 5: the load's step times in the
                                     *    description;
-                                    * 6: alloc_stats() */
+                                    * 6: alloc_stats();
+                                    * 7: the model cache in the config and
+                                    *    the description */
 
 /* The symbol every engine module exports (and the only one it exports). */
 #define IC_ENGINE_ENTRY_SYMBOL "imgclass_engine_module"

@@ -10,7 +10,6 @@
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/core/impl/alloc_cpu.h>
-#include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/csrc/jit/runtime/print_handler.h>
 
 #include <dlfcn.h>
@@ -33,6 +32,8 @@
 #include <vector>
 
 #include "engine_alloc.h"
+#include "engine_cache.h"
+#include "engine_memory_reader.h"
 
 extern "C" {
 #include "engine.h"
@@ -338,6 +339,12 @@ struct ic_engine {
     unsigned optimize_applied = 0; // IMGCLASS_OPTIMIZE_* flags actually applied
     // The load's steps, in ms (ic_engine_description)
     double deserialize_ms = 0, optimize_ms = 0, check_ms = 0, warmup_ms = 0;
+    // The model cache (ic_engine_description)
+    int cache = IC_ENGINE_CACHE_OFF;
+    bool cache_refused = false;
+    std::string cache_note;
+    double cache_entry_ms = 0;
+    double freeze_ms = 0; // within optimize_ms
 };
 
 namespace {
@@ -349,28 +356,6 @@ double ms_since(std::chrono::steady_clock::time_point t0)
 
 // The value of an extra file the archive does not hold (see ic_engine_load).
 const std::string kAbsent("\x01imgclass: absent\x01");
-
-// Lets torch::jit::load read an archive straight from the caller's buffer,
-// without copying it into a stream.
-class MemoryReadAdapter : public caffe2::serialize::ReadAdapterInterface {
-public:
-    MemoryReadAdapter(const void *data, size_t size)
-        : data_(static_cast<const char *>(data)), size_(size) {}
-    size_t size() const override { return size_; }
-    size_t read(uint64_t pos, void *buf, size_t n, const char *) const override
-    {
-        if (pos >= size_)
-            return 0;
-        if (n > size_ - pos)
-            n = size_ - pos;
-        std::memcpy(buf, data_ + pos, n);
-        return n;
-    }
-
-private:
-    const char *data_;
-    size_t size_;
-};
 
 // Runs `fn`, turning any exception into ic_fail(status_on_error, source, ...).
 template <typename Fn>
@@ -620,12 +605,32 @@ void weights_channels_last(torch::jit::Module &module)
     }
 }
 
+// The model cache's part of a load (lib/engine_cache.h).
+struct CacheWork {
+    bool wanted = false;     // config->on_cache_entry is set
+    bool from_cache = false; // the module came from config->cached
+    // The frozen module as an archive, saved before optimize_for_inference
+    // changed its graph in place; NULL when there is none to offer.
+    std::unique_ptr<ic_cache::Archive> entry;
+    const char *extra_name = nullptr;   // the recipe's file name, and its
+    const std::string *extra = nullptr; // content when the archive has one
+    size_t archive_size = 0;
+};
+
 // Applies the optimisation flags. For a quantized model, flags that do not
 // apply are skipped: optimize_for_inference folds and converts float
 // operators for MKLDNN and bfloat16 would feed bfloat16 to quantize; freeze
 // is kept where it works (an already frozen model refuses it, and that is
 // no reason to refuse the model). e.optimize_applied records what ran.
-torch::jit::Module optimise(ic_engine &e, torch::jit::Module module, unsigned optimize)
+//
+// A float model is frozen, then optimised: the two halves of
+// torch::jit::optimize_for_inference(module), which freezes a module that
+// is not frozen yet and then runs its graph passes on it. Run as two steps,
+// the frozen module can be saved between them for the model cache; a
+// module from the cache (cw->from_cache) is frozen already and only gets
+// the graph passes, exactly as the module frozen here does.
+torch::jit::Module optimise(ic_engine &e, torch::jit::Module module, unsigned optimize,
+                            CacheWork *cw)
 {
     if (e.quantized) {
         e.channels_last = (optimize & IMGCLASS_OPTIMIZE_CHANNELS_LAST) != 0;
@@ -639,18 +644,43 @@ torch::jit::Module optimise(ic_engine &e, torch::jit::Module module, unsigned op
                 // Frozen at export (tools/export_model.py --quantize does).
             }
         }
+        e.cache_note = "a quantized model is not cached";
         return module;
     }
     e.optimize_applied = optimize & ~IMGCLASS_OPTIMIZE_QUANTIZE_INPUT;
-    if (e.bfloat16)
-        module.to(at::kBFloat16);
-    if (e.precision_bf16)
-        weights_channels_last(module);
-    // optimize_for_inference freezes first when the module is not frozen.
-    if (optimize & IMGCLASS_OPTIMIZE_FOR_INFERENCE)
+    const bool for_inference = (optimize & IMGCLASS_OPTIMIZE_FOR_INFERENCE) != 0;
+    if (!cw->from_cache) {
+        if (e.bfloat16)
+            module.to(at::kBFloat16);
+        if (e.precision_bf16)
+            weights_channels_last(module);
+        // What optimize_for_inference would freeze: a module that still has
+        // its "training" attribute (one frozen at export has lost it).
+        const bool freeze = for_inference
+                                ? module._ivalue()->type()->hasAttribute("training")
+                                : (optimize & IMGCLASS_OPTIMIZE_FREEZE) != 0;
+        if (freeze) {
+            auto t0 = std::chrono::steady_clock::now();
+            module = torch::jit::freeze(module);
+            e.freeze_ms = ms_since(t0);
+            if (cw->wanted && e.device == c10::Device(c10::kCPU)) {
+                try {
+                    cw->entry.reset(new ic_cache::Archive(cw->archive_size));
+                    ic_cache::save(module, cw->extra_name, cw->extra, cw->entry.get());
+                } catch (const std::exception &) {
+                    cw->entry.reset();
+                    e.cache_note = "the frozen module could not be saved";
+                }
+            } else if (cw->wanted) {
+                e.cache_note = "only models on the CPU are cached";
+            }
+        } else {
+            e.cache_note = "nothing to cache: no freeze ran (the archive was frozen at export, "
+                           "or no freeze was asked for)";
+        }
+    }
+    if (for_inference)
         module = torch::jit::optimize_for_inference(module);
-    else if (optimize & IMGCLASS_OPTIMIZE_FREEZE)
-        module = torch::jit::freeze(module);
     return module;
 }
 
@@ -703,6 +733,42 @@ void silence_model_print()
     });
 }
 
+// The end of a successful load that was asked for a cache entry: hands
+// the entry to the core when it reproduces the load's own optimised graph
+// (see ic_cache::reproduces), so that a later hit runs the same
+// computation, bit for bit. Never fails the load: what went wrong is noted.
+void offer_cache_entry(ic_engine &e, const CacheWork &cw, const ic_engine_config *config)
+{
+    if (cw.from_cache) {
+        e.cache = IC_ENGINE_CACHE_HIT;
+        return;
+    }
+    e.cache = IC_ENGINE_CACHE_NONE;
+    if (!cw.entry) {
+        if (e.cache_note.empty())
+            e.cache_note = "no entry was made";
+        return;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    try {
+        std::string why;
+        const bool for_inference = (config->optimize & IMGCLASS_OPTIMIZE_FOR_INFERENCE) != 0;
+        if (ic_cache::reproduces(*cw.entry, for_inference, *e.module.get_method("forward").graph(),
+                                 e.device, &why)) {
+            config->on_cache_entry(config->cache_ctx, cw.entry->data(), cw.entry->size());
+            e.cache = IC_ENGINE_CACHE_MADE;
+        } else {
+            e.cache_note = "not cached: the saved frozen module, loaded back, optimises to "
+                           "another graph (" + why + ")";
+        }
+    } catch (const c10::Error &ex) {
+        e.cache_note = std::string("not cached: ") + ex.what_without_backtrace();
+    } catch (const std::exception &ex) {
+        e.cache_note = std::string("not cached: ") + ex.what();
+    }
+    e.cache_entry_ms = ms_since(t0);
+}
+
 } // namespace
 
 extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const char *source,
@@ -725,6 +791,8 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
     ic_alloc::LoadScope huge_pages;
     std::unique_ptr<ic_engine> e;
     std::unique_ptr<std::string> extra_file;
+    CacheWork cw;
+    cw.wanted = config->on_cache_entry != nullptr;
     // Held until the model is loaded and checked (see qengine_mutex).
     std::unique_lock<std::mutex> qlock(qengine_mutex);
     at::QEngine wanted = at::QEngine::NoQEngine;
@@ -754,16 +822,42 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
         if (load_with != at::QEngine::NoQEngine && load_with != previous)
             at::globalContext().setQEngine(load_with);
         auto t0 = std::chrono::steady_clock::now();
-        auto reader = std::make_shared<MemoryReadAdapter>(data, size);
         // load() overwrites the value only when the archive holds the file,
         // so a sentinel no real recipe holds tells "absent" from "empty".
         torch::jit::ExtraFilesMap extra;
         if (config->extra_file)
             extra[config->extra_file] = kAbsent;
-        torch::jit::Module module = torch::jit::load(reader, e->device, extra);
+        torch::jit::Module module;
+        if (config->cached) {
+            // A checked entry (lib/model_cache.c): the module as freeze()
+            // left it, and the recipe copied from the model's archive.
+            // Anything wrong with it, and the load goes on from the archive.
+            try {
+                auto reader = std::make_shared<MemoryReadAdapter>(config->cached,
+                                                                  config->cached_size);
+                torch::jit::ExtraFilesMap cached_extra = extra;
+                torch::jit::Module cached = torch::jit::load(reader, e->device, cached_extra);
+                if (cached._ivalue()->type()->hasAttribute("training") ||
+                    module_is_quantized(cached)) {
+                    e->cache_note = "the cache entry does not hold a frozen float module";
+                } else {
+                    module = cached;
+                    extra = std::move(cached_extra);
+                    cw.from_cache = true;
+                }
+            } catch (const std::exception &ex) {
+                e->cache_note = std::string("libtorch could not load the cache entry: ") +
+                                ex.what();
+            }
+            e->cache_refused = !cw.from_cache;
+        }
+        if (!cw.from_cache) {
+            auto reader = std::make_shared<MemoryReadAdapter>(data, size);
+            module = torch::jit::load(reader, e->device, extra);
+            module.eval();
+        }
         if (config->extra_file && extra[config->extra_file] != kAbsent)
             extra_file.reset(new std::string(std::move(extra[config->extra_file])));
-        module.eval();
         e->deserialize_ms = ms_since(t0);
         e->quantized = module_is_quantized(module);
         if (e->quantized) {
@@ -789,7 +883,10 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
             e->precision_bf16 = e->bfloat16 = e->channels_last = true;
         }
         t0 = std::chrono::steady_clock::now();
-        e->module = optimise(*e, module, config->optimize);
+        cw.extra_name = config->extra_file;
+        cw.extra = extra_file.get();
+        cw.archive_size = size;
+        e->module = optimise(*e, module, config->optimize, &cw);
         if (e->quantized && (config->optimize & IMGCLASS_OPTIMIZE_QUANTIZE_INPUT) &&
             take_over_input_quantize(*e))
             e->optimize_applied |= IMGCLASS_OPTIMIZE_QUANTIZE_INPUT;
@@ -838,6 +935,8 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
             });
         return st;
     }
+    if (cw.wanted)
+        offer_cache_entry(*e, cw, config);
     if (e->quantized) {
         qengine_in_use = e->qengine;
         qengine_users++;
@@ -878,6 +977,11 @@ extern "C" void ic_engine_describe(const ic_engine *engine, ic_engine_descriptio
     out->optimize_ms = engine->optimize_ms;
     out->check_ms = engine->check_ms;
     out->warmup_ms = engine->warmup_ms;
+    out->cache = engine->cache;
+    out->cache_refused = engine->cache_refused;
+    out->cache_note = engine->cache_note.empty() ? nullptr : engine->cache_note.c_str();
+    out->cache_entry_ms = engine->cache_entry_ms;
+    out->freeze_ms = engine->freeze_ms;
 }
 
 extern "C" void ic_engine_free(ic_engine *engine)

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "file_io.h"
 #include "gzip.h"
+#include "model_cache.h"
 #include "struct_size.h"
 
 #include <errno.h>
@@ -155,8 +156,41 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
+/* The options that shape the frozen module, as one line of the model
+ * cache's key (lib/model_cache.h). */
+static void cache_options(const imgclass_model_options *o, char *out, size_t size)
+{
+    char isa[64];
+    snprintf(out, size, "optimize 0x%x; precision %d; device %.32s; cpu %s", o->optimize,
+             (int)o->precision, o->device ? o->device : "cpu",
+             ic_cpu_vector_isa(isa, sizeof isa));
+}
+
+/* imgclass_model_cache_state() of a load: what the cache lookup and the
+ * engine did. */
+static void describe_cache(const ic_model_cache *c, const ic_engine_description *d, char *out,
+                           size_t size)
+{
+    const char *engine_note = d->cache_note ? d->cache_note : "no entry was made";
+    if (!c->dir)
+        snprintf(out, size, "off");
+    else if (d->cache == IC_ENGINE_CACHE_HIT)
+        snprintf(out, size, "hit");
+    else if (c->stored && c->refused[0])
+        snprintf(out, size, "replaced: the entry %s", c->refused);
+    else if (c->stored && d->cache_refused)
+        snprintf(out, size, "replaced: %s", engine_note);
+    else if (c->stored)
+        snprintf(out, size, "stored");
+    else if (d->cache == IC_ENGINE_CACHE_MADE)
+        snprintf(out, size, "uncached: %s", c->write_error[0] ? c->write_error : "not written");
+    else
+        snprintf(out, size, "uncached: %s", c->write_error[0] ? c->write_error : engine_note);
+}
+
 static imgclass_status load_model(const void *data, size_t size, const char *source,
-                                  const imgclass_model_options *options, imgclass_model **out)
+                                  const imgclass_model_options *options, ic_model_cache *cache,
+                                  imgclass_model **out)
 {
     imgclass_model_options defaults = imgclass_model_options_default();
     const imgclass_model_options *o = options ? options : &defaults;
@@ -216,6 +250,13 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     const double started = now_ms();
     st = ic_engine_start(source);
     m->load_ms[IMGCLASS_LOAD_ENGINE_START] = now_ms() - started;
+    if (st == IMGCLASS_OK && cache->dir) {
+        ic_model_cache_engine(cache, ic_engine_version());
+        config.cached = cache->payload;
+        config.cached_size = cache->payload_size;
+        config.on_cache_entry = ic_model_cache_store;
+        config.cache_ctx = cache;
+    }
     if (st == IMGCLASS_OK)
         st = ic_engine_load(data, size, source, &config, &m->engine, &num_classes);
     free(plain);
@@ -246,6 +287,9 @@ static imgclass_status load_model(const void *data, size_t size, const char *sou
     m->load_ms[IMGCLASS_LOAD_OPTIMIZE] = m->described.optimize_ms;
     m->load_ms[IMGCLASS_LOAD_CHECK] = m->described.check_ms;
     m->load_ms[IMGCLASS_LOAD_WARMUP] = m->described.warmup_ms;
+    m->load_ms[IMGCLASS_LOAD_CACHE] = cache->ms + m->described.cache_entry_ms;
+    m->load_ms[IMGCLASS_LOAD_FREEZE] = m->described.freeze_ms;
+    describe_cache(cache, &m->described, m->cache_state, sizeof m->cache_state);
     memcpy(m->device, device, sizeof m->device);
     *out = m;
     return IMGCLASS_OK;
@@ -282,15 +326,23 @@ IMGCLASS_API imgclass_status imgclass_model_load(const char *path,
     pthread_t starter;
     const int starting = !ic_engine_started() &&
                          pthread_create(&starter, NULL, start_engine, NULL) == 0;
-    st = ic_read_file_huge(path, max_model_size(options ? options : &defaults), model_head,
-                           &data, &size, &mapped);
+    const imgclass_model_options *o = options ? options : &defaults;
+    st = ic_read_file_huge(path, max_model_size(o), model_head, &data, &size, &mapped);
     const double read = now_ms() - started;
+    /* The cache's hashing and reading need no engine either: done while
+     * it starts. */
+    ic_model_cache cache;
+    char key[256];
+    cache_options(o, key, sizeof key);
+    ic_model_cache_open(&cache, st == IMGCLASS_OK ? o->cache_dir : NULL, data, size, key);
+    const double before_join = now_ms();
     if (starting)
         pthread_join(starter, NULL);
-    const double waited = now_ms() - started - read; /* the engine start left after the read */
+    const double waited = now_ms() - before_join; /* the engine start left after those */
     if (st != IMGCLASS_OK)
         return st;
-    st = load_model(data, size, path, options, out);
+    st = load_model(data, size, path, options, &cache, out);
+    ic_model_cache_close(&cache);
     ic_file_data_free(data, mapped);
     if (st == IMGCLASS_OK) {
         (*out)->load_ms[IMGCLASS_LOAD_READ] += read;
@@ -313,7 +365,14 @@ IMGCLASS_API imgclass_status imgclass_model_load_memory(const void *data, size_t
     if (st != IMGCLASS_OK)
         return st;
     const double started = now_ms();
-    st = load_model(data, size, "memory buffer", options, out);
+    imgclass_model_options defaults = imgclass_model_options_default();
+    const imgclass_model_options *o = options ? options : &defaults;
+    ic_model_cache cache;
+    char key[256];
+    cache_options(o, key, sizeof key);
+    ic_model_cache_open(&cache, o->cache_dir, data, size, key);
+    st = load_model(data, size, "memory buffer", options, &cache, out);
+    ic_model_cache_close(&cache);
     if (st == IMGCLASS_OK)
         (*out)->load_ms[IMGCLASS_LOAD_TOTAL] = now_ms() - started;
     return st;
@@ -408,9 +467,14 @@ IMGCLASS_API unsigned imgclass_model_optimize(const imgclass_model *model)
 
 IMGCLASS_API double imgclass_model_load_ms(const imgclass_model *model, imgclass_load_step step)
 {
-    if (!model || (int)step < 0 || (int)step > IMGCLASS_LOAD_TOTAL)
+    if (!model || (int)step < 0 || (int)step > IMGCLASS_LOAD_FREEZE)
         return -1;
     return model->load_ms[step];
+}
+
+IMGCLASS_API const char *imgclass_model_cache_state(const imgclass_model *model)
+{
+    return model ? model->cache_state : NULL;
 }
 
 IMGCLASS_API const char *imgclass_model_label(const imgclass_model *model, int index)

@@ -16,7 +16,8 @@ struct imgclass_model {
     ic_engine_description described; /* quantized?, its engine, flags applied */
     ic_labels *labels; /* NULL without labels */
     ic_recipe *recipe; /* imgclass.json from the archive; NULL without one */
-    double load_ms[IMGCLASS_LOAD_TOTAL + 1]; /* per imgclass_load_step */
+    double load_ms[IMGCLASS_LOAD_FREEZE + 1]; /* per imgclass_load_step */
+    char cache_state[256]; /* imgclass_model_cache_state() */
 };
 
 /* The first of n scores that is NaN or infinite, or -1: such an image has

@@ -21,10 +21,14 @@
 #define LAYOUT(name, type, last)                                                       \
     const ic_struct_layout name = {#type, sizeof(type), KNOWN_END(type, last),         \
                                    FIELD_END(type, last)}
+/* A struct with fields appended since: `now` is its last field today. */
+#define LAYOUT_GROWN(name, type, last, now)                                            \
+    const ic_struct_layout name = {#type, sizeof(type), KNOWN_END(type, now),          \
+                                   FIELD_END(type, last)}
 
 LAYOUT(ic_layout_decode_options, imgclass_decode_options, exif_transpose);
 LAYOUT(ic_layout_preprocess_options, imgclass_preprocess_options, interpolation);
-LAYOUT(ic_layout_model_options, imgclass_model_options, precision);
+LAYOUT_GROWN(ic_layout_model_options, imgclass_model_options, precision, cache_dir);
 LAYOUT(ic_layout_classify_options, imgclass_classify_options, filter);
 LAYOUT(ic_layout_pipeline_options, imgclass_pipeline_options, filter);
 LAYOUT(ic_layout_filter, imgclass_filter, deny_label_count);

@@ -60,6 +60,12 @@ trap 'rm -rf "$skip_dir"' EXIT
 trap 'exit 130' INT TERM
 IMGCLASS_SKIP_LOG=$skip_dir/suite
 export IMGCLASS_SKIP_LOG
+# The programs' model cache (imgclass_model_options.cache_dir) lives in
+# this run's folder, never in the user's ~/.cache: every suite that loads a
+# model through the CLI, the server or the watcher goes through it, the
+# first load of each model a miss and the later ones hits.
+IMGCLASS_CACHE_DIR=${IMGCLASS_CACHE_DIR-$skip_dir/model-cache}
+export IMGCLASS_CACHE_DIR
 : > "$skip_dir/list"
 run_suite() { # name command...
     name=$1; shift

@@ -233,6 +233,11 @@ static int parse_args(int argc, char **argv, classify_args *a)
     a->progress = -1;
     a->delim = '\n';
     a->model = cli_model_args_init();
+    /* No warm-up pass: it makes a long-lived program's first request fast,
+     * and here it would only run a batch-1 pass before the real ones (~30
+     * ms of a one-photo run; docs/engine.md, "Cold start"). The scores are
+     * the same: the load's shape check stays the model's first pass. */
+    a->model.warmup_runs = 0;
     a->threshold = -INFINITY;
     a->inputs = calloc((size_t)argc, sizeof *a->inputs);
     a->class_indices = calloc((size_t)argc, sizeof *a->class_indices);

@@ -57,8 +57,10 @@ static void print_timings(const imgclass_model *model)
                  {IMGCLASS_LOAD_READ, "read"},
                  {IMGCLASS_LOAD_DESERIALIZE, "deserialize (TorchScript, recipe)"},
                  {IMGCLASS_LOAD_OPTIMIZE, "optimise"},
+                 {IMGCLASS_LOAD_FREEZE, "  of which freeze"},
                  {IMGCLASS_LOAD_CHECK, "shape check (batch 2)"},
                  {IMGCLASS_LOAD_WARMUP, "warm-up"},
+                 {IMGCLASS_LOAD_CACHE, "model cache (hash, entry)"},
                  {IMGCLASS_LOAD_TOTAL, "total"}};
     printf("load:\n");
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
@@ -132,6 +134,7 @@ int cmd_info(int argc, char **argv)
         case OPT_DEVICE: ma.device = optarg; bad = 0; break;
         case OPT_TIMINGS: timings = 1; bad = 0; break;
         case MODEL_OPT_PRECISION:
+        case MODEL_OPT_NO_CACHE:
             if (cli_model_args_option(&ma, opt, optarg, PROG) < 0)
                 return 1;
             bad = 0;
@@ -188,6 +191,7 @@ int cmd_info(int argc, char **argv)
     print_optimize(imgclass_model_optimize(model), cli_model_optimize_asked());
     printf("threads:  %d\n", imgclass_get_num_threads());
     print_recipe(model);
+    printf("cache:    %s\n", imgclass_model_cache_state(model));
     if (timings)
         print_timings(model);
     int have_labels = imgclass_model_label(model, 0) != NULL;

@@ -1,12 +1,31 @@
 /* The shared model flags (model_args.h). */
 #include "model_args.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 cli_model_args cli_model_args_init(void)
 {
-    cli_model_args a = {.device = "cpu", .threads = 0, .precision = IMGCLASS_PRECISION_FLOAT32};
+    cli_model_args a = {.device = "cpu", .threads = 0, .precision = IMGCLASS_PRECISION_FLOAT32,
+                        .no_cache = 0, .warmup_runs = -1};
     return a;
+}
+
+const char *cli_model_cache_dir(const cli_model_args *args, char *buf, size_t size)
+{
+    if (args && args->no_cache)
+        return NULL;
+    const char *env = getenv("IMGCLASS_CACHE_DIR");
+    int n;
+    if (env)
+        n = *env ? snprintf(buf, size, "%s", env) : -1;
+    else if ((env = getenv("XDG_CACHE_HOME")) && *env)
+        n = snprintf(buf, size, "%s/imgclass", env);
+    else if ((env = getenv("HOME")) && *env)
+        n = snprintf(buf, size, "%s/.cache/imgclass", env);
+    else
+        n = -1;
+    return n > 0 && (size_t)n < size ? buf : NULL;
 }
 
 const char *cli_precision_name(imgclass_precision precision)
@@ -16,6 +35,10 @@ const char *cli_precision_name(imgclass_precision precision)
 
 int cli_model_args_option(cli_model_args *args, int code, const char *value, const char *prog)
 {
+    if (code == MODEL_OPT_NO_CACHE) {
+        args->no_cache = 1;
+        return 1;
+    }
     if (code != MODEL_OPT_PRECISION)
         return 0;
     if (!strcmp(value, "float32"))
@@ -43,4 +66,16 @@ void cli_model_args_help(FILE *out, int indent, int column)
     fprintf(out, "%*s%s%*s%s\n", indent, "", option, pad > 1 ? pad : 1, "", text[0]);
     for (size_t i = 1; i < sizeof text / sizeof text[0]; i++)
         fprintf(out, "%*s%s\n", column, "", text[i]);
+    static const char *const cache[] = {
+        "neither use nor write the model cache, which",
+        "spares later loads of a model most of their",
+        "work, same scores (default folder:",
+        "$IMGCLASS_CACHE_DIR, else $XDG_CACHE_HOME/imgclass,",
+        "else ~/.cache/imgclass)",
+    };
+    option = "--no-cache";
+    pad = column - indent - (int)strlen(option);
+    fprintf(out, "%*s%s%*s%s\n", indent, "", option, pad > 1 ? pad : 1, "", cache[0]);
+    for (size_t i = 1; i < sizeof cache / sizeof cache[0]; i++)
+        fprintf(out, "%*s%s\n", column, "", cache[i]);
 }

@@ -15,19 +15,33 @@ typedef struct cli_model_args {
     const char *device;           /* --device; NULL: the library's default ("cpu") */
     int threads;                  /* --threads (process-wide); 0: libtorch's default */
     imgclass_precision precision; /* --precision; default float32 */
+    int no_cache;                 /* --no-cache: no model cache */
+    int warmup_runs;              /* imgclass_model_options.warmup_runs; -1: the
+                                   * library's default (not an option) */
 } cli_model_args;
 
-/* Device "cpu", threads 0, precision float32. */
+/* Device "cpu", threads 0, precision float32, the model cache on, the
+ * library's warm-up. */
 cli_model_args cli_model_args_init(void);
 
 /* The codes of the shared model options in a getopt_long table. */
 enum {
     MODEL_OPT_PRECISION = CLI_CODE_MODEL,
+    MODEL_OPT_NO_CACHE,
 };
 
 /* The shared model options as `struct option` entries: a program's table
  * lists them beside its own; cli_model_args_option() handles their codes. */
-#define MODEL_ARGS_LONG_OPTIONS {"precision", required_argument, NULL, MODEL_OPT_PRECISION}
+#define MODEL_ARGS_LONG_OPTIONS                                  \
+    {"precision", required_argument, NULL, MODEL_OPT_PRECISION}, \
+    {"no-cache", no_argument, NULL, MODEL_OPT_NO_CACHE}
+
+/* The model cache's folder the programs use (imgclass_model_options.
+ * cache_dir), written to buf: $IMGCLASS_CACHE_DIR when set (empty: no
+ * cache), else $XDG_CACHE_HOME/imgclass, else $HOME/.cache/imgclass.
+ * NULL with --no-cache, or when none of those is set or the name does not
+ * fit. */
+const char *cli_model_cache_dir(const cli_model_args *args, char *buf, size_t size);
 
 /* Applies the option with getopt code `code` and value `value`. Returns 1
  * when it is a shared model option, 0 when it is not one (nothing
@@ -38,8 +52,9 @@ int cli_model_args_option(cli_model_args *args, int code, const char *value, con
 /* "float32" or "bf16": the name --precision takes. */
 const char *cli_precision_name(imgclass_precision precision);
 
-/* The --precision paragraph of a program's --help: the option at column
- * `indent`, its text from column `column`, as the program's other lines. */
+/* The --precision and --no-cache paragraphs of a program's --help: the
+ * options at column `indent`, their text from column `column`, as the
+ * program's other lines. */
 void cli_model_args_help(FILE *out, int indent, int column);
 
 #endif

@@ -29,6 +29,10 @@ imgclass_model *cli_model_open(const char *prog, const char *path, const char *l
     const char *qengine = getenv("IMGCLASS_QENGINE");
     if (qengine && *qengine)
         mo.qengine = qengine;
+    char cache_dir[4096];
+    mo.cache_dir = cli_model_cache_dir(ma, cache_dir, sizeof cache_dir);
+    if (ma->warmup_runs >= 0)
+        mo.warmup_runs = ma->warmup_runs;
     imgclass_model *model = NULL;
     if (imgclass_model_load(path, &mo, &model) != IMGCLASS_OK) {
         fprintf(stderr, "%s: %s\n", prog, imgclass_last_error());

@@ -31,7 +31,10 @@ enum bad { BAD_ZERO, BAD_SMALL, BAD_NEWER_SET, N_BAD };
  * 0) wrong in way `b`; returns the struct_size given. */
 static size_t make_bad(void *o, size_t size, enum bad b)
 {
-    size_t given = b == BAD_ZERO ? 0 : b == BAD_SMALL ? size - 8 : size + EXTRA;
+    /* Small: below every struct's first (0.2.0) size, struct_size and one
+     * int (size - 8 would be an older caller's imgclass_model_options,
+     * which has grown by 8 bytes since). */
+    size_t given = b == BAD_ZERO ? 0 : b == BAD_SMALL ? sizeof(size_t) + 4 : size + EXTRA;
     memcpy(o, &given, sizeof given);
     if (b == BAD_NEWER_SET)
         ((unsigned char *)o)[size + 3] = 1; /* a newer field, set */

@@ -56,6 +56,7 @@ static const row rows[] = {
     F(imgclass_model_options, optimize), F(imgclass_model_options, warmup_runs),
     F(imgclass_model_options, qengine), F(imgclass_model_options, max_model_bytes),
     F(imgclass_model_options, max_gzip_ratio), F(imgclass_model_options, precision),
+    F(imgclass_model_options, cache_dir),
     S(imgclass_class),
     F(imgclass_class, index), F(imgclass_class, score), F(imgclass_class, label),
     F(imgclass_class, id),

@@ -35,6 +35,10 @@ static void test_steps_measured_and_within_the_total(void **state)
     assert_true(imgclass_model_load_ms(first, IMGCLASS_LOAD_CHECK) > 0);
     /* disjoint parts of one call */
     assert_true(imgclass_model_load_ms(first, IMGCLASS_LOAD_TOTAL) >= step_sum(first));
+    /* the freeze ran (IMGCLASS_OPTIMIZE_FREEZE), inside the optimise step */
+    assert_true(imgclass_model_load_ms(first, IMGCLASS_LOAD_FREEZE) > 0);
+    assert_true(imgclass_model_load_ms(first, IMGCLASS_LOAD_FREEZE) <=
+                imgclass_model_load_ms(first, IMGCLASS_LOAD_OPTIMIZE));
 
     /* From memory: no file read (the step is the gunzip check alone), and
      * the engine, started by the first load, is not started again. */
@@ -57,7 +61,9 @@ static void test_bad_arguments(void **state)
     assert_true(imgclass_model_load_ms(NULL, IMGCLASS_LOAD_TOTAL) == -1);
     imgclass_model *m = fx_model_load("tiny.pt", 0, 0, 0);
     assert_true(imgclass_model_load_ms(m, (imgclass_load_step)-1) == -1);
-    assert_true(imgclass_model_load_ms(m, (imgclass_load_step)(IMGCLASS_LOAD_TOTAL + 1)) == -1);
+    assert_true(imgclass_model_load_ms(m, (imgclass_load_step)(IMGCLASS_LOAD_FREEZE + 1)) == -1);
+    /* without a cache_dir, the cache's step did nothing */
+    assert_true(imgclass_model_load_ms(m, IMGCLASS_LOAD_CACHE) == 0);
     imgclass_model_free(m);
 }
 

@@ -9,6 +9,10 @@ HERE=$(dirname "$0")
 CHECK="$PYTHON $HERE/helpers/cli_check.py"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/imgclass-cli.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
+# The programs' model cache goes to a folder of the suite's, never to the
+# user's ~/.cache (test/run_all.sh sets one for the whole run).
+IMGCLASS_CACHE_DIR=${IMGCLASS_CACHE_DIR-$TMP/model-cache}
+export IMGCLASS_CACHE_DIR
 failures=0
 
 if [ ! -x "$IC" ]; then
