@@ -1,5 +1,7 @@
-// The libtorch engine: with lib/engine_alloc.cpp (its allocator) one of the
-// library's only C++ files, which alone include libtorch. It implements
+// The libtorch engine: with lib/engine_alloc.cpp (the load's allocator),
+// lib/engine_cache.cpp (the model cache's libtorch side) and
+// lib/engine_graph_equal.cpp one of the engine module's C++ files, the only
+// C++ of the library and the only files that include libtorch. It implements
 // lib/engine.h. Every C++ exception is
 // caught here and becomes a status plus a message (c10 errors without their
 // backtrace), so nothing C++ ever crosses into the C code.
