@@ -11,7 +11,13 @@ does any work, now that libtorch is a module loaded on the first model load.
   4. a program that loads a model: the engine module against the same core
      with the engine linked in directly (the build before the split): the
      first engine call (the dlopen), model load, batch-1 predict, and the
-     whole process.
+     whole process;
+  5. the cold start (issue 27): `imgclass classify` of one photo with
+     ResNet-18, the whole process, with the model cache warm and with
+     --no-cache, against Python importing torch, loading the model with
+     torch.jit.load and running one forward pass, in one hyperfine run; and
+     how long imgclass-serve takes from its start to answering /ping 200
+     (the model loaded and warm, the cache warm).
 
 Returns a Markdown section; `make bench` (bench/run.py) puts it into
 docs/benchmarks.md, and `make bench-startup` runs it alone and replaces that
@@ -24,10 +30,12 @@ and end:
                      [--max-load L]
 """
 import argparse
+import http.client
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -72,6 +80,47 @@ def hyperfine(commands, runs, warmup=1):
 
 def _quote(arg):
     return arg if re.fullmatch(r"[\w@%+=:,./-]+", arg) else "'" + arg.replace("'", "'\\''") + "'"
+
+
+# Python's cold start: what a Python program pays to answer for one image.
+PYTHON_COLD = r'''
+import sys, torch
+model = torch.jit.load(sys.argv[1])
+with torch.no_grad():
+    model(torch.zeros(1, 3, 224, 224))
+'''
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_ready_ms(serve, model, env, timeout_s=60):
+    """Milliseconds from starting imgclass-serve on `model` to its first
+    /ping 200 (polled every 10 ms); None when it never answers 200."""
+    port, metrics = free_port(), free_port()
+    started = time.monotonic()
+    proc = subprocess.Popen([serve, "--model", "m=" + model, "--listen", "127.0.0.1:%d" % port,
+                             "--metrics-listen", "127.0.0.1:%d" % metrics, "--quiet"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.monotonic() - started < timeout_s and proc.poll() is None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/ping")
+                status = conn.getresponse().status
+                conn.close()
+                if status == 200:
+                    return (time.monotonic() - started) * 1e3
+            except OSError:
+                pass
+            time.sleep(0.01)
+        return None
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def photos(tmp, count):
@@ -144,6 +193,34 @@ def _bench(build, runs, count, py, tmp, start_load):
     def med(k, field):
         return median([r[field] for r in inner[k]])
 
+    # The cold start, one photo. The cache is filled by one run first
+    # (hyperfine's warm-up run would fill it too).
+    cache = os.path.join(tmp, "model-cache")
+    with_cache = ["env", "IMGCLASS_CACHE_DIR=" + cache, cli, "classify", "--model", model, files[0]]
+    subprocess.run(with_cache, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    py_cold = os.path.join(tmp, "python_cold.py")
+    with open(py_cold, "w") as f:
+        f.write(PYTHON_COLD)
+    (hit, hit_sd, _), (nocache, nocache_sd, _), (pyt, pyt_sd, _) = hyperfine(
+        [with_cache, [cli, "classify", "--no-cache", "--model", model, files[0]],
+         [py, py_cold, model]], runs)
+    rows.append(("`imgclass classify` one photo, ResNet-18, model cache warm, whole process, "
+                 "wall ms", hit * 1e3, hit_sd * 1e3, "<= 1000 ms", hit * 1e3 <= 1000))
+    rows.append(("the same with `--no-cache`, wall ms", nocache * 1e3, nocache_sd * 1e3, "-", None))
+    rows.append(("Python: `import torch`, `torch.jit.load`, one forward, wall ms", pyt * 1e3,
+                 pyt_sd * 1e3, "-", None))
+    rows.append(("Python / `imgclass classify` (cache warm), times", pyt / hit, 0.0, ">= 2x",
+                 pyt / hit >= 2))
+    env = dict(os.environ, IMGCLASS_CACHE_DIR=cache)
+    ready = [serve_ready_ms(os.path.join(build, "imgclass-serve"), model, env)
+             for _ in range(runs)]
+    if None in ready:
+        raise RuntimeError("imgclass-serve never answered /ping 200")
+    ready_med = median(ready)
+    ready_sd = (sum((r - ready_med) ** 2 for r in ready) / len(ready)) ** 0.5
+    rows.append(("`imgclass-serve`, start to `/ping` 200 (ResNet-18 loaded, warm), median ms",
+                 ready_med, ready_sd, "<= 1200 ms", ready_med <= 1200))
+
     loads = load_phrase(start_load, "startup bench")
 
     lines = [
@@ -161,8 +238,19 @@ def _bench(build, runs, count, py, tmp, start_load):
         "| --- | ---: | ---: | --- | --- |",
     ]
     for name, v, sd, goal, met in rows:
-        lines.append(f"| {name} | {v:.1f} | {sd:.1f} | {goal} | {'yes' if met else 'NO'} |")
+        verdict = "-" if met is None else "yes" if met else "NO"
+        lines.append(f"| {name} | {v:.1f} | {sd:.1f} | {goal} | {verdict} |")
     lines += [
+        "",
+        "The cold start rows: a fresh process classifies one photo with ResNet-18 (seeded",
+        "random weights, 45 MB), everything included (libtorch's start, the model's load",
+        "and shape check, decoding, the forward pass, the exit), with the model cache",
+        "filled by an earlier run (`IMGCLASS_CACHE_DIR`) and without it (`--no-cache`),",
+        "against Python (`import torch`, `torch.jit.load`, one forward pass on a zero",
+        "batch) in the same hyperfine run; then imgclass-serve started on the same model",
+        f"{runs} times, the time to its first `/ping` 200 (polled every 10 ms), when the",
+        "model is loaded and warmed. docs/engine.md (\"Cold start\") says where the time",
+        "goes.",
         "",
         f"Preprocessing {len(files)} files ({what}, repeated) in chunks of {CHUNK}: one",
         "`imgclass preprocess --npy` process per chunk, process start included, against one",
