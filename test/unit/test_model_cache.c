@@ -436,7 +436,8 @@ static void not_an_archive(const char *entry, const unsigned char *good, size_t 
 {
     (void)good;
     (void)size;
-    forge_entry(entry, "PK\003\004 but nothing more", 24, NULL);
+    static const char not_zip[] = "PK\003\004 but nothing more";
+    forge_entry(entry, not_zip, sizeof not_zip - 1, NULL);
 }
 
 static void test_damaged_entries_rebuilt(void **state)
