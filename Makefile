@@ -147,7 +147,7 @@ FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so
 
 .PHONY: all lib cli serve watch api-examples tests test-programs test check check-build check-deb-phase check-asan \
         check-tsan check-valgrind deps demo bench \
-        bench-startup bench-serve-fleet fuzz print-fuzz-lib-sources print-lib-sources install uninstall install-python uninstall-python \
+        bench-startup bench-serve-fleet fuzz check-asan-build print-fuzz-lib-sources print-dep-cflags print-dep-libs print-lib-sources install uninstall install-python uninstall-python \
         print-version deb check-deb wheel clean FORCE
 
 all: lib cli serve watch
@@ -324,15 +324,17 @@ SUMMARY = $(CURDIR)/build-test-summary.txt
 
 # Every phase runs even when an earlier one failed (test/check_phases.sh);
 # the totals per phase and overall include failures and skips, and the
-# exit status is non-zero if anything failed. A phase marked & runs beside
-# the next one: valgrind (one busy core) beside the suites, which wait on
-# servers, watchers and pipes for a quarter of their time, and TSan beside
-# ASan. Everything in build/ is built first, so that no two phases build
-# the same file; after a failure the phases run one by one.
+# exit status is non-zero if anything failed. The phases marked & run
+# (niced) beside the suites, which wait on servers, watchers and pipes for
+# a quarter of their time: valgrind (one busy core), the ASan build and the
+# TSan phase; the ASan tests wait for their build (@asan-build). Everything
+# in build/ is built first, and each sanitizer has its own folder, so that
+# no two phases build the same file; after a failure the phases run one by
+# one.
 check: deps
 	+@sh test/check_phases.sh $(SUMMARY) "$(MAKE)" build:check-build \
-	    'valgrind:check-valgrind&' suites:test 'tsan:check-tsan&' asan:check-asan \
-	    deb:check-deb-phase
+	    'valgrind:check-valgrind&' 'asan-build:check-asan-build&' 'tsan:check-tsan&' \
+	    suites:test asan:check-asan@asan-build deb:check-deb-phase
 
 # make check's last phase: make check-deb where this machine allows it
 # (root, no imgclass installed), a listed skip otherwise.
@@ -354,13 +356,17 @@ test: all tests
 # programs' status for a refused input, so a check expecting that refusal
 # would pass over a leak on its error path. No program here exits 86.
 SANITIZER_EXIT := 86
-check-asan:
-	$(MAKE) BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all test-programs abi-grow-programs
+check-asan: check-asan-build
 	BUILD=build-asan PYTHON=$(PYTHON) SANITIZED=1 SUMMARY_LABEL=asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:intercept_tls_get_addr=0:exitcode=$(SANITIZER_EXIT) \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0:exitcode=$(SANITIZER_EXIT) \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=$(SANITIZER_EXIT) \
 	sh test/run_all.sh --unit --integration
+
+# check-asan's build alone: make check builds it in the background beside
+# the suites, which leave a core idle while they wait on servers and pipes.
+check-asan-build:
+	$(MAKE) BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all test-programs abi-grow-programs
 
 # The threaded code (the pipeline, and imgclass_classify's workers) under
 # ThreadSanitizer. libtorch and its OpenMP pool are not instrumented:
@@ -389,8 +395,8 @@ check-asan check-tsan: export IMGCLASS_TEST_MODELS = $(CURDIR)/$(BUILD)/test-mod
 # binaries kept here check. A new unit test runs under valgrind unless
 # listed. VALGRIND_ALL=1 runs every unit test.
 VALGRIND_SKIP := test_abi test_alloc_cache test_classify test_engine_loader test_filter \
-                 test_load_timings test_model test_model_cache test_pipeline test_precision \
-                 test_predict test_topk
+                 test_load_timings test_model test_model_cache test_model_cycles \
+                 test_pipeline test_precision test_predict test_topk
 VALGRIND_UNIT := $(filter-out $(if $(filter 1,$(VALGRIND_ALL)),,$(VALGRIND_SKIP)),$(notdir $(UNIT_BIN)))
 check-valgrind: all tests $(BUILD)/test/valgrind_hwy_shim.so
 	BUILD=$(BUILD) PYTHON=$(PYTHON) VALGRIND=1 SUMMARY_LABEL=valgrind \
@@ -459,6 +465,13 @@ print-version:
 
 print-fuzz-lib-sources:
 	@echo $(FUZZ_LIB_C_SRC)
+
+# The core's dependency flags (test/fuzz/run.sh links its targets with them).
+print-dep-cflags:
+	@echo $(DEP_CFLAGS)
+
+print-dep-libs:
+	@echo $(DEP_LIBS)
 
 # The core library's C sources, engine module excluded: test/layering/
 # lib_calls.sh judges their objects' call graph and reads the list here,

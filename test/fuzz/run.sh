@@ -48,9 +48,14 @@ else
     link_san="$obj_san"
     echo "fuzz: clang's libFuzzer not found; using the standalone mutator"
 fi
+# The dependencies' flags are the Makefile's, so a library the core comes
+# to need (nettle for the model cache) cannot be missing here.
+dep_cflags=$(MAKEFLAGS='' make -s --no-print-directory print-dep-cflags) &&
+    dep_libs=$(MAKEFLAGS='' make -s --no-print-directory print-dep-libs) &&
+    [ -n "$dep_libs" ] || { echo "fuzz: make print-dep-libs gave nothing"; exit 1; }
 cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-        -Iinclude -Ilib -I/usr/include/stb $(pkg-config --cflags json-c 2>/dev/null || echo -I/usr/include/json-c)"
-libs="-ljpeg -lz -ljson-c -lm -lpthread"
+        -Iinclude -Ilib $dep_cflags"
+libs="$dep_libs -lm -lpthread"
 
 # The library sources a target can need, compiled once into an archive
 # (an object is rebuilt when its source or any header is newer); the linker
