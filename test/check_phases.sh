@@ -2,13 +2,17 @@
 # Runs the phases of `make check`, every phase even when an earlier one
 # failed, then prints each phase's totals and the overall totals (passed,
 # failed, skipped) and exits non-zero if anything failed.
-#   sh test/check_phases.sh SUMMARY_FILE MAKE LABEL:TARGET[&]...
+#   sh test/check_phases.sh SUMMARY_FILE MAKE LABEL:TARGET[&|@EARLIER]...
 # Phases run one after another; one marked "&" starts in the background
-# alongside those that follow (its output is held and printed after them):
+# (niced: the foreground phase is the one the total waits for) alongside
+# those that follow (its output is held and printed after them):
 # for a phase that mostly computes beside one that mostly waits. It must
 # build nothing the phases beside it build. Once a phase has failed (a
 # build error could leave two makes building the same files), the phases
-# marked "&" run in the foreground like the others.
+# marked "&" run in the foreground like the others. A phase written
+# LABEL:TARGET@EARLIER first waits for the background phase EARLIER (its
+# output is printed then): a phase that builds in the background what a
+# later one tests, so that no two makes ever build the same files.
 # Each phase's test/run_all.sh appends "LABEL passed failed skipped
 # [failed suites...]" to SUMMARY_FILE. A phase that stops before its tests
 # report (a build error) or exits non-zero without a failed suite is
@@ -36,18 +40,42 @@ record_exit() { # label target rc
     fi
 }
 
+# Waits for the background phase whose job is "LABEL:TARGET:PID", prints its
+# held output and records its time and status.
+finish_background() { # job
+    b_label=${1%%:*} b_rest=${1#*:}
+    b_target=${b_rest%:*} b_pid=${b_rest##*:}
+    wait "$b_pid"
+    echo "##### check phase $b_label (make $b_target), run alongside the phases above"
+    cat "$work/$b_label.log"
+    read -r b_rc b_seconds < "$work/$b_label.end" || { b_rc=1 b_seconds=0; }
+    echo "$b_label $b_seconds" >> "$work/times"
+    record_exit "$b_label" "$b_target" "$b_rc"
+}
+
 background=""
 for spec in "$@"; do
     case $spec in
     *"&") spec=${spec%"&"} bg=$((1 - any_failed)) ;;
     *) bg=0 ;;
     esac
+    after=""
+    case $spec in
+    *@*) after=${spec##*@} spec=${spec%@*} ;;
+    esac
     label=${spec%%:*} target=${spec#*:}
+    if [ -n "$after" ]; then
+        left=""
+        for job in $background; do
+            if [ "${job%%:*}" = "$after" ]; then finish_background "$job"; else left="$left $job"; fi
+        done
+        background=$left
+    fi
     if [ $bg = 1 ]; then
         echo "##### check phase $label (make $target) started alongside the next; its output comes after them"
         (
             t0=$(date +%s)
-            $make "$target" SUMMARY_FILE="$summary" > "$work/$label.log" 2>&1
+            nice -n 10 $make "$target" SUMMARY_FILE="$summary" > "$work/$label.log" 2>&1
             echo "$? $(($(date +%s) - t0))" > "$work/$label.end"
         ) &
         background="$background $label:$target:$!"
@@ -61,14 +89,7 @@ for spec in "$@"; do
     record_exit "$label" "$target" $rc
 done
 for job in $background; do
-    label=${job%%:*} rest=${job#*:}
-    target=${rest%:*} pid=${rest##*:}
-    wait "$pid"
-    echo "##### check phase $label (make $target), run alongside the phases above"
-    cat "$work/$label.log"
-    read -r rc seconds < "$work/$label.end" || { rc=1 seconds=0; }
-    echo "$label $seconds" >> "$work/times"
-    record_exit "$label" "$target" "$rc"
+    finish_background "$job"
 done
 echo "##### check phase times (wall, build included)"
 awk -v total=$(($(date +%s) - start)) \
