@@ -147,7 +147,7 @@ FAKE_ENGINES := $(BUILD)/test/fake_engine.so $(BUILD)/test/fake_engine_abi999.so
 
 .PHONY: all lib cli serve watch api-examples tests test-programs test check check-build check-deb-phase check-asan \
         check-tsan check-valgrind deps demo bench \
-        bench-startup bench-serve-fleet fuzz check-asan-build print-fuzz-lib-sources print-dep-cflags print-dep-libs print-lib-sources install uninstall install-python uninstall-python \
+        bench-startup bench-serve-fleet fuzz check-asan-build check-asan-beside check-asan-rest print-fuzz-lib-sources print-dep-cflags print-dep-libs print-lib-sources install uninstall install-python uninstall-python \
         print-version deb check-deb wheel clean FORCE
 
 all: lib cli serve watch
@@ -327,14 +327,17 @@ SUMMARY = $(CURDIR)/build-test-summary.txt
 # exit status is non-zero if anything failed. The phases marked & run
 # (niced) beside the suites, which wait on servers, watchers and pipes for
 # a quarter of their time: valgrind (one busy core), the ASan build and the
-# TSan phase; the ASan tests wait for their build (@asan-build). Everything
+# TSan phase; the ASan tests wait for their build (@asan-build), then run
+# as two halves at once (check-asan-beside, niced, and check-asan-rest);
+# deb, which installs packages into the machine, waits for both. Everything
 # in build/ is built first, and each sanitizer has its own folder, so that
 # no two phases build the same file; after a failure the phases run one by
 # one.
 check: deps
 	+@sh test/check_phases.sh $(SUMMARY) "$(MAKE)" build:check-build \
 	    'valgrind:check-valgrind&' 'asan-build:check-asan-build&' 'tsan:check-tsan&' \
-	    suites:test asan:check-asan@asan-build deb:check-deb-phase
+	    suites:test 'asan-beside:check-asan-beside@asan-build&' asan:check-asan-rest \
+	    deb:check-deb-phase@asan-beside
 
 # make check's last phase: make check-deb where this machine allows it
 # (root, no imgclass installed), a listed skip otherwise.
@@ -356,12 +359,24 @@ test: all tests
 # programs' status for a refused input, so a check expecting that refusal
 # would pass over a leak on its error path. No program here exits 86.
 SANITIZER_EXIT := 86
-check-asan: check-asan-build
-	BUILD=build-asan PYTHON=$(PYTHON) SANITIZED=1 SUMMARY_LABEL=asan \
+ASAN_RUN = BUILD=build-asan PYTHON=$(PYTHON) SANITIZED=1 SUMMARY_LABEL=asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:intercept_tls_get_addr=0:exitcode=$(SANITIZER_EXIT) \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0:exitcode=$(SANITIZER_EXIT) \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=$(SANITIZER_EXIT) \
-	sh test/run_all.sh --unit --integration
+	sh test/run_all.sh
+check-asan: check-asan-build
+	$(ASAN_RUN) --unit --integration
+
+# make check runs the ASan tests as two halves at once, after check-asan-build
+# (neither builds): the unit tests with the integration suites that mostly
+# wait on servers, watchers and pipes, beside the CPU-bound rest. Each run_all
+# has its own temporary folders and model cache; servers take port 0.
+ASAN_BESIDE := serve_load serve_v2 watch serve_security watch_crash cli_stream serve_api
+ASAN_REST := $(filter-out $(ASAN_BESIDE),$(basename $(notdir $(wildcard test/integration/*.sh))))
+check-asan-beside:
+	INTEGRATION_TESTS="$(ASAN_BESIDE)" $(ASAN_RUN) --unit --integration
+check-asan-rest:
+	INTEGRATION_TESTS="$(ASAN_REST)" $(ASAN_RUN) --integration
 
 # check-asan's build alone: make check builds it in the background beside
 # the suites, which leave a core idle while they wait on servers and pipes.
@@ -382,8 +397,8 @@ check-tsan:
 TSAN_UNIT := test_pipeline test_classify test_alloc_cache
 
 # The sanitizer phases run on the plain build's test models.
-check-asan check-tsan: $(BUILD)/test-models/.stamp
-check-asan check-tsan: export IMGCLASS_TEST_MODELS = $(CURDIR)/$(BUILD)/test-models
+check-asan check-asan-beside check-asan-rest check-tsan: $(BUILD)/test-models/.stamp
+check-asan check-asan-beside check-asan-rest check-tsan: export IMGCLASS_TEST_MODELS = $(CURDIR)/$(BUILD)/test-models
 
 # valgrind is for what ASan cannot see: reads of uninitialised memory, in
 # the decoders, preprocessing and the parsers of what users hand in (every

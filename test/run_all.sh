@@ -6,6 +6,7 @@
 #                      [--layering]
 #   (default: all)
 # Environment: BUILD (build folder), PYTHON (the interpreter with torch),
+# UNIT_TESTS / INTEGRATION_TESTS (names: only those unit binaries / suites),
 # VALGRIND=1 runs the unit binaries under valgrind, leaks counted as errors.
 set -u
 BUILD=${BUILD:-build}
@@ -131,7 +132,12 @@ if [ $want_parity = 1 ]; then
 fi
 if [ $want_integration = 1 ]; then
     for t in test/integration/*.sh; do
-        [ -f "$t" ] && run_suite "integration/$(basename "$t" .sh)" sh "$t"
+        [ -f "$t" ] || continue
+        # INTEGRATION_TESTS="a b" limits the run to those suites.
+        if [ -n "${INTEGRATION_TESTS:-}" ]; then
+            case " $INTEGRATION_TESTS " in *" $(basename "$t" .sh) "*) ;; *) continue ;; esac
+        fi
+        run_suite "integration/$(basename "$t" .sh)" sh "$t"
     done
 fi
 # The Python binding (bindings/python), one pytest suite.
