@@ -33,6 +33,17 @@ const char *cli_precision_name(imgclass_precision precision)
     return precision == IMGCLASS_PRECISION_BF16 ? "bf16" : "float32";
 }
 
+int cli_precision_parse(const char *name, imgclass_precision *out)
+{
+    if (!strcmp(name, "float32"))
+        *out = IMGCLASS_PRECISION_FLOAT32;
+    else if (!strcmp(name, "bf16"))
+        *out = IMGCLASS_PRECISION_BF16;
+    else
+        return -1;
+    return 0;
+}
+
 int cli_model_args_option(cli_model_args *args, int code, const char *value, const char *prog)
 {
     if (code == MODEL_OPT_NO_CACHE) {
@@ -41,11 +52,7 @@ int cli_model_args_option(cli_model_args *args, int code, const char *value, con
     }
     if (code != MODEL_OPT_PRECISION)
         return 0;
-    if (!strcmp(value, "float32"))
-        args->precision = IMGCLASS_PRECISION_FLOAT32;
-    else if (!strcmp(value, "bf16"))
-        args->precision = IMGCLASS_PRECISION_BF16;
-    else {
+    if (cli_precision_parse(value, &args->precision)) {
         fprintf(stderr, "%s: bad value '%s' for --precision (float32 or bf16)\n", prog, value);
         return -1;
     }

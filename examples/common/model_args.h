@@ -51,6 +51,9 @@ int cli_model_args_option(cli_model_args *args, int code, const char *value, con
 
 /* "float32" or "bf16": the name --precision takes. */
 const char *cli_precision_name(imgclass_precision precision);
+/* The precision named `name` ("float32" or "bf16") into *out: 0, or -1
+ * (nothing changed) for any other name. */
+int cli_precision_parse(const char *name, imgclass_precision *out);
 
 /* The --precision and --no-cache paragraphs of a program's --help: the
  * options at column `indent`, their text from column `column`, as the

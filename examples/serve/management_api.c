@@ -3,6 +3,7 @@
 
 #include "json_buf.h"
 #include "management_router.h"
+#include "model_args.h"
 #include "model_store.h"
 #include "net_address.h"
 #include "responses.h"
@@ -153,6 +154,14 @@ static enum MHD_Result handle_register(server *s, struct MHD_Connection *c)
         return fail(s, c, 400, "BadRequestException", msg);
     }
     spec.version = version;
+    /* Checked here so that a bad name is a 400 naming it, not a failed load. */
+    const char *precision = arg(c, "precision");
+    imgclass_precision ignored;
+    if (precision && cli_precision_parse(precision, &ignored)) {
+        snprintf(msg, sizeof msg, "Invalid precision '%.32s': float32 or bf16", precision);
+        return fail(s, c, 400, "BadRequestException", msg);
+    }
+    spec.precision = precision;
     const char *labels_url = arg(c, "labels");
     if (labels_url) {
         if (model_store_resolve(cfg->model_store, labels_url, labels, sizeof labels, msg,
@@ -221,6 +230,8 @@ static enum MHD_Result handle_v2_load(server *s, struct MHD_Connection *c, const
         if (!strcmp(recs[i].name, name))
             known = &recs[i];
     served_model_spec spec = {.name = name, .batch = -1, .max_batch_delay_ms = -1};
+    /* A name served before keeps the precision it was registered with. */
+    spec.precision = known ? known->precision : NULL;
     if (!model_store_find(s->cfg->model_store, name, path, sizeof path)) {
         spec.path = path;
     } else if (known && known->path) {

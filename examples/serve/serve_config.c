@@ -61,7 +61,8 @@ static void usage(FILE *out)
         "  --topk K              classes per answer when ?topk= is absent (default 5)\n"
         "  --device DEV          cpu (default), cuda, cuda:N, for every model\n");
     cli_model_args_help(out, 2, 24);
-    fputs("                        (--precision applies to every --model)\n"
+    fputs("                        (--precision applies to every --model and to a\n"
+          "                        register without its own precision=)\n"
           "  --quiet               no request log on stderr\n"
           "  --version, --help\n\n",
           out);

@@ -27,6 +27,7 @@ static void entry_free(served_model *m)
     free((char *)m->path);
     free((char *)m->labels);
     free((char *)m->version);
+    free((char *)m->precision);
     free(m);
 }
 
@@ -39,7 +40,8 @@ static served_model *entry_open(const served_models *set, const served_model_spe
     served_model *m = calloc(1, sizeof *m);
     if (!m || !(m->name = strdup(spec->name)) || !(m->path = strdup(spec->path)) ||
         (spec->labels && !(m->labels = strdup(spec->labels))) ||
-        !(m->version = strdup(spec->version))) {
+        !(m->version = strdup(spec->version)) ||
+        (spec->precision && !(m->precision = strdup(spec->precision)))) {
         snprintf(msg, n, "out of memory");
         entry_free(m);
         return NULL;
@@ -50,13 +52,22 @@ static served_model *entry_open(const served_models *set, const served_model_spe
     atomic_init(&m->v2_tensor_images, 0);
     atomic_init(&m->v2_tensor_us, 0);
     /* The engine thread count is process-wide; cli_model_open sets it.
-     * --device and --precision apply to every model (an int8 one runs int8
-     * whatever --precision says; a float one is refused in bf16 on a CPU
-     * without it). The model's recipe with the preprocessing options on
-     * top, the same way as imgclass classify. The library's open runs the
-     * warm-up pass, so the entry is warm when it is served. */
+     * --device applies to every model; --precision to every model not
+     * registered with its own (an int8 one runs int8 whatever is asked; a
+     * float one is refused in bf16 on a CPU without it). The model's
+     * recipe with the preprocessing options on top, the same way as
+     * imgclass classify. The library's open runs the warm-up pass, so the
+     * entry is warm when it is served. */
+    cli_model_args ma = cfg->model;
+    if (m->precision && cli_precision_parse(m->precision, &ma.precision)) {
+        snprintf(msg, n, "model '%s': invalid precision '%.32s' (float32 or bf16)", m->name,
+                 m->precision);
+        fprintf(stderr, "imgclass-serve: %s\n", msg);
+        entry_free(m);
+        return NULL;
+    }
     imgclass_preprocess_options pp;
-    m->model = cli_model_open_pp("imgclass-serve", m->path, m->labels, &cfg->model, &cfg->pp, &pp);
+    m->model = cli_model_open_pp("imgclass-serve", m->path, m->labels, &ma, &cfg->pp, &pp);
     if (!m->model) {
         snprintf(msg, n, "model '%s' (%s): %s", m->name, m->path, imgclass_last_error());
         entry_free(m);
@@ -143,6 +154,7 @@ static void record_load(served_models *set, const served_model *m)
     set_str(&r->path, m->path);
     set_str(&r->labels, m->labels);
     set_str(&r->version, m->version);
+    set_str(&r->precision, m->precision);
 }
 
 static int init_table(served_models *set, const serve_config *cfg, served_result_fn deliver)
@@ -331,6 +343,7 @@ int served_models_records(served_models *set, served_record *out, int max)
         out[n].path = r->path ? strdup(r->path) : NULL;
         out[n].labels = r->labels ? strdup(r->labels) : NULL;
         out[n].version = r->version ? strdup(r->version) : NULL;
+        out[n].precision = r->precision ? strdup(r->precision) : NULL;
         n++;
     }
     pthread_mutex_unlock(&set->lock);
@@ -344,6 +357,7 @@ void served_records_free(served_record *r, int n)
         free(r[i].path);
         free(r[i].labels);
         free(r[i].version);
+        free(r[i].precision);
     }
 }
 

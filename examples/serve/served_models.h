@@ -31,6 +31,7 @@ typedef void (*served_result_fn)(const imgclass_pipeline_result *result);
 typedef struct served_model {
     const char *name, *path, *labels; /* owned by the entry */
     const char *version;              /* "1.0" at start-up; see served_models_register() */
+    const char *precision;            /* as registered ("bf16"); NULL: --precision's */
     int loaded_at_startup;
     imgclass_model *model;
     imgclass_pipeline *pipeline; /* NULL once stopped */
@@ -49,7 +50,7 @@ typedef struct served_model {
  * the lifecycle counters and where the model came from (for a v2
  * repository load of an unloaded name). */
 typedef struct served_record {
-    char *name, *path, *labels, *version;
+    char *name, *path, *labels, *version, *precision;
     uint64_t loads, unloads;
     int loaded;
 } served_record;
@@ -74,6 +75,7 @@ typedef struct served_model_spec {
     const char *name, *path, *labels; /* labels may be NULL */
     const char *version;              /* NULL: the next free one ("2.0", ...) */
     int batch, max_batch_delay_ms;    /* < 0: the command line's */
+    const char *precision;            /* "float32" or "bf16"; NULL: the command line's */
 } served_model_spec;
 
 /* Why served_models_register() or _unload() failed. */

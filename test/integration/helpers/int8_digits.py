@@ -23,6 +23,8 @@ import os
 import subprocess
 import sys
 
+from cpu_flags import cpu_has_bf16
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 # Exact resize to the image's own size is the identity; mean/std 0.5.
@@ -71,16 +73,6 @@ def train(torch, batch, labels):
             loss_fn(model(batch[idx]), labels[idx]).backward()
             opt.step()
     return model.eval()
-
-
-def cpu_has_bf16():
-    """Native bf16 arithmetic, as lib/cpu_features.c decides on x86."""
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("flags"):
-                flags = line.split(":", 1)[1].split()
-                return "avx512_bf16" in flags or "amx_bf16" in flags
-    return False
 
 
 def classify(ic, model, files, env=None, extra=()):

@@ -44,6 +44,7 @@ import time
 
 from PIL import Image
 
+from cpu_flags import cpu_has_bf16
 from serve_check import (PP, Server, check, finish, metrics, request,
                          run_check)
 from serve_v2_check import SLOW_MODEL
@@ -80,6 +81,13 @@ def png_bytes():
 def classes_of(port, name, image):
     st, _, body = request(port, "POST", "/predictions/%s?topk=10" % name, image)
     return st, (len(json.loads(body)) if st == 200 else None)
+
+
+def precision_of(port, name):
+    """The precision GET /models/{name} says the model runs in."""
+    st, _, body = request(port, "GET", "/models/%s" % name)
+    j = json_of(body) if st == 200 else None
+    return j[0].get("precision") if j else None
 
 
 def json_of(body):
@@ -258,6 +266,7 @@ def cmd_api(build, models):
             ("/models?url=tiny.pt&model_name=x&batch_size=0", "Invalid batch_size"),
             ("/models?url=tiny.pt&model_name=x&max_batch_delay=-1", "Invalid max_batch_delay"),
             ("/models?url=tiny.pt&model_name=x&model_version=a%20b", "Invalid model_version"),
+            ("/models?url=tiny.pt&model_name=x&precision=fp16", "Invalid precision"),
         ]
         for path, part in bad:
             check_mgmt_error(request(M, "POST", path), 400, "POST %s" % path, part)
@@ -299,6 +308,22 @@ def cmd_api(build, models):
         st, _, b = request(P, "POST", "/predictions/two_class/1.0", image)
         check(st == 404, "POST /predictions/two_class/1.0 (a replaced version): 404 (%d)" % st)
 
+        # Precision per model: a registration may ask for bf16 whatever the
+        # command line's --precision (float32 here). On a CPU without native
+        # bf16 the load is refused naming it, and the served version stays.
+        check(precision_of(M, "two_class") == "float32", "two_class runs float32 (--precision)")
+        resp = request(M, "POST", "/models?url=two_class.pt&model_name=two_class&precision=bf16")
+        if cpu_has_bf16():
+            check(resp[0] == 200, "re-register two_class with precision=bf16: %d %s" %
+                  (resp[0], resp[2][:200]))
+            check(precision_of(M, "two_class") == "bf16", "two_class now runs bf16")
+        else:
+            check_mgmt_error(resp, 400, "precision=bf16 on a CPU without native bf16", "bf16")
+            check(precision_of(M, "two_class") == "float32", "two_class still runs float32")
+        check(classes_of(P, "two_class", image) == (200, 2), "two_class answers after it")
+        two_class_precision = precision_of(M, "two_class")
+        bf16_swaps = 1 if two_class_precision == "bf16" else 0
+
         # Unregister.
         check_mgmt_error(request(M, "DELETE", "/models/two_class/9.9"), 404,
                          "DELETE a version not served")
@@ -318,6 +343,9 @@ def cmd_api(build, models):
         st, _, b = request(M, "POST", "/v2/repository/models/two_class/load", b"{}")
         check(st == 200, "v2 load two_class: %d %s" % (st, b[:200]))
         check(classes_of(P, "two_class", image) == (200, 2), "two_class served again (2 classes)")
+        check(precision_of(M, "two_class") == two_class_precision,
+              "v2 load keeps the precision two_class was registered with (%s)" %
+              two_class_precision)
         st, _, b = request(M, "POST", "/v2/repository/index", b'{"ready": true}')
         names = sorted(e["name"] for e in (json_of(b) or []))
         check(st == 200 and names == ["plain", "tiny", "two_class"],
@@ -335,12 +363,14 @@ def cmd_api(build, models):
         check(st == 405, "GET on a v2 load path: 405 (%d)" % st)
 
         # Lifecycle metrics: two_class loaded 4 times (register, 2 swaps,
-        # v2 load), unloaded 4 times (2 swaps retired, DELETE, v2 unload).
+        # v2 load), unloaded 4 times (2 swaps retired, DELETE, v2 unload),
+        # plus the bf16 swap where the CPU has bf16.
         _, text, vals = metrics(srv)
-        check(vals.get('imgclass_model_loads_total{model="two_class"}') == 4 and
-              vals.get('imgclass_model_unloads_total{model="two_class"}') == 4,
-              "metrics: two_class loads 4, unloads 4 (%s, %s)" %
-              (vals.get('imgclass_model_loads_total{model="two_class"}'),
+        times = 4 + bf16_swaps
+        check(vals.get('imgclass_model_loads_total{model="two_class"}') == times and
+              vals.get('imgclass_model_unloads_total{model="two_class"}') == times,
+              "metrics: two_class loads %d, unloads %d (%s, %s)" %
+              (times, times, vals.get('imgclass_model_loads_total{model="two_class"}'),
                vals.get('imgclass_model_unloads_total{model="two_class"}')))
         check(vals.get('imgclass_model_info{model="tiny",version="1.0"}') == 1 and
               not any(k.startswith('imgclass_model_info{model="two_class"') for k in vals),
