@@ -28,18 +28,12 @@ from measure import (add_max_load_option, load_phrase, median,  # noqa: E402
                      quiet_section_start, replace_section)
 from inputs import export_model, photo_folder  # noqa: E402
 from run import cpu_name  # noqa: E402
+# The same oracle of native bf16 as the tests' (/proc/cpuinfo's flags).
+sys.path.insert(0, os.path.join(REPO, "test", "integration", "helpers"))
+from cpu_flags import cpu_has_bf16  # noqa: E402
 
 BEGIN, END = "<!-- bf16 -->", "<!-- /bf16 -->"
 ROW = re.compile(r"^predict b=8\s+\d+\s+([0-9.]+)\s", re.M)
-
-
-def cpu_has_bf16():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("flags"):
-                flags = line.split(":", 1)[1].split()
-                return "avx512_bf16" in flags or "amx_bf16" in flags
-    return False
 
 
 def forward_rate(ic, model, precision, photo, runs, threads):

@@ -13,6 +13,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "bindings", "python"))
 sys.path.insert(0, os.path.join(REPO, "test", "parity"))
+# cpu_flags.py: what the CPU offers, for checks whose answer depends on it.
+sys.path.insert(0, os.path.join(REPO, "test", "integration", "helpers"))
 
 import sample_photos as _photos  # noqa: E402  (test/parity, on the path above)
 

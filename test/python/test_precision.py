@@ -9,15 +9,7 @@ import numpy as np
 import pytest
 
 import imgclass
-
-
-def cpu_has_bf16():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("flags"):
-                flags = line.split(":", 1)[1].split()
-                return "avx512_bf16" in flags or "amx_bf16" in flags
-    return False
+from cpu_flags import cpu_has_bf16  # test/integration/helpers (conftest.py)
 
 
 def tiny_input(models):
