@@ -93,7 +93,7 @@ CFLAGS_LIB := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN) -fPIC -fv
 CXXFLAGS_LIB := -std=c++17 $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden -fvisibility-inlines-hidden $(TORCH_CFLAGS) $(CXXFLAGS)
 # The core links no libtorch (and no C++ runtime); only the engine module does.
 CORE_LIBS := $(DEP_LIBS) -ldl -lpthread -lm
-ENGINE_LIBS := $(TORCH_LIBS) -lstdc++ -lpthread -lm
+ENGINE_LIBS := $(TORCH_LIBS) -fopenmp -lstdc++ -lpthread -lm
 
 ENGINE_C_SRC := lib/engine_module.c
 LIB_C_SRC := $(filter-out $(ENGINE_C_SRC),$(sort $(wildcard lib/*.c)))
@@ -181,6 +181,14 @@ $(BUILD)/%.o: %.c
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS_LIB) $(CXXFLAGS_LIB) -MMD -MP -c $< -o $@
+
+# at::parallel_for's region is an OpenMP pragma (lib/engine_parallel.cpp).
+# Under ThreadSanitizer that file alone is not instrumented: libgomp's fork
+# and join are invisible to TSan, so the team's use of the caller's stack
+# frame (the shared counter, the closure) would read as races. The tasks it
+# runs are instrumented, and the pipeline's take its lock.
+ENGINE_PARALLEL_CXXFLAGS := $(filter-out -fsanitize=thread,$(CXXFLAGS_LIB)) -fopenmp
+$(BUILD)/lib/engine_parallel.o: CXXFLAGS_LIB = $(ENGINE_PARALLEL_CXXFLAGS)
 
 # The engine module's two locations are compiled into the core
 # (lib/engine_loader.c). The header is rewritten only when a path changes,
@@ -393,8 +401,9 @@ check-tsan:
 	UNIT_TESTS="$(TSAN_UNIT)" sh test/run_all.sh --unit
 
 # TSan builds only the unit tests it runs (the threaded code's; test_alloc_cache: the
-# allocation cache's lock, taken by every forward pass's allocations).
-TSAN_UNIT := test_pipeline test_classify test_alloc_cache
+# allocation cache's lock, taken by every forward pass's allocations;
+# test_engine_parallel: tasks on the engine's OpenMP team).
+TSAN_UNIT := test_pipeline test_classify test_alloc_cache test_engine_parallel
 
 # The sanitizer phases run on the plain build's test models.
 check-asan check-asan-beside check-asan-rest check-tsan: $(BUILD)/test-models/.stamp

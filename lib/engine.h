@@ -140,6 +140,16 @@ void ic_engine_alloc_cache_stats(ic_engine_alloc_stats *out);
 imgclass_status ic_engine_set_num_threads(int n);
 int ic_engine_get_num_threads(void);
 
+/* Calls fn(ctx, i) once for every i in 0..n-1, on the calling thread and
+ * the threads of its intra-op team (libtorch's OpenMP team: the threads
+ * that run its forward passes), each taking the next i as it finishes the
+ * last, so uneven tasks balance. Returns when every call has returned. The
+ * pipeline prepares a batch this way between forward passes where the
+ * engine's threads use every CPU (lib/pipeline.c, docs/engine.md "Thread
+ * budget"). fn must not throw or longjmp; it may block. */
+typedef void (*ic_engine_task_fn)(void *ctx, size_t i);
+void ic_engine_parallel(size_t n, ic_engine_task_fn fn, void *ctx);
+
 /* "libtorch 1.13.0"; static. */
 const char *ic_engine_version(void);
 

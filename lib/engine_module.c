@@ -61,6 +61,7 @@ static const ic_engine_module table = {
     .version = ic_engine_version,
     .describe = ic_engine_describe,
     .alloc_stats = ic_engine_alloc_cache_stats,
+    .parallel = ic_engine_parallel,
 };
 
 __attribute__((visibility("default"))) const ic_engine_module *

@@ -65,3 +65,11 @@ imgclass_status ic_engine_forward(const ic_engine *engine, const float *input, s
     (void)engine, (void)input, (void)count, (void)out;
     abort();
 }
+
+/* Never reached: the stub loads no model, so no pipeline runs; pipeline.c
+ * links to it. */
+void ic_engine_parallel(size_t n, ic_engine_task_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < n; i++)
+        fn(ctx, i);
+}

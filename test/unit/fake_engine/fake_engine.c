@@ -99,6 +99,12 @@ static int fake_get_num_threads(void)
     return threads;
 }
 
+static void fake_parallel(size_t n, ic_engine_task_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < n; i++)
+        fn(ctx, i);
+}
+
 static const char *fake_version(void)
 {
     return "fake engine 1";
@@ -115,6 +121,7 @@ static const ic_engine_module table = {
     .version = fake_version,
     .describe = fake_describe,
     .alloc_stats = fake_alloc_stats,
+    .parallel = fake_parallel,
 };
 
 #ifdef FAKE_ENGINE_NO_ENTRY
