@@ -1041,8 +1041,9 @@ typedef struct imgclass_pipeline_result {
 /* Called once for every submitted image. With `ordered` (the default) it is
  * called from the pipeline's engine thread only, in submission order (seq
  * 0, 1, 2, ...). With ordered = 0, an image that fails before the forward
- * pass is delivered at once from the worker that saw the failure, so calls
- * may come from several threads at once and out of order. Keep it short: the
+ * pass is delivered at once from the thread that prepared it (a worker, or
+ * a thread of the engine's team: see preprocess_threads), so calls may come
+ * from several threads at once and out of order. Keep it short: the
  * next forward pass waits for it. It may call imgclass_pipeline_submit()
  * with IMGCLASS_SUBMIT_NONBLOCK and imgclass_pipeline_stats(), never flush()
  * or free() on the same pipeline. */
@@ -1059,10 +1060,12 @@ typedef struct imgclass_pipeline_options {
     int64_t max_delay_us;
     /* Decode/preprocess threads; 0 (default) picks CPUs - engine threads
      * where that leaves at least one, so the two pools do not oversubscribe
-     * the cores; else as many as there are CPUs: at nice 19 (see
-     * preprocess_nice) they then prepare the next batch in the gaps the
-     * engine leaves, and fill it together as soon as a forward pass ends
-     * (docs/engine.md). */
+     * the cores. Where it leaves none (the engine's threads use every CPU)
+     * there are no such threads: between forward passes the engine's own
+     * threads (its intra-op team) prepare the images waiting, all at once,
+     * and no image is prepared during a forward pass; images already
+     * waiting then join the batch being filled whatever max_delay_us says
+     * (docs/engine.md, "Thread budget"). */
     int preprocess_threads;
     /* Images accepted but not yet delivered; submit blocks (or reports
      * IMGCLASS_ERR_BUSY) beyond it. 0 (default) means 4 * max_batch. */
@@ -1079,7 +1082,8 @@ typedef struct imgclass_pipeline_options {
     int ordered;              /* deliver in submission order; default 1 */
     /* The nice value (0..19) the preprocessing threads give themselves
      * (engine first: docs/engine.md, "Thread budget"). Default 19; 0 keeps
-     * the creating thread's priority. */
+     * the creating thread's priority. Unused where the engine's team
+     * prepares (see preprocess_threads). */
     int preprocess_nice;
     /* Threshold and allow/deny list, resolved against the model's labels
      * at creation (the caller keeps it). NULL (default): none. */
@@ -1161,10 +1165,11 @@ typedef struct imgclass_pipeline_stats {
     /* Sums since creation, microseconds: time queued before a worker took
      * an image, preprocessing, and forward passes (once per batch). */
     double queued_sum_us, preprocess_sum_us, forward_sum_us;
-    /* Images the engine thread decoded and preprocessed itself: when it is
-     * idle, the next forward pass has no image yet and a lone image waits,
-     * it prepares that image rather than wake a worker (low load); the
-     * workers prepare everything else. */
+    /* Images the engine thread decoded and preprocessed itself: with
+     * workers, when it is idle, the next forward pass has no image yet and
+     * a lone image waits, it prepares that image rather than wake a worker
+     * (low load), and the workers prepare everything else; without workers
+     * (see preprocess_threads), the engine's team prepares every image. */
     uint64_t engine_prepared;
     IMGCLASS_GROWN_FIELD
 } imgclass_pipeline_stats;

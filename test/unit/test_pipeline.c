@@ -201,6 +201,11 @@ static int wait_asleep(pid_t tid, int seconds)
 
 /* ---- fixtures ----------------------------------------------------------- */
 
+/* The second group runs the tests again in the team mode: preprocess_threads
+ * 0 with the engine's threads on every CPU (team_setup), so no workers and
+ * the engine's own OpenMP team prepares each batch between forward passes. */
+static int team_mode;
+
 static imgclass_pipeline_options tiny_options(collector *c)
 {
     /* o.preprocess points here (options hold it by pointer). */
@@ -213,7 +218,7 @@ static imgclass_pipeline_options tiny_options(collector *c)
     o.preprocess = &pre;
     o.on_result = on_result;
     o.on_result_ctx = c;
-    o.preprocess_threads = 2;
+    o.preprocess_threads = team_mode ? 0 : 2;
     return o;
 }
 
@@ -1000,8 +1005,88 @@ static void test_bad_options(void **state)
     imgclass_model_free(m);
 }
 
+/* Team mode: the engine's team prepared every image (no worker did), and
+ * the results are those of imgclass_classify, in order, for a burst of
+ * photos of mixed sizes with bad ones among them. */
+static void test_team_prepares_everything(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.max_batch = 4;
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    enum { N = 30 };
+    unsigned char *img[N];
+    size_t size[N];
+    static const char bad[] = "GIF89a nonsense";
+    for (int i = 0; i < N; i++) {
+        img[i] = png(i % 4 == 0 ? 300 : 12, 10 + i, (unsigned)i, &size[i]);
+        if (i % 7 == 6)
+            assert_int_equal(submit_memory(p, bad, sizeof bad, img[i], 0), IMGCLASS_OK);
+        else
+            assert_int_equal(submit_memory(p, img[i], size[i], img[i], 0), IMGCLASS_OK);
+    }
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    imgclass_pipeline_stats s = {.struct_size = sizeof s};
+    assert_int_equal(imgclass_pipeline_stats_get(p, &s), IMGCLASS_OK);
+    if (s.engine_prepared != N)
+        fail_msg("the engine's team prepared %llu of %d images: workers ran",
+                 (unsigned long long)s.engine_prepared, N);
+    assert_int_equal(c->n, N);
+    assert_in_order(c);
+    for (int i = 0; i < N; i++) {
+        assert_ptr_equal(c->rec[i].user, img[i]);
+        if (i % 7 == 6) { /* refused by the decoder, with its reason */
+            assert_int_not_equal(c->rec[i].status, IMGCLASS_OK);
+            assert_non_null(strstr(c->rec[i].error, "GIF"));
+            continue;
+        }
+        assert_int_equal(c->rec[i].status, IMGCLASS_OK);
+        float want[K];
+        expected_scores(m, img[i], size[i], want);
+        assert_memory_equal(c->rec[i].scores, want, sizeof want);
+    }
+    imgclass_pipeline_free(p);
+    for (int i = 0; i < N; i++)
+        free(img[i]);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+static int saved_threads;
+
+static int team_setup(void **state)
+{
+    (void)state;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    saved_threads = imgclass_get_num_threads();
+    team_mode = 1;
+    return imgclass_set_num_threads(cpus > 1 ? (int)cpus : 1) == IMGCLASS_OK ? 0 : -1;
+}
+
+static int team_teardown(void **state)
+{
+    (void)state;
+    team_mode = 0;
+    return imgclass_set_num_threads(saved_threads) == IMGCLASS_OK ? 0 : -1;
+}
+
 int main(void)
 {
+    const struct CMUnitTest team_tests[] = {
+        cmocka_unit_test(test_team_prepares_everything),
+        cmocka_unit_test(test_deadline_cut),
+        cmocka_unit_test(test_full_cuts_and_flush),
+        cmocka_unit_test(test_backpressure),
+        cmocka_unit_test(test_mixed_good_and_bad),
+        cmocka_unit_test(test_engine_error_mid_stream),
+        cmocka_unit_test(test_many_producers),
+        cmocka_unit_test(test_free_while_busy),
+        cmocka_unit_test(test_unordered),
+        cmocka_unit_test(test_submit_copy),
+    };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ordered_despite_out_of_order_completion),
         cmocka_unit_test(test_deadline_cut),
@@ -1017,5 +1102,6 @@ int main(void)
         cmocka_unit_test(test_submit_copy),
         cmocka_unit_test(test_bad_options),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("workers", tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("team", team_tests, team_setup, team_teardown);
 }
