@@ -294,6 +294,11 @@ typedef struct sink {
     atomic_int ending;   /* the final flush has begun: its cut is "end" */
     long done, failed, batches;
     int in_batch;        /* results of the current batch printed so far */
+    /* Results and time when the first batch was delivered: the rate after
+     * it is the steady state, without the first forward pass's one-time
+     * costs (libtorch's profiling run, oneDNN's kernel set-up). */
+    long first_batch_done;
+    int64_t first_batch_ns;
     progress bar;
     /* errno of the first failed write to standard output (a full disk,
      * /dev/full, a closed pipe); from then on nothing more is printed or
@@ -334,11 +339,16 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
     print_record(s, path, r->status, r->error, r->top, r->k);
     free(path);
     if (r->batch_inputs > 0 && ++s->in_batch == r->batch_inputs) {
-        s->batches++;
+        if (s->batches++ == 0) {
+            s->first_batch_done = s->done;
+            s->first_batch_ns = clock_mono_ns();
+        }
         s->in_batch = 0;
         if (s->args->verbose)
-            fprintf(stderr, "imgclass: batch %ld: %d inputs, %d preprocessed, cut: %s\n",
-                    s->batches, r->batch_inputs, r->batch_size, cut_name(s, r->cut));
+            fprintf(stderr, "imgclass: batch %ld: %d inputs, %d preprocessed, cut: %s, forward "
+                            "pass %.1f ms\n",
+                    s->batches, r->batch_inputs, r->batch_size, cut_name(s, r->cut),
+                    r->forward_us / 1000.0);
         if (s->stream)
             fflush(stdout); /* a stream's reader sees each batch at once */
     }
@@ -446,10 +456,15 @@ static imgclass_pipeline *start_pipeline(const classify_args *a, const imgclass_
 }
 
 static void print_summary(const classify_args *a, const sink *s, const imgclass_pipeline *p,
-                          double secs)
+                          double secs, int64_t end_ns)
 {
-    fprintf(stderr, "imgclass: %ld images, %ld failed, %.2f s, %.1f images/s (batch %d, %s)\n",
-            s->done, s->failed, secs, secs > 0 ? (double)s->done / secs : 0.0, a->batch,
+    char steady[64] = "";
+    double after_first = (double)(end_ns - s->first_batch_ns) / 1e9;
+    if (s->batches > 1 && after_first > 0)
+        snprintf(steady, sizeof steady, ", after the first batch %.1f images/s",
+                 (double)(s->done - s->first_batch_done) / after_first);
+    fprintf(stderr, "imgclass: %ld images, %ld failed, %.2f s, %.1f images/s%s (batch %d, %s)\n",
+            s->done, s->failed, secs, secs > 0 ? (double)s->done / secs : 0.0, steady, a->batch,
             a->pipeline ? "pipelined" : "not pipelined");
     imgclass_pipeline_stats st = {.struct_size = sizeof st};
     if (a->verbose && imgclass_pipeline_stats_get(p, &st) == IMGCLASS_OK)
@@ -499,7 +514,8 @@ int cmd_classify(int argc, char **argv)
         int fatal = feed(&a, src, p, &s);
         atomic_store(&s.ending, 1);
         imgclass_pipeline_flush(p);
-        double secs = (double)(clock_mono_ns() - t0) / 1e9;
+        int64_t t_end = clock_mono_ns();
+        double secs = (double)(t_end - t0) / 1e9;
         progress_finish(&s.bar, s.done, s.failed);
         if (fflush(stdout) != 0 && !atomic_load(&s.write_errno))
             atomic_store(&s.write_errno, errno ? errno : EIO);
@@ -510,7 +526,7 @@ int cmd_classify(int argc, char **argv)
                     strerror(write_errno));
         else if (fatal)
             fprintf(stderr, PROG ": stopped\n");
-        print_summary(&a, &s, p, secs);
+        print_summary(&a, &s, p, secs, t_end);
         status = fatal || write_errno ? 1 : s.failed ? 2 : 0;
     }
     imgclass_pipeline_free(p);
