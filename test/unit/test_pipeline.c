@@ -1073,34 +1073,27 @@ static int team_teardown(void **state)
     return imgclass_set_num_threads(saved_threads) == IMGCLASS_OK ? 0 : -1;
 }
 
+/* The tests that hold in both modes: whoever prepares, the pipeline's
+ * guarantees are the same. */
+#define TESTS_OF_BOTH_MODES                                                                        \
+    cmocka_unit_test(test_deadline_cut), cmocka_unit_test(test_full_cuts_and_flush),               \
+        cmocka_unit_test(test_backpressure), cmocka_unit_test(test_mixed_good_and_bad),            \
+        cmocka_unit_test(test_engine_error_mid_stream), cmocka_unit_test(test_many_producers),     \
+        cmocka_unit_test(test_free_while_busy), cmocka_unit_test(test_unordered),                  \
+        cmocka_unit_test(test_submit_copy)
+
 int main(void)
 {
-    const struct CMUnitTest team_tests[] = {
-        cmocka_unit_test(test_team_prepares_everything),
-        cmocka_unit_test(test_deadline_cut),
-        cmocka_unit_test(test_full_cuts_and_flush),
-        cmocka_unit_test(test_backpressure),
-        cmocka_unit_test(test_mixed_good_and_bad),
-        cmocka_unit_test(test_engine_error_mid_stream),
-        cmocka_unit_test(test_many_producers),
-        cmocka_unit_test(test_free_while_busy),
-        cmocka_unit_test(test_unordered),
-        cmocka_unit_test(test_submit_copy),
-    };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ordered_despite_out_of_order_completion),
-        cmocka_unit_test(test_deadline_cut),
         cmocka_unit_test(test_engine_prepares_when_idle),
-        cmocka_unit_test(test_full_cuts_and_flush),
-        cmocka_unit_test(test_backpressure),
-        cmocka_unit_test(test_mixed_good_and_bad),
-        cmocka_unit_test(test_engine_error_mid_stream),
-        cmocka_unit_test(test_many_producers),
-        cmocka_unit_test(test_free_while_busy),
-        cmocka_unit_test(test_unordered),
         cmocka_unit_test(test_preprocess_nice),
-        cmocka_unit_test(test_submit_copy),
         cmocka_unit_test(test_bad_options),
+        TESTS_OF_BOTH_MODES,
+    };
+    const struct CMUnitTest team_tests[] = {
+        cmocka_unit_test(test_team_prepares_everything),
+        TESTS_OF_BOTH_MODES,
     };
     int failed = cmocka_run_group_tests_name("workers", tests, NULL, NULL);
     return failed + cmocka_run_group_tests_name("team", team_tests, team_setup, team_teardown);
