@@ -81,7 +81,8 @@ static void usage(FILE *out)
             "  -0, --null           paths on standard input end with NUL, not newline\n"
             "  -t, --threads N      engine (libtorch) threads (default: libtorch's)\n"
             "      --preprocess-threads N  decode/preprocess threads (default 0: CPUs\n"
-            "                       minus engine threads, at least 1)\n"
+            "                       minus engine threads; none where that leaves\n"
+            "                       none: the engine's threads prepare between passes)\n"
             "      --device DEV     cpu (default), cuda, cuda:N\n",
             DEFAULT_BATCH, DEFAULT_WINDOW_MS);
     cli_model_args_help(out, 6, 23);
