@@ -262,17 +262,10 @@ void ic_engine_free(ic_engine *engine)
         current()->free(engine);
 }
 
-/* Before the module is loaded nothing runs on its threads: the calls run
- * here, one after another. */
+/* Only the pipeline of a loaded model calls it: the module is loaded. */
 void ic_engine_parallel(size_t n, ic_engine_task_fn fn, void *ctx)
 {
-    const ic_engine_module *m = current();
-    if (m) {
-        m->parallel(n, fn, ctx);
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        fn(ctx, i);
+    current()->parallel(n, fn, ctx);
 }
 
 /* Before the module is loaded the count is kept and applied at load, so

@@ -36,4 +36,3 @@ extern "C" void ic_engine_parallel(size_t n, ic_engine_task_fn fn, void *ctx)
     }
     drain();
 }
-
