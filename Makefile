@@ -402,15 +402,16 @@ check-asan-build:
 # ThreadSanitizer. libtorch and its OpenMP pool are not instrumented:
 # test/tsan.supp silences what TSan cannot see inside them.
 check-tsan:
-	$(MAKE) BUILD=build-tsan SANITIZE=thread OPT="-O1 -g" lib $(TSAN_UNIT:%=build-tsan/test/%)
+	$(MAKE) BUILD=build-tsan SANITIZE=thread OPT="-O1 -g" lib $(TSAN_UNIT:%=build-tsan/test/%) build-tsan/test/fake_engine.so
 	BUILD=build-tsan PYTHON=$(PYTHON) SUMMARY_LABEL=tsan \
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=$(SANITIZER_EXIT) suppressions=$(CURDIR)/test/tsan.supp" \
 	UNIT_TESTS="$(TSAN_UNIT)" sh test/run_all.sh --unit
 
 # TSan builds only the unit tests it runs (the threaded code's; test_alloc_cache: the
 # allocation cache's lock, taken by every forward pass's allocations;
-# test_engine_parallel: tasks on the engine's OpenMP team).
-TSAN_UNIT := test_pipeline test_classify test_alloc_cache test_engine_parallel
+# test_engine_parallel: tasks on the engine's OpenMP team; test_prepare_order: a team
+# round on the fake engine module, built beside it).
+TSAN_UNIT := test_pipeline test_classify test_alloc_cache test_engine_parallel test_prepare_order
 
 # The sanitizer phases run on the plain build's test models.
 check-asan check-asan-beside check-asan-rest check-tsan: $(BUILD)/test-models/.stamp

@@ -37,6 +37,7 @@
 #include "model_internal.h"
 #include "pipeline_internal.h"
 #include "pipeline_stats.h"
+#include "prepare_order.h"
 #include "thread_priority.h"
 
 #include <errno.h>
@@ -111,6 +112,8 @@ struct imgclass_pipeline {
      * passes (pick_preparers()). team_jobs: the images of one such round. */
     int team;
     pipe_job **team_jobs;
+    uint64_t *team_cost;  /* ic_prepare_cost() of each */
+    size_t *team_order;   /* the order the team takes them in: largest first */
 
     pipe_batch batches[IC_PIPE_BUFFERS];
     size_t fill_idx, fwd_idx;
@@ -371,7 +374,7 @@ static void team_prepare_one(void *ctx, size_t i)
 {
     imgclass_pipeline *p = ctx;
     pthread_mutex_lock(&p->lock);
-    pipe_job *j = p->team_jobs[i];
+    pipe_job *j = p->team_jobs[p->team_order[i]];
     prepare_job(p, j->batch, j);
     pthread_mutex_unlock(&p->lock);
 }
@@ -385,6 +388,14 @@ static void team_prepare_waiting(imgclass_pipeline *p, pipe_batch *b)
     while (p->fifo_head && b->state == BATCH_FILLING)
         p->team_jobs[n++] = claim_job(p, b);
     p->stats.totals.engine_prepared += n;
+    pthread_mutex_unlock(&p->lock);
+    /* Claimed: no other thread touches these jobs until they are done. The
+     * costs (stat() of files) without the lock; the order, which the team's
+     * threads read, under it, as the claims were. */
+    for (size_t i = 0; i < n; i++)
+        p->team_cost[i] = ic_prepare_cost(&p->team_jobs[i]->input);
+    pthread_mutex_lock(&p->lock);
+    ic_order_largest_first(p->team_cost, p->team_order, n);
     pthread_mutex_unlock(&p->lock);
     ic_engine_parallel(n, team_prepare_one, p);
     pthread_mutex_lock(&p->lock);
@@ -648,7 +659,9 @@ static imgclass_status allocate(imgclass_pipeline *p)
     p->scores = alloc_lazy(mb * nc * sizeof(float));
     p->top = calloc((size_t)p->k, sizeof *p->top);
     p->team_jobs = calloc(mb, sizeof *p->team_jobs);
-    if (!p->jobs || !p->scores || !p->top || !p->team_jobs)
+    p->team_cost = calloc(mb, sizeof *p->team_cost);
+    p->team_order = calloc(mb, sizeof *p->team_order);
+    if (!p->jobs || !p->scores || !p->top || !p->team_jobs || !p->team_cost || !p->team_order)
         return ic_error_oom("imgclass_pipeline_create", "job and score buffers");
     for (size_t i = cap; i-- > 0;) {
         p->jobs[i].next = p->free_jobs;
@@ -691,6 +704,8 @@ static void destroy(imgclass_pipeline *p)
     ic_pipe_stats_free(&p->stats);
     free(p->workers);
     free(p->team_jobs);
+    free(p->team_cost);
+    free(p->team_order);
     free(p->jobs);
     free(p->scores);
     free(p->top);
