@@ -72,7 +72,7 @@ def main():
         print(text)
         replace_section(args.out, BEGIN, END, text)
         return 0
-    start_load = quiet_section_start("bf16 bench", args.max_load)
+    start_load = quiet_section_start("bf16 bench", args.max_load, build=args.build)
     with tempfile.TemporaryDirectory(prefix="imgclass-bf16-bench-") as tmp:
         _, files, what = photo_folder(tmp)
         model = os.path.join(tmp, "r18.pt")

@@ -81,7 +81,8 @@ def main():
     add_max_load_option(ap)
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
     args = ap.parse_args()
-    start_load = quiet_section_start("classify bench", args.max_load)
+    start_load = quiet_section_start("classify bench", args.max_load, build=args.build,
+                                     drivers=["pipeline_bench"])
     tmp = tempfile.mkdtemp(prefix="imgclass-classify-bench-")
     from inputs import export_model, photo_folder  # noqa: E402
     from measure import median, replace_section  # noqa: E402

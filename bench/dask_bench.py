@@ -41,7 +41,7 @@ def main():
     ap.add_argument("--update", metavar="DOC")
     add_max_load_option(ap)
     args = ap.parse_args()
-    start_load = quiet_section_start("dask bench", args.max_load)
+    start_load = quiet_section_start("dask bench", args.max_load, build=args.build)
     os.environ["IMGCLASS_LIBRARY"] = os.path.abspath(os.path.join(args.build, "libimgclass.so"))
     os.environ["PYTHONPATH"] = os.path.join(REPO, "bindings", "python")
     from distributed import Client

@@ -89,7 +89,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
     add_max_load_option(ap)
     args = ap.parse_args()
-    start_load = quiet_section_start("int8 bench", args.max_load)
+    start_load = quiet_section_start("int8 bench", args.max_load, build=args.build,
+                                     drivers=["predict_bench"])
     py = sys.executable
     with tempfile.TemporaryDirectory(prefix="imgclass-int8-bench-") as tmp:
         folder, files, what = photo_folder(tmp)

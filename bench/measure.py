@@ -72,13 +72,30 @@ def add_max_load_option(parser):
              " says it was measured under load")
 
 
-def quiet_section_start(name, max_load, settle_s=None):
+def build_current(build, drivers=()):
+    """Brings `make all` and these bench drivers (names under BUILD/bench/)
+    up to date: the drivers and the programs link the library statically, so
+    a script run alone after a change to lib/ would otherwise measure the
+    build before it. A build already current costs one make that does
+    nothing."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    rel = os.path.relpath(os.path.abspath(build), repo)  # as the Makefile names it
+    subprocess.run(["make", "-s", "-C", repo, "BUILD=" + rel, "all"]
+                   + [os.path.join(rel, "bench", d) for d in drivers],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def quiet_section_start(name, max_load, settle_s=None, build=None, drivers=()):
     """Returns the load average at the start of section `name`, or exits
     with status REFUSED (nothing written, the reason on stderr) when it
-    exceeds `max_load`. A load still decaying from the previous section is
-    waited for, up to `settle_s` seconds (default: $IMGCLASS_BENCH_SETTLE_S,
-    else 120), but only while an idle machine could still bring it under
-    the limit in the time left: a busy machine is refused at once."""
+    exceeds `max_load`. With `build`, first brings that build and the named
+    drivers up to date (build_current). A load still decaying from the
+    previous section (or from that build) is waited for, up to `settle_s`
+    seconds (default: $IMGCLASS_BENCH_SETTLE_S, else 120), but only while an
+    idle machine could still bring it under the limit in the time left: a
+    busy machine is refused at once."""
+    if build is not None:
+        build_current(build, drivers)
     if settle_s is None:
         settle_s = _env_float(SETTLE_ENV, DEFAULT_SETTLE_S)
     deadline = time.monotonic() + settle_s

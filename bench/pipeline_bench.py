@@ -113,7 +113,8 @@ def main():
     ap.add_argument("--figures", default=os.path.join(REPO, "docs", "img"))
     add_max_load_option(ap)
     args = ap.parse_args()
-    start_load = quiet_section_start("pipeline bench", args.max_load)
+    start_load = quiet_section_start("pipeline bench", args.max_load, build=args.build,
+                                     drivers=["pipeline_bench"])
     tmp = tempfile.mkdtemp(prefix="imgclass-pipeline-bench-")
     from inputs import export_model, photo_folder  # noqa: E402
     args.images, photos, _ = photo_folder(tmp, args.images)

@@ -65,7 +65,7 @@ def _has_pipeline(build):
 def python_section(build, model, folder, files, threads, rounds, py, max_load=QUIET_LOAD):
     """(markdown lines, ok) for docs/benchmarks.md, from BEGIN to END; exits
     (refused) on a loaded machine."""
-    start_load = quiet_section_start("python bench", max_load)
+    start_load = quiet_section_start("python bench", max_load, build=build)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     env = _env(build)
     tmp = tempfile.mkdtemp(prefix="imgclass-pybench-")
@@ -181,7 +181,7 @@ def main():
     add_max_load_option(ap)
     args = ap.parse_args()
     # Refused before any work, not only after the model export.
-    quiet_section_start("python bench", args.max_load)
+    quiet_section_start("python bench", args.max_load, build=args.build)
     tmp = tempfile.mkdtemp(prefix="imgclass-pybench-")
     from inputs import export_model, photo_folder
     folder, files, _ = photo_folder(tmp, args.images)

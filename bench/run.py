@@ -162,7 +162,8 @@ def main():
     add_max_load_option(ap)
     args = ap.parse_args()
     py = sys.executable
-    start_load = quiet_section_start("bench", args.max_load)
+    start_load = quiet_section_start("bench", args.max_load, build=args.build,
+                                     drivers=["preprocess_bench", "predict_bench", "bare_forward"])
 
     tmp = tempfile.mkdtemp(prefix="imgclass-bench-")
     folder, files, what = photo_folder(tmp)

@@ -44,7 +44,7 @@ def main():
     add_max_load_option(ap)
     args = ap.parse_args()
     require_tool("serve bench", "wrk", "it is the HTTP client that loads the servers")
-    start_load = quiet_section_start("serve bench", args.max_load)
+    start_load = quiet_section_start("serve bench", args.max_load, build=args.build)
     py = "/usr/bin/python3"
 
     tmp = tempfile.mkdtemp(prefix="imgclass-serve-bench.")

@@ -265,7 +265,7 @@ def main():
     args = ap.parse_args()
     require_tool(NAME, "wrk", "it is the HTTP client that loads the servers")
     require_tool(NAME, "openssl", "it makes the HTTPS server's certificate")
-    start_load = quiet_section_start(NAME, args.max_load)
+    start_load = quiet_section_start(NAME, args.max_load, build=args.build)
 
     tmp = tempfile.mkdtemp(prefix="imgclass-serve-fleet.")
     servers, rcs = {}, {}

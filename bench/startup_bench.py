@@ -131,7 +131,8 @@ def photos(tmp, count):
 
 def bench(build, runs, count, py, max_load=QUIET_LOAD):
     """The section's Markdown; exits (refused) on a loaded machine."""
-    start_load = quiet_section_start("startup bench", max_load)
+    start_load = quiet_section_start("startup bench", max_load, build=build,
+                                     drivers=["engine_load_bench", "engine_load_bench_linked"])
     tmp = tempfile.mkdtemp(prefix="imgclass-startup-")
     try:
         return _bench(build, runs, count, py, tmp, start_load)

@@ -59,7 +59,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
     add_max_load_option(ap)
     args = ap.parse_args()
-    start_load = quiet_section_start("watch bench", args.max_load)
+    start_load = quiet_section_start("watch bench", args.max_load, build=args.build)
     py = sys.executable
     tmp = tempfile.mkdtemp(prefix="imgclass-watch-bench-")
     try:

@@ -34,7 +34,8 @@ def main():
     add_max_load_option(ap)
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
     args = ap.parse_args()
-    start_load = quiet_section_start("yuv bench", args.max_load)
+    start_load = quiet_section_start("yuv bench", args.max_load, build=args.build,
+                                     drivers=["yuv_bench"])
     out = subprocess.run([os.path.join(args.build, "bench", "yuv_bench"), str(args.rounds),
                           str(args.reps)], check=True, capture_output=True, text=True).stdout
     rounds = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
