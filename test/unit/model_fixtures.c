@@ -46,6 +46,15 @@ float *fx_model_floats(const char *name, size_t count)
     return (float *)data;
 }
 
+imgclass_preprocess_options fx_preprocess_exact(int side)
+{
+    imgclass_preprocess_options pre = imgclass_preprocess_options_default();
+    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
+    pre.resize_width = pre.resize_height = side;
+    pre.crop_width = pre.crop_height = side;
+    return pre;
+}
+
 imgclass_model *fx_model_load(const char *name, unsigned optimize, int height, int width)
 {
     imgclass_model_options o = imgclass_model_options_default();

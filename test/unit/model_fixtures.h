@@ -22,6 +22,10 @@ float *fx_model_floats(const char *name, size_t count);
  * (channels 3); fails the test on error. */
 imgclass_model *fx_model_load(const char *name, unsigned optimize, int height, int width);
 
+/* The defaults, resized to side x side exactly and cropped to it: the
+ * input of the tiny models (tiny.pt: 8). */
+imgclass_preprocess_options fx_preprocess_exact(int side);
+
 /* Asserts |a[i] - b[i]| <= tol * max(1, |b[i]|) for every i. */
 void fx_model_assert_close(const float *a, const float *b, size_t n, float tol);
 

@@ -35,10 +35,7 @@ static imgclass_classify_options tiny_classify_options(void)
 {
     /* o.preprocess points here (options hold it by pointer). */
     static imgclass_preprocess_options pre;
-    pre = imgclass_preprocess_options_default();
-    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
-    pre.resize_width = pre.resize_height = 8;
-    pre.crop_width = pre.crop_height = 8;
+    pre = fx_preprocess_exact(8);
     imgclass_classify_options o = imgclass_classify_options_default();
     o.preprocess = &pre;
     return o;
@@ -228,10 +225,7 @@ static imgclass_classify_options side_options(void)
 {
     /* o.preprocess points here (options hold it by pointer). */
     static imgclass_preprocess_options pre;
-    pre = imgclass_preprocess_options_default();
-    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
-    pre.resize_width = pre.resize_height = SIDE;
-    pre.crop_width = pre.crop_height = SIDE;
+    pre = fx_preprocess_exact(SIDE);
     imgclass_classify_options o = imgclass_classify_options_default();
     o.preprocess = &pre;
     return o;

@@ -37,20 +37,11 @@ typedef struct fixture {
 static imgclass_preprocess_options tiny_pre;
 static imgclass_filter flt;
 
-static imgclass_preprocess_options tiny_preprocess(void)
-{
-    imgclass_preprocess_options pre = imgclass_preprocess_options_default();
-    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
-    pre.resize_width = pre.resize_height = 8;
-    pre.crop_width = pre.crop_height = 8;
-    return pre;
-}
-
 /* Classify options on the tiny model, with `flt` reset to no filter. */
 static imgclass_classify_options tiny_options(void)
 {
     imgclass_classify_options o = imgclass_classify_options_default();
-    tiny_pre = tiny_preprocess();
+    tiny_pre = fx_preprocess_exact(8);
     o.preprocess = &tiny_pre;
     flt = imgclass_filter_default();
     o.filter = &flt;
@@ -336,7 +327,7 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
 
 static int pipeline_run(fixture *f, imgclass_pipeline_options o, seen *s)
 {
-    tiny_pre = tiny_preprocess();
+    tiny_pre = fx_preprocess_exact(8);
     o.preprocess = &tiny_pre;
     o.on_result = on_result;
     o.on_result_ctx = s;

@@ -210,10 +210,7 @@ static imgclass_pipeline_options tiny_options(collector *c)
 {
     /* o.preprocess points here (options hold it by pointer). */
     static imgclass_preprocess_options pre;
-    pre = imgclass_preprocess_options_default();
-    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
-    pre.resize_width = pre.resize_height = 8;
-    pre.crop_width = pre.crop_height = 8;
+    pre = fx_preprocess_exact(8);
     imgclass_pipeline_options o = imgclass_pipeline_options_default();
     o.preprocess = &pre;
     o.on_result = on_result;
@@ -238,10 +235,7 @@ static void expected_scores(const imgclass_model *m, const void *data, size_t si
 {
     /* o.preprocess points here (options hold it by pointer). */
     static imgclass_preprocess_options pre;
-    pre = imgclass_preprocess_options_default();
-    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
-    pre.resize_width = pre.resize_height = 8;
-    pre.crop_width = pre.crop_height = 8;
+    pre = fx_preprocess_exact(8);
     imgclass_classify_options o = imgclass_classify_options_default();
     o.preprocess = &pre;
     imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_MEMORY, .data = data, .size = size};

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "imgclass.h"
+#include "model_fixtures.h"
 #include "prepare_order.h"
 
 static void test_largest_first_ties_in_order(void **state)
@@ -125,10 +126,7 @@ static void test_team_takes_largest_first(void **state)
     assert_int_equal(imgclass_set_num_threads(cpus > 1 ? (int)cpus : 1), IMGCLASS_OK);
 
     recorder rec = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-    imgclass_preprocess_options pre = imgclass_preprocess_options_default();
-    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
-    pre.resize_width = pre.resize_height = 8;
-    pre.crop_width = pre.crop_height = 8;
+    imgclass_preprocess_options pre = fx_preprocess_exact(8);
     imgclass_pipeline_options o = imgclass_pipeline_options_default();
     o.preprocess = &pre;
     o.on_result = record;

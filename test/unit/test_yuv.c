@@ -297,10 +297,7 @@ static void test_pipeline_copy(void **state)
     assert_int_equal(imgclass_image_wrap_yuv(&fr.f, 0, &img), IMGCLASS_OK);
     /* co.preprocess points here (options hold it by pointer). */
     static imgclass_preprocess_options pre;
-    pre = imgclass_preprocess_options_default();
-    pre.resize_mode = IMGCLASS_RESIZE_EXACT;
-    pre.resize_width = pre.resize_height = 8;
-    pre.crop_width = pre.crop_height = 8;
+    pre = fx_preprocess_exact(8);
     imgclass_classify_options co = imgclass_classify_options_default();
     co.preprocess = &pre;
     imgclass_input in = {.struct_size = sizeof(imgclass_input), .kind = IMGCLASS_INPUT_IMAGE, .image = img};
