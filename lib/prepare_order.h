@@ -1,6 +1,6 @@
 /* Internal: the order in which the engine's team prepares a round of
- * images (pipeline.c, team mode): largest first. Pure functions, no state;
- * safe from any thread. */
+ * images (pipeline.c, team mode): largest first. No state (the cost of a
+ * file is one stat()); safe from any thread. */
 #ifndef IMGCLASS_PREPARE_ORDER_H
 #define IMGCLASS_PREPARE_ORDER_H
 
