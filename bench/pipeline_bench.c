@@ -2,7 +2,7 @@
  * pipeline (or of the bare forward pass it is compared with) per run.
  *
  *   pipeline_bench MODE MODEL LISTFILE [--count N] [--batch N] [--delay-us D]
- *                  [--threads T] [--pp-threads P] [--pp-nice N] [--interval-ms I]
+ *                  [--threads T] [--pp-threads P] [--pp-nice N] [--lanes L] [--interval-ms I]
  *                  [--latencies FILE] [--per-call N]
  *
  * MODE forward: imgclass_predict on one ready batch of --batch images,
@@ -153,6 +153,7 @@ int main(int argc, char **argv)
     }
     const char *mode = argv[1], *lat_file = NULL;
     int count = 400, batch = 8, threads = 2, pp_threads = 0, pp_nice = -1, interval_ms = 100;
+    int lanes = 0; /* the library's choice */
     int per_call = 100;
     long delay_us = 5000;
     for (int i = 4; i + 1 < argc; i += 2) {
@@ -163,6 +164,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--threads")) threads = atoi(v);
         else if (!strcmp(k, "--pp-threads")) pp_threads = atoi(v);
         else if (!strcmp(k, "--pp-nice")) pp_nice = atoi(v);
+        else if (!strcmp(k, "--lanes")) lanes = atoi(v);
         else if (!strcmp(k, "--interval-ms")) interval_ms = atoi(v);
         else if (!strcmp(k, "--latencies")) lat_file = v;
         else if (!strcmp(k, "--per-call")) per_call = atoi(v) > 0 ? atoi(v) : 1;
@@ -244,6 +246,7 @@ int main(int argc, char **argv)
     o.preprocess_threads = pp_threads;
     if (pp_nice >= 0) /* else the library's default */
         o.preprocess_nice = pp_nice;
+    o.engine_lanes = lanes;
     o.on_result = on_result;
     o.on_result_ctx = &x;
     imgclass_pipeline *p = NULL;
@@ -314,7 +317,7 @@ int main(int argc, char **argv)
     }
     double p50 = quantile(x.lat_us, x.n, 0.5) / 1e3, p99 = quantile(x.lat_us, x.n, 0.99) / 1e3;
     printf("{\"mode\": \"%s\", \"batch\": %d, \"delay_us\": %ld, \"threads\": %d, "
-           "\"pp_threads\": %d, \"pp_nice\": %d, \"images\": %zu, \"images_per_s\": %.3f, \"p50_ms\": %.3f, "
+           "\"pp_threads\": %d, \"pp_nice\": %d, \"lanes\": %d, \"images\": %zu, \"images_per_s\": %.3f, \"p50_ms\": %.3f, "
            "\"p99_ms\": %.3f, \"mean_batch\": %.2f, \"forward_b1_ms\": %.3f, "
            "\"forward_b1_p99_ms\": %.3f, \"forward_b1_paced_ms\": %.3f, "
            "\"forward_b1_paced_p99_ms\": %.3f, \"preprocess_ms\": %.3f, \"load_s\": %.3f, "
@@ -322,7 +325,7 @@ int main(int argc, char **argv)
            "\"engine_prepared\": %llu, \"queued_p50_ms\": %.3f, \"queued_p99_ms\": %.3f, "
            "\"preprocess_p50_ms\": %.3f, \"preprocess_p99_ms\": %.3f, "
            "\"forward_p50_ms\": %.3f, \"forward_p99_ms\": %.3f}\n",
-           mode, batch, delay_us, threads, o.preprocess_threads, o.preprocess_nice, x.n, (double)count / secs, p50,
+           mode, batch, delay_us, threads, o.preprocess_threads, o.preprocess_nice, lanes, x.n, (double)count / secs, p50,
            p99, st.batches ? (double)st.batched_images / (double)st.batches : 0.0, fwd1, fwd1_p99,
            fwd1_paced, fwd1_paced_p99, prep,
            t_load, (unsigned long long)(st.batches - st0.batches),

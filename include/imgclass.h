@@ -1088,6 +1088,19 @@ typedef struct imgclass_pipeline_options {
     /* Threshold and allow/deny list, resolved against the model's labels
      * at creation (the caller keeps it). NULL (default): none. */
     const imgclass_filter *filter;
+    /* Forward passes that may run at once, each on a thread
+     * of its own (an engine lane) with engine_lane_threads intra-op
+     * threads, which prepares its own batch before its forward pass; the
+     * results still come in submission order. Only where the engine's team
+     * prepares (see preprocess_threads); with workers there is one lane.
+     * 0 (default): the library picks, 2 for an int8 model when there are
+     * at least 2 engine threads, else 1 (docs/engine.md, "Engine lanes");
+     * 1: one engine thread, whose team uses every engine thread. 0..64. */
+    int engine_lanes;
+    /* Intra-op threads of each lane; 0 (default): the engine
+     * threads (imgclass_get_num_threads()) divided among the lanes, at
+     * least 1. Unused with one lane. 0..1024. */
+    int engine_lane_threads;
     IMGCLASS_GROWN_FIELD
 } imgclass_pipeline_options;
 

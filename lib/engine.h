@@ -150,6 +150,12 @@ int ic_engine_get_num_threads(void);
 typedef void (*ic_engine_task_fn)(void *ctx, size_t i);
 void ic_engine_parallel(size_t n, ic_engine_task_fn fn, void *ctx);
 
+/* Sets the size of the calling thread's own intra-op team (n >= 1): its
+ * forward passes and ic_engine_parallel() use n threads from now on, other
+ * threads keep theirs. The pipeline's engine lanes call it, each on its own
+ * thread (lib/pipeline.c, docs/engine.md "Engine lanes"). */
+void ic_engine_set_thread_team(int n);
+
 /* "libtorch 1.13.0"; static. */
 const char *ic_engine_version(void);
 

@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define IC_ENGINE_ABI_VERSION 8u /* 2: qengine in the config, describe();
+#define IC_ENGINE_ABI_VERSION 9u /* 2: qengine in the config, describe();
                                     * 3: the extra-file (recipe) callback;
                                     * 4: precision and bf16_missing in the
                                     *    config, bfloat16 in the description;
@@ -29,7 +29,8 @@ extern "C" {
                                     * 6: alloc_stats();
                                     * 7: the model cache in the config and
                                     *    the description;
-                                    * 8: parallel() */
+                                    * 8: parallel();
+                                    * 9: set_thread_team() */
 
 /* The symbol every engine module exports (and the only one it exports). */
 #define IC_ENGINE_ENTRY_SYMBOL "imgclass_engine_module"
@@ -60,6 +61,7 @@ typedef struct ic_engine_module {
     void (*describe)(const ic_engine *engine, ic_engine_description *out);
     void (*alloc_stats)(ic_engine_alloc_stats *out);
     void (*parallel)(size_t n, ic_engine_task_fn fn, void *ctx);
+    void (*set_thread_team)(int n);
 } ic_engine_module;
 
 /* The exported entry point. `host` outlives the module. Returns the

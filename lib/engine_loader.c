@@ -268,6 +268,12 @@ void ic_engine_parallel(size_t n, ic_engine_task_fn fn, void *ctx)
     current()->parallel(n, fn, ctx);
 }
 
+/* As ic_engine_parallel(): only a pipeline's lanes call it. */
+void ic_engine_set_thread_team(int n)
+{
+    current()->set_thread_team(n);
+}
+
 /* Before the module is loaded the count is kept and applied at load, so
  * setting threads does not pull libtorch into a process by itself. */
 imgclass_status ic_engine_set_num_threads(int n)

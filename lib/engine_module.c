@@ -62,6 +62,7 @@ static const ic_engine_module table = {
     .describe = ic_engine_describe,
     .alloc_stats = ic_engine_alloc_cache_stats,
     .parallel = ic_engine_parallel,
+    .set_thread_team = ic_engine_set_thread_team,
 };
 
 __attribute__((visibility("default"))) const ic_engine_module *

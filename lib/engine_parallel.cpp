@@ -7,6 +7,7 @@
 #include "engine.h"
 
 #include <ATen/Parallel.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -35,4 +36,19 @@ extern "C" void ic_engine_parallel(size_t n, ic_engine_task_fn fn, void *ctx)
         // on this thread.
     }
     drain();
+}
+
+// The calling thread's team size. OpenMP keeps it per thread (the
+// nthreads-var ICV), and libtorch's forward passes, oneDNN's kernels and
+// at::parallel_for all read the caller's. libtorch's source may also set it
+// once per thread, lazily, from the process-wide count
+// (at::internal::lazy_init_num_threads): that is run here first, so that a
+// later parallel call of this thread cannot undo this one.
+extern "C" void ic_engine_set_thread_team(int n)
+{
+    try {
+        at::internal::lazy_init_num_threads();
+    } catch (...) {
+    }
+    omp_set_num_threads(n < 1 ? 1 : n);
 }

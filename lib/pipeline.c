@@ -19,11 +19,18 @@
  *                 being prepared in it; packs the good slots to the front;
  *                 one forward pass; top-k; callbacks in slot order.
  *
- * Batches live in a ring of IC_PIPE_BUFFERS buffers used in ring order: one
- * in the forward pass, the next filling, one more so that workers can run
- * ahead while the callbacks of the previous batch run. Since both batches
- * and slots follow sequence numbers, delivery in slot order of batch after
- * batch is submission order.
+ * Batches live in a ring of buffers used in ring order: one in the forward
+ * pass, the next filling, one more so that workers can run ahead while the
+ * callbacks of the previous batch run. Since both batches and slots follow
+ * sequence numbers, delivery in slot order of batch after batch is
+ * submission order.
+ *
+ * Engine lanes (team mode, engine_lanes > 1; docs/engine.md "Engine
+ * lanes"): several engine threads, each with an intra-op team of its own.
+ * A lane opens the next batch, claims the images waiting into it, prepares
+ * them on its team, runs the forward pass, and then delivers once every
+ * earlier batch is delivered; meanwhile the other lanes prepare and run
+ * theirs. The ring has a buffer per lane and one more.
  *
  * Every buffer (tensors, scores, jobs) is allocated at creation. Tensor and
  * score memory is not zeroed, so pages that a small load never touches cost
@@ -50,7 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define IC_PIPE_BUFFERS 3
+#define IC_PIPE_BUFFERS 3 /* with one engine thread */
 #define IC_PIPE_TENSOR_ALIGN 64
 
 typedef struct pipe_batch pipe_batch;
@@ -85,6 +92,22 @@ struct pipe_batch {
     uint64_t id;             /* numbered in the order batches are opened */
 };
 
+/* An engine thread and what only it touches. */
+typedef struct pipe_lane {
+    imgclass_pipeline *p;
+    int threads;                /* its intra-op team, with several lanes */
+    float *scores;              /* max_batch x num_classes */
+    imgclass_class *top;        /* k entries */
+    /* The images of one team round, their costs (ic_prepare_cost()) and
+     * the order the team takes them in: largest first. */
+    pipe_job **team_jobs;
+    uint64_t *team_cost;
+    size_t *team_order;
+    pipe_batch *batch;          /* with several lanes: the batch it fills and runs */
+    pthread_t thread;
+    int started;
+} pipe_lane;
+
 struct imgclass_pipeline {
     const imgclass_model *model;
     imgclass_pipeline_options o;
@@ -109,18 +132,17 @@ struct imgclass_pipeline {
     int engine_idle;            /* the engine waits with no image for its next pass */
     int stopping;               /* threads exit */
     /* No workers: the engine's team prepares every image, between forward
-     * passes (pick_preparers()). team_jobs: the images of one such round. */
+     * passes (pick_preparers()). */
     int team;
-    pipe_job **team_jobs;
-    uint64_t *team_cost;  /* ic_prepare_cost() of each */
-    size_t *team_order;   /* the order the team takes them in: largest first */
+    pipe_lane *lanes;           /* lanes[0] alone unless the team has lanes */
+    int nlanes;
+    uint64_t deliver_id;        /* with lanes: the batch whose turn it is to deliver */
 
-    pipe_batch batches[IC_PIPE_BUFFERS];
+    pipe_batch *batches;        /* the ring */
+    size_t nbatches;
     size_t fill_idx, fwd_idx;
     uint64_t next_batch_id;
 
-    float *scores;              /* max_batch x num_classes, engine thread only */
-    imgclass_class *top;        /* k entries, engine thread only */
     ic_filter filter;           /* options.filter resolved; read-only after create */
     /* The library's copies that o.decode and o.preprocess point at. */
     imgclass_decode_options decode;
@@ -132,8 +154,6 @@ struct imgclass_pipeline {
 
     pthread_t *workers;
     int nworkers;
-    pthread_t engine_thread;
-    int engine_started;
 };
 
 static int64_t now_ns(void)
@@ -183,8 +203,8 @@ static void batch_cut(imgclass_pipeline *p, pipe_batch *b, imgclass_cut_reason w
 {
     b->state = BATCH_CUT;
     b->cut = why;
-    p->fill_idx = (p->fill_idx + 1) % IC_PIPE_BUFFERS;
-    pthread_cond_signal(&p->engine);
+    p->fill_idx = (p->fill_idx + 1) % p->nbatches;
+    pthread_cond_broadcast(&p->engine); /* lanes: the batch's own may wait */
 }
 
 /* The batch workers claim slots in, opening it if it is free; NULL while
@@ -224,9 +244,10 @@ static void job_release(imgclass_pipeline *p, pipe_job *j)
 
 /* Calls the callback for `j` (without the lock), then returns the job.
  * `batch_size`/`forward_us` describe the forward pass it ran in, `b` the
- * batch it was cut in (NULL for an early failure). */
-static void deliver(imgclass_pipeline *p, pipe_job *j, const float *scores, int batch_size,
-                    const pipe_batch *b, double forward_us)
+ * batch it was cut in (NULL for an early failure). `top`: room for the
+ * top-k of `scores` (NULL with no scores). */
+static void deliver(imgclass_pipeline *p, pipe_job *j, const float *scores, imgclass_class *top,
+                    int batch_size, const pipe_batch *b, double forward_us)
 {
     imgclass_pipeline_result r;
     memset(&r, 0, sizeof r);
@@ -257,8 +278,8 @@ static void deliver(imgclass_pipeline *p, pipe_job *j, const float *scores, int 
     }
     if (r.status == IMGCLASS_OK && scores) {
         r.scores = scores;
-        r.k = ic_filter_topk(p->model, &p->filter, scores, p->model->num_classes, p->k, p->top);
-        r.top = p->top;
+        r.k = ic_filter_topk(p->model, &p->filter, scores, p->model->num_classes, p->k, top);
+        r.top = top;
     }
     r.queued_us = us_between(j->t_submit, j->t_start);
     r.preprocess_us = us_between(j->t_start, j->t_ready);
@@ -335,7 +356,7 @@ static void prepare_job(imgclass_pipeline *p, pipe_batch *b, pipe_job *j)
     size_t slot = j->slot;
     int early = j->status != IMGCLASS_OK && !p->o.ordered;
     if (early) /* unordered: a failure need not wait for its batch */
-        deliver(p, j, NULL, 0, NULL, 0.0); /* j is returned after this */
+        deliver(p, j, NULL, NULL, 0, NULL, 0.0); /* j is returned after this */
 
     pthread_mutex_lock(&p->lock);
     if (early)
@@ -372,9 +393,10 @@ static void *worker_main(void *arg)
  * (libgomp's own barriers are not visible to ThreadSanitizer). */
 static void team_prepare_one(void *ctx, size_t i)
 {
-    imgclass_pipeline *p = ctx;
+    pipe_lane *l = ctx;
+    imgclass_pipeline *p = l->p;
     pthread_mutex_lock(&p->lock);
-    pipe_job *j = p->team_jobs[p->team_order[i]];
+    pipe_job *j = l->team_jobs[l->team_order[i]];
     prepare_job(p, j->batch, j);
     pthread_mutex_unlock(&p->lock);
 }
@@ -382,22 +404,23 @@ static void team_prepare_one(void *ctx, size_t i)
 /* Claims every waiting image that fits in `b`, the filling batch, and
  * prepares them on the engine's team: the CPUs that run the forward passes,
  * while no forward pass runs. Called and returns with the lock held. */
-static void team_prepare_waiting(imgclass_pipeline *p, pipe_batch *b)
+static void team_prepare_waiting(pipe_lane *l, pipe_batch *b)
 {
+    imgclass_pipeline *p = l->p;
     size_t n = 0;
     while (p->fifo_head && b->state == BATCH_FILLING)
-        p->team_jobs[n++] = claim_job(p, b);
+        l->team_jobs[n++] = claim_job(p, b);
     p->stats.totals.engine_prepared += n;
     pthread_mutex_unlock(&p->lock);
     /* Claimed: no other thread touches these jobs until they are done. The
      * costs (stat() of files) without the lock; the order, which the team's
      * threads read, under it, as the claims were. */
     for (size_t i = 0; i < n; i++)
-        p->team_cost[i] = ic_prepare_cost(&p->team_jobs[i]->input);
+        l->team_cost[i] = ic_prepare_cost(&l->team_jobs[i]->input);
     pthread_mutex_lock(&p->lock);
-    ic_order_largest_first(p->team_cost, p->team_order, n);
+    ic_order_largest_first(l->team_cost, l->team_order, n);
     pthread_mutex_unlock(&p->lock);
-    ic_engine_parallel(n, team_prepare_one, p);
+    ic_engine_parallel(n, team_prepare_one, l);
     pthread_mutex_lock(&p->lock);
 }
 
@@ -421,8 +444,19 @@ static size_t pack_good_slots(imgclass_pipeline *p, pipe_batch *b)
     return good;
 }
 
-static void run_batch(imgclass_pipeline *p, pipe_batch *b)
+/* What a batch's forward pass gave. */
+typedef struct pass_outcome {
+    size_t good;       /* images in the pass */
+    double forward_us;
+    imgclass_status st;
+    char *engine_error; /* malloc'd message of a failed pass */
+} pass_outcome;
+
+/* The forward pass of cut batch `b`, into the lane's scores. Called without
+ * the lock. */
+static void forward_batch(pipe_lane *l, pipe_batch *b, pass_outcome *out)
 {
+    imgclass_pipeline *p = l->p;
     size_t good = pack_good_slots(p, b);
     double forward_us = 0.0;
     imgclass_status st = IMGCLASS_OK;
@@ -432,7 +466,7 @@ static void run_batch(imgclass_pipeline *p, pipe_batch *b)
         view.count = good;
         view.owned = NULL;
         int64_t t0 = now_ns();
-        st = imgclass_predict(p->model, &view, p->scores, good * (size_t)p->model->num_classes);
+        st = imgclass_predict(p->model, &view, l->scores, good * (size_t)p->model->num_classes);
         forward_us = us_between(t0, now_ns());
         if (st != IMGCLASS_OK)
             engine_error = strdup(imgclass_last_error());
@@ -444,7 +478,20 @@ static void run_batch(imgclass_pipeline *p, pipe_batch *b)
         p->engine_failure_msg = engine_error ? strdup(engine_error) : NULL;
     }
     pthread_mutex_unlock(&p->lock);
+    out->good = good;
+    out->forward_us = forward_us;
+    out->st = st;
+    out->engine_error = engine_error;
+}
 
+/* The callbacks of `b`'s images, in slot order. Called without the lock. */
+static void deliver_batch(pipe_lane *l, pipe_batch *b, pass_outcome *o)
+{
+    imgclass_pipeline *p = l->p;
+    const imgclass_status st = o->st;
+    const char *engine_error = o->engine_error;
+    const size_t good = o->good;
+    const double forward_us = o->forward_us;
     for (size_t i = 0; i < b->claimed; i++) {
         pipe_job *j = b->jobs[i];
         if (!j)
@@ -455,17 +502,28 @@ static void run_batch(imgclass_pipeline *p, pipe_batch *b)
             j->status = st;
             j->error = engine_error ? strdup(engine_error) : NULL;
         } else if (j->status == IMGCLASS_OK) {
-            scores = p->scores + j->slot * (size_t)p->model->num_classes;
+            scores = l->scores + j->slot * (size_t)p->model->num_classes;
         }
         int in_pass = j->status == IMGCLASS_OK || st != IMGCLASS_OK;
-        deliver(p, j, scores, in_pass ? (int)good : 0, b, in_pass ? forward_us : 0.0);
+        deliver(p, j, scores, l->top, in_pass ? (int)good : 0, b, in_pass ? forward_us : 0.0);
     }
-    free(engine_error);
+    free(o->engine_error);
+    o->engine_error = NULL;
 }
 
+static void run_batch(pipe_lane *l, pipe_batch *b)
+{
+    pass_outcome o;
+    forward_batch(l, b, &o);
+    deliver_batch(l, b, &o);
+}
+
+/* The one engine thread (engine_lanes 1, or workers): forward passes in ring
+ * order. */
 static void *engine_main(void *arg)
 {
-    imgclass_pipeline *p = arg;
+    pipe_lane *l = arg;
+    imgclass_pipeline *p = l->p;
     pthread_mutex_lock(&p->lock);
     for (;;) {
         pipe_batch *b = &p->batches[p->fwd_idx];
@@ -486,18 +544,18 @@ static void *engine_main(void *arg)
         if (b->state == BATCH_CUT && b->done == b->claimed) {
             b->state = BATCH_FORWARD;
             pthread_mutex_unlock(&p->lock);
-            run_batch(p, b);
+            run_batch(l, b);
             pthread_mutex_lock(&p->lock);
             b->state = BATCH_FREE;
             b->claimed = b->done = 0; /* a free buffer holds no image (engine_idle) */
-            p->fwd_idx = (p->fwd_idx + 1) % IC_PIPE_BUFFERS;
+            p->fwd_idx = (p->fwd_idx + 1) % p->nbatches;
             pthread_cond_broadcast(&p->work); /* a buffer to fill again */
             continue;
         }
         if (p->stopping)
             break;
         if (p->team && p->fifo_head && p->fill_idx == p->fwd_idx && fill_batch(p) == b) {
-            team_prepare_waiting(p, b);
+            team_prepare_waiting(l, b);
             continue;
         }
         if (!p->team && p->fifo_head && p->fifo_head == p->fifo_tail && p->fill_idx == p->fwd_idx &&
@@ -530,6 +588,72 @@ static void *engine_main(void *arg)
     return NULL;
 }
 
+/* A lane of several (see the top of this file). Its batch is its own from
+ * the moment it opens it: the lane claims into it, cuts it, runs it and
+ * frees it; the only wait on other lanes is for its turn to deliver. */
+static void *lane_main(void *arg)
+{
+    pipe_lane *l = arg;
+    imgclass_pipeline *p = l->p;
+    ic_engine_set_thread_team(l->threads);
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        pipe_batch *b = l->batch;
+        if (!b && p->fifo_head) {
+            /* A batch another lane fills has images already: only a
+             * freshly opened one is taken (and filled before the lock is
+             * let go, so no other lane sees it empty). */
+            pipe_batch *f = fill_batch(p);
+            if (f && f->claimed == 0)
+                l->batch = b = f;
+        }
+        int64_t deadline = -1;
+        if (b && b->state == BATCH_FILLING) {
+            if (p->fifo_head) {
+                team_prepare_waiting(l, b);
+                continue;
+            }
+            if (flush_due(p, b)) {
+                batch_cut(p, b, IMGCLASS_CUT_FLUSH);
+            } else if (b->first_ready >= 0 && p->o.max_delay_us >= 0) {
+                deadline = b->first_ready + p->o.max_delay_us * 1000;
+                if (now_ns() >= deadline)
+                    batch_cut(p, b, IMGCLASS_CUT_DEADLINE);
+            }
+        }
+        if (b && b->state == BATCH_CUT) {
+            /* done == claimed: this lane's team prepared every image */
+            b->state = BATCH_FORWARD;
+            pthread_mutex_unlock(&p->lock);
+            pass_outcome o;
+            forward_batch(l, b, &o);
+            pthread_mutex_lock(&p->lock);
+            while (p->deliver_id != b->id)
+                pthread_cond_wait(&p->engine, &p->lock);
+            pthread_mutex_unlock(&p->lock);
+            deliver_batch(l, b, &o);
+            pthread_mutex_lock(&p->lock);
+            b->state = BATCH_FREE;
+            b->claimed = b->done = 0;
+            l->batch = NULL;
+            p->deliver_id++;
+            pthread_cond_broadcast(&p->engine); /* the next turn; a free buffer */
+            continue;
+        }
+        if (p->stopping && !b)
+            break;
+        if (deadline >= 0) {
+            struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000),
+                                  .tv_nsec = (long)(deadline % 1000000000)};
+            pthread_cond_timedwait(&p->engine, &p->lock, &ts);
+        } else {
+            pthread_cond_wait(&p->engine, &p->lock);
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
 /* ---- creation and teardown ---------------------------------------------- */
 
 /* How many workers, and whether the engine's team prepares instead. With
@@ -555,6 +679,30 @@ static int pick_preparers(int requested, int *team)
         return 0;
     }
     return (int)(n < 64 ? n : 64);
+}
+
+/* How many engine lanes, and each one's intra-op threads. Only where the
+ * team prepares: with workers the engine thread stays alone. The default
+ * (0) is 2 lanes for an int8 model with at least 2 engine threads: its
+ * forward pass is short, so the serial parts of each pass (where all but
+ * one of a team's threads wait) and the join after each team round cost
+ * it the most; two lanes of one thread each have neither. Measured on 2
+ * CPUs (docs/engine.md, "Engine lanes"): int8 classify +~10 %, float32 no
+ * gain, so float32 keeps one lane and its shorter batch latency. */
+static int pick_lanes(const imgclass_model *model, const imgclass_pipeline_options *o, int team,
+                      int *lane_threads)
+{
+    int engine = imgclass_get_num_threads();
+    if (engine < 1)
+        engine = 1;
+    int lanes = o->engine_lanes;
+    if (!team)
+        lanes = 1;
+    else if (lanes == 0)
+        lanes = model->described.quantized && engine >= 2 ? 2 : 1;
+    *lane_threads = o->engine_lane_threads > 0 ? o->engine_lane_threads
+                                               : (engine / lanes > 1 ? engine / lanes : 1);
+    return lanes;
 }
 
 /* The library's copies of a caller's options and of the options they point
@@ -610,6 +758,10 @@ static imgclass_status check_options(const imgclass_model *model,
         bad = "queue_capacity must be >= 0";
     else if (o->preprocess_nice < 0 || o->preprocess_nice > 19)
         bad = "preprocess_nice must be 0..19";
+    else if (o->engine_lanes < 0 || o->engine_lanes > 64)
+        bad = "engine_lanes must be 0..64";
+    else if (o->engine_lane_threads < 0 || o->engine_lane_threads > 1024)
+        bad = "engine_lane_threads must be 0..1024";
     else if (ic_filter_resolve_topk(o->topk, model->num_classes) < 1)
         bad = "topk must be >= 1, or -1 for all classes";
     else if (!o->on_result)
@@ -656,18 +808,27 @@ static imgclass_status allocate(imgclass_pipeline *p)
     if (mb > SIZE_MAX / sizeof(float) / p->slot_floats || mb > SIZE_MAX / sizeof(float) / nc)
         return ic_fail(IMGCLASS_ERR_TOO_LARGE, "imgclass_pipeline_create", "batches of %zu", mb);
     p->jobs = calloc(cap, sizeof *p->jobs);
-    p->scores = alloc_lazy(mb * nc * sizeof(float));
-    p->top = calloc((size_t)p->k, sizeof *p->top);
-    p->team_jobs = calloc(mb, sizeof *p->team_jobs);
-    p->team_cost = calloc(mb, sizeof *p->team_cost);
-    p->team_order = calloc(mb, sizeof *p->team_order);
-    if (!p->jobs || !p->scores || !p->top || !p->team_jobs || !p->team_cost || !p->team_order)
-        return ic_error_oom("imgclass_pipeline_create", "job and score buffers");
+    p->lanes = calloc((size_t)p->nlanes, sizeof *p->lanes);
+    p->nbatches = p->nlanes > 1 ? (size_t)p->nlanes + 1 : IC_PIPE_BUFFERS;
+    p->batches = calloc(p->nbatches, sizeof *p->batches);
+    if (!p->jobs || !p->lanes || !p->batches)
+        return ic_error_oom("imgclass_pipeline_create", "job buffers");
+    for (int i = 0; i < p->nlanes; i++) {
+        pipe_lane *l = &p->lanes[i];
+        l->p = p;
+        l->scores = alloc_lazy(mb * nc * sizeof(float));
+        l->top = calloc((size_t)p->k, sizeof *l->top);
+        l->team_jobs = calloc(mb, sizeof *l->team_jobs);
+        l->team_cost = calloc(mb, sizeof *l->team_cost);
+        l->team_order = calloc(mb, sizeof *l->team_order);
+        if (!l->scores || !l->top || !l->team_jobs || !l->team_cost || !l->team_order)
+            return ic_error_oom("imgclass_pipeline_create", "score buffers");
+    }
     for (size_t i = cap; i-- > 0;) {
         p->jobs[i].next = p->free_jobs;
         p->free_jobs = &p->jobs[i];
     }
-    for (int i = 0; i < IC_PIPE_BUFFERS; i++) {
+    for (size_t i = 0; i < p->nbatches; i++) {
         pipe_batch *b = &p->batches[i];
         b->jobs = calloc(mb, sizeof *b->jobs);
         b->tensor.data = b->tensor.owned = alloc_lazy(mb * p->slot_floats * sizeof(float));
@@ -691,24 +852,30 @@ static void destroy(imgclass_pipeline *p)
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->nworkers; i++)
         pthread_join(p->workers[i], NULL);
-    if (p->engine_started)
-        pthread_join(p->engine_thread, NULL);
+    for (int i = 0; p->lanes && i < p->nlanes; i++)
+        if (p->lanes[i].started)
+            pthread_join(p->lanes[i].thread, NULL);
     if (p->jobs)
         for (size_t i = 0; i < (size_t)p->o.queue_capacity; i++)
             if (p->jobs[i].in_use)
                 job_release(p, &p->jobs[i]);
-    for (int i = 0; i < IC_PIPE_BUFFERS; i++) {
+    for (size_t i = 0; p->batches && i < p->nbatches; i++) {
         free(p->batches[i].jobs);
         free(p->batches[i].tensor.owned);
     }
+    for (int i = 0; p->lanes && i < p->nlanes; i++) {
+        pipe_lane *l = &p->lanes[i];
+        free(l->scores);
+        free(l->top);
+        free(l->team_jobs);
+        free(l->team_cost);
+        free(l->team_order);
+    }
     ic_pipe_stats_free(&p->stats);
     free(p->workers);
-    free(p->team_jobs);
-    free(p->team_cost);
-    free(p->team_order);
+    free(p->lanes);
+    free(p->batches);
     free(p->jobs);
-    free(p->scores);
-    free(p->top);
     free(p->engine_failure_msg);
     ic_filter_release(&p->filter);
     pthread_mutex_destroy(&p->lock);
@@ -776,16 +943,22 @@ imgclass_status ic_pipeline_create(const imgclass_model *model,
     pthread_cond_init(&p->space, NULL);
     pthread_cond_init(&p->progress, NULL);
 
-    st = allocate(p);
     int nworkers = pick_preparers(p->o.preprocess_threads, &p->team);
+    int lane_threads = 1;
+    p->nlanes = pick_lanes(model, &p->o, p->team, &lane_threads);
+    st = allocate(p);
     /* + 1: calloc(0) may return NULL (the team mode has no workers) */
     p->workers = st == IMGCLASS_OK ? calloc((size_t)nworkers + 1, sizeof *p->workers) : NULL;
     if (st == IMGCLASS_OK && !p->workers)
         st = ic_error_oom("imgclass_pipeline_create", "thread handles");
-    if (st == IMGCLASS_OK && pthread_create(&p->engine_thread, NULL, engine_main, p) != 0)
-        st = ic_fail(IMGCLASS_ERR_OUT_OF_MEMORY, "imgclass_pipeline_create",
-                     "cannot start the engine thread");
-    p->engine_started = st == IMGCLASS_OK;
+    for (int i = 0; st == IMGCLASS_OK && i < p->nlanes; i++) {
+        pipe_lane *l = &p->lanes[i];
+        l->threads = lane_threads;
+        if (pthread_create(&l->thread, NULL, p->nlanes > 1 ? lane_main : engine_main, l) != 0)
+            st = ic_fail(IMGCLASS_ERR_OUT_OF_MEMORY, "imgclass_pipeline_create",
+                         "cannot start engine thread %d of %d", i + 1, p->nlanes);
+        l->started = st == IMGCLASS_OK;
+    }
     for (; st == IMGCLASS_OK && p->nworkers < nworkers; p->nworkers++)
         if (pthread_create(&p->workers[p->nworkers], NULL, worker_main, p) != 0)
             st = ic_fail(IMGCLASS_ERR_OUT_OF_MEMORY, "imgclass_pipeline_create",
@@ -795,6 +968,7 @@ imgclass_status ic_pipeline_create(const imgclass_model *model,
         return st;
     }
     p->o.preprocess_threads = nworkers;
+    p->o.engine_lanes = p->nlanes;
     *out = p;
     return IMGCLASS_OK;
 }
@@ -918,9 +1092,10 @@ IMGCLASS_API imgclass_status imgclass_pipeline_submit(imgclass_pipeline *p,
     if (seq)
         *seq = j->seq;
     if (p->team || (p->engine_idle && p->fifo_head == j)) {
-        /* the team prepares it, or a lone image: the engine prepares it */
+        /* the team prepares it, or a lone image: the engine prepares it;
+         * with lanes, any of them may be the one to */
         p->engine_idle = 0;
-        pthread_cond_signal(&p->engine);
+        pthread_cond_broadcast(&p->engine);
     } else {
         pthread_cond_signal(&p->work);
     }
@@ -947,7 +1122,7 @@ static void drain_locked(imgclass_pipeline *p)
     pipe_batch *b = &p->batches[p->fill_idx];
     if (b->state == BATCH_FILLING && flush_due(p, b))
         batch_cut(p, b, IMGCLASS_CUT_FLUSH);
-    pthread_cond_signal(&p->engine);
+    pthread_cond_broadcast(&p->engine);
     while (pending_before(p, upto))
         pthread_cond_wait(&p->progress, &p->lock);
 }

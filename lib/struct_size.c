@@ -30,7 +30,7 @@ LAYOUT(ic_layout_decode_options, imgclass_decode_options, exif_transpose);
 LAYOUT(ic_layout_preprocess_options, imgclass_preprocess_options, interpolation);
 LAYOUT_GROWN(ic_layout_model_options, imgclass_model_options, precision, cache_dir);
 LAYOUT(ic_layout_classify_options, imgclass_classify_options, filter);
-LAYOUT(ic_layout_pipeline_options, imgclass_pipeline_options, filter);
+LAYOUT_GROWN(ic_layout_pipeline_options, imgclass_pipeline_options, filter, engine_lane_threads);
 LAYOUT(ic_layout_filter, imgclass_filter, deny_label_count);
 LAYOUT(ic_layout_yuv_frame, imgclass_yuv_frame, range);
 LAYOUT(ic_layout_image_info, imgclass_image_info, orientation);

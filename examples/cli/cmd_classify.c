@@ -34,7 +34,7 @@
 typedef struct classify_args {
     const char *model_path, *labels_path;
     cli_model_args model;           /* --device, --threads, --precision */
-    int batch, window_ms, topk, pp_threads, pipeline, progress, verbose;
+    int batch, window_ms, topk, pp_threads, lanes, pipeline, progress, verbose;
     char delim;
     out_format format;
     pp_args pa;                     /* the preprocessing options given */
@@ -83,6 +83,9 @@ static void usage(FILE *out)
             "      --preprocess-threads N  decode/preprocess threads (default 0: CPUs\n"
             "                       minus engine threads; none where that leaves\n"
             "                       none: the engine's threads prepare between passes)\n"
+            "      --lanes N        forward passes at once where the engine's threads\n"
+            "                       prepare, each with threads/N of them (default 0:\n"
+            "                       2 for an int8 model, else 1)\n"
             "      --device DEV     cpu (default), cuda, cuda:N\n",
             DEFAULT_BATCH, DEFAULT_WINDOW_MS);
     cli_model_args_help(out, 6, 23);
@@ -156,6 +159,7 @@ enum {
     OPT_ALLOW,
     OPT_DENY,
     OPT_PP_THREADS,
+    OPT_LANES,
     OPT_JSON,
     OPT_TSV,
     OPT_TEXT,
@@ -182,6 +186,7 @@ static const struct option long_options[] = {
     {"null", no_argument, NULL, '0'},
     {"threads", required_argument, NULL, 't'},
     {"preprocess-threads", required_argument, NULL, OPT_PP_THREADS},
+    {"lanes", required_argument, NULL, OPT_LANES},
     {"device", required_argument, NULL, OPT_DEVICE},
     {"pipeline", no_argument, NULL, OPT_PIPELINE},
     {"no-pipeline", no_argument, NULL, OPT_NO_PIPELINE},
@@ -208,6 +213,7 @@ static int apply_option(classify_args *a, int c, const char *v)
     case 'w': return cli_int_option(PROG, long_options, c, v, 0, 86400000, &a->window_ms);
     case 't': return cli_int_option(PROG, long_options, c, v, 1, 1024, &a->model.threads);
     case OPT_PP_THREADS: return cli_int_option(PROG, long_options, c, v, 0, 1024, &a->pp_threads);
+    case OPT_LANES: return cli_int_option(PROG, long_options, c, v, 0, 64, &a->lanes);
     case OPT_JSON: a->format = OUT_JSON; return 0;
     case OPT_TSV: a->format = OUT_TSV; return 0;
     case OPT_TEXT: a->format = OUT_TEXT; return 0;
@@ -432,6 +438,7 @@ static imgclass_pipeline *start_pipeline(const classify_args *a, const imgclass_
                                   .max_delay_us = a->window_ms > 0 ? (int64_t)a->window_ms * 1000
                                                                    : -1,
                                   .preprocess_threads = a->pp_threads,
+                                  .engine_lanes = a->lanes,
                                   .topk = a->topk};
     imgclass_pipeline_options o = cli_pipeline_options(model, &a->pp, &a->decode, &pa, on_result, s);
     imgclass_filter filter = imgclass_filter_default(); /* read by the create */

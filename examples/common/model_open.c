@@ -87,6 +87,7 @@ imgclass_pipeline_options cli_pipeline_options(const imgclass_model *model,
     o.max_batch = a->batch;
     o.max_delay_us = a->max_delay_us;
     o.preprocess_threads = a->preprocess_threads;
+    o.engine_lanes = a->engine_lanes;
     o.queue_capacity = a->queue;
     o.topk = a->topk;
     o.on_result = on_result;

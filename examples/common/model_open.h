@@ -32,6 +32,7 @@ typedef struct cli_pipeline_args {
     int batch;
     int64_t max_delay_us;   /* -1: no deadline */
     int preprocess_threads; /* 0: the library's choice */
+    int engine_lanes;       /* 0: the library's choice */
     int queue;              /* 0: the library's default */
     int topk;
 } cli_pipeline_args;

@@ -124,6 +124,8 @@ static imgclass_pipeline_options pipeline_opts(const imgclass_decode_options *d,
     o.ordered = 1;
     o.preprocess_nice = 5;
     o.filter = f;
+    o.engine_lanes = 1; /* workers (preprocess_threads 1): one lane whatever this says */
+    o.engine_lane_threads = 0;
     return o;
 }
 

@@ -1,7 +1,9 @@
 /* ic_engine_parallel (lib/engine.h): every task runs exactly once, on the
  * calling thread and the other threads of its intra-op team (so the
  * pipeline's team mode really prepares on every core), and one task, or a
- * call nested in a task, runs on the calling thread. No timing: a task that
+ * call nested in a task, runs on the calling thread; a thread that sets its
+ * own team to one thread (ic_engine_set_thread_team, the pipeline's engine
+ * lanes) runs every task itself, and the others keep two. No timing: a task that
  * must see a second thread waits for it (bounded), it does not measure. */
 #define _GNU_SOURCE /* gettid() */
 #include <pthread.h>
@@ -175,12 +177,32 @@ static void test_nested_runs_on_the_task_thread(void **state)
     }
 }
 
+/* This thread's team set to one thread: every task on it, none elsewhere;
+ * set back to two, two threads again. (On this thread: a thread started
+ * for it leaves valgrind reporting libtorch's thread-count state, made in
+ * setup(), as lost.) */
+static void test_thread_team_of_one(void **state)
+{
+    ic_engine_set_thread_team(1);
+    run *shared = run_new(0);
+    ic_engine_parallel(TASKS, task, shared);
+    run seen = snapshot(shared);
+    ic_engine_set_thread_team(2);
+    for (int i = 0; i < TASKS; i++)
+        assert_int_equal(seen.calls[i], 1);
+    if (seen.ntids != 1 || seen.tids[0] != gettid())
+        fail_msg("with its team set to one thread, this thread's %d tasks ran on %d threads",
+                 TASKS, seen.ntids);
+    test_every_task_once_on_two_threads(state);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_task_once_on_two_threads),
         cmocka_unit_test(test_one_task_and_none),
         cmocka_unit_test(test_nested_runs_on_the_task_thread),
+        cmocka_unit_test(test_thread_team_of_one),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -205,6 +205,10 @@ static int wait_asleep(pid_t tid, int seconds)
  * 0 with the engine's threads on every CPU (team_setup), so no workers and
  * the engine's own OpenMP team prepares each batch between forward passes. */
 static int team_mode;
+/* The third group runs them once more with two engine lanes (lanes_setup):
+ * two engine threads of one intra-op thread each, each preparing and
+ * running batches of its own. */
+static int lanes_mode;
 
 static imgclass_pipeline_options tiny_options(collector *c)
 {
@@ -216,6 +220,7 @@ static imgclass_pipeline_options tiny_options(collector *c)
     o.on_result = on_result;
     o.on_result_ctx = c;
     o.preprocess_threads = team_mode ? 0 : 2;
+    o.engine_lanes = lanes_mode ? 2 : 0; /* 0: one lane for this float model */
     return o;
 }
 
@@ -962,10 +967,29 @@ static void test_bad_options(void **state)
     collector *c = collector_new();
     imgclass_pipeline *p = (imgclass_pipeline *)&p;
     imgclass_pipeline_options o = tiny_options(c);
-    o.struct_size = sizeof o - 8; /* built against an older header */
+    /* smaller than the first release's struct: refused */
+    o.struct_size = offsetof(imgclass_pipeline_options, engine_lanes) - 8;
     assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
     assert_null(p);
     assert_non_null(strstr(imgclass_last_error(), "bytes"));
+    /* the first release's, without the lanes: accepted, the lanes default */
+    o.struct_size = offsetof(imgclass_pipeline_options, engine_lanes);
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    imgclass_pipeline_free(p);
+    static const struct {
+        int lanes, lane_threads;
+        const char *why;
+    } bad_lanes[] = {{-1, 0, "engine_lanes"}, {65, 0, "engine_lanes"}, {2, -1, "engine_lane_threads"},
+                     {2, 1025, "engine_lane_threads"}};
+    for (size_t i = 0; i < sizeof bad_lanes / sizeof *bad_lanes; i++) {
+        o = tiny_options(c);
+        o.engine_lanes = bad_lanes[i].lanes;
+        o.engine_lane_threads = bad_lanes[i].lane_threads;
+        p = (imgclass_pipeline *)&p;
+        assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
+        assert_null(p);
+        assert_non_null(strstr(imgclass_last_error(), bad_lanes[i].why));
+    }
     o = tiny_options(c);
     o.on_result = NULL;
     assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_ERR_INVALID_ARGUMENT);
@@ -995,6 +1019,28 @@ static void test_bad_options(void **state)
     assert_int_equal(s.queue_capacity, 4 * o.max_batch); /* the default */
     assert_int_equal(s.latency_p50_us, 0.0);
     imgclass_pipeline_free(p);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
+/* Result i is image i's, classified as imgclass_classify classifies it. */
+static void assert_classified(collector *c, const imgclass_model *m, int i, unsigned char *const *img,
+                              const size_t *size)
+{
+    assert_ptr_equal(c->rec[i].user, img[i]);
+    assert_int_equal(c->rec[i].status, IMGCLASS_OK);
+    float want[K];
+    expected_scores(m, img[i], size[i], want);
+    assert_memory_equal(c->rec[i].scores, want, sizeof want);
+}
+
+/* Frees a test's pipeline, its n images, collector and model. */
+static void finish(imgclass_pipeline *p, unsigned char **img, int n, collector *c,
+                   imgclass_model *m)
+{
+    imgclass_pipeline_free(p);
+    for (int i = 0; i < n; i++)
+        free(img[i]);
     collector_free(c);
     imgclass_model_free(m);
 }
@@ -1031,22 +1077,63 @@ static void test_team_prepares_everything(void **state)
     assert_int_equal(c->n, N);
     assert_in_order(c);
     for (int i = 0; i < N; i++) {
-        assert_ptr_equal(c->rec[i].user, img[i]);
         if (i % 7 == 6) { /* refused by the decoder, with its reason */
+            assert_ptr_equal(c->rec[i].user, img[i]);
             assert_int_not_equal(c->rec[i].status, IMGCLASS_OK);
             assert_non_null(strstr(c->rec[i].error, "GIF"));
             continue;
         }
-        assert_int_equal(c->rec[i].status, IMGCLASS_OK);
-        float want[K];
-        expected_scores(m, img[i], size[i], want);
-        assert_memory_equal(c->rec[i].scores, want, sizeof want);
+        assert_classified(c, m, i, img, size);
     }
-    imgclass_pipeline_free(p);
+    finish(p, img, N, c, m);
+}
+
+/* Lanes: while the first batch's callback holds its lane, the other lane
+ * still prepares and runs the next batch (the statistics count its forward
+ * pass), and that batch's result waits for its turn: submission order
+ * holds. With one engine thread the held callback stops every pass. */
+static void test_lanes_run_side_by_side(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.max_batch = 1;
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    enum { N = 3 };
+    unsigned char *img[N];
+    size_t size[N];
     for (int i = 0; i < N; i++)
-        free(img[i]);
-    collector_free(c);
-    imgclass_model_free(m);
+        img[i] = png(12 + i, 10, (unsigned)i, &size[i]);
+
+    c->hold = 1; /* the first callback holds its lane */
+    assert_int_equal(submit_memory(p, img[0], size[0], img[0], 0), IMGCLASS_OK);
+    assert_true(wait_for(c, 1, 30));
+    for (int i = 1; i < N; i++)
+        assert_int_equal(submit_memory(p, img[i], size[i], img[i], 0), IMGCLASS_OK);
+    imgclass_pipeline_stats s = {.struct_size = sizeof s};
+    int64_t end = mono_ns() + (int64_t)30 * 1000000000;
+    do {
+        sleep_ms(1);
+        assert_int_equal(imgclass_pipeline_stats_get(p, &s), IMGCLASS_OK);
+    } while (s.batches < 2 && mono_ns() < end);
+    pthread_mutex_lock(&c->lock);
+    size_t delivered = c->n;
+    c->hold = 0;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->lock);
+    if (s.batches < 2)
+        fail_msg("no second forward pass while the first batch's callback held its lane "
+                 "(%llu batches in 30 s): the lanes do not run side by side",
+                 (unsigned long long)s.batches);
+    assert_int_equal(delivered, 1); /* the second result waited for the first */
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    assert_int_equal(c->n, N);
+    assert_in_order(c);
+    for (int i = 0; i < N; i++)
+        assert_classified(c, m, i, img, size);
+    finish(p, img, N, c, m);
 }
 
 static int saved_threads;
@@ -1064,7 +1151,14 @@ static int team_teardown(void **state)
 {
     (void)state;
     team_mode = 0;
+    lanes_mode = 0;
     return imgclass_set_num_threads(saved_threads) == IMGCLASS_OK ? 0 : -1;
+}
+
+static int lanes_setup(void **state)
+{
+    lanes_mode = 1;
+    return team_setup(state);
 }
 
 /* The tests that hold in both modes: whoever prepares, the pipeline's
@@ -1089,6 +1183,12 @@ int main(void)
         cmocka_unit_test(test_team_prepares_everything),
         TESTS_OF_BOTH_MODES,
     };
+    const struct CMUnitTest lanes_tests[] = {
+        cmocka_unit_test(test_lanes_run_side_by_side),
+        cmocka_unit_test(test_team_prepares_everything),
+        TESTS_OF_BOTH_MODES,
+    };
     int failed = cmocka_run_group_tests_name("workers", tests, NULL, NULL);
-    return failed + cmocka_run_group_tests_name("team", team_tests, team_setup, team_teardown);
+    failed += cmocka_run_group_tests_name("team", team_tests, team_setup, team_teardown);
+    return failed + cmocka_run_group_tests_name("lanes", lanes_tests, lanes_setup, team_teardown);
 }

@@ -195,6 +195,8 @@ class PipelineOptionsC(ctypes.Structure):
         ("ordered", ctypes.c_int),
         ("preprocess_nice", ctypes.c_int),
         ("filter", ctypes.POINTER(FilterC)),
+        ("engine_lanes", ctypes.c_int),  # 0: the library picks
+        ("engine_lane_threads", ctypes.c_int),
     ]
 
 

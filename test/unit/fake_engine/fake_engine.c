@@ -105,6 +105,12 @@ static void fake_parallel(size_t n, ic_engine_task_fn fn, void *ctx)
         fn(ctx, i);
 }
 
+/* The fake's forward passes use no threads; it only records the request. */
+static void fake_set_thread_team(int n)
+{
+    (void)n;
+}
+
 static const char *fake_version(void)
 {
     return "fake engine 1";
@@ -122,6 +128,7 @@ static const ic_engine_module table = {
     .describe = fake_describe,
     .alloc_stats = fake_alloc_stats,
     .parallel = fake_parallel,
+    .set_thread_team = fake_set_thread_team,
 };
 
 #ifdef FAKE_ENGINE_NO_ENTRY
