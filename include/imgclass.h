@@ -790,7 +790,11 @@ IMGCLASS_API void imgclass_model_free(imgclass_model *model);
  * size is set here for every model, not per model. n >= 1. Call it before
  * loading models or while no forward pass runs. Before the engine module is
  * loaded the count is kept and applied when it loads, and get returns it;
- * get with nothing set loads the module to ask it (1 if that fails). */
+ * get with nothing set loads the module to ask it (1 if that fails). With
+ * nothing set, the module starts with one thread per physical core this
+ * process may run on, or with OMP_NUM_THREADS / MKL_NUM_THREADS where set
+ * (libtorch's own default), or libtorch's default where the cores cannot
+ * be read. */
 IMGCLASS_API imgclass_status imgclass_set_num_threads(int n);
 IMGCLASS_API int imgclass_get_num_threads(void);
 
@@ -1154,15 +1158,16 @@ IMGCLASS_API imgclass_status imgclass_pipeline_submit(imgclass_pipeline *pipelin
 IMGCLASS_API imgclass_status imgclass_pipeline_flush(imgclass_pipeline *pipeline);
 
 /* Latency histogram: bucket i counts deliveries whose total latency (submit
- * to callback) was at most IMGCLASS_LATENCY_BUCKET_US(i) microseconds and
- * more than bucket i-1's bound; the last bucket counts everything above. */
+ * to the start of the callback) was at most IMGCLASS_LATENCY_BUCKET_US(i)
+ * microseconds and more than bucket i-1's bound; the last bucket counts
+ * everything above. */
 #define IMGCLASS_LATENCY_BUCKETS 24
 #define IMGCLASS_LATENCY_BUCKET_US(i) (50.0 * (double)(1ull << (unsigned)(i)))
 
 typedef struct imgclass_pipeline_stats {
     size_t struct_size;   /* set by the caller: sizeof(imgclass_pipeline_stats) */
     uint64_t submitted;   /* accepted by submit */
-    uint64_t delivered;   /* callbacks returned */
+    uint64_t delivered;   /* results handed to the callback (counted as it starts) */
     uint64_t failed;      /* of those, with a status other than IMGCLASS_OK */
     uint64_t batches;     /* forward passes run (attempted) */
     uint64_t batches_full, batches_deadline, batches_flush;

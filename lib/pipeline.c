@@ -288,13 +288,18 @@ static void deliver(imgclass_pipeline *p, pipe_job *j, const float *scores, imgc
     r.cut = b ? b->cut : IMGCLASS_CUT_FULL;
     r.batch_id = j->batch_id;
     r.batch_inputs = b ? (int)b->claimed : 0;
-    p->o.on_result(p->o.on_result_ctx, &r);
-
+    /* Counted before the callback runs: a host that answers its client
+     * from the callback (imgclass-serve) must find the answer already in
+     * the statistics when that client asks for them next. */
     int64_t t_done = now_ns();
     pthread_mutex_lock(&p->lock);
     ic_pipe_stats_delivered(&p->stats, j->status != IMGCLASS_OK, us_between(j->t_submit, t_done),
                             r.queued_us, r.preprocess_us);
     p->outstanding--;
+    pthread_mutex_unlock(&p->lock);
+    p->o.on_result(p->o.on_result_ctx, &r);
+
+    pthread_mutex_lock(&p->lock);
     job_release(p, j);
     pthread_cond_signal(&p->space);
     pthread_cond_broadcast(&p->progress);

@@ -42,6 +42,7 @@ typedef struct record {
     imgclass_cut_reason cut;
     double queued_us, preprocess_us, forward_us;
     int64_t delivered_ns;
+    uint64_t delivered_seen; /* the statistics' count, read in the callback */
 } record;
 
 typedef struct collector {
@@ -53,6 +54,8 @@ typedef struct collector {
     int hold, held;
     /* set while imgclass_pipeline_free() runs: the callback tries to submit */
     imgclass_pipeline *closing_pipeline;
+    /* when set, the callback reads this pipeline's statistics */
+    imgclass_pipeline *stats_of;
     imgclass_status submit_while_closing;
     int after_free; /* a callback after free() returned sets `late` */
     int late;
@@ -107,6 +110,12 @@ static void on_result(void *ctx, const imgclass_pipeline_result *r)
     x->preprocess_us = r->preprocess_us;
     x->forward_us = r->forward_us;
     x->delivered_ns = mono_ns();
+    if (c->stats_of) {
+        imgclass_pipeline_stats s = {.struct_size = sizeof s};
+        if (imgclass_pipeline_stats_get(c->stats_of, &s) != IMGCLASS_OK)
+            problem(c, "stats_get failed in a callback", (long long)r->seq);
+        x->delivered_seen = s.delivered;
+    }
     if (r->scores && r->num_classes != K)
         problem(c, "num_classes is not K", r->num_classes);
     else if (r->scores)
@@ -1023,6 +1032,37 @@ static void test_bad_options(void **state)
     imgclass_model_free(m);
 }
 
+/* A callback finds its own result already counted as delivered: a server
+ * that answers its client from the callback must find the answer in the
+ * statistics the client asks for next (imgclass-serve's metrics). */
+static void test_counted_before_the_callback(void **state)
+{
+    (void)state;
+    imgclass_model *m = tiny();
+    collector *c = collector_new();
+    imgclass_pipeline_options o = tiny_options(c);
+    o.max_batch = 2;
+    imgclass_pipeline *p = NULL;
+    assert_int_equal(imgclass_pipeline_create(m, &o, &p), IMGCLASS_OK);
+    c->stats_of = p;
+    size_t size;
+    unsigned char *img = png(10, 10, 5, &size);
+    enum { N = 5 };
+    for (int i = 0; i < N; i++)
+        assert_int_equal(submit_memory(p, img, size, NULL, 0), IMGCLASS_OK);
+    assert_int_equal(imgclass_pipeline_flush(p), IMGCLASS_OK);
+    assert_int_equal(c->n, N);
+    assert_in_order(c);
+    for (int i = 0; i < N; i++)
+        if (c->rec[i].delivered_seen < (uint64_t)i + 1)
+            fail_msg("callback %d saw %llu delivered: its own result not counted yet", i,
+                     (unsigned long long)c->rec[i].delivered_seen);
+    imgclass_pipeline_free(p);
+    free(img);
+    collector_free(c);
+    imgclass_model_free(m);
+}
+
 /* Result i is image i's, classified as imgclass_classify classifies it. */
 static void assert_classified(collector *c, const imgclass_model *m, int i, unsigned char *const *img,
                               const size_t *size)
@@ -1168,7 +1208,7 @@ static int lanes_setup(void **state)
         cmocka_unit_test(test_backpressure), cmocka_unit_test(test_mixed_good_and_bad),            \
         cmocka_unit_test(test_engine_error_mid_stream), cmocka_unit_test(test_many_producers),     \
         cmocka_unit_test(test_free_while_busy), cmocka_unit_test(test_unordered),                  \
-        cmocka_unit_test(test_submit_copy)
+        cmocka_unit_test(test_submit_copy), cmocka_unit_test(test_counted_before_the_callback)
 
 int main(void)
 {
