@@ -176,7 +176,9 @@ def api_while_loading(build, models, top):
                                  ("DELETE", "/models/nosuch")):
                 try:
                     st, _, b = request(M, method, path, timeout=30)
-                    j = json_of(b) or {}
+                    j = json_of(b)
+                    if not isinstance(j, dict):  # once ready: the index is a list
+                        j = {}
                     round_.append((st, j.get("code"), "loading" in j.get("error", "")))
                 except OSError as e:
                     round_.append((None, repr(e), False))
