@@ -1,5 +1,6 @@
 """Model.pipeline: futures, ordering, draining, errors, statistics."""
 import gc
+import os
 import threading
 
 import numpy as np
@@ -36,6 +37,31 @@ def test_submit_returns_futures_with_results(tiny16, images):
     for x, w, g in zip(items, want, got):
         assert g.input is x and same(w, g)
         assert g.top[0].label == f"class {g.top[0].index}"
+
+
+def test_engine_lanes_same_answers(tiny16, images):
+    """Two engine lanes (the engine's threads on every CPU, so that lanes
+    apply): the results of one lane, in order, the same bits; a bad count
+    is refused."""
+    items = inputs_for(images, 24)
+    cpus = len(os.sched_getaffinity(0))
+    before = imgclass.get_num_threads()
+    imgclass.set_num_threads(max(cpus, 2))
+    try:
+        runs = []
+        for lanes in (1, 2):
+            with tiny16.pipeline(batch=3, max_delay_ms=1, engine_lanes=lanes) as pipe:
+                runs.append(list(pipe.map(items)))
+    finally:
+        imgclass.set_num_threads(before)
+    one, two = runs
+    assert [g.input is x for g, x in zip(two, items)] == [True] * len(items)
+    for a, b in zip(one, two):
+        assert a.ok == b.ok and (not a.ok or np.array_equal(a.scores, b.scores))
+    with pytest.raises(ValueError, match="engine_lanes"):
+        tiny16.pipeline(engine_lanes=-1)
+    with pytest.raises(imgclass.InvalidArgumentError, match="engine_lanes"):
+        tiny16.pipeline(engine_lanes=65)
 
 
 def test_map_keeps_input_order_and_bad_inputs_fail_alone(tiny16, images):

@@ -384,15 +384,19 @@ class Model:
 
     def pipeline(self, batch: int = 8, max_delay_ms: Optional[float] = 5, *, topk: int = 5,
                  preprocess_threads: int = 0, queue_capacity: int = 0, ordered: bool = True,
-                 bgr: bool = False, threshold: Optional[float] = None, allow=None, deny=None):
+                 bgr: bool = False, threshold: Optional[float] = None, allow=None, deny=None,
+                 engine_lanes: int = 0):
         """A long-lived batching classifier over this model (see
         :class:`imgclass.Pipeline`): batches of up to ``batch`` images, cut
         ``max_delay_ms`` after their first image is ready (None: only full
         batches and flushes). Closing the model closes it first. ``topk``,
-        ``threshold``, ``allow`` and ``deny`` filter as in :meth:`classify`."""
+        ``threshold``, ``allow`` and ``deny`` filter as in :meth:`classify`.
+        ``engine_lanes``: forward passes at once where the engine's threads
+        prepare (0: the library picks, 2 for an int8 model)."""
         return Pipeline(self, batch=batch, max_delay_ms=max_delay_ms, topk=topk,
                         preprocess_threads=preprocess_threads, queue_capacity=queue_capacity,
-                        ordered=ordered, bgr=bgr, threshold=threshold, allow=allow, deny=deny)
+                        ordered=ordered, bgr=bgr, threshold=threshold, allow=allow, deny=deny,
+                        engine_lanes=engine_lanes)
 
 
 def topk(scores, k: int = 5, model: Optional[Model] = None,

@@ -76,13 +76,13 @@ class Pipeline:
     everything submitted so far; ``stats()`` reports counts and latencies.
     As a context manager it drains (every accepted input is delivered) and
     frees the pipeline on exit. Future callbacks (``add_done_callback``)
-    run on the pipeline's engine thread: keep them short, and never call
-    ``flush()``/``close()`` from them.
+    run on the pipeline's engine thread (one of them, with engine lanes):
+    keep them short, and never call ``flush()``/``close()`` from them.
     """
 
     def __init__(self, model, batch=8, max_delay_ms=5, *, topk=5, preprocess_threads=0,
                  queue_capacity=0, ordered=True, bgr=False, threshold=None, allow=None,
-                 deny=None):
+                 deny=None, engine_lanes=0):
         self._handle = None
         model_handle = model._live()
         opts = lib.imgclass_pipeline_options_default()
@@ -96,6 +96,7 @@ class Pipeline:
             opts.max_delay_us = int(round(max_delay_ms * 1000))
         opts.preprocess_threads = _int_arg(preprocess_threads, "preprocess_threads", 0)
         opts.queue_capacity = _int_arg(queue_capacity, "queue_capacity", 0)
+        opts.engine_lanes = _int_arg(engine_lanes, "engine_lanes", 0)
         opts.topk = _topk_arg(topk)
         flt = _Filter(threshold, allow, deny)  # C copies what it needs at create
         # By pointer; ctypes.pointer keeps each alive with opts, and the
