@@ -79,7 +79,7 @@ static void usage(FILE *out)
             "  -w, --window-ms T    cut a batch T ms after its first image is ready even\n"
             "                       if not full (default %d; 0: only full batches)\n"
             "  -0, --null           paths on standard input end with NUL, not newline\n"
-            "  -t, --threads N      engine (libtorch) threads (default: one per core)\n"
+            "  -t, --threads N      engine (libtorch) threads (default: libtorch's)\n"
             "      --preprocess-threads N  decode/preprocess threads (default 0: CPUs\n"
             "                       minus engine threads; none where that leaves\n"
             "                       none: the engine's threads prepare between passes)\n"

@@ -56,7 +56,7 @@ static void usage(FILE *out)
         "  --certificate FILE --private-key FILE  serve HTTPS (the inference and\n"
         "                        management APIs) with this PEM certificate (chain)\n"
         "                        and unencrypted PEM key\n"
-        "  --threads N           engine (libtorch) threads (default: one per core)\n"
+        "  --threads N           engine (libtorch) threads (default: libtorch's)\n"
         "  --preprocess-threads N  decode/preprocess threads per model (default: auto)\n"
         "  --topk K              classes per answer when ?topk= is absent (default 5)\n"
         "  --device DEV          cpu (default), cuda, cuda:N, for every model\n");

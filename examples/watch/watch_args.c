@@ -45,7 +45,7 @@ static void usage(FILE *out)
             "      --state DIR        journal of committed inputs (default\n"
             "                         OUTPUT/" STATE_NAME ")\n"
             "  -k, --topk K           classes per input (default 1)\n"
-            "  -t, --threads N        engine (libtorch) threads (default: one per core)\n"
+            "  -t, --threads N        engine (libtorch) threads (default: libtorch's)\n"
             "      --preprocess-threads N  decode/preprocess threads (default: the pipeline's)\n"
             "      --device DEV       cpu (default), cuda, cuda:N\n",
             DEFAULT_BATCH, DEFAULT_WINDOW_MS, DEFAULT_ROLL_SECONDS, DEFAULT_ROLL_RECORDS);

@@ -14,7 +14,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cpu_cores.h"
 #include "engine_abi.h"
 #include "engine_loader.h"
 #include "imgclass.h"
@@ -244,28 +243,6 @@ static void test_pending_threads_applied_at_load(void **state)
     assert_int_equal(imgclass_get_num_threads(), 2);
 }
 
-/* With no thread count set, the module starts with one thread per physical
- * core (lib/cpu_cores.h); with OMP_NUM_THREADS set, with its own default
- * (libtorch's follows the variable), which is 1 in the fake module. */
-static void test_default_threads_one_per_core(void **state)
-{
-    (void)state;
-    int cores = ic_cpu_cores();
-    if (cores < 1)
-        fail_msg("the cores of this machine cannot be read from /sys");
-    unsetenv("OMP_NUM_THREADS");
-    unsetenv("MKL_NUM_THREADS");
-    ic_engine_loader_reset_for_tests(nowhere_install, fake_good);
-    assert_int_equal(ic_engine_loader_require("test"), IMGCLASS_OK);
-    assert_int_equal(imgclass_get_num_threads(), cores);
-
-    setenv("OMP_NUM_THREADS", "3", 1);
-    ic_engine_loader_reset_for_tests(nowhere_install, fake_good);
-    assert_int_equal(ic_engine_loader_require("test"), IMGCLASS_OK);
-    unsetenv("OMP_NUM_THREADS");
-    assert_int_equal(imgclass_get_num_threads(), 1); /* left to the engine */
-}
-
 /* With the compiled-in locations, a program run from the build tree finds
  * the real libtorch module (make tests builds it). Last: libtorch stays. */
 static void test_default_locations_find_libtorch_module(void **state)
@@ -298,7 +275,6 @@ int main(void)
         cmocka_unit_test_setup(test_unloadable_file_refused, fresh),
         cmocka_unit_test_setup(test_search_order, fresh),
         cmocka_unit_test_setup(test_pending_threads_applied_at_load, fresh),
-        cmocka_unit_test_setup(test_default_threads_one_per_core, fresh),
         cmocka_unit_test_setup(test_default_locations_find_libtorch_module, fresh),
     };
     int failed = cmocka_run_group_tests(tests, setup, NULL);
