@@ -590,7 +590,8 @@ typedef struct imgclass_model_options {
     /* IMGCLASS_OPTIMIZE_* flags; default IMGCLASS_OPTIMIZE_DEFAULT. */
     unsigned optimize;
     /* Forward passes run at load time after the one that checks the output
-     * shape, so the first real call is not slow. Default 1. */
+     * shape, so the first real call is not slow. Default 1. On a model-cache
+     * hit the check itself runs at batch 1 and counts as the first. */
     int warmup_runs;
     /* Quantized engine for an int8 model: "onednn", "qnnpack" or "fbgemm";
      * NULL (default) chooses onednn where the CPU has AVX2 and this libtorch
@@ -721,8 +722,11 @@ typedef enum imgclass_load_step {
     IMGCLASS_LOAD_READ = 1,         /* reading the file, and gunzip (from memory: gunzip) */
     IMGCLASS_LOAD_DESERIALIZE = 2,  /* the TorchScript archive and its recipe */
     IMGCLASS_LOAD_OPTIMIZE = 3,     /* freeze, optimize_for_inference, bf16 conversion */
-    IMGCLASS_LOAD_CHECK = 4,        /* the shape check: one forward pass at batch 2 */
-    IMGCLASS_LOAD_WARMUP = 5,       /* the warmup_runs forward passes at batch 1 */
+    IMGCLASS_LOAD_CHECK = 4,        /* the shape check: one forward pass at batch 2 (on a
+                                     * model-cache hit at batch 1: the entry was made by a
+                                     * load whose check passed) */
+    IMGCLASS_LOAD_WARMUP = 5,       /* the warmup_runs forward passes at batch 1 (on a
+                                     * cache hit the check was the first of them) */
     IMGCLASS_LOAD_TOTAL = 6,        /* the whole imgclass_model_load*() call */
     IMGCLASS_LOAD_CACHE = 7,        /* the model cache (cache_dir): hashing the model,
                                      * reading and checking the entry (from a file,

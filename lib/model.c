@@ -161,9 +161,13 @@ static double now_ms(void)
 static void cache_options(const imgclass_model_options *o, char *out, size_t size)
 {
     char isa[64];
-    snprintf(out, size, "optimize 0x%x; precision %d; device %.32s; cpu %s", o->optimize,
-             (int)o->precision, o->device ? o->device : "cpu",
-             ic_cpu_vector_isa(isa, sizeof isa));
+    /* The input size too, though the frozen module does not depend on it:
+     * a hit skips the shape check that the entry's load ran at its size
+     * (0 x 0 is the recipe's, which the model bytes fix). */
+    snprintf(out, size, "optimize 0x%x; precision %d; device %.32s; cpu %s; input %dx%dx%d",
+             o->optimize, (int)o->precision, o->device ? o->device : "cpu",
+             ic_cpu_vector_isa(isa, sizeof isa), o->input_channels, o->input_height,
+             o->input_width);
 }
 
 /* imgclass_model_cache_state() of a load: what the cache lookup and the

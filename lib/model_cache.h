@@ -10,7 +10,8 @@
  *     imgclass-model-cache 1\n
  *     key <key>\n          what it was made from: imgclass version, the
  *                          model's SHA-256 and size, the options that shape
- *                          the frozen module, the CPU's vector ISA
+ *                          the frozen module and the input size (a hit
+ *                          skips the shape check), the CPU's vector ISA
  *     engine <version>\n   the engine that made it ("libtorch 1.13.0")
  *     payload <size> crc32 <8 hex digits>\n
  *     \n

@@ -58,13 +58,18 @@ static void print_timings(const imgclass_model *model)
                  {IMGCLASS_LOAD_DESERIALIZE, "deserialize (TorchScript, recipe)"},
                  {IMGCLASS_LOAD_OPTIMIZE, "optimise"},
                  {IMGCLASS_LOAD_FREEZE, "  of which freeze"},
-                 {IMGCLASS_LOAD_CHECK, "shape check (batch 2)"},
+                 {IMGCLASS_LOAD_CHECK, NULL}, /* its batch: see below */
                  {IMGCLASS_LOAD_WARMUP, "warm-up"},
                  {IMGCLASS_LOAD_CACHE, "model cache (hash, entry)"},
                  {IMGCLASS_LOAD_TOTAL, "total"}};
+    /* A cache hit's check runs at batch 1 (imgclass_load_step). */
+    const char *check = strcmp(imgclass_model_cache_state(model), "hit") == 0
+                            ? "shape check (batch 1, cache hit)"
+                            : "shape check (batch 2)";
     printf("load:\n");
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-        printf("  %-34s %9.1f ms\n", steps[i].name, imgclass_model_load_ms(model, steps[i].step));
+        printf("  %-34s %9.1f ms\n", steps[i].name ? steps[i].name : check,
+               imgclass_model_load_ms(model, steps[i].step));
 }
 
 /* The flags asked for and those applied; the rest were skipped because they

@@ -12,6 +12,7 @@ test/unit/model_fixtures.h:
   two_class.pt     3x8x8 -> 2 classes
   rank3.pt         3x8x8 -> [N, 5, 1] (wrong output rank)
   fixed_batch.pt   3x8x8 -> always [1, 5] whatever the batch size
+  fixed_batch_frozen.pt  the same, frozen (what a model-cache entry holds)
   tuple_out.pt     3x8x8 -> (scores, scores), not a tensor
   fail_batch3.pt   as tiny.pt, but raises an error for a batch of exactly 3
                    (an engine failure in the middle of a stream)
@@ -193,7 +194,8 @@ def main():
     save_script(make(TinyNet, 10, 2), torch.zeros(2, 3, 16, 16), p("tiny16.pt"))
     save_script(make(TinyNet, 2, 3), x8, p("two_class.pt"))
     save_script(make(Rank3, 5, 4), x8, p("rank3.pt"))
-    save_script(make(FixedBatch, 5, 5), x8, p("fixed_batch.pt"))
+    fixed = save_script(make(FixedBatch, 5, 5), x8, p("fixed_batch.pt"))
+    torch.jit.freeze(fixed.eval()).save(p("fixed_batch_frozen.pt"))
     save_script(make(TupleOut, 5, 6), x8, p("tuple_out.pt"))
     save_script(make(Tied, 5, 7), x8, p("tied.pt"))
     # Scripted, not traced: the branch on the batch size must survive.

@@ -453,6 +453,48 @@ static void test_damaged_entries_rebuilt(void **state)
     rebuilt_after(not_an_archive, "libtorch could not load the cache entry");
 }
 
+/* A hit trusts its entry's shape check: an entry is made only by a load
+ * whose batch-2 check passed, so a hit checks at batch 1, which is also its
+ * first warm-up pass. Shown with an entry no load would make (forged): a
+ * module that answers one row whatever the batch size. Its load is a hit;
+ * the check at batch 2 would have refused it, as it does without a cache.
+ * Its first batch of 4 then gets a named error, not a crash. */
+static void test_hit_checks_at_batch_one(void **state)
+{
+    (void)state;
+    load_args a = {"tiny.pt", IMGCLASS_OPTIMIZE_DEFAULT, IMGCLASS_PRECISION_FLOAT32, 0};
+    char *dir = make_dir();
+    char entry[8192];
+    free(scores(&a, dir, "stored"));
+    count_files(dir, entry, sizeof entry);
+    size_t n;
+    unsigned char *one_row = fx_model_read("fixed_batch_frozen.pt", &n);
+    forge_entry(entry, one_row, n, NULL);
+    free(one_row);
+    imgclass_model_options o = imgclass_model_options_default();
+    o.input_height = o.input_width = 8;
+    imgclass_model *m = NULL;
+    o.cache_dir = dir;
+    /* Its load fails the batch-2 check, and so makes no entry. */
+    assert_int_equal(imgclass_model_load(fx_model_path("fixed_batch.pt"), &o, &m),
+                     IMGCLASS_ERR_MODEL);
+    assert_non_null(strstr(imgclass_last_error(), "expected [2, K]"));
+    assert_int_equal(count_files(dir, NULL, 0), 1);
+    if (imgclass_model_load(fx_model_path("tiny.pt"), &o, &m) != IMGCLASS_OK)
+        fail_msg("a hit ran a check the entry had passed: %s", imgclass_last_error());
+    assert_string_equal(imgclass_model_cache_state(m), "hit");
+    float *input = fx_model_floats("tiny_input.f32", (size_t)N * 3 * 8 * 8);
+    float out[N * 5];
+    imgclass_batch *b = NULL;
+    assert_int_equal(imgclass_batch_wrap(input, N, 8, 8, &b), IMGCLASS_OK);
+    assert_int_equal(imgclass_predict(m, b, out, N * 5), IMGCLASS_ERR_ENGINE);
+    assert_non_null(strstr(imgclass_last_error(), "expected [4, K]"));
+    imgclass_batch_free(b);
+    free(input);
+    imgclass_model_free(m);
+    remove_dir(dir);
+}
+
 /* Removes the files of `dir` and the folder itself (not freed). */
 static void empty_and_remove(const char *dir)
 {
@@ -569,12 +611,17 @@ static void test_changed_model_or_options(void **state)
     assert_string_equal(imgclass_model_cache_state(m), "stored");
     imgclass_model_free(m);
     assert_int_equal(count_files(cache, NULL, 0), 3);
-    /* One that does not (the input size): the same entry. */
+    /* Another input size: another entry, since a hit skips the batch-2
+     * shape check that its entry's load ran at its own size. */
     o.input_height = 16;
     o.input_width = 16;
     assert_int_equal(imgclass_model_load(copy, &o, &m), IMGCLASS_OK);
+    assert_string_equal(imgclass_model_cache_state(m), "stored");
+    imgclass_model_free(m);
+    assert_int_equal(imgclass_model_load(copy, &o, &m), IMGCLASS_OK);
     assert_string_equal(imgclass_model_cache_state(m), "hit");
     imgclass_model_free(m);
+    assert_int_equal(count_files(cache, NULL, 0), 4);
     imgclass_batch_free(b);
     free(input);
     free(tiny);
@@ -634,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_that_changes_the_graph),
         cmocka_unit_test(test_recipe_from_the_entry),
         cmocka_unit_test(test_damaged_entries_rebuilt),
+        cmocka_unit_test(test_hit_checks_at_batch_one),
         cmocka_unit_test(test_unwritable_folder),
         cmocka_unit_test(test_folder_created),
         cmocka_unit_test(test_changed_model_or_options),
