@@ -359,6 +359,39 @@ double ms_since(std::chrono::steady_clock::time_point t0)
 // The value of an extra file the archive does not hold (see ic_engine_load).
 const std::string kAbsent("\x01imgclass: absent\x01");
 
+// An error raised inside a TorchScript interpreter comes as libtorch's
+// whole report: a header line, the serialized code's traceback, the
+// original Python's (file names of the machine that exported the model),
+// then the error itself on the last line. A result record or a log line
+// needs that last line and where it was raised, not 20 lines of both
+// tracebacks. Written into `out` (no allocation: this runs in a catch
+// handler); any other message is returned as it is.
+const char *engine_message(const char *what, char *out, size_t size)
+{
+    static const char header[] = "The following operation failed in the TorchScript interpreter.";
+    if (strncmp(what, header, sizeof header - 1) != 0)
+        return what;
+    size_t len = strlen(what);
+    while (len > 0 && (what[len - 1] == '\n' || what[len - 1] == ' '))
+        len--;
+    size_t last = len;
+    while (last > 0 && what[last - 1] != '\n')
+        last--;
+    const char *file = strstr(what, "\n  File \"code/");
+    int where = 0;
+    if (file) {
+        file += 3;
+        const char *nl = strchr(file, '\n');
+        where = nl ? (int)(nl - file) : (int)strlen(file);
+    }
+    if (where > 0)
+        snprintf(out, size, "%.*s (in the model's TorchScript code, %.*s)", (int)(len - last),
+                 what + last, where, file);
+    else
+        snprintf(out, size, "%.*s", (int)(len - last), what + last);
+    return out;
+}
+
 // Runs `fn`, turning any exception into ic_fail(status_on_error, source, ...).
 template <typename Fn>
 imgclass_status guarded(const char *source, imgclass_status status_on_error, Fn fn)
@@ -366,11 +399,14 @@ imgclass_status guarded(const char *source, imgclass_status status_on_error, Fn 
     try {
         return fn();
     } catch (const c10::Error &e) {
-        return ic_fail(status_on_error, source, "%s", e.what_without_backtrace());
+        char m[1024];
+        return ic_fail(status_on_error, source, "%s",
+                       engine_message(e.what_without_backtrace(), m, sizeof m));
     } catch (const std::bad_alloc &) {
         return ic_error_oom(source, "engine memory");
     } catch (const std::exception &e) {
-        return ic_fail(status_on_error, source, "%s", e.what());
+        char m[1024];
+        return ic_fail(status_on_error, source, "%s", engine_message(e.what(), m, sizeof m));
     } catch (...) {
         return ic_fail(status_on_error, source, "unknown C++ exception");
     }
@@ -953,6 +989,33 @@ extern "C" imgclass_status ic_engine_load(const void *data, size_t size, const c
     return IMGCLASS_OK;
 }
 
+// libtorch 1.13's oneDNN refuses some quantized passes on a team of 2 or
+// more threads: at small inputs (ResNet-18 at 32x32), a pass whose batch
+// size differs from the first one's fails with "could not create a
+// primitive descriptor for a reorder primitive" (plain PyTorch too;
+// docs/engine.md, "Thread budget"). The same pass on a team of one works,
+// with the same bits (integer arithmetic): it is retried there, once.
+at::Tensor forward_or_retry_alone(const ic_engine &e, at::Tensor in)
+{
+    try {
+        return run_forward(e, in);
+    } catch (const std::exception &ex) {
+        if (!e.quantized || at::get_num_threads() < 2 ||
+            !strstr(ex.what(), "could not create a primitive descriptor"))
+            throw;
+    }
+    const int team = at::get_num_threads();
+    ic_engine_set_thread_team(1);
+    try {
+        at::Tensor out = run_forward(e, in);
+        ic_engine_set_thread_team(team);
+        return out;
+    } catch (...) {
+        ic_engine_set_thread_team(team);
+        throw;
+    }
+}
+
 extern "C" imgclass_status ic_engine_forward(const ic_engine *engine, const float *input,
                                              size_t count, float *out)
 {
@@ -963,7 +1026,7 @@ extern "C" imgclass_status ic_engine_forward(const ic_engine *engine, const floa
                                       {(int64_t)count, engine->channels, engine->height,
                                        engine->width},
                                       at::TensorOptions().dtype(at::kFloat));
-        at::Tensor scores = run_forward(*engine, in);
+        at::Tensor scores = forward_or_retry_alone(*engine, in);
         if (scores.size(1) != engine->num_classes)
             throw std::runtime_error("model returned " + std::to_string(scores.size(1)) +
                                      " classes, " + std::to_string(engine->num_classes) +

@@ -663,6 +663,10 @@ static void test_engine_error_mid_stream(void **state)
         if (in_bad_batch) {
             assert_int_equal(c->rec[i].status, IMGCLASS_ERR_ENGINE);
             assert_non_null(strstr(c->rec[i].error, "refusing a batch of 3"));
+            /* libtorch's two tracebacks cut down to one line that says
+             * where in the model's code it was raised */
+            assert_null(strchr(c->rec[i].error, '\n'));
+            assert_non_null(strstr(c->rec[i].error, "(in the model's TorchScript code, File "));
             assert_int_equal(c->rec[i].k, 0);
             assert_int_equal(c->rec[i].batch_size, 3);
         } else {
