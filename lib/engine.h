@@ -145,7 +145,7 @@ int ic_engine_get_num_threads(void);
  * that run its forward passes), each taking the next i as it finishes the
  * last, so uneven tasks balance. Returns when every call has returned. The
  * pipeline prepares a batch this way between forward passes where the
- * engine's threads use every CPU (lib/pipeline.c, docs/engine.md "Thread
+ * engine's threads use every CPU (lib/pipeline_run.c, docs/engine.md "Thread
  * budget"). fn must not throw or longjmp; it may block. */
 typedef void (*ic_engine_task_fn)(void *ctx, size_t i);
 void ic_engine_parallel(size_t n, ic_engine_task_fn fn, void *ctx);
@@ -153,7 +153,7 @@ void ic_engine_parallel(size_t n, ic_engine_task_fn fn, void *ctx);
 /* Sets the size of the calling thread's own intra-op team (n >= 1): its
  * forward passes and ic_engine_parallel() use n threads from now on, other
  * threads keep theirs. The pipeline's engine lanes call it, each on its own
- * thread (lib/pipeline.c, docs/engine.md "Engine lanes"). */
+ * thread (lib/pipeline_run.c, docs/engine.md "Engine lanes"). */
 void ic_engine_set_thread_team(int n);
 
 /* "libtorch 1.13.0"; static. */

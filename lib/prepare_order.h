@@ -1,5 +1,5 @@
 /* Internal: the order in which the engine's team prepares a round of
- * images (pipeline.c, team mode): largest first. No state (the cost of a
+ * images (pipeline_run.c, team mode): largest first. No state (the cost of a
  * file is one stat()); safe from any thread. */
 #ifndef IMGCLASS_PREPARE_ORDER_H
 #define IMGCLASS_PREPARE_ORDER_H

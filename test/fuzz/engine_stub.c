@@ -66,7 +66,7 @@ imgclass_status ic_engine_forward(const ic_engine *engine, const float *input, s
     abort();
 }
 
-/* Never reached: the stub loads no model, so no pipeline runs; pipeline.c
+/* Never reached: the stub loads no model, so no pipeline runs; pipeline_run.c
  * links to it. */
 void ic_engine_parallel(size_t n, ic_engine_task_fn fn, void *ctx)
 {
